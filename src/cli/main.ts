@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { registerCopyCommand } from './commands/copy.js';
+import { registerPlanCommand } from './commands/plan.js';
+import { registerProbeCommand } from './commands/probe.js';
+import { registerVerifyCommand } from './commands/verify.js';
+import { addGlobalOptions } from './context.js';
+
+export function buildProgram(): Command {
+  const program = new Command('migration-buddy')
+    .description(
+      'Plan and run zero-downtime Redis migrations, with a second person approving every irreversible step.',
+    )
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride((err) => {
+      // Bad usage exits 2 (documented), help and version exit 0.
+      process.exit(err.exitCode === 0 ? 0 : 2);
+    });
+  addGlobalOptions(program);
+  registerProbeCommand(program);
+  registerPlanCommand(program);
+  registerCopyCommand(program);
+  registerVerifyCommand(program);
+  return program;
+}
+
+await buildProgram().parseAsync(process.argv);

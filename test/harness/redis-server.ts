@@ -1,0 +1,173 @@
+// Starts real redis-server processes on free loopback ports and stops them by PID.
+// Never a mock, never a kill by process name.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis, type RedisOptions } from 'ioredis';
+
+export interface RedisServerOptions {
+  /** `requirepass` for the default user. */
+  password?: string;
+  /** Extra config lines, e.g. `rename-command CONFIG ""`, `user migrator on >pw ~* +@all -replicaof`. */
+  configLines?: string[];
+  /** redis-server binary (default: the one on PATH). */
+  binary?: string;
+}
+
+export interface RedisServer {
+  host: string;
+  port: number;
+  pid: number;
+  password: string | undefined;
+  /** redis:// URL with the default user's password, if any. */
+  url: string;
+  /** URL for a given ACL user. */
+  urlFor(user: string, password: string, db?: number): string;
+  /** A ready ioredis client (as the default user); closed by stop(). */
+  client(db?: number, extra?: Partial<RedisOptions>): Promise<Redis>;
+  /** SIGKILL the server without cleanup, e.g. to simulate a crash. */
+  kill(): void;
+  stop(): Promise<void>;
+}
+
+const running = new Set<RedisServer>();
+process.once('exit', () => {
+  for (const server of running) server.kill();
+});
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startRedis(options: RedisServerOptions = {}): Promise<RedisServer> {
+  // A port found free can be taken before redis binds it: retry a few times.
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    try {
+      return await startOnce(options, await freePort());
+    } catch (err) {
+      lastError = err;
+    }
+  }
+  throw lastError;
+}
+
+async function startOnce(options: RedisServerOptions, port: number): Promise<RedisServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'mb-redis-'));
+  const lines = [
+    `port ${port}`,
+    'bind 127.0.0.1',
+    `dir ${dir}`,
+    'save ""',
+    'appendonly no',
+    'daemonize no',
+    'loglevel warning',
+    `logfile ${join(dir, 'redis.log')}`,
+    ...(options.password ? [`requirepass ${options.password}`] : []),
+    ...(options.configLines ?? []),
+  ];
+  const confPath = join(dir, 'redis.conf');
+  writeFileSync(confPath, `${lines.join('\n')}\n`);
+  const child: ChildProcess = spawn(options.binary ?? 'redis-server', [confPath], { stdio: 'ignore' });
+  const pid = child.pid;
+  if (pid === undefined) throw new Error('redis-server did not start (is it installed?)');
+  let exited = false;
+  const exitPromise = new Promise<void>((resolve) => {
+    child.once('exit', () => {
+      exited = true;
+      resolve();
+    });
+  });
+  const clients: Redis[] = [];
+  const host = '127.0.0.1';
+  const auth = options.password ? `:${encodeURIComponent(options.password)}@` : '';
+
+  const server: RedisServer = {
+    host,
+    port,
+    pid,
+    password: options.password,
+    url: `redis://${auth}${host}:${port}`,
+    urlFor: (user, pw, db = 0) =>
+      `redis://${encodeURIComponent(user)}:${encodeURIComponent(pw)}@${host}:${port}/${db}`,
+    async client(db = 0, extra = {}) {
+      const c = new Redis({
+        host,
+        port,
+        db,
+        lazyConnect: true,
+        maxRetriesPerRequest: 1,
+        retryStrategy: () => null,
+        ...(options.password ? { password: options.password } : {}),
+        ...extra,
+      });
+      c.on('error', () => {});
+      await c.connect();
+      clients.push(c);
+      return c;
+    },
+    kill() {
+      if (!exited) child.kill('SIGKILL');
+    },
+    async stop() {
+      running.delete(server);
+      for (const c of clients) c.disconnect();
+      if (!exited) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+        await exitPromise;
+        clearTimeout(timer);
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+
+  // Wait until it answers PING (or exits, e.g. because the port was taken).
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    if (exited) {
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(`redis-server exited at start on port ${port}`);
+    }
+    if (await answersPing(host, port, options.password)) break;
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`redis-server on port ${port} did not answer within 10 s`);
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  running.add(server);
+  return server;
+}
+
+async function answersPing(host: string, port: number, password?: string): Promise<boolean> {
+  const c = new Redis({
+    host,
+    port,
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: 500,
+    ...(password ? { password } : {}),
+  });
+  c.on('error', () => {});
+  try {
+    await c.connect();
+    return (await c.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    c.disconnect();
+  }
+}
