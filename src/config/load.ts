@@ -53,6 +53,8 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
     try {
       const extra: Parameters<typeof parseEndpointUrl>[2] = { cluster: ep.cluster };
       if (ep.tls) extra.tls = ep.tls;
+      if (ep.username) extra.username = ep.username;
+      if (ep.password) extra.password = ep.password;
       resolvedEndpoints.set(name, parseEndpointUrl(ep.url, name, extra));
     } catch (err) {
       if (err instanceof EndpointUrlError) throw new ConfigError(file, `endpoints.${name}.url`, err.message);

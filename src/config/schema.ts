@@ -16,6 +16,9 @@ const tlsSchema = z
 export const endpointSchema = z
   .object({
     url: z.string().min(1, 'is empty'),
+    /** ACL user and password; override the URL's, and need no percent-encoding. */
+    username: z.string().min(1).optional(),
+    password: z.string().min(1).optional(),
     tls: tlsSchema.optional(),
     cluster: z.boolean().default(false),
     description: z.string().optional(),
@@ -34,13 +37,12 @@ const principalsSchema = z
   .strict();
 
 /** "90s", "15m", "1h", "2d" or a number of milliseconds. */
-export const durationSchema = z.union([
-  z.number().int().positive(),
-  z
-    .string()
-    .regex(/^\d+(ms|s|m|h|d)$/, 'must be a duration like 30s, 15m, 1h or 2d')
-    .transform((s) => parseDuration(s)),
-]);
+export const durationSchema = z
+  .union([z.number(), z.string()])
+  .refine((v) => (typeof v === 'number' ? Number.isInteger(v) && v > 0 : /^\d+(ms|s|m|h|d)$/.test(v)), {
+    message: 'must be a duration like 30s, 15m, 1h or 2d (or milliseconds)',
+  })
+  .transform((v) => (typeof v === 'number' ? v : parseDuration(v)));
 
 export function parseDuration(text: string): number {
   const m = /^(\d+)(ms|s|m|h|d)$/.exec(text);

@@ -32,13 +32,16 @@ export class EndpointUrlError extends Error {}
 
 /** `redis://user:secret@host:6379/2` -> `redis://user:***@host:6379/2`. Never throws. */
 export function redactUrl(url: string): string {
-  // Work on the text, not on URL parsing, so even a malformed URL is masked.
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^@/]*)@/i, (_m, scheme: string, userinfo: string) => {
-    const colon = userinfo.indexOf(':');
-    if (colon === -1) return `${scheme}***@`; // redis://password@host form
-    const user = userinfo.slice(0, colon);
-    return `${scheme}${user}:***@`;
-  });
+  // Work on the text, not on URL parsing, so even a malformed URL is masked. The userinfo runs to
+  // the LAST '@': an unencoded password may itself contain '@' or '/'.
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url)?.[0];
+  if (!scheme) return url.includes('@') ? '***' : url;
+  const at = url.lastIndexOf('@');
+  if (at < scheme.length) return url;
+  const userinfo = url.slice(scheme.length, at);
+  const colon = userinfo.indexOf(':');
+  const masked = colon === -1 ? '***' : `${userinfo.slice(0, colon)}:***`; // redis://password@host form too
+  return `${scheme}${masked}${url.slice(at)}`;
 }
 
 /**
@@ -48,13 +51,14 @@ export function redactUrl(url: string): string {
 export function parseEndpointUrl(
   url: string,
   name = redactUrl(url),
-  extra: { tls?: TlsSettings; cluster?: boolean } = {},
+  extra: { tls?: TlsSettings; cluster?: boolean; username?: string; password?: string } = {},
 ): Endpoint {
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    throw new EndpointUrlError(`not a valid URL: ${redactUrl(url)}`);
+    // Don't echo it: text that is not a URL may be a pasted password.
+    throw new EndpointUrlError('is not a valid redis:// or rediss:// URL');
   }
   if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
     throw new EndpointUrlError(`must start with redis:// or rediss:// (got ${parsed.protocol}//)`);
@@ -68,8 +72,9 @@ export function parseEndpointUrl(
   if (!/^\d*$/.test(path) || !Number.isInteger(db) || db < 0) {
     throw new EndpointUrlError(`database must be a number after the host (got /${path})`);
   }
-  const username = parsed.username ? decodeURIComponent(parsed.username) : undefined;
-  const password = parsed.password ? decodeURIComponent(parsed.password) : undefined;
+  // Separate username/password settings win over the URL's, so secrets with '@' or '/' need no encoding.
+  const username = extra.username ?? (parsed.username ? decodeURIComponent(parsed.username) : undefined);
+  const password = extra.password ?? (parsed.password ? decodeURIComponent(parsed.password) : undefined);
   registerSecret(password);
   registerSecret(parsed.password);
   let tls = extra.tls;
