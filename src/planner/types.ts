@@ -67,6 +67,10 @@ export interface PlanOptions {
   estimatedKeysPerSecond: number;
   /** Whether the source server can open a connection to the target (MIGRATE needs it); unknown = undefined. */
   sourceCanReachTarget?: boolean;
+  /** Whether the target server can open a connection to the source (replication needs it); unknown = undefined. */
+  targetCanReachSource?: boolean;
+  /** Timeout of each CLIENT PAUSE on the source; the engine renews it until writes resume (default 60 s). */
+  writePauseTimeoutMs?: number;
 }
 
 export interface Plan {
@@ -74,8 +78,14 @@ export interface Plan {
   target: ProbeResult['endpoint'] & { version: string };
   /** null when a blocker stops every strategy. */
   strategy: StrategyName | null;
+  /** The strategy the constraints allow, even when blockers stop it for now (null when none is possible). */
+  candidate: StrategyName | null;
   /** How keys are written for dump-restore/migrate: DUMP payloads, or native commands per type. */
   copyMode: 'dump' | 'by-type' | null;
+  /** Why copyMode is 'by-type' (empty otherwise), e.g. "--by-type was asked". */
+  copyModeReasons: string[];
+  /** How changes made during the copy reach the target (dump-restore/migrate); null for replication or when blocked. */
+  liveSync: 'notifications' | 'enable-notifications' | 'none' | null;
   assessments: StrategyAssessment[];
   blockers: Finding[];
   warnings: Finding[];

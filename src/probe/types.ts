@@ -56,6 +56,8 @@ export interface ProbeResult {
     version: string;
     /** "redis", "valkey", or the server name INFO reports. */
     flavor: string;
+    /** A fork's own version (e.g. `valkey_version`); `version` stays the Redis version it matches. */
+    flavorVersion?: string;
     /** RDB format version this server writes in DUMP payloads and accepts in RESTORE. */
     rdbVersion: number;
     /** How rdbVersion was found: from a DUMP payload, or from the version table. */

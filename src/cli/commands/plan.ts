@@ -1,6 +1,149 @@
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { withDefaults } from '../../planner/defaults.js';
+import { formatPlan } from '../../planner/format.js';
+import { planMigration } from '../../planner/plan.js';
+import { type PlanOptions, STRATEGIES } from '../../planner/types.js';
+import { probeEndpoint } from '../../probe/index.js';
+import type { ProbeResult } from '../../probe/types.js';
+import { ExitCode, UserError } from '../../util/errors.js';
+import { action, addGlobalOptions } from '../context.js';
 
-// Being built: see the issue that owns the `plan` command.
+interface PlanCommandOptions {
+  strategy: PlanOptions['strategy'];
+  replace?: boolean;
+  flushTarget?: boolean;
+  byType?: boolean;
+  db: string;
+  match?: string;
+  bigKeys?: boolean;
+  sourceCanReachTarget?: boolean;
+  targetCanReachSource?: boolean;
+}
+
+/** "all" or a comma-separated list of database numbers ("0,3"), as the planner wants it. */
+export function parseDbList(text: string): 'all' | number[] {
+  const value = text.trim();
+  if (value === 'all') return 'all';
+  const parts = value.split(',').map((p) => p.trim());
+  if (parts.length === 0 || parts.some((p) => !/^\d{1,9}$/.test(p))) {
+    throw new InvalidArgumentError(
+      `must be "all" or database numbers separated by commas, like 0,3 (got "${text}")`,
+    );
+  }
+  return [...new Set(parts.map(Number))].sort((a, b) => a - b);
+}
+
+function yesNo(value: string): boolean {
+  if (/^(yes|true)$/i.test(value)) return true;
+  if (/^(no|false)$/i.test(value)) return false;
+  throw new InvalidArgumentError('must be yes or no');
+}
+
+function nonEmpty(value: string): string {
+  if (value.trim() === '') throw new InvalidArgumentError('must not be empty');
+  return value;
+}
+
+/** Probes both ends together; reports the first failure once both are done (no stray connections). */
+async function probeBoth(
+  ...jobs: [Promise<ProbeResult>, Promise<ProbeResult>]
+): Promise<[ProbeResult, ProbeResult]> {
+  const [s, t] = await Promise.allSettled(jobs);
+  if (s.status === 'rejected') throw s.reason;
+  if (t.status === 'rejected') throw t.reason;
+  return [s.value, t.value];
+}
+
 export function registerPlanCommand(program: Command): void {
-  void program;
+  const cmd = program
+    .command('plan')
+    .summary('probe two endpoints and plan the migration between them')
+    .description(
+      'Probes the source and the target, picks the strategy their constraints allow (replication, ' +
+        'dump-restore or MIGRATE), says why the others are ruled out, lists blockers and warnings, and ' +
+        'prints the runbook steps, marking those that need a second person to approve. Read-only: ' +
+        'it changes nothing on either server.',
+    )
+    .argument('<source>', 'endpoint to migrate from: a name from the config file, or a redis:// URL')
+    .argument('<target>', 'endpoint to migrate to: a name from the config file, or a redis:// URL')
+    .addOption(
+      new Option('--strategy <name>', 'strategy to use; auto picks the best one possible')
+        .choices(['auto', ...STRATEGIES])
+        .default('auto'),
+    )
+    .option('--replace', 'if the target holds keys, overwrite those that also exist on the source')
+    .option('--flush-target', 'if the target holds keys, empty the databases to copy first (destructive)')
+    .option('--by-type', 'copy type by type (native commands) instead of DUMP/RESTORE payloads')
+    .option('--db <list>', 'databases to copy: all, or a list like 0,3', 'all')
+    .option(
+      '--match <pattern>',
+      'copy only keys matching this SCAN pattern (rules out replication)',
+      nonEmpty,
+    )
+    .option('--big-keys', 'sample the source for big keys (SCAN + MEMORY USAGE) before planning')
+    .option(
+      '--source-can-reach-target <yes|no>',
+      'whether the source server can connect to the target (MIGRATE)',
+      yesNo,
+    )
+    .option(
+      '--target-can-reach-source <yes|no>',
+      'whether the target server can connect to the source (replication)',
+      yesNo,
+    )
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        '  $ migration-buddy plan redis://:secret@10.0.0.5:6379 rediss://user:pw@new.example:6380',
+        '  $ migration-buddy plan old new --config migration-buddy.yml --db 0,3 --replace',
+        '  $ migration-buddy plan old new --strategy dump-restore --match "session:*" --json',
+        '',
+        'Exit codes: 0 a strategy can run, 1 blocked (see the blockers), 2 bad input or an unreachable server.',
+      ].join('\n'),
+    );
+  addGlobalOptions(cmd);
+  cmd.action(
+    action(async (ctx, sourceName: string, targetName: string, opts: PlanCommandOptions) => {
+      if (opts.replace && opts.flushTarget) {
+        throw new UserError('--replace and --flush-target exclude each other: pick one');
+      }
+      let dbs: PlanOptions['dbs'];
+      try {
+        dbs = parseDbList(opts.db);
+      } catch (err) {
+        throw new UserError(`--db ${(err as Error).message}`);
+      }
+      const options = withDefaults({
+        strategy: opts.strategy,
+        onNonEmptyTarget: opts.flushTarget ? 'flush' : opts.replace ? 'replace' : 'refuse',
+        dbs,
+        match: opts.match,
+        byType: Boolean(opts.byType),
+        bigKeyThresholdBytes: ctx.config?.copy?.bigKeyThresholdBytes,
+        sourceCanReachTarget: opts.sourceCanReachTarget,
+        targetCanReachSource: opts.targetCanReachSource,
+      });
+      const source = ctx.endpoint(sourceName);
+      const target = ctx.endpoint(targetName);
+      // Big keys matter on the source only: they are what gets copied.
+      const [sourceProbe, targetProbe] = await probeBoth(
+        probeEndpoint(source, { bigKeys: Boolean(opts.bigKeys) }),
+        probeEndpoint(target),
+      );
+      const plan = planMigration(sourceProbe, targetProbe, options);
+      if (ctx.json) {
+        ctx.printJson(plan);
+      } else {
+        ctx.print(formatPlan(plan));
+        const notes = [
+          ...sourceProbe.notes.map((n) => `  - source: ${n}`),
+          ...targetProbe.notes.map((n) => `  - target: ${n}`),
+        ];
+        if (notes.length > 0) ctx.print(['', 'Probe notes:', ...notes].join('\n'));
+      }
+      return plan.strategy !== null && plan.blockers.length === 0 ? ExitCode.ok : ExitCode.problem;
+    }),
+  );
 }

@@ -1,0 +1,186 @@
+// Findings that stop every strategy: running any of them would lose data, break the target, or
+// do something nobody asked for. Each says what to change.
+import type { PlanContext } from './context.js';
+import type { Finding, StrategyAssessment, StrategyName } from './types.js';
+import { formatDbs, formatMb, plural } from './units.js';
+
+export function findBlockers(ctx: PlanContext): Finding[] {
+  return [
+    ...sameServer(ctx),
+    ...topology(ctx),
+    ...memory(ctx),
+    ...nonEmptyTarget(ctx),
+    ...databases(ctx),
+    ...modules(ctx),
+    ...functions(ctx),
+  ];
+}
+
+function sameServer(ctx: PlanContext): Finding[] {
+  const { source, target } = ctx;
+  if (source.endpoint.redactedUrl !== target.endpoint.redactedUrl && !ctx.sameServer) return [];
+  return [
+    {
+      code: 'same-endpoint',
+      message: `source and target are the same server (${target.endpoint.redactedUrl}): pick two different servers`,
+    },
+  ];
+}
+
+function topology(ctx: PlanContext): Finding[] {
+  const out: Finding[] = [];
+  for (const side of ['source', 'target'] as const) {
+    const mode = ctx[side].server.mode;
+    if (mode === 'cluster') {
+      out.push({
+        code: 'cluster-mode',
+        message: `${side} is a Redis Cluster: cluster mode is not supported yet`,
+      });
+    } else if (mode === 'sentinel') {
+      out.push({
+        code: 'sentinel-endpoint',
+        message: `${side} is a Sentinel, not a data server: give the address of the master it monitors`,
+      });
+    }
+  }
+  const repl = ctx.target.replication;
+  if (repl.role === 'replica') {
+    const master = repl.masterHost ? ` of ${repl.masterHost}:${repl.masterPort ?? 6379}` : '';
+    out.push({
+      code: 'target-is-replica',
+      message:
+        `target is a replica${master}: it rejects writes and is wiped on its next resync; ` +
+        'promote it (REPLICAOF NO ONE) or pick a primary',
+    });
+  }
+  return out;
+}
+
+function memory(ctx: PlanContext): Finding[] {
+  const out: Finding[] = [];
+  const { maxmemoryBytes, policy } = ctx.target.memory;
+  const used = ctx.source.memory.usedBytes;
+  // A partial copy (--match, some dbs) may fit: that case is a warning, not a blocker.
+  const partial = ctx.options.match !== undefined || ctx.leftOutDbs.length > 0;
+  if (maxmemoryBytes && maxmemoryBytes < used && !partial) {
+    out.push({
+      code: 'target-too-small',
+      message:
+        `target maxmemory is ${formatMb(maxmemoryBytes)}, smaller than the source's used memory of ` +
+        `${formatMb(used)}: raise it on the target (or pick a bigger one)`,
+    });
+  }
+  // With no memory limit (maxmemory 0) the policy never fires; unknown limit counts as a limit.
+  if (policy !== null && policy !== 'noeviction' && maxmemoryBytes !== 0) {
+    out.push({
+      code: 'target-evicting-policy',
+      message:
+        `target maxmemory-policy is ${policy}: keys can be evicted silently during the import; ` +
+        'set maxmemory-policy noeviction on the target for the migration',
+    });
+  }
+  return out;
+}
+
+function nonEmptyTarget(ctx: PlanContext): Finding[] {
+  if (ctx.options.onNonEmptyTarget !== 'refuse' || ctx.targetBusyDbs.length === 0) return [];
+  const total = ctx.targetBusyDbs.reduce((n, d) => n + d.keys, 0);
+  const per = ctx.targetBusyDbs.map((d) => `db ${d.db}: ${plural(d.keys, 'key')}`).join(', ');
+  return [
+    {
+      code: 'target-not-empty',
+      message:
+        `target already holds ${plural(total, 'key')} in the databases to copy (${per}): use --replace to ` +
+        'overwrite keys that exist on both, or --flush-target to empty them first',
+    },
+  ];
+}
+
+function databases(ctx: PlanContext): Finding[] {
+  const out: Finding[] = [];
+  const highest = ctx.dbs.length > 0 ? Math.max(...ctx.dbs) : -1;
+  const targetDbs = ctx.target.configuredDatabases;
+  if (highest >= 0 && targetDbs !== null && highest >= targetDbs) {
+    out.push({
+      code: 'target-too-few-databases',
+      message:
+        `the copy uses db ${highest} but the target has only ${plural(targetDbs, 'database')} ` +
+        `(databases ${targetDbs}): raise databases on the target or leave those dbs out with --db`,
+    });
+  }
+  const sourceDbs = ctx.source.configuredDatabases;
+  if (ctx.options.dbs !== 'all' && sourceDbs !== null) {
+    const missing = ctx.dbs.filter((db) => db >= sourceDbs);
+    if (missing.length > 0) {
+      out.push({
+        code: 'db-not-on-source',
+        message: `${formatDbs(missing)} does not exist on the source (databases ${sourceDbs})`,
+      });
+    }
+  }
+  return out;
+}
+
+function modules(ctx: PlanContext): Finding[] {
+  const out: Finding[] = [];
+  const types = ctx.moduleTypesSampled;
+  if (types.length === 0) return out;
+  // Module keys travel only as DUMP payloads (or in an RDB): with an older target format there is
+  // no path for them at all; the type-by-type fallback cannot express them.
+  if (ctx.downgrade) {
+    out.push({
+      code: 'module-keys-cannot-cross',
+      message:
+        `the source holds keys of module types (${types.join(', ')}): they travel only as DUMP payloads, ` +
+        `which the target's older RDB format ${ctx.target.server.rdbVersion} rejects, and cannot be copied ` +
+        'type by type; use a target on the same or a newer version',
+    });
+  }
+  if (ctx.modulesMissingOnTarget.length > 0) {
+    out.push({
+      code: 'module-missing-on-target',
+      message:
+        `the source holds keys of module types (${types.join(', ')}) but the target lacks module ` +
+        `${ctx.modulesMissingOnTarget.join(', ')}: load it on the target first`,
+    });
+  }
+  return out;
+}
+
+function functions(ctx: PlanContext): Finding[] {
+  const libs = ctx.source.functionLibraries ?? 0;
+  if (libs === 0 || ctx.target.functionLibraries !== null) return [];
+  return [
+    {
+      code: 'functions-unsupported-on-target',
+      message:
+        `the source has ${plural(libs, 'function library', 'function libraries')} but the target ` +
+        `(${ctx.target.server.flavor} ${ctx.target.server.version}) has no functions: apps calling FCALL ` +
+        'would break; delete unused libraries on the source or pick a Redis 7+ target',
+    },
+  ];
+}
+
+/** A blocker when the asked strategy is ruled out, or (auto) when every strategy is. */
+export function strategyBlockers(
+  asked: 'auto' | StrategyName,
+  assessments: readonly StrategyAssessment[],
+): Finding[] {
+  if (asked !== 'auto') {
+    const a = assessments.find((x) => x.strategy === asked);
+    if (!a || a.viable) return [];
+    return [
+      {
+        code: 'strategy-not-viable',
+        message: `${asked} was asked for but is not possible: ${a.reasons.join('; ')}`,
+      },
+    ];
+  }
+  if (assessments.some((a) => a.viable)) return [];
+  return [
+    {
+      code: 'no-viable-strategy',
+      message: `no strategy can run: ${assessments.map((a) => `${a.strategy}: ${a.reasons.join('; ')}`).join(' | ')}`,
+    },
+  ];
+}

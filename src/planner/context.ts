@@ -1,0 +1,103 @@
+// Facts derived once from the two probes and the options, shared by every rule module.
+import type { DatabaseStats, ProbedCommand, ProbeResult } from '../probe/types.js';
+import type { PlanOptions } from './types.js';
+
+export type Side = 'source' | 'target';
+
+/** Types a server knows without modules; anything else TYPE reports is a module type. */
+const CORE_TYPES = new Set(['string', 'list', 'set', 'zset', 'hash', 'stream', 'none']);
+
+export interface PlanContext {
+  source: ProbeResult;
+  target: ProbeResult;
+  options: PlanOptions;
+  /** Databases the copy covers, ascending: the asked list, or every source db holding keys. */
+  dbs: number[];
+  /** Source dbs holding keys that an explicit db list leaves out. */
+  leftOutDbs: number[];
+  /** Keys in the selected source dbs (an upper bound when --match narrows the copy). */
+  keys: number;
+  /** Estimated bytes to copy: source used memory, scaled down to the selected dbs. */
+  bytes: number;
+  copySeconds: number;
+  /** Selected dbs that already hold keys on the target. */
+  targetBusyDbs: DatabaseStats[];
+  /** Keys on the target in any db (replication discards all of them). */
+  targetKeysTotal: number;
+  /** The target's RDB format is older than the source's: DUMP payloads and replication can't cross. */
+  downgrade: boolean;
+  /** Module types among the sampled big keys of the selected dbs (proof that module keys exist). */
+  moduleTypesSampled: string[];
+  /** Modules loaded on the source but not on the target. */
+  modulesMissingOnTarget: string[];
+  /** Both endpoints point at the same host and port. */
+  sameServer: boolean;
+  /** The source URL carries a password, so a replica needs masterauth. */
+  sourceHasPassword: boolean;
+  /** ACL user in the source URL (a replica needs masteruser), null for the default user. */
+  sourceUser: string | null;
+}
+
+export function buildContext(source: ProbeResult, target: ProbeResult, options: PlanOptions): PlanContext {
+  if (!(options.estimatedKeysPerSecond > 0)) throw new RangeError('estimatedKeysPerSecond must be positive');
+  const sourceDbs = source.databases.filter((d) => d.keys > 0).map((d) => d.db);
+  const dbs =
+    options.dbs === 'all'
+      ? [...sourceDbs].sort((a, b) => a - b)
+      : [...new Set(options.dbs)].sort((a, b) => a - b);
+  const selected = new Set(dbs);
+  const keys = source.databases.filter((d) => selected.has(d.db)).reduce((n, d) => n + d.keys, 0);
+  const share = source.totalKeys > 0 ? Math.min(1, keys / source.totalKeys) : 1;
+  const bytes = Math.round(source.memory.usedBytes * share);
+  const sourceModules = new Set(source.modules.map((m) => m.name));
+  const targetModules = new Set(target.modules.map((m) => m.name));
+  const moduleTypes = new Set(
+    (source.bigKeys?.keys ?? [])
+      .filter((k) => selected.has(k.db) && !CORE_TYPES.has(k.type))
+      .map((k) => k.type),
+  );
+  return {
+    source,
+    target,
+    options,
+    dbs,
+    leftOutDbs: sourceDbs.filter((db) => !selected.has(db)).sort((a, b) => a - b),
+    keys,
+    bytes,
+    // Tenths of a second, rounded up: small copies are not shown as taking no time.
+    copySeconds: Math.ceil((keys / options.estimatedKeysPerSecond) * 10) / 10,
+    targetBusyDbs: target.databases.filter((d) => selected.has(d.db) && d.keys > 0),
+    targetKeysTotal: target.databases.reduce((n, d) => n + d.keys, 0),
+    downgrade: target.server.rdbVersion < source.server.rdbVersion,
+    moduleTypesSampled: [...moduleTypes].sort(),
+    modulesMissingOnTarget: [...sourceModules].filter((m) => !targetModules.has(m)).sort(),
+    sameServer: hostPort(source.endpoint.redactedUrl) === hostPort(target.endpoint.redactedUrl),
+    sourceHasPassword: /^[a-z][a-z0-9+.-]*:\/\/[^/@]*\*\*\*@/i.test(source.endpoint.redactedUrl),
+    sourceUser: urlUser(source.endpoint.redactedUrl),
+  };
+}
+
+/** Why a command is unusable on one side, phrased for people; undefined when it works. */
+export function unavailable(ctx: PlanContext, side: Side, command: ProbedCommand): string | undefined {
+  const found = ctx[side].commands[command];
+  if (found?.available) return undefined;
+  return `${command} is not available on ${side}: ${found?.reason ?? 'not found by the probe'}`;
+}
+
+export function isAvailable(ctx: PlanContext, side: Side, command: ProbedCommand): boolean {
+  return Boolean(ctx[side].commands[command]?.available);
+}
+
+/** "host:port" of a (redacted) URL, lower-cased; the URL itself when it does not parse. */
+function hostPort(url: string): string {
+  const m = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/]*@)?([^/?#]+)/i.exec(url);
+  if (!m) return url;
+  const host = m[1]!.toLowerCase();
+  return /:\d+$/.test(host) ? host : `${host}:6379`;
+}
+
+function urlUser(url: string): string | null {
+  const m = /^[a-z][a-z0-9+.-]*:\/\/([^:@/]+):[^@/]*@/i.exec(url);
+  if (!m || m[1] === 'default') return null;
+  return decodeURIComponent(m[1]!);
+}

@@ -1,0 +1,74 @@
+// A plan as plain text for people (CLI now, Slack later): no colours, no markup beyond dashes.
+import type { Plan, PlannedStep } from './types.js';
+import { formatBytes, formatCount, formatDuration } from './units.js';
+
+function endpoint(e: Plan['source']): string {
+  const where = e.name === e.redactedUrl ? e.name : `${e.name} (${e.redactedUrl})`;
+  return `${where}, version ${e.version}`;
+}
+
+function strategyLine(plan: Plan): string {
+  if (plan.strategy) {
+    let how = '';
+    if (plan.copyMode === 'by-type') how = ', copying type by type';
+    else if (plan.copyMode === 'dump') how = ', copying DUMP payloads';
+    const live =
+      plan.liveSync === 'notifications' || plan.liveSync === 'enable-notifications'
+        ? ', following changes live'
+        : plan.liveSync === 'none'
+          ? ', no live sync (writes pause during the copy)'
+          : '';
+    return `Strategy: ${plan.strategy}${how}${plan.strategy === 'dump-restore' ? live : ''}`;
+  }
+  if (plan.candidate) return `Strategy: none, blocked (${plan.candidate} once the blockers are resolved)`;
+  return 'Strategy: none, no strategy is possible';
+}
+
+function stepLines(step: PlannedStep, index: number): string[] {
+  const tags = [step.needsApproval ? 'needs approval' : '', step.irreversible ? 'irreversible' : ''].filter(
+    Boolean,
+  );
+  const head = `  ${index + 1}. ${step.title} [${step.id}]${tags.length ? ` (${tags.join(', ')})` : ''}`;
+  return [head, `     ${step.description}`];
+}
+
+export function formatPlan(plan: Plan): string {
+  const { estimates } = plan;
+  const lines = [
+    `Source: ${endpoint(plan.source)}`,
+    `Target: ${endpoint(plan.target)}`,
+    strategyLine(plan),
+    `Estimate: ${formatCount(estimates.keys)} keys, ${formatBytes(estimates.bytes)}, about ` +
+      `${formatDuration(estimates.copySeconds)} to copy at ${formatCount(plan.options.estimatedKeysPerSecond)} keys/s`,
+  ];
+  for (const reason of plan.copyModeReasons) lines.push(`  type by type because ${reason}`);
+  const alsoPossible = plan.assessments.filter(
+    (a) => a.viable && a.strategy !== (plan.strategy ?? plan.candidate),
+  );
+  if (alsoPossible.length > 0) {
+    lines.push(`Also possible: ${alsoPossible.map((a) => a.strategy).join(', ')} (choose with --strategy)`);
+  }
+  if (plan.blockers.length > 0) {
+    lines.push('', 'Blockers (nothing runs until these are fixed):');
+    for (const b of plan.blockers) lines.push(`  - ${b.message}`);
+  }
+  const out = plan.assessments.filter((a) => !a.viable);
+  if (out.length > 0) {
+    lines.push('', 'Ruled out:');
+    for (const a of out) {
+      lines.push(`  - ${a.strategy}:`);
+      for (const r of a.reasons) lines.push(`      ${r}`);
+    }
+  }
+  if (plan.warnings.length > 0) {
+    lines.push('', 'Warnings:');
+    for (const w of plan.warnings) lines.push(`  - ${w.message}`);
+  }
+  if (plan.steps.length > 0) {
+    lines.push('', 'Steps:');
+    plan.steps.forEach((s, i) => {
+      lines.push(...stepLines(s, i));
+    });
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,38 @@
+// planMigration: two probes and the options in, a plan out. Pure: no I/O, no clock, no randomness,
+// so the same inputs always give the same plan (and the same step parameters to approve).
+import type { ProbeResult } from '../probe/types.js';
+import { findBlockers, strategyBlockers } from './blockers.js';
+import { buildContext } from './context.js';
+import { copyPath } from './copy-path.js';
+import { buildSteps } from './steps/index.js';
+import { assessDumpRestore, assessMigrate, assessReplication, chooseStrategy } from './strategies.js';
+import type { Plan, PlanOptions, StrategyAssessment } from './types.js';
+import { findWarnings } from './warnings/index.js';
+
+export function planMigration(source: ProbeResult, target: ProbeResult, options: PlanOptions): Plan {
+  const ctx = buildContext(source, target, options);
+  const path = copyPath(ctx);
+  const { subsetOnly, ...replication } = assessReplication(ctx);
+  const assessments: StrategyAssessment[] = [replication, assessDumpRestore(ctx, path), assessMigrate(ctx)];
+  const candidate = chooseStrategy(options.strategy, assessments);
+  const blockers = [...findBlockers(ctx), ...strategyBlockers(options.strategy, assessments)];
+  const warnings = findWarnings({ ctx, path, strategy: candidate, replicationOutForSubsetOnly: subsetOnly });
+  const strategy = blockers.length === 0 ? candidate : null;
+  const copies = strategy === 'dump-restore' || strategy === 'migrate';
+  return {
+    source: { ...source.endpoint, version: source.server.version },
+    target: { ...target.endpoint, version: target.server.version },
+    strategy,
+    candidate,
+    // MIGRATE always moves DUMP payloads, server side.
+    copyMode: strategy === 'migrate' ? 'dump' : copies ? path.copyMode : null,
+    copyModeReasons: strategy === 'dump-restore' ? path.byTypeBecause : [],
+    liveSync: copies ? path.liveSync : null,
+    assessments,
+    blockers,
+    warnings,
+    steps: strategy ? buildSteps(strategy, ctx, path) : [],
+    estimates: { keys: ctx.keys, bytes: ctx.bytes, copySeconds: ctx.copySeconds },
+    options,
+  };
+}

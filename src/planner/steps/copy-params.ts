@@ -1,0 +1,63 @@
+// Parameters of the steps that write keys to the target (dump-restore and migrate).
+import { isAvailable, type PlanContext } from '../context.js';
+import type { CopyPath } from '../copy-path.js';
+import { DEFAULT_WRITE_PAUSE_TIMEOUT_MS } from '../defaults.js';
+import { selectionParams } from './common.js';
+
+export function copyParams(ctx: PlanContext, path: CopyPath): Record<string, unknown> {
+  const { options } = ctx;
+  const limit = ctx.target.protoMaxBulkLen;
+  return {
+    ...selectionParams(ctx),
+    copyMode: path.copyMode,
+    onNonEmptyTarget: options.onNonEmptyTarget,
+    flushTarget: options.onNonEmptyTarget === 'flush',
+    replace: options.onNonEmptyTarget !== 'refuse',
+    // PTTL in ms, written as a relative TTL; -1 becomes 0 (no expiry), -2 (gone) is skipped.
+    ttl: 'pttl-relative',
+    bigKeyThresholdBytes: options.bigKeyThresholdBytes,
+    chunkAboveBytes:
+      limit === null ? options.bigKeyThresholdBytes : Math.min(options.bigKeyThresholdBytes, limit),
+    functions: functionsPolicy(ctx),
+  };
+}
+
+/** FUNCTION RESTORE policy, or null when there is nothing to copy or no way to. */
+function functionsPolicy(ctx: PlanContext): 'APPEND' | 'REPLACE' | 'FLUSH' | null {
+  if (!(ctx.source.functionLibraries ?? 0) || ctx.target.functionLibraries === null) return null;
+  if (!isAvailable(ctx, 'source', 'FUNCTION DUMP') || !isAvailable(ctx, 'target', 'FUNCTION RESTORE'))
+    return null;
+  return { refuse: 'APPEND', replace: 'REPLACE', flush: 'FLUSH' }[ctx.options.onNonEmptyTarget] as
+    | 'APPEND'
+    | 'REPLACE'
+    | 'FLUSH';
+}
+
+/** How changes on the source are captured from the start of the copy, or null without live sync. */
+export function captureParams(path: CopyPath): Record<string, unknown> | null {
+  if (path.liveSync === 'none') return null;
+  return {
+    notifyKeyspaceEvents: path.notifications.setTo ?? path.notifications.current,
+    setConfig: path.liveSync === 'enable-notifications',
+    restoreTo: path.liveSync === 'enable-notifications' ? path.notifications.current : null,
+  };
+}
+
+export function pauseParams(ctx: PlanContext, path: CopyPath): Record<string, unknown> {
+  return {
+    method: path.writePause,
+    // Each CLIENT PAUSE WRITE expires on its own; the engine renews it until resume_writes, so a
+    // crashed worker cannot leave the source paused for long.
+    timeoutMs: ctx.options.writePauseTimeoutMs ?? DEFAULT_WRITE_PAUSE_TIMEOUT_MS,
+    renewUntilResumed: true,
+  };
+}
+
+export function resumeParams(ctx: PlanContext, path: CopyPath): Record<string, unknown> {
+  return {
+    method: path.writePause,
+    killStaleClients: isAvailable(ctx, 'source', 'CLIENT KILL') && isAvailable(ctx, 'source', 'CLIENT LIST'),
+    restoreNotifyKeyspaceEvents:
+      path.liveSync === 'enable-notifications' ? (path.notifications.current ?? null) : null,
+  };
+}
