@@ -3,7 +3,7 @@ import type { ConnectionOptions } from 'node:tls';
 import { Redis, type RedisOptions } from 'ioredis';
 import { UserError } from '../util/errors.js';
 import { scrub } from '../util/secrets.js';
-import type { Endpoint } from './endpoint.js';
+import { describeEndpoint, type Endpoint } from './endpoint.js';
 
 /** Every connection we open carries this name prefix, so drain checks can tell ours apart. */
 export const CLIENT_NAME_PREFIX = 'migration-buddy';
@@ -43,7 +43,8 @@ export function redisOptions(endpoint: Endpoint, options: ConnectOptions = {}): 
   return opts;
 }
 
-function tlsOptions(endpoint: Endpoint): ConnectionOptions {
+/** node:tls options for an endpoint (CA, client cert, SNI); shared by ioredis and the lean RESP client. */
+export function tlsOptions(endpoint: Endpoint): ConnectionOptions {
   const tls = endpoint.tls ?? {};
   const read = (path: string, what: string) => {
     try {
@@ -86,7 +87,7 @@ export async function connect(endpoint: Endpoint, options: ConnectOptions = {}):
 
 /** Turns a low-level connection error into a message for people. */
 export function connectionError(endpoint: Pick<Endpoint, 'name' | 'redactedUrl'>, err: Error): UserError {
-  const where = `${endpoint.name} (${endpoint.redactedUrl})`;
+  const where = describeEndpoint(endpoint);
   const code = (err as NodeJS.ErrnoException).code;
   const msg = scrub(err.message);
   if (code === 'ECONNREFUSED') return new UserError(`cannot reach ${where}: connection refused`);

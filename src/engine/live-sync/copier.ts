@@ -1,0 +1,81 @@
+// What live sync needs from the copy engine, as a small interface: the real one wraps
+// src/engine/copy (KeySetCopier for the flusher, copyKeys for the reconcile pass); tests of live
+// sync's own logic can pass a simpler one.
+
+import type { Endpoint } from '../../redis/endpoint.js';
+import { UserError } from '../../util/errors.js';
+import type { Logger } from '../../util/logger.js';
+import { copyKeys, KeySetCopier } from '../copy/index.js';
+
+export interface KeySetResult {
+  /** Keys that could not be copied (the copy engine logged why); they are not retried. */
+  keysFailed: number;
+  /** Keys deleted on the target because the source no longer has them. */
+  keysDeleted?: number;
+}
+
+export interface Copier {
+  /**
+   * Makes these keys of one db on the target equal to the source now: copied with REPLACE and
+   * TTL, or deleted on the target when the source no longer has them (del, expired, evicted,
+   * rename_from and move_from all converge this way).
+   */
+  copyKeySet(db: number, keys: Buffer[]): Promise<KeySetResult>;
+  /** Re-copies every key of the selected dbs (REPLACE), for the reconcile pass. */
+  copyAll(
+    dbs: 'all' | number[],
+    match: string | undefined,
+    signal: AbortSignal,
+  ): Promise<{ keysCopied: number }>;
+  /** Releases connections; called when live sync stops. */
+  close?(): Promise<void>;
+}
+
+export interface EngineCopierOptions {
+  mode?: 'auto' | 'dump' | 'by-type';
+  bigKeyThresholdBytes?: number;
+  logger?: Logger;
+}
+
+/**
+ * The copier backed by src/engine/copy. Each concurrent batch gets its own KeySetCopier (its own
+ * pair of connections, kept open between batches); one that failed is closed and replaced by a
+ * fresh one on a later batch.
+ */
+export function engineCopier(source: Endpoint, target: Endpoint, options: EngineCopierOptions = {}): Copier {
+  const shared = {
+    ...(options.mode ? { mode: options.mode } : {}),
+    ...(options.bigKeyThresholdBytes ? { bigKeyThresholdBytes: options.bigKeyThresholdBytes } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
+  };
+  const idle: KeySetCopier[] = [];
+  return {
+    async copyKeySet(db, keys) {
+      const lane = idle.pop() ?? (await KeySetCopier.open(source, target, shared));
+      try {
+        const counters = await lane.copy(db, keys);
+        idle.push(lane);
+        return { keysFailed: counters.keysFailed, keysDeleted: counters.keysDeleted };
+      } catch (err) {
+        await lane.close();
+        throw err;
+      }
+    },
+    async copyAll(dbs, match, signal) {
+      const report = await copyKeys(source, target, {
+        ...shared,
+        dbs,
+        ...(match ? { match } : {}),
+        onNonEmptyTarget: 'replace',
+        copyFunctions: false,
+        signal,
+      });
+      signal.throwIfAborted();
+      if (!report.complete) throw new UserError('the reconcile copy stopped before the end');
+      return { keysCopied: report.keysCopied };
+    },
+    async close() {
+      await Promise.all(idle.splice(0).map((lane) => lane.close()));
+    },
+  };
+}
