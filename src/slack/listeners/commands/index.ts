@@ -1,0 +1,8 @@
+import type { App } from '@slack/bolt';
+import { SLASH_COMMAND } from '../../commands/usage.js';
+import type { SlackDeps } from '../deps.js';
+import { migrateCommand } from './migrate.js';
+
+export function register(app: App, deps: SlackDeps): void {
+  app.command(SLASH_COMMAND, migrateCommand(deps));
+}

@@ -1,0 +1,15 @@
+// Listener registration by Slack surface (the Bolt TS starter layout): each surface folder has a
+// register(app, deps). Listeners are thin: parse, ack, forward to deps, show the answer.
+import type { App } from '@slack/bolt';
+import * as actions from './actions/index.js';
+import * as commands from './commands/index.js';
+import type { SlackDeps } from './deps.js';
+import * as events from './events/index.js';
+
+export type { SlackDeps } from './deps.js';
+
+export function registerListeners(app: App, deps: SlackDeps): void {
+  commands.register(app, deps);
+  actions.register(app, deps);
+  events.register(app, deps);
+}

@@ -1,0 +1,34 @@
+// Turning handler results and failures into what the person sees, without leaking internals.
+import { randomBytes } from 'node:crypto';
+import { errorMessage, UserError } from '../../util/errors.js';
+import type { Logger } from '../../util/logger.js';
+import { errorReply } from '../blocks/error.js';
+import type { SlackMessage } from '../blocks/message.js';
+import { redactCredentials } from '../logger-adapter.js';
+
+/** Fields for an ephemeral reply through `ack()` or `respond()`. */
+export function ephemeral(message: SlackMessage) {
+  return {
+    response_type: 'ephemeral' as const,
+    replace_original: false,
+    text: message.text,
+    blocks: message.blocks,
+  };
+}
+
+/**
+ * The reply for a failed handler: a UserError's message as is; anything else as a generic
+ * failure with a reference to find the logged details.
+ */
+export function failureReply(err: unknown, logger: Logger, context: Record<string, unknown>): SlackMessage {
+  if (err instanceof UserError) {
+    logger.info({ ...context, error: err.message }, 'request refused');
+    return errorReply({ problem: err.message });
+  }
+  const ref = randomBytes(4).toString('hex');
+  logger.error({ ...context, ref, error: redactCredentials(errorMessage(err)) }, 'request failed');
+  return errorReply({
+    problem: 'Something went wrong while doing that.',
+    next: `Try again in a moment; if it keeps failing, the app logs have the details under ref ${ref}.`,
+  });
+}

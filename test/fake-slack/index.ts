@@ -1,0 +1,4 @@
+export * from './block-kit.js';
+export * from './payloads.js';
+export * from './server.js';
+export * from './signed-request.js';
