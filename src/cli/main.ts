@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { registerAuditCommand } from './commands/audit.js';
 import { registerCopyCommand } from './commands/copy.js';
+import { registerMigrateCommand } from './commands/migrate.js';
 import { registerPlanCommand } from './commands/plan.js';
 import { registerProbeCommand } from './commands/probe.js';
 import { registerVerifyCommand } from './commands/verify.js';
+import { registerWorkerCommand } from './commands/worker.js';
 import { addGlobalOptions } from './context.js';
 
 export function buildProgram(): Command {
@@ -21,6 +24,9 @@ export function buildProgram(): Command {
   registerPlanCommand(program);
   registerCopyCommand(program);
   registerVerifyCommand(program);
+  registerMigrateCommand(program);
+  registerWorkerCommand(program);
+  registerAuditCommand(program);
   return program;
 }
 

@@ -1,0 +1,49 @@
+import type { Command } from 'commander';
+import { controlEndpoint } from '../../jobs/connection.js';
+import { connect } from '../../redis/connect.js';
+import { formatEvent } from '../../runbook/audit.js';
+import { MigrationStore } from '../../runbook/store.js';
+import { ExitCode, UserError } from '../../util/errors.js';
+import { action, addGlobalOptions, type CliContext } from '../context.js';
+
+export function registerAuditCommand(program: Command): void {
+  const cmd = program
+    .command('audit')
+    .summary("print a migration's audit trail")
+    .description(
+      'Prints every event of a migration in order (created, plan, approvals with who, steps started and ' +
+        'finished with results, verification, aborts, errors) from the control Redis. --json writes one ' +
+        'JSON document per line, for export.',
+    )
+    .argument('<migration-id>', 'the id shown when the migration was created')
+    .option('--follow', 'keep printing new events until the migration ends');
+  addGlobalOptions(cmd);
+  cmd.action(action(runAudit));
+}
+
+async function runAudit(ctx: CliContext, id: string, opts: { follow?: boolean }): Promise<number> {
+  const redis = await connect(controlEndpoint(ctx.config), { role: 'audit' });
+  try {
+    const store = new MigrationStore(redis);
+    const migration = await store.get(id);
+    if (!migration) throw new UserError(`there is no migration ${id} on this control Redis`);
+    const print = (e: Parameters<typeof formatEvent>[0]) =>
+      ctx.json ? ctx.printJson(e) : ctx.print(formatEvent(e));
+    let last: string | undefined;
+    for (;;) {
+      const events = await store.events(id, last ? { afterId: last } : {});
+      for (const e of events) print(e);
+      last = events.at(-1)?.id ?? last;
+      if (!opts.follow) break;
+      const cur = await store.get(id);
+      if (!cur || ['succeeded', 'failed', 'rejected', 'aborted'].includes(cur.status)) {
+        for (const e of await store.events(id, last ? { afterId: last } : {})) print(e);
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    return ExitCode.ok;
+  } finally {
+    redis.disconnect();
+  }
+}

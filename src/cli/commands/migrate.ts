@@ -1,0 +1,247 @@
+import { createInterface } from 'node:readline/promises';
+import { type Command, Option } from 'commander';
+import { buildExecutorRegistry } from '../../jobs/executors.js';
+import { type Runtime, startWorkers, type WorkerPool } from '../../jobs/runtime.js';
+import { withDefaults } from '../../planner/defaults.js';
+import { formatPlan } from '../../planner/format.js';
+import { planMigration } from '../../planner/plan.js';
+import { type PlanOptions, STRATEGIES } from '../../planner/types.js';
+import { probeEndpoint } from '../../probe/index.js';
+import { describeEndpoint } from '../../redis/endpoint.js';
+import { formatEvent } from '../../runbook/audit.js';
+import type { AuditEvent } from '../../runbook/events.js';
+import { type Migration, TERMINAL_MIGRATION_STATUSES } from '../../runbook/model.js';
+import { ExitCode, UserError } from '../../util/errors.js';
+import { action, addGlobalOptions, type CliContext } from '../context.js';
+import { parseDbList } from './plan.js';
+import { openCliRuntime } from './worker.js';
+
+interface MigrateCliOptions {
+  as: string;
+  buddy?: string;
+  approveAs: string[];
+  strategy: PlanOptions['strategy'];
+  replace?: boolean;
+  flushTarget?: boolean;
+  byType?: boolean;
+  db: string;
+  match?: string;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+export function registerMigrateCommand(program: Command): void {
+  const cmd = program
+    .command('migrate')
+    .summary('run a migration from the terminal (trials without Slack)')
+    .description(
+      'Probes both endpoints, plans, records the migration on the control Redis and runs its steps with ' +
+        'workers in this process, printing every audit event. At each approval gate it asks on the ' +
+        'terminal for the approver, or approves as --approve-as (scripts). Ctrl-C aborts the migration.',
+    )
+    .argument('<source>', 'endpoint to migrate from: a name from the config file, or a redis:// URL')
+    .argument('<target>', 'endpoint to migrate to: a name from the config file, or a redis:// URL')
+    .requiredOption('--as <user>', 'who requests the migration (a Slack user id, e.g. U0123ABCD)')
+    .option('--buddy <user>', 'the one person who approves its steps')
+    .option(
+      '--approve-as <user>',
+      'approve every gate as this user without asking, and confirm outside actions as the requester ' +
+        '(repeat for a quorum of several approvers)',
+      collect,
+      [],
+    )
+    .addOption(
+      new Option('--strategy <name>', 'strategy to use; auto picks the best one possible')
+        .choices(['auto', ...STRATEGIES])
+        .default('auto'),
+    )
+    .option('--replace', 'if the target holds keys, overwrite those that also exist on the source')
+    .option('--flush-target', 'if the target holds keys, empty the databases to copy first (destructive)')
+    .option('--by-type', 'copy type by type (native commands) instead of DUMP/RESTORE payloads')
+    .option('--db <list>', 'databases to copy: all, or a list like 0,3', 'all')
+    .option('--match <pattern>', 'copy only keys matching this SCAN pattern');
+  addGlobalOptions(cmd);
+  cmd.action(action(runMigrate));
+}
+
+async function runMigrate(
+  ctx: CliContext,
+  sourceName: string,
+  targetName: string,
+  opts: MigrateCliOptions,
+): Promise<number> {
+  if (opts.replace && opts.flushTarget)
+    throw new UserError('--replace and --flush-target exclude each other');
+  let dbs: PlanOptions['dbs'];
+  try {
+    dbs = parseDbList(opts.db);
+  } catch (err) {
+    throw new UserError(`--db ${(err as Error).message}`);
+  }
+  const source = ctx.endpoint(sourceName);
+  const target = ctx.endpoint(targetName);
+  const options = withDefaults({
+    strategy: opts.strategy,
+    onNonEmptyTarget: opts.flushTarget ? 'flush' : opts.replace ? 'replace' : 'refuse',
+    dbs,
+    match: opts.match,
+    byType: Boolean(opts.byType),
+    bigKeyThresholdBytes: ctx.config?.copy?.bigKeyThresholdBytes,
+  });
+  const [sp, tp] = await Promise.allSettled([probeEndpoint(source), probeEndpoint(target)]);
+  if (sp.status === 'rejected') throw sp.reason;
+  if (tp.status === 'rejected') throw tp.reason;
+  const plan = planMigration(sp.value, tp.value, options);
+  if (!plan.strategy || plan.blockers.length > 0) {
+    if (ctx.json) ctx.printJson({ plan, error: 'the plan is blocked' });
+    else ctx.print(formatPlan(plan));
+    return ExitCode.problem;
+  }
+  if (!ctx.json) ctx.print(formatPlan(plan));
+
+  const rt = await openCliRuntime(ctx);
+  let buddy = opts.buddy;
+  const { users, groups } = rt.service.settings.approvers;
+  if (!buddy && opts.approveAs.length > 0 && users.length === 0 && groups.length === 0) {
+    // No approvers configured: the scripted approver is the buddy, so the two-person rule holds.
+    buddy = opts.approveAs[0];
+    ctx.note(`no approvers configured: ${buddy} is the buddy of this migration`);
+  }
+  let pool: WorkerPool | undefined;
+  try {
+    const migration = await rt.service.create({
+      source: source.name,
+      target: target.name,
+      plan,
+      requester: opts.as,
+      ...(buddy ? { buddy } : {}),
+      options,
+    });
+    ctx.note(
+      `migration ${migration.id}: ${describeEndpoint(source)} -> ${describeEndpoint(target)} ` +
+        `(audit trail: migration-buddy audit ${migration.id})`,
+    );
+    // These workers only take this migration's steps: other migrations on the same control Redis
+    // may use endpoints this process does not know.
+    pool = await startWorkers(rt, {
+      registry: buildExecutorRegistry(ctx.config),
+      resolveEndpoints: (m) => (m.id === migration.id ? { source, target } : undefined),
+      concurrency: 1,
+    });
+    const following = follow(ctx, rt, migration, opts);
+    const started = await rt.service.start(migration.id, opts.as);
+    if (!started.ok) throw new UserError(started.reason);
+    const final = await following;
+    return final.status === 'succeeded' ? ExitCode.ok : ExitCode.problem;
+  } finally {
+    await pool?.close();
+    await rt.close();
+  }
+}
+
+/** Prints events as they come, answers gates, and returns the migration once it has ended. */
+async function follow(ctx: CliContext, rt: Runtime, migration: Migration, opts: MigrateCliOptions) {
+  const { service } = rt;
+  const interactive = opts.approveAs.length === 0 && Boolean(process.stdin.isTTY);
+  const rl = interactive ? createInterface({ input: process.stdin, output: process.stderr }) : undefined;
+  let interrupted = 0;
+  const onSigint = () => {
+    interrupted++;
+    if (interrupted === 1) {
+      ctx.note('interrupted: aborting the migration (Ctrl-C again to leave without waiting)');
+      void service.abort(migration.id, opts.as, 'interrupted on the terminal');
+    } else {
+      process.exit(ExitCode.problem);
+    }
+  };
+  process.on('SIGINT', onSigint);
+  // While a prompt is open, readline takes Ctrl-C for itself.
+  rl?.on('SIGINT', onSigint);
+  let lastPrinted: string | undefined;
+  const print = (e: AuditEvent) => {
+    if (ctx.json) ctx.printJson(e);
+    else ctx.print(formatEvent(e));
+    lastPrinted = e.id;
+  };
+  const tail = service.tailEvents(migration.id, async (e) => {
+    print(e);
+    if (e.type === 'approval_requested' && e.stepId) await decide(e);
+    if (e.type === 'confirmation_requested' && e.stepId) await confirm(e);
+  });
+
+  async function decide(e: AuditEvent) {
+    const hash = String(e.data?.stepHash ?? '');
+    const stepId = e.stepId!;
+    if (!interactive) {
+      if (opts.approveAs.length === 0) {
+        ctx.note(`waiting for someone to approve ${stepId} (in Slack, or another process)`);
+        return;
+      }
+      for (const user of opts.approveAs) {
+        const res = await service.approve(migration.id, stepId, user, hash);
+        if (!res.ok) ctx.note(`${user} cannot approve: ${res.reason}`);
+        if (res.ok && res.migration.steps.find((s) => s.id === stepId)?.status !== 'awaiting_approval')
+          return;
+      }
+      return;
+    }
+    for (;;) {
+      const answer = (
+        await rl!.question(
+          `approve ${stepId}? type the approver's user id, "reject", or Enter to leave it to someone else: `,
+        )
+      ).trim();
+      if (answer === '') return;
+      const res =
+        answer === 'reject'
+          ? await service.reject(
+              migration.id,
+              stepId,
+              (await rl!.question('your user id: ')).trim(),
+              hash,
+              (await rl!.question('reason: ')).trim(),
+            )
+          : await service.approve(migration.id, stepId, answer, hash);
+      if (!res.ok) {
+        ctx.note(`refused: ${res.reason}`);
+        continue;
+      }
+      const step = res.migration.steps.find((s) => s.id === stepId);
+      if (step?.status !== 'awaiting_approval') return;
+      ctx.note(res.message);
+    }
+  }
+
+  async function confirm(e: AuditEvent) {
+    const hash = String(e.data?.stepHash ?? '');
+    if (interactive) {
+      const answer = await rl!.question(`${String(e.data?.prompt ?? 'confirm')}: type "done" when it is: `);
+      if (answer.trim().toLowerCase() !== 'done') return;
+    } else if (opts.approveAs.length === 0) {
+      ctx.note(`waiting for someone to confirm ${e.stepId}`);
+      return;
+    }
+    const res = await service.confirm(migration.id, e.stepId!, opts.as, hash);
+    if (!res.ok) ctx.note(`cannot confirm: ${res.reason}`);
+  }
+
+  try {
+    for (;;) {
+      const cur = await service.get(migration.id);
+      if (!cur || TERMINAL_MIGRATION_STATUSES.has(cur.status)) {
+        // Let the tail print the last events before leaving.
+        const lastId = (await service.events(migration.id)).at(-1)?.id;
+        const deadline = Date.now() + 5000;
+        while (lastId && lastPrinted !== lastId && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        return cur ?? migration;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  } finally {
+    process.off('SIGINT', onSigint);
+    rl?.close();
+    await tail.close();
+  }
+}

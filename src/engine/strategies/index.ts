@@ -1,0 +1,21 @@
+// Executors of the dump-restore strategy's own steps (verification serves every strategy).
+// live_sync, write_pause and resume_writes come from src/engine/live-sync and src/engine/cutover.
+import { ExecutorRegistry } from '../../runbook/step-executor.js';
+import { bulkCopyExecutor } from './bulk-copy.js';
+import { preflightExecutor } from './preflight.js';
+import { personConfirmsRepoint } from './repoint.js';
+import { verifyExecutor } from './verify.js';
+
+export { bulkCopyExecutor, copyOptionsFromParams, stepCheckpointStore } from './bulk-copy.js';
+export { changedSteps, preflightExecutor } from './preflight.js';
+export { personConfirmsRepoint } from './repoint.js';
+export { countMismatches, judge, verifyExecutor, verifyOptionsFromParams } from './verify.js';
+
+export function registerDumpRestoreExecutors(registry = new ExecutorRegistry()): ExecutorRegistry {
+  return registry
+    .register('preflight', preflightExecutor())
+    .register('bulk_copy', bulkCopyExecutor)
+    .register('repoint', personConfirmsRepoint)
+    .register('verify', verifyExecutor)
+    .register('post_verify', verifyExecutor);
+}

@@ -1,0 +1,142 @@
+// Executors of the MIGRATE strategy: its bulk_copy steps (params.method 'migrate', the first pass
+// and the final pass under the write pause) run with the MIGRATE engine; other bulk_copy steps go
+// to the executor registered before. verify, write_pause, resume_writes and post_verify are the
+// generic ones; repoint runs the configured hook or asks a person. Register after the generic ones.
+import { type HookExecutorOptions, registerHookExecutors } from '../../hooks/executors.js';
+import type { Endpoint } from '../../redis/endpoint.js';
+import { StepAbortedError, UnrecoverableStepError } from '../../runbook/errors.js';
+import { ExecutorRegistry, type StepContext, type StepExecutor } from '../../runbook/step-executor.js';
+import { UserError } from '../../util/errors.js';
+import type { CopyCheckpoint } from '../copy/index.js';
+import { type MigrateOptions, type MigrateReport, migrateKeys } from '../migrate/index.js';
+import { stepCheckpointStore } from './bulk-copy.js';
+import { preflightExecutor } from './preflight.js';
+import { registerRouted } from './replication.js';
+
+export interface MigrateExecutorOptions {
+  hooks?: HookExecutorOptions['hooks'];
+  /** The target address as the source reaches it, when it differs from this worker's view. */
+  targetAddress?: (target: Endpoint) => { host: string; port: number };
+  /** Tries of an IOERR batch (default 3). */
+  maxIoRetries?: number;
+}
+
+/** Engine options from the step's parameters, exactly as the planner wrote (and people approved) them. */
+export function migrateOptionsFromParams(
+  params: Record<string, unknown>,
+): Omit<MigrateOptions, 'checkpoint'> {
+  const final = params.pass === 'final';
+  const options: Omit<MigrateOptions, 'checkpoint'> = {
+    dbs: Array.isArray(params.dbs) ? (params.dbs as number[]) : 'all',
+    onNonEmptyTarget:
+      (params.onNonEmptyTarget as MigrateOptions['onNonEmptyTarget']) ?? (final ? 'replace' : 'refuse'),
+    prepareTarget: !final,
+    deleteRemoved: params.deleteRemoved === true,
+    batchKeys: typeof params.batchKeys === 'number' ? params.batchKeys : 100,
+    timeoutMs: typeof params.timeoutMs === 'number' ? params.timeoutMs : 10_000,
+    functions: final ? null : ((params.functions as MigrateOptions['functions']) ?? null),
+  };
+  if (typeof params.match === 'string') options.match = params.match;
+  return options;
+}
+
+function summarize(r: MigrateReport, final: boolean): string {
+  const extra = [
+    r.keysSkipped ? `${r.keysSkipped} vanished before they could be sent` : '',
+    r.keysDeleted ? `${r.keysDeleted} deleted on the target (gone from the source)` : '',
+    r.functions && r.functions.action !== 'none' ? `functions: ${r.functions.action}` : '',
+    r.resumed ? 'resumed from a checkpoint' : '',
+  ].filter(Boolean);
+  return (
+    `${final ? 'final pass: ' : ''}MIGRATE sent ${r.keysCopied} keys from db ${r.dbs.join(', ')} in ` +
+    `${(r.durationMs / 1000).toFixed(1)} s (COPY: the source keeps them)` +
+    (extra.length ? `; ${extra.join('; ')}` : '')
+  );
+}
+
+export function migrateBulkCopyExecutor(options: MigrateExecutorOptions = {}): StepExecutor {
+  return {
+    async run(ctx: StepContext) {
+      const params = ctx.step.params;
+      if (params.copy !== true) {
+        // MIGRATE without COPY deletes the source's keys: never what a migration wants.
+        throw new UnrecoverableStepError('MIGRATE steps must copy (COPY); this step does not say so');
+      }
+      const final = params.pass === 'final';
+      const notes: string[] = [];
+      if (params.scope === 'changed-keys') {
+        notes.push(
+          'no record of changed keys is kept between MIGRATE steps yet: every key was sent again (REPLACE) and ' +
+            'target keys gone from the source were deleted',
+        );
+      }
+      if (params.captureChanges) {
+        notes.push(
+          'changes are not recorded during this pass; the final pass re-sends every key under the write pause',
+        );
+      }
+      const engineOptions: MigrateOptions = {
+        ...migrateOptionsFromParams(params),
+        ...(params.scope === 'changed-keys' ? { deleteRemoved: true } : {}),
+        checkpoint: stepCheckpointStore(ctx),
+        signal: ctx.signal,
+        logger: ctx.logger,
+        onProgress: (p) =>
+          ctx.reportProgress({
+            phase: p.phase,
+            keysDone: p.keysCopied + p.keysSkipped,
+            keysTotal: p.totalKeys,
+            keysPerSecond: p.keysPerSecond,
+            etaSeconds: p.etaSeconds,
+          }),
+      };
+      if (options.targetAddress) engineOptions.targetAddress = options.targetAddress;
+      if (options.maxIoRetries !== undefined) engineOptions.maxIoRetries = options.maxIoRetries;
+      let report: MigrateReport;
+      try {
+        report = await migrateKeys(ctx.endpoints.source, ctx.endpoints.target, engineOptions);
+      } catch (err) {
+        // Refusals, auth and network-path problems need a person; dropped connections are retried.
+        if (err instanceof UserError) throw new UnrecoverableStepError(err.message);
+        throw err;
+      }
+      if (!report.complete) {
+        throw new StepAbortedError(
+          `source unchanged; the target holds a partial copy (${report.keysCopied} keys so far), resumable from the checkpoint`,
+        );
+      }
+      return {
+        summary: summarize(report, final) + (notes.length ? ` (${notes.join('; ')})` : ''),
+        result: {
+          method: 'migrate',
+          pass: final ? 'final' : 'bulk',
+          keysCopied: report.keysCopied,
+          keysSkipped: report.keysSkipped,
+          keysDeleted: report.keysDeleted,
+          dbs: report.dbs,
+          functions: report.functions,
+          durationMs: report.durationMs,
+          keysPerSecond: report.keysPerSecond,
+          resumed: report.resumed,
+          notes,
+        },
+      };
+    },
+    abortState(ctx) {
+      const cp = ctx.checkpoint as CopyCheckpoint | undefined;
+      return `source unchanged (MIGRATE COPY); the target holds a partial copy (${cp?.counters.keysCopied ?? 0} keys), resumable from the checkpoint`;
+    },
+  };
+}
+
+export function registerMigrateExecutors(
+  registry: ExecutorRegistry = new ExecutorRegistry(),
+  options: MigrateExecutorOptions = {},
+): ExecutorRegistry {
+  if (!registry.has('preflight')) registry.register('preflight', preflightExecutor());
+  // A call without hooks keeps executors registered with them.
+  if (options.hooks !== undefined || !registry.has('hook'))
+    registerHookExecutors(registry, { hooks: options.hooks });
+  registerRouted(registry, 'bulk_copy', (p) => p.method === 'migrate', migrateBulkCopyExecutor(options));
+  return registry;
+}

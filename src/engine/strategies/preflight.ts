@@ -1,0 +1,70 @@
+// preflight: probe both servers again and check the plan still holds, so a plan approved an hour
+// ago does not run against servers that changed since (target filled up, a command got blocked).
+import { planMigration } from '../../planner/plan.js';
+import type { Plan } from '../../planner/types.js';
+import { probeEndpoint } from '../../probe/index.js';
+import type { ProbeResult } from '../../probe/types.js';
+import { UnrecoverableStepError } from '../../runbook/errors.js';
+import type { StepExecutor } from '../../runbook/step-executor.js';
+import { canonicalJson } from '../../runbook/step-hash.js';
+
+/** Steps after preflight whose parameters differ in a fresh plan (by id). */
+export function changedSteps(approved: Plan, fresh: Plan): string[] {
+  const freshById = new Map(fresh.steps.map((s) => [s.id, s]));
+  return approved.steps
+    .filter((s) => s.kind !== 'preflight')
+    .filter((s) => {
+      const now = freshById.get(s.id);
+      return !now || now.kind !== s.kind || canonicalJson(now.params) !== canonicalJson(s.params);
+    })
+    .map((s) => s.title);
+}
+
+export interface PreflightDeps {
+  probe?: (endpoint: Parameters<typeof probeEndpoint>[0]) => Promise<ProbeResult>;
+}
+
+export function preflightExecutor(deps: PreflightDeps = {}): StepExecutor {
+  const probe = deps.probe ?? ((e) => probeEndpoint(e));
+  return {
+    async run(ctx) {
+      const { source, target } = ctx.endpoints;
+      ctx.reportProgress({ phase: 'probing', message: 'probing source and target' });
+      const [s, t] = await Promise.all([probe(source), probe(target)]);
+      const approved = ctx.migration.plan;
+      const fresh = planMigration(s, t, approved.options);
+      if (fresh.blockers.length > 0) {
+        throw new UnrecoverableStepError(
+          `the plan no longer holds: ${fresh.blockers.map((b) => b.message).join('; ')}`,
+        );
+      }
+      if (fresh.strategy !== approved.strategy) {
+        throw new UnrecoverableStepError(
+          `the plan no longer holds: the servers now call for ${fresh.strategy ?? 'no strategy'} instead of ${approved.strategy}; plan the migration again`,
+        );
+      }
+      const changed = changedSteps(approved, fresh);
+      if (changed.length > 0) {
+        throw new UnrecoverableStepError(
+          `the servers changed since the plan was made, and so would these steps: ${changed.join(', ')}; plan the migration again`,
+        );
+      }
+      // Warnings people already saw with the plan are not news; new ones are.
+      const known = new Set(approved.warnings.map((w) => w.code));
+      const warnings = fresh.warnings.filter((w) => !known.has(w.code)).map((w) => w.message);
+      return {
+        summary:
+          `source ${s.server.version} with ${s.totalKeys} keys, target ${t.server.version} with ${t.totalKeys} keys; the plan still holds` +
+          (warnings.length ? ` (new warnings: ${warnings.join('; ')})` : ''),
+        result: {
+          sourceKeys: s.totalKeys,
+          targetKeys: t.totalKeys,
+          sourceVersion: s.server.version,
+          targetVersion: t.server.version,
+          warnings,
+        },
+        verdict: warnings.length ? 'warning' : 'ok',
+      };
+    },
+  };
+}

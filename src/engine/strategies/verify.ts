@@ -1,0 +1,85 @@
+// verify / post_verify: compare target with source (the verification engine), judge the report
+// against the thresholds the plan carries, and put a summary in the audit trail. Differences fail
+// the step at once: retrying does not make a copy correct.
+
+import type { StepExecutor, StepOutcome } from '../../runbook/step-executor.js';
+import { type VerifyOptions, type VerifyReport, verify } from '../verify/index.js';
+
+/** Verification options from the step's parameters, as planned and approved. */
+export function verifyOptionsFromParams(params: Record<string, unknown>): Omit<VerifyOptions, 'signal'> {
+  const options: Omit<VerifyOptions, 'signal'> = { dbs: (params.dbs as VerifyOptions['dbs']) ?? 'all' };
+  if (typeof params.match === 'string') options.match = params.match;
+  if (params.compare === 'counts-and-sample' && typeof params.sampleSize === 'number') {
+    options.sample = params.sampleSize;
+  }
+  if (typeof params.ttlToleranceMs === 'number') options.ttlToleranceMs = params.ttlToleranceMs;
+  return options;
+}
+
+/** Databases whose key counts (keys minus expiring keys) are further apart than the tolerance. */
+export function countMismatches(report: VerifyReport, tolerancePercent: number): string[] {
+  const out: string[] = [];
+  for (const d of report.dbs) {
+    const src = d.sourceKeys - (d.sourceExpires ?? 0);
+    const dst = d.targetKeys - (d.targetExpires ?? 0);
+    const allowed = (Math.max(src, dst) * tolerancePercent) / 100;
+    if (Math.abs(src - dst) > allowed)
+      out.push(`db ${d.db}: ${src} keys on the source, ${dst} on the target`);
+  }
+  return out;
+}
+
+/** The verdict and the sentence for people. */
+export function judge(report: VerifyReport, tolerancePercent: number): StepOutcome {
+  const classes = Object.entries(report.differences).filter(([, v]) => v.count > 0);
+  const counts = countMismatches(report, tolerancePercent);
+  const checked = `${report.keysChecked} keys checked${report.sampled ? ' (sampled)' : ''}`;
+  const result = {
+    identical: report.identical,
+    keysChecked: report.keysChecked,
+    sampled: report.sampled,
+    comparedBy: report.comparedBy,
+    dbs: report.dbs,
+    differences: Object.fromEntries(
+      classes.map(([k, v]) => [k, { count: v.count, samples: v.samples.slice(0, 5) }]),
+    ),
+    countMismatches: counts,
+    durationMs: report.durationMs,
+  };
+  if (classes.length === 0 && counts.length === 0) {
+    return { summary: `identical: ${checked}`, result, verdict: 'ok' };
+  }
+  const what = [
+    ...classes.map(([k, v]) => `${v.count} ${k}`),
+    ...counts.map((c) => `count differs (${c})`),
+  ].join(', ');
+  const example = classes[0]?.[1].samples[0];
+  const eg = example ? `; e.g. db ${example.db} key ${example.key}: ${example.detail}` : '';
+  return { summary: `verification failed: ${what}; ${checked}${eg}`, result, verdict: 'failed' };
+}
+
+export const verifyExecutor: StepExecutor = {
+  async run(ctx) {
+    const params = ctx.step.params;
+    const report = await verify(ctx.endpoints.source, ctx.endpoints.target, {
+      ...verifyOptionsFromParams(params),
+      signal: ctx.signal,
+      logger: ctx.logger,
+      onProgress: (p) =>
+        ctx.reportProgress({
+          phase: p.phase,
+          keysDone: p.keysChecked,
+          keysTotal: p.totalKeys,
+          keysPerSecond: p.keysPerSecond,
+          etaSeconds: p.etaSeconds,
+        }),
+    });
+    // A report cut short by a stop is not a verdict.
+    ctx.signal.throwIfAborted();
+    const tolerance = typeof params.countTolerancePercent === 'number' ? params.countTolerancePercent : 0;
+    const outcome = judge(report, tolerance);
+    await ctx.audit('verification', outcome.summary, outcome.result);
+    return outcome;
+  },
+  abortState: () => 'verification only reads, so it changed nothing on source or target',
+};

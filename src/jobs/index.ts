@@ -1,0 +1,15 @@
+// The BullMQ side: queue, workers, sweeper, and the wiring a process starts from.
+export { bullConnection, connectControl, controlEndpoint } from './connection.js';
+export { buildExecutorRegistry, configEndpointResolver } from './executors.js';
+export { stepJobId } from './job-ids.js';
+export { MAINTENANCE_QUEUE, STEPS_QUEUE, StepQueue } from './queue.js';
+export {
+  openRuntime,
+  type Runtime,
+  type RuntimeOptions,
+  startWorkers,
+  stepJobState,
+  type WorkerOptions,
+  type WorkerPool,
+} from './runtime.js';
+export { DEFAULT_TIMING, type JobTiming, resolveTiming } from './timing.js';

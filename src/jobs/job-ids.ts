@@ -1,0 +1,10 @@
+import type { StepRef } from '../runbook/model.js';
+
+/**
+ * The job id of one run of one step: deterministic, so enqueuing the same run twice adds one job.
+ * BullMQ ids may not contain ':' and may not be all digits; the `mb-` prefix rules out the latter.
+ */
+export function stepJobId(ref: StepRef): string {
+  const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, '_');
+  return `mb-${safe(ref.migrationId)}-${safe(ref.stepId)}-a${ref.attempt}`;
+}

@@ -1,0 +1,199 @@
+// Wiring of the control plane: store, queue, service, and (optionally) workers that run steps,
+// expire approvals and repair lost enqueues. The CLI and the Slack app both start from here.
+
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { Queue, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Endpoint } from '../redis/endpoint.js';
+import type { ApprovalSettings } from '../runbook/approval-policy.js';
+import type { Migration, StepRef } from '../runbook/model.js';
+import { type ApproverDirectory, MigrationService } from '../runbook/service.js';
+import type { ExecutorRegistry } from '../runbook/step-executor.js';
+import { StepRunner } from '../runbook/step-runner.js';
+import { MigrationStore } from '../runbook/store.js';
+import { errorMessage } from '../util/errors.js';
+import type { Logger } from '../util/logger.js';
+import { bullConnection, connectControl } from './connection.js';
+import { stepJobId } from './job-ids.js';
+import { createStepProcessor } from './processor.js';
+import { bullPrefix, MAINTENANCE_QUEUE, STEPS_QUEUE, StepQueue } from './queue.js';
+import { type JobTiming, resolveTiming } from './timing.js';
+
+export interface RuntimeOptions {
+  control: Endpoint;
+  logger: Logger;
+  /** Key prefix on the control Redis (default `mb`). */
+  prefix?: string;
+  settings?: Partial<ApprovalSettings>;
+  directory?: ApproverDirectory;
+  timing?: Partial<JobTiming>;
+  now?: () => number;
+}
+
+export interface Runtime {
+  control: Endpoint;
+  redis: Redis;
+  store: MigrationStore;
+  queue: StepQueue;
+  service: MigrationService;
+  timing: JobTiming;
+  logger: Logger;
+  prefix: string;
+  close(): Promise<void>;
+}
+
+export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
+  const prefix = options.prefix ?? 'mb';
+  const timing = resolveTiming(options.timing);
+  const redis = await connectControl(options.control);
+  redis.on('error', () => {});
+  const store = new MigrationStore(redis, { prefix });
+  const queue = new StepQueue(options.control, timing, prefix);
+  const service = new MigrationService({
+    store,
+    scheduler: queue,
+    logger: options.logger,
+    ...(options.settings ? { settings: options.settings } : {}),
+    ...(options.directory ? { directory: options.directory } : {}),
+    ...(options.now ? { now: options.now } : {}),
+  });
+  return {
+    control: options.control,
+    redis,
+    store,
+    queue,
+    service,
+    timing,
+    logger: options.logger,
+    prefix,
+    async close() {
+      await queue.close();
+      redis.disconnect();
+    },
+  };
+}
+
+export interface WorkerOptions {
+  registry: ExecutorRegistry;
+  /** Undefined: this process does not know the migration's endpoints; another worker takes it. */
+  resolveEndpoints(migration: Migration): { source: Endpoint; target: Endpoint } | undefined;
+  /** Step jobs run at once in this process (default 2). */
+  concurrency?: number;
+  workerId?: string;
+  /** Also run the sweeper (approval expiry, repairs). Default true. */
+  sweeper?: boolean;
+}
+
+export interface WorkerPool {
+  workerId: string;
+  runner: StepRunner;
+  worker: Worker<StepRef>;
+  /**
+   * Graceful stop: take no new jobs, tell running steps to checkpoint and let go (their jobs go
+   * back to the queue for another worker), wait at most `timeoutMs`, then drop what is left to
+   * stall recovery.
+   */
+  close(timeoutMs?: number): Promise<{ clean: boolean }>;
+}
+
+export async function startWorkers(rt: Runtime, options: WorkerOptions): Promise<WorkerPool> {
+  const { timing, logger } = rt;
+  const workerId = options.workerId ?? `${hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`;
+  const log = logger.child({ worker: workerId });
+  const runner = new StepRunner({
+    service: rt.service,
+    registry: options.registry,
+    resolveEndpoints: options.resolveEndpoints,
+    workerId,
+    leaseMs: timing.lockDurationMs,
+    progressIntervalMs: timing.progressIntervalMs,
+    logger: log,
+  });
+  const common = {
+    prefix: bullPrefix(rt.prefix),
+    lockDuration: timing.lockDurationMs,
+    stalledInterval: timing.stalledIntervalMs,
+    maxStalledCount: timing.maxStalledCount,
+    drainDelay: 1,
+    name: workerId,
+  };
+  const worker = new Worker<StepRef>(STEPS_QUEUE, createStepProcessor(runner), {
+    ...common,
+    connection: bullConnection(rt.control, 'worker'),
+    concurrency: options.concurrency ?? 2,
+  });
+  worker.on('error', (err) => log.warn({ err: errorMessage(err) }, 'step worker error'));
+  worker.on('stalled', (jobId) => log.warn({ jobId }, 'a step job stalled; it will be resumed'));
+
+  // Abort: the pub/sub message stops local runs at once (the heartbeat's flag poll is the backstop).
+  const abortSub = rt.redis.duplicate();
+  abortSub.on('error', () => {});
+  abortSub.on('message', (_channel: string, message: string) => {
+    try {
+      const { migrationId } = JSON.parse(message) as { migrationId: string };
+      const n = runner.abortLocal(migrationId);
+      if (n > 0) log.info({ migrationId, runs: n }, 'abort: stopping running steps');
+    } catch (err) {
+      log.warn({ err: errorMessage(err) }, 'bad abort message');
+    }
+  });
+  await abortSub.subscribe(rt.store.abortChannel);
+
+  let sweeper: Worker | undefined;
+  let maintenance: Queue | undefined;
+  if (options.sweeper !== false) {
+    maintenance = new Queue(MAINTENANCE_QUEUE, {
+      connection: bullConnection(rt.control, 'maintenance'),
+      prefix: bullPrefix(rt.prefix),
+    });
+    maintenance.on('error', () => {});
+    await maintenance.upsertJobScheduler(
+      'mb-sweep',
+      { every: timing.sweepIntervalMs },
+      { name: 'sweep', opts: { removeOnComplete: true, removeOnFail: 100 } },
+    );
+    sweeper = new Worker(
+      MAINTENANCE_QUEUE,
+      async () => {
+        const expired = await rt.service.expireDue();
+        const queued = await rt.service.repair();
+        return { expired, queued };
+      },
+      { ...common, connection: bullConnection(rt.control, 'sweeper'), concurrency: 1 },
+    );
+    sweeper.on('error', (err) => log.warn({ err: errorMessage(err) }, 'sweeper error'));
+  }
+  await worker.waitUntilReady();
+
+  let closing: Promise<{ clean: boolean }> | undefined;
+  const close = (timeoutMs = timing.shutdownTimeoutMs) => {
+    closing ??= (async () => {
+      // Stop fetching first, then ask running steps to checkpoint and let go.
+      const closed = Promise.all([worker.close(), sweeper?.close()]);
+      runner.shutdown();
+      let timer: NodeJS.Timeout | undefined;
+      const clean = await Promise.race([
+        closed.then(() => true),
+        new Promise<boolean>((r) => {
+          timer = setTimeout(() => r(false), timeoutMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (!clean) {
+        log.warn({ timeoutMs }, 'steps did not stop in time; leaving them to stall recovery');
+        await Promise.race([worker.close(true), new Promise((r) => setTimeout(r, 1000))]);
+      }
+      abortSub.disconnect();
+      await maintenance?.close();
+      return { clean };
+    })();
+    return closing;
+  };
+  return { workerId, runner, worker, close };
+}
+
+/** For status displays and tests: the step job of a run, if BullMQ still has it. */
+export function stepJobState(rt: Runtime, ref: StepRef): Promise<string> {
+  return rt.queue.queue.getJobState(stepJobId(ref));
+}

@@ -1,0 +1,37 @@
+/** Lock, stall, retry and sweep timings. Production defaults; tests shrink them to seconds. */
+export interface JobTiming {
+  /** BullMQ lock and our step lease: a silent worker loses its step after this long. */
+  lockDurationMs: number;
+  /** How often workers look for stalled jobs (those whose lock lapsed). */
+  stalledIntervalMs: number;
+  /**
+   * Stalls tolerated before BullMQ fails a job. Kept high: our own fencing makes a re-run safe,
+   * and a failed-by-stall job would leave its step without a worker.
+   */
+  maxStalledCount: number;
+  /** Tries per step run for transient errors (connection refused, timeouts). */
+  attempts: number;
+  /** First retry delay; doubles each time. */
+  backoffMs: number;
+  /** How often approvals are expired and lost enqueues repaired. */
+  sweepIntervalMs: number;
+  /** Minimum time between progress publications of one step. */
+  progressIntervalMs: number;
+  /** Graceful shutdown bound: after it, running jobs are abandoned to stall recovery. */
+  shutdownTimeoutMs: number;
+}
+
+export const DEFAULT_TIMING: JobTiming = {
+  lockDurationMs: 30_000,
+  stalledIntervalMs: 30_000,
+  maxStalledCount: 10,
+  attempts: 5,
+  backoffMs: 2_000,
+  sweepIntervalMs: 15_000,
+  progressIntervalMs: 1_000,
+  shutdownTimeoutMs: 30_000,
+};
+
+export function resolveTiming(partial: Partial<JobTiming> = {}): JobTiming {
+  return { ...DEFAULT_TIMING, ...partial };
+}

@@ -1,0 +1,96 @@
+// Lua scripts that make every runbook write atomic on the control Redis. Times for leases come
+// from the server's clock (TIME), so workers with skewed clocks still agree on who holds a step.
+
+const NOW_MS = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+`;
+
+/**
+ * Compare-and-set of a migration document, with everything that must happen in the same step:
+ * claiming (fencing epoch + lease), releasing a lease, the abort flag, index upkeep, and the
+ * audit events of the transition (per-migration stream + bounded global stream).
+ *
+ * KEYS: doc, fence, events, globalEvents, index, active
+ * ARGV[1]: JSON control {v, id, created?, active?, claim?, release?, abort?, maxlen, publish?}; absent
+ *   members are left out, never null (cjson decodes null to a truthy value)
+ * ARGV[2]: the new document (JSON); ARGV[3..]: events (JSON)
+ * Returns {'ok', version, eventIds...} | {'conflict', version} | {'busy', leaseUntil} | {'exists'}
+ */
+export const COMMIT = `
+${NOW_MS}
+local c = cjson.decode(ARGV[1])
+local current = tonumber(redis.call('HGET', KEYS[1], 'version') or '-1')
+if c.v == -1 then
+  if current ~= -1 then return {'exists'} end
+elseif current ~= c.v then
+  return {'conflict', tostring(current)}
+end
+if c.claim then
+  local step = c.claim.step
+  local epoch = tonumber(redis.call('HGET', KEYS[2], step) or '0')
+  if epoch ~= c.claim.epoch then return {'conflict', tostring(current)} end
+  if c.claim.requireExpired then
+    local lease = tonumber(redis.call('HGET', KEYS[2], step .. '|lease') or '0')
+    if lease > now then return {'busy', tostring(lease - now)} end
+  end
+  redis.call('HSET', KEYS[2], step, tostring(epoch + 1), step .. '|lease', tostring(now + c.claim.lease),
+    step .. '|owner', c.claim.owner)
+end
+if c.release then
+  local step = c.release.step
+  if tonumber(redis.call('HGET', KEYS[2], step) or '0') == c.release.epoch then
+    redis.call('HSET', KEYS[2], step .. '|lease', '0')
+  end
+end
+if c.abort then redis.call('HSET', KEYS[2], 'abort', c.abort) end
+local version = c.v + 1
+redis.call('HSET', KEYS[1], 'doc', ARGV[2], 'version', tostring(version))
+if c.created then redis.call('ZADD', KEYS[5], tostring(c.created), c.id) end
+if c.active == true then redis.call('SADD', KEYS[6], c.id) end
+if c.active == false then redis.call('SREM', KEYS[6], c.id) end
+local out = {'ok', tostring(version)}
+for i = 3, #ARGV do
+  local id = redis.call('XADD', KEYS[3], '*', 'e', ARGV[i])
+  redis.call('XADD', KEYS[4], 'MAXLEN', '~', tostring(c.maxlen), '*', 'e', ARGV[i], 'ref', id)
+  out[#out + 1] = id
+end
+if c.publish then redis.call('PUBLISH', c.publish[1], c.publish[2]) end
+return out
+`;
+
+/**
+ * Renews the lease of the worker holding `epoch`; tells it when it has been fenced out or the
+ * migration was aborted (a polled abort flag, in case the pub/sub message was missed).
+ * KEYS: fence. ARGV: step, epoch, leaseMs. Returns 'ok' | 'fenced' | 'aborted'.
+ */
+export const HEARTBEAT = `
+${NOW_MS}
+if tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0') ~= tonumber(ARGV[2]) then return 'fenced' end
+redis.call('HSET', KEYS[1], ARGV[1] .. '|lease', tostring(now + tonumber(ARGV[3])))
+if redis.call('HEXISTS', KEYS[1], 'abort') == 1 then return 'aborted' end
+return 'ok'
+`;
+
+/**
+ * A write that only the current holder of the step may make (checkpoint, progress).
+ * KEYS: fence, target hash. ARGV: step, epoch, value, atIso, channel ('' for none).
+ * Returns 'ok' | 'fenced'.
+ */
+export const FENCED_HSET = `
+if tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0') ~= tonumber(ARGV[2]) then return 'fenced' end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[3], ARGV[1] .. '|at', ARGV[4])
+if ARGV[5] ~= '' then redis.call('PUBLISH', ARGV[5], ARGV[3]) end
+return 'ok'
+`;
+
+/** Appends events outside a transition (refusals, notes). KEYS: events, globalEvents. ARGV[1]: maxlen. */
+export const APPEND = `
+local out = {}
+for i = 2, #ARGV do
+  local id = redis.call('XADD', KEYS[1], '*', 'e', ARGV[i])
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], '*', 'e', ARGV[i], 'ref', id)
+  out[#out + 1] = id
+end
+return out
+`;

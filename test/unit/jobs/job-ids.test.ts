@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { stepJobId } from '../../../src/jobs/job-ids.js';
+import { DEFAULT_TIMING, resolveTiming } from '../../../src/jobs/timing.js';
+
+describe('step job ids', () => {
+  it('are deterministic per migration, step and run', () => {
+    const ref = { migrationId: 'mabc123', stepId: '3-verify', attempt: 1 };
+    assert.equal(stepJobId(ref), 'mb-mabc123-3-verify-a1');
+    assert.equal(stepJobId({ ...ref }), stepJobId(ref));
+    assert.notEqual(stepJobId({ ...ref, attempt: 2 }), stepJobId(ref));
+    assert.notEqual(stepJobId({ ...ref, stepId: '4-verify' }), stepJobId(ref));
+  });
+
+  it('never contain a colon and are never all digits (BullMQ rules)', () => {
+    const id = stepJobId({ migrationId: '123', stepId: 'a:b c', attempt: 7 });
+    assert.doesNotMatch(id, /:/);
+    assert.doesNotMatch(id, /^\d+$/);
+    assert.equal(id, 'mb-123-a_b_c-a7');
+  });
+});
+
+describe('timing', () => {
+  it('defaults to production values, overridable one by one', () => {
+    assert.equal(DEFAULT_TIMING.lockDurationMs, 30_000);
+    const t = resolveTiming({ lockDurationMs: 1000 });
+    assert.equal(t.lockDurationMs, 1000);
+    assert.equal(t.stalledIntervalMs, DEFAULT_TIMING.stalledIntervalMs);
+  });
+});
