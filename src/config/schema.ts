@@ -53,20 +53,82 @@ export function parseDuration(text: string): number {
   return Number(m[1]) * unit;
 }
 
-const commandHookSchema = z
-  .object({
-    command: z.string().min(1),
-    timeout: durationSchema.default(60_000),
-  })
-  .strict();
+/**
+ * Points of a runbook where configured hooks run (see src/hooks/place.ts):
+ * - before_start: after preflight, before the first step that changes anything;
+ * - before_cutover: before the cutover begins (make_writable, or the write pause);
+ * - repoint: the hook *is* the repoint step (at most one);
+ * - after_repoint: right after the repoint step;
+ * - after_cutover: after the cutover ends (promote, or the end of the write pause);
+ * - end: after the last step.
+ */
+export const HOOK_POINTS = [
+  'before_start',
+  'before_cutover',
+  'repoint',
+  'after_repoint',
+  'after_cutover',
+  'end',
+] as const;
+export type HookPoint = (typeof HOOK_POINTS)[number];
 
-const webhookHookSchema = z
+const hookNameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'bad hook name');
+
+/**
+ * One hook: a command line (`command`) or a webhook (`url`). Fields are checked in one object, so a
+ * mistake is reported on the field rather than as "invalid input" of a union.
+ */
+const hookSchema = z
   .object({
-    url: z.string().url(),
+    /** Run with /bin/sh -c in its own process group; MB_* variables describe the migration. */
+    command: z.string().min(1).optional(),
+    /** Extra environment variables for the command (the worker's own environment is not passed on). */
+    env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'bad variable name'), z.string()).optional(),
+    /** POSTed a JSON body describing the migration and the step (no credentials). */
+    url: z.string().url().optional(),
+    /** HMAC-SHA256 key: the request carries X-MB-Signature: sha256=hex(HMAC(timestamp + "." + body)). */
     secret: z.string().min(1).optional(),
-    timeout: durationSchema.default(30_000),
+    /** Extra request headers (e.g. an authorization token). */
+    headers: z.record(z.string(), z.string()).optional(),
+    /** Longest run (default 60 s for commands, 30 s for webhooks); a command is killed after it. */
+    timeout: durationSchema.optional(),
+    /** Where the hook runs in a runbook; without it the hook runs only where a step names it. */
+    at: z.enum(HOOK_POINTS).optional(),
+    /** A second person approves the hook step before it runs. */
+    gated: z.boolean().default(false),
+    /** Shown in the runbook step. */
+    description: z.string().optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((h, ctx) => {
+    if (Boolean(h.command) === Boolean(h.url)) {
+      ctx.addIssue({ code: 'custom', message: 'give exactly one of command or url', path: [] });
+    }
+    if (h.command) {
+      for (const field of ['secret', 'headers'] as const) {
+        if (h[field] !== undefined) {
+          ctx.addIssue({ code: 'custom', message: 'only for webhooks (url)', path: [field] });
+        }
+      }
+    }
+    if (h.url && h.env !== undefined) {
+      ctx.addIssue({ code: 'custom', message: 'only for commands', path: ['env'] });
+    }
+  });
+
+export const hooksSchema = z.record(hookNameSchema, hookSchema).superRefine((hooks, ctx) => {
+  const atRepoint = Object.entries(hooks).filter(([, h]) => h.at === 'repoint');
+  if (atRepoint.length > 1) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `only one hook can be at "repoint" (found ${atRepoint.map(([n]) => n).join(', ')})`,
+      path: [atRepoint[1]![0], 'at'],
+    });
+  }
+});
+
+export type HookConfig = z.infer<typeof hookSchema>;
+export type HooksConfig = z.infer<typeof hooksSchema>;
 
 export const configSchema = z
   .object({
@@ -95,7 +157,7 @@ export const configSchema = z
       })
       .strict()
       .optional(),
-    hooks: z.record(z.string(), z.union([commandHookSchema, webhookHookSchema])).optional(),
+    hooks: hooksSchema.optional(),
     copy: z
       .object({
         bigKeyThresholdBytes: z.number().int().positive().optional(),

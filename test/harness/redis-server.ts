@@ -33,9 +33,17 @@ export interface RedisServer {
 }
 
 const running = new Set<RedisServer>();
-process.once('exit', () => {
+function killAll(): void {
   for (const server of running) server.kill();
-});
+}
+process.once('exit', killAll);
+// The test runner ends a timed-out file with a signal; without this its servers would outlive it.
+for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+  process.once(signal, () => {
+    killAll();
+    process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGHUP' ? 1 : 15));
+  });
+}
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -3,11 +3,19 @@
 // to the executor registered before. verify, write_pause, resume_writes and post_verify are the
 // generic ones; repoint runs the configured hook or asks a person. Register after the generic ones.
 import { type HookExecutorOptions, registerHookExecutors } from '../../hooks/executors.js';
+import { connect } from '../../redis/connect.js';
 import type { Endpoint } from '../../redis/endpoint.js';
 import { StepAbortedError, UnrecoverableStepError } from '../../runbook/errors.js';
-import { ExecutorRegistry, type StepContext, type StepExecutor } from '../../runbook/step-executor.js';
+import type { Migration } from '../../runbook/model.js';
+import {
+  ExecutorRegistry,
+  type StepContext,
+  type StepExecutor,
+  type StepOutcome,
+} from '../../runbook/step-executor.js';
 import { UserError } from '../../util/errors.js';
-import type { CopyCheckpoint } from '../copy/index.js';
+import { type CopyCheckpoint, type CopyReport, copyKeys } from '../copy/index.js';
+import { deleteExtraKeys } from '../live-sync/index.js';
 import { type MigrateOptions, type MigrateReport, migrateKeys } from '../migrate/index.js';
 import { stepCheckpointStore } from './bulk-copy.js';
 import { preflightExecutor } from './preflight.js';
@@ -54,6 +62,91 @@ function summarize(r: MigrateReport, final: boolean): string {
   );
 }
 
+/** Source writes are held by CLIENT PAUSE WRITE: the write_pause step ran and resume_writes did not. */
+export function sourceWritesPaused(m: Pick<Migration, 'steps'>): boolean {
+  const pause = m.steps.find((s) => s.kind === 'write_pause');
+  const resume = m.steps.find((s) => s.kind === 'resume_writes');
+  return (
+    pause?.status === 'succeeded' && pause.params.method === 'client-pause' && resume?.status !== 'succeeded'
+  );
+}
+
+/**
+ * The final pass while CLIENT PAUSE WRITE holds the source. MIGRATE counts as a write (even with
+ * COPY), so the pause would hold it back until the pause ends; DUMP is a read and goes on. The copy
+ * engine does the same job from this worker (RESTORE REPLACE), with the same checkpoint and counters.
+ */
+async function finalPassWhilePaused(ctx: StepContext, notes: string[]): Promise<StepOutcome> {
+  const params = ctx.step.params;
+  const { source, target } = ctx.endpoints;
+  let report: CopyReport;
+  try {
+    report = await copyKeys(source, target, {
+      dbs: Array.isArray(params.dbs) ? (params.dbs as number[]) : 'all',
+      ...(typeof params.match === 'string' ? { match: params.match } : {}),
+      onNonEmptyTarget: 'replace',
+      copyFunctions: false,
+      checkpoint: stepCheckpointStore(ctx),
+      signal: ctx.signal,
+      logger: ctx.logger,
+      onProgress: (p) =>
+        ctx.reportProgress({
+          phase: p.phase,
+          keysDone: p.keysCopied + p.keysSkipped,
+          keysTotal: p.totalKeys,
+          keysPerSecond: p.keysPerSecond,
+          etaSeconds: p.etaSeconds,
+        }),
+    });
+  } catch (err) {
+    if (err instanceof UserError) throw new UnrecoverableStepError(err.message);
+    throw err;
+  }
+  if (!report.complete) {
+    throw new StepAbortedError(
+      `source unchanged; the final pass stopped part way (${report.keysCopied} keys so far), resumable from the checkpoint`,
+    );
+  }
+  let keysDeleted = 0;
+  if (params.deleteRemoved === true || params.scope === 'changed-keys') {
+    const [src, dst] = [
+      await connect(source, { role: 'final-pass' }),
+      await connect(target, { role: 'final-pass' }),
+    ];
+    try {
+      for (const db of report.dbs) {
+        keysDeleted += await deleteExtraKeys(src, dst, db, {
+          batchSize: 500,
+          signal: ctx.signal,
+          ...(typeof params.match === 'string' ? { match: params.match } : {}),
+        });
+      }
+    } finally {
+      src.disconnect();
+      dst.disconnect();
+    }
+  }
+  notes.unshift(
+    'source writes are paused (CLIENT PAUSE WRITE holds MIGRATE back too), so the keys went with DUMP/RESTORE from this worker',
+  );
+  return {
+    summary:
+      `final pass: copied ${report.keysCopied} keys from db ${report.dbs.join(', ')} in ` +
+      `${(report.durationMs / 1000).toFixed(1)} s${keysDeleted ? `; ${keysDeleted} deleted on the target` : ''} (${notes.join('; ')})`,
+    result: {
+      method: 'dump-restore',
+      pass: 'final',
+      keysCopied: report.keysCopied,
+      keysSkipped: report.keysSkipped,
+      keysDeleted,
+      dbs: report.dbs,
+      durationMs: report.durationMs,
+      resumed: report.resumed,
+      notes,
+    },
+  };
+}
+
 export function migrateBulkCopyExecutor(options: MigrateExecutorOptions = {}): StepExecutor {
   return {
     async run(ctx: StepContext) {
@@ -75,6 +168,7 @@ export function migrateBulkCopyExecutor(options: MigrateExecutorOptions = {}): S
           'changes are not recorded during this pass; the final pass re-sends every key under the write pause',
         );
       }
+      if (final && sourceWritesPaused(ctx.migration)) return finalPassWhilePaused(ctx, notes);
       const engineOptions: MigrateOptions = {
         ...migrateOptionsFromParams(params),
         ...(params.scope === 'changed-keys' ? { deleteRemoved: true } : {}),
