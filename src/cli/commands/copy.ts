@@ -1,6 +1,234 @@
+import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
+import {
+  type CopyOptions,
+  type CopyProgress,
+  type CopyReport,
+  CopyStoppedError,
+  copyKeys,
+  fileCheckpointStore,
+} from '../../engine/copy/index.js';
+import { describeEndpoint } from '../../redis/endpoint.js';
+import { ExitCode, UserError } from '../../util/errors.js';
+import { action, addGlobalOptions, type CliContext } from '../context.js';
+import { createProgressRenderer, fmtBytes, fmtInt } from '../progress.js';
 
-// Being built: see the issue that owns the `copy` command.
+interface CopyCliOptions {
+  db: string;
+  match?: string;
+  replace?: boolean;
+  flushTarget?: boolean;
+  byType?: boolean;
+  bigKeyThreshold?: string;
+  checkpoint?: string;
+  yes?: boolean;
+  batchSize?: string;
+}
+
 export function registerCopyCommand(program: Command): void {
-  void program;
+  const cmd = program
+    .command('copy')
+    .description(
+      'Copy every key of the selected databases (all types, TTLs, stream groups) and Redis 7 functions ' +
+        'from source to target with DUMP/RESTORE; resumable with --checkpoint',
+    )
+    .argument('<source>', 'endpoint name from the config, or a redis:// URL')
+    .argument('<target>', 'endpoint name from the config, or a redis:// URL')
+    .option('--db <list>', 'databases to copy: all (those with keys on the source) or e.g. 0,3', 'all')
+    .option('--match <pattern>', 'only keys matching this glob (SCAN MATCH)')
+    .option(
+      '--replace',
+      'copy into a non-empty target, overwriting keys and function libraries of the same name',
+    )
+    .option('--flush-target', 'empty the selected target databases (and function libraries) first')
+    .option('--yes', 'confirm --flush-target without asking (required when not on a terminal)')
+    .option('--by-type', 'copy every key with native commands instead of DUMP/RESTORE')
+    .option(
+      '--big-key-threshold <bytes>',
+      'keys bigger than this are copied in chunks (e.g. 64MiB, 500k; default 64MiB)',
+    )
+    .option('--checkpoint <file>', 'save progress to this file after every batch, and resume from it')
+    .option('--batch-size <n>', 'keys per SCAN page (default 1000)');
+  addGlobalOptions(cmd);
+  cmd.action(action(runCopy));
+}
+
+async function runCopy(
+  ctx: CliContext,
+  sourceName: string,
+  targetName: string,
+  opts: CopyCliOptions,
+): Promise<number> {
+  if (opts.replace && opts.flushTarget) throw new UserError('choose one of --replace and --flush-target');
+  const stdinTty = Boolean(process.stdin.isTTY);
+  if (opts.flushTarget && !opts.yes && !stdinTty) {
+    throw new UserError(
+      '--flush-target deletes data on the target: add --yes to confirm (no terminal to ask on)',
+    );
+  }
+  const source = ctx.endpoint(sourceName);
+  const target = ctx.endpoint(targetName);
+  const options: CopyOptions = {
+    dbs: parseDbs(opts.db),
+    onNonEmptyTarget: opts.replace ? 'replace' : opts.flushTarget ? 'flush' : 'refuse',
+    mode: opts.byType ? 'by-type' : 'auto',
+  };
+  if (opts.match) options.match = opts.match;
+  if (opts.bigKeyThreshold)
+    options.bigKeyThresholdBytes = parseBytes(opts.bigKeyThreshold, '--big-key-threshold');
+  if (opts.batchSize) options.batchSize = parsePositiveInt(opts.batchSize, '--batch-size');
+  if (opts.checkpoint) options.checkpoint = fileCheckpointStore(opts.checkpoint);
+  if (opts.flushTarget && !opts.yes) {
+    options.confirmFlush = (nonEmpty, libraries) => askFlush(describeEndpoint(target), nonEmpty, libraries);
+  }
+
+  const stderrTty = Boolean(process.stderr.isTTY);
+  const renderer = ctx.json
+    ? createProgressRenderer({ stream: process.stdout, tty: false })
+    : createProgressRenderer({ stream: process.stderr, tty: stderrTty });
+  options.onProgress = (p) => renderer.update(toProgressState(p));
+
+  const controller = new AbortController();
+  options.signal = controller.signal;
+  const onSignal = () => {
+    if (controller.signal.aborted) process.exit(130);
+    ctx.note('\nstopping after the batches in flight (press Ctrl-C again to quit at once)...');
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  let report: CopyReport;
+  try {
+    report = await copyKeys(source, target, options);
+  } catch (err) {
+    renderer.finish();
+    if (err instanceof CopyStoppedError) {
+      if (ctx.json) ctx.printJson({ event: 'report', ...report2json(err.report), stopped: err.message });
+      else ctx.print(summary(err.report, describeEndpoint(source), describeEndpoint(target)));
+    }
+    throw err;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  renderer.finish();
+  if (ctx.json) ctx.printJson({ event: 'report', ...report2json(report) });
+  else ctx.print(summary(report, describeEndpoint(source), describeEndpoint(target)));
+  if (!report.complete) {
+    ctx.note(
+      opts.checkpoint
+        ? `stopped before the end; run the same command again to resume from ${opts.checkpoint}`
+        : 'stopped before the end (no --checkpoint: a new run starts over)',
+    );
+    return ExitCode.problem;
+  }
+  return report.keysFailed > 0 ? ExitCode.problem : ExitCode.ok;
+}
+
+function toProgressState(p: CopyProgress) {
+  const details: string[] = [];
+  if (p.db !== null && p.phase === 'keys') details.push(`db${p.db}`);
+  if (p.phase === 'functions') details.push('functions');
+  if (p.keysSkipped) details.push(`${fmtInt(p.keysSkipped)} skipped`);
+  if (p.keysFailed) details.push(`${fmtInt(p.keysFailed)} failed`);
+  return {
+    phase: p.phase,
+    done: p.keysCopied + p.keysSkipped + p.keysFailed,
+    total: p.totalKeys,
+    bytes: p.bytesCopied,
+    rate: p.keysPerSecond,
+    etaSeconds: p.etaSeconds,
+    detail: details.join(', '),
+    data: {
+      db: p.db,
+      keysCopied: p.keysCopied,
+      keysSkipped: p.keysSkipped,
+      keysFailed: p.keysFailed,
+      keysByTypeFallback: p.keysByTypeFallback,
+      bigKeysChunked: p.bigKeysChunked,
+      elapsedMs: p.elapsedMs,
+    },
+  };
+}
+
+function report2json(report: CopyReport): Record<string, unknown> {
+  return { ...report };
+}
+
+export function summary(r: CopyReport, source: string, target: string): string {
+  const seconds = r.durationMs / 1000;
+  const lines = [
+    `${r.complete ? 'copied' : 'partly copied'} ${fmtInt(r.keysCopied)} keys (${fmtBytes(r.bytesCopied)}) ` +
+      `from ${source} to ${target} in ${seconds.toFixed(1)} s (${fmtInt(r.keysPerSecond)} keys/s this run)` +
+      (r.resumed ? ', resumed from checkpoint' : ''),
+    `  databases: ${r.dbs.length ? r.dbs.map((d) => `db${d}`).join(', ') : '(none with keys)'}`,
+    `  skipped (expired or deleted during the copy): ${fmtInt(r.keysSkipped)}; failed: ${fmtInt(r.keysFailed)}`,
+  ];
+  if (r.keysByTypeFallback)
+    lines.push(`  copied with native commands (by type): ${fmtInt(r.keysByTypeFallback)}`);
+  if (r.bigKeysChunked) lines.push(`  big keys copied in chunks: ${fmtInt(r.bigKeysChunked)}`);
+  if (r.functions) lines.push(`  functions: ${r.functions.libraries} libraries, ${r.functions.action}`);
+  if (r.errors.length > 0) {
+    lines.push('  errors:');
+    for (const e of r.errors) lines.push(`    db${e.db} ${e.key}: ${e.reason}`);
+    if (r.errorsOmitted) lines.push(`    ... and ${fmtInt(r.errorsOmitted)} more`);
+  }
+  return lines.join('\n');
+}
+
+async function askFlush(
+  target: string,
+  nonEmpty: { db: number; keys: number }[],
+  libraries: string[],
+): Promise<boolean> {
+  const what = nonEmpty.map((d) => `db${d.db} (${fmtInt(d.keys)} keys)`);
+  if (libraries.length > 0) what.push(`function libraries ${libraries.join(', ')}`);
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question(`This deletes ${what.join(', ')} on ${target}. Type "yes" to go on: `);
+    return answer.trim().toLowerCase() === 'yes';
+  } finally {
+    rl.close();
+  }
+}
+
+export function parseDbs(text: string): 'all' | number[] {
+  if (text.trim().toLowerCase() === 'all') return 'all';
+  const dbs = text.split(',').map((s) => s.trim());
+  if (dbs.length === 0 || dbs.some((d) => !/^\d+$/.test(d))) {
+    throw new UserError(`--db must be "all" or database numbers separated by commas (got "${text}")`);
+  }
+  return dbs.map(Number);
+}
+
+const UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1000,
+  kb: 1000,
+  kib: 1024,
+  m: 1000 ** 2,
+  mb: 1000 ** 2,
+  mib: 1024 ** 2,
+  g: 1000 ** 3,
+  gb: 1000 ** 3,
+  gib: 1024 ** 3,
+};
+
+/** "64MiB", "500k", "1048576" -> bytes. */
+export function parseBytes(text: string, option: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
+  const factor = m ? UNITS[m[2]!.toLowerCase()] : undefined;
+  if (!m || factor === undefined) {
+    throw new UserError(`${option} must be a size like 64MiB, 500k or 1048576 (got "${text}")`);
+  }
+  const bytes = Math.floor(Number(m[1]) * factor);
+  if (bytes < 1) throw new UserError(`${option} must be at least 1 byte`);
+  return bytes;
+}
+
+function parsePositiveInt(text: string, option: string): number {
+  if (!/^\d+$/.test(text) || Number(text) < 1) throw new UserError(`${option} must be a positive integer`);
+  return Number(text);
 }

@@ -1,0 +1,47 @@
+// State shared by the batches of one copy, and what one batch produces.
+
+import { printableKey } from '../../probe/printable-key.js';
+import type { Logger } from '../../util/logger.js';
+import type { TargetFeatures } from '../types/value.js';
+import type { ByteBudget } from './budget.js';
+import { type CopyCounters, type CopyMode, type KeyError, zeroCounters } from './types.js';
+
+export interface BatchContext {
+  db: number;
+  mode: CopyMode;
+  /** Keys estimated above this many bytes are copied in chunks. */
+  bigKeyThreshold: number;
+  /** Longest payload the target takes in one argument (proto-max-bulk-len minus a margin). */
+  maxPayload: number;
+  features: TargetFeatures;
+  /** copyKeySet: a key missing on the source is deleted on the target. */
+  deleteMissing: boolean;
+  budget: ByteBudget;
+  /** Whether MEMORY USAGE works on the source (turned off at the first refusal). */
+  sizeProbe: boolean;
+  /** Per RDB version: RESTOREs accepted and rejected, to stop trying a version the target refuses. */
+  payloadVersions: Map<number, { ok: number; rejected: number }>;
+  /** Bytes per chunk when copying big keys. */
+  chunkBytes: number;
+  transformPayload?: (key: Buffer, payload: Buffer) => Buffer;
+  logger?: Logger;
+}
+
+export interface BatchResult extends CopyCounters {
+  keysDeleted: number;
+  errors: KeyError[];
+}
+
+export function emptyResult(): BatchResult {
+  return { ...zeroCounters(), keysDeleted: 0, errors: [] };
+}
+
+export function keyError(result: BatchResult, db: number, key: Buffer, reason: string): void {
+  result.keysFailed++;
+  result.errors.push({ db, key: printableKey(key), reason });
+}
+
+/** A per-key failure while writing: recorded, and the copy goes on. */
+export class KeyCopyError extends Error {
+  override name = 'KeyCopyError';
+}

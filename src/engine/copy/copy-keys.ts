@@ -1,0 +1,400 @@
+// copyKeys: every key of the selected databases, source -> target, resumable.
+//
+// Pipeline per database: SCAN pages are read one after another on the source connection while
+// earlier pages are still being dumped and restored (up to MAX_BATCHES pages in flight, and at
+// most maxInFlightBytes of payloads), so both servers always have queued work and the copier's
+// memory stays bounded. Pages complete in order (one connection per side), and after each page
+// the checkpoint records the SCAN cursor after it and the counters: a resumed run continues
+// there and copies the pages that were in flight again (RESTORE REPLACE makes that harmless).
+import { describeEndpoint, type Endpoint } from '../../redis/endpoint.js';
+import { ExitCode, UserError } from '../../util/errors.js';
+import { RespCommandError, RespConnectionError, RespError, replyText } from '../resp/reply.js';
+import { copyBatch } from './batch.js';
+import { ByteBudget } from './budget.js';
+import { CheckpointWriter, checkFingerprint } from './checkpoint.js';
+import type { BatchContext, BatchResult } from './context.js';
+import { CopyStoppedError, FatalReplyError } from './errors.js';
+import { copyFunctions, listLibraries } from './functions.js';
+import { ProgressTracker } from './progress.js';
+import { CopySession } from './session.js';
+import {
+  addCounters,
+  type CopyCheckpoint,
+  type CopyFingerprint,
+  type CopyOptions,
+  type CopyReport,
+  zeroCounters,
+} from './types.js';
+
+export const DEFAULT_BIG_KEY_THRESHOLD = 64 * 1024 * 1024;
+const DEFAULT_BATCH_SIZE = 1000;
+const DEFAULT_IN_FLIGHT_BYTES = 64 * 1024 * 1024;
+/** SCAN pages being copied at once. */
+export const MAX_BATCHES = 8;
+/** Errors kept in the report and the checkpoint; the rest are only counted. */
+export const MAX_REPORTED_ERRORS = 100;
+
+export async function copyKeys(
+  source: Endpoint,
+  target: Endpoint,
+  options: CopyOptions,
+): Promise<CopyReport> {
+  const started = Date.now();
+  const fingerprint: CopyFingerprint = {
+    source: source.redactedUrl,
+    target: target.redactedUrl,
+    dbs: options.dbs,
+    match: options.match ?? null,
+  };
+  const saved = options.checkpoint ? await options.checkpoint.load() : undefined;
+  if (saved) {
+    checkFingerprint(saved.fingerprint, fingerprint);
+    if (saved.complete) {
+      options.logger?.info('checkpoint says this copy already finished: nothing to do');
+      return report(saved, started, true, true, 0);
+    }
+  }
+  const session = await CopySession.open(source, target);
+  try {
+    return await new CopyRun(session, options, fingerprint, saved, started).run();
+  } finally {
+    await session.close().catch(() => session.destroy());
+  }
+}
+
+class CopyRun {
+  private cp!: CopyCheckpoint;
+  private readonly writer: CheckpointWriter;
+  private readonly ctx: BatchContext;
+  private progress!: ProgressTracker;
+  private currentDb: number | null = null;
+  private processedThisRun = 0;
+
+  constructor(
+    private readonly session: CopySession,
+    private readonly options: CopyOptions,
+    private readonly fingerprint: CopyFingerprint,
+    private readonly saved: CopyCheckpoint | undefined,
+    private readonly started: number,
+  ) {
+    this.writer = new CheckpointWriter(options.checkpoint);
+    const facts = session.facts;
+    const threshold = Math.min(
+      options.bigKeyThresholdBytes ?? DEFAULT_BIG_KEY_THRESHOLD,
+      facts.targetMaxBulk,
+    );
+    this.ctx = {
+      db: 0,
+      mode: options.mode ?? 'auto',
+      bigKeyThreshold: threshold,
+      maxPayload: facts.targetMaxBulk,
+      features: facts.features,
+      deleteMissing: false,
+      budget: new ByteBudget(options.maxInFlightBytes ?? DEFAULT_IN_FLIGHT_BYTES),
+      sizeProbe: true,
+      payloadVersions: new Map(),
+      chunkBytes: Math.max(64, Math.min(1024 * 1024, Math.floor(threshold / 4))),
+      ...(options.transformPayload ? { transformPayload: options.transformPayload } : {}),
+      ...(options.logger ? { logger: options.logger } : {}),
+    };
+  }
+
+  async run(): Promise<CopyReport> {
+    const { session, options } = this;
+    const resumed = this.saved !== undefined;
+    const dbs = this.saved ? this.saved.dbs.map((d) => d.db) : this.selectDbs();
+    const totalKeys = session.facts.source.keyspace
+      .filter((k) => dbs.includes(k.db))
+      .reduce((n, k) => n + k.keys, 0);
+    const copyFns = options.copyFunctions !== false;
+    let sourceLibs: string[] | null = null;
+    if (copyFns) sourceLibs = await listLibraries(session.src);
+
+    if (this.saved?.targetPrepared) {
+      this.cp = this.saved;
+    } else {
+      await this.prepareTarget(dbs, sourceLibs);
+    }
+    this.progress = new ProgressTracker(totalKeys, this.cp.counters, options.onProgress);
+
+    try {
+      if (copyFns && !this.cp.functionsDone) {
+        this.progress.update('functions', null, this.cp.counters, true);
+        if (sourceLibs !== null) {
+          const targetLibs = await listLibraries(session.dst);
+          // The policy decided when the copy started holds. A resumed run may have restored the
+          // libraries already: under 'refuse' it replaces its own copies.
+          const policy = resumed && this.cp.policy === 'refuse' ? 'replace' : this.cp.policy;
+          this.cp.functions = await copyFunctions(session.src, session.dst, policy, sourceLibs, targetLibs);
+        }
+        this.cp.functionsDone = true;
+        this.save();
+      }
+      for (const entry of this.cp.dbs) {
+        if (entry.done) continue;
+        if (options.signal?.aborted) break;
+        this.currentDb = entry.db;
+        await this.copyDbWithRetries(entry);
+      }
+    } catch (err) {
+      throw await this.stopped(err);
+    }
+    const complete = this.cp.dbs.every((d) => d.done) && (this.cp.functionsDone || !copyFns);
+    this.cp.complete = complete;
+    this.save();
+    await this.writer.flush();
+    this.progress.update(complete ? 'done' : 'keys', this.currentDb, this.cp.counters, true);
+    return report(this.cp, this.started, complete, resumed, this.processedThisRun);
+  }
+
+  private selectDbs(): number[] {
+    const { dbs } = this.options;
+    if (dbs === 'all') {
+      return this.session.facts.source.keyspace.filter((k) => k.keys > 0).map((k) => k.db);
+    }
+    for (const db of dbs) {
+      if (!Number.isInteger(db) || db < 0) throw new UserError(`not a database number: ${db}`);
+    }
+    return [...new Set(dbs)].sort((a, b) => a - b);
+  }
+
+  /** The non-empty-target decision, taken once per copy and recorded in the checkpoint. */
+  private async prepareTarget(dbs: number[], sourceLibs: string[] | null): Promise<void> {
+    const { session, options } = this;
+    const policy = options.onNonEmptyTarget;
+    // Every selected database must exist on both sides.
+    for (const db of dbs) await this.selectBoth(db);
+    const targetKeyspace = await session.keyspace('target');
+    const relevant = targetKeyspace.filter(
+      (k) => k.keys > 0 && (options.dbs === 'all' || dbs.includes(k.db)),
+    );
+    const targetLibs = sourceLibs !== null ? await listLibraries(session.dst) : null;
+    const clashes = sourceLibs && targetLibs ? sourceLibs.filter((l) => targetLibs.includes(l)) : [];
+    const where = describeEndpoint(session.target);
+    if (policy === 'refuse' && (relevant.length > 0 || clashes.length > 0)) {
+      const parts = relevant.map((k) => `db${k.db} has ${k.keys} key${k.keys === 1 ? '' : 's'}`);
+      if (clashes.length > 0) parts.push(`function libraries already there: ${clashes.join(', ')}`);
+      throw new UserError(
+        `target ${where} is not empty: ${parts.join(', ')}. Choose replace (--replace: same-name keys ` +
+          `and libraries are overwritten) or flush (--flush-target: those databases are emptied first)`,
+        ExitCode.problem,
+      );
+    }
+    if (policy === 'flush' && (relevant.length > 0 || (targetLibs?.length ?? 0) > 0)) {
+      const nonEmpty = relevant.map((k) => ({ db: k.db, keys: k.keys }));
+      if (options.confirmFlush && !(await options.confirmFlush(nonEmpty, targetLibs ?? []))) {
+        throw new UserError(`not confirmed: target ${where} was left as it was`, ExitCode.problem);
+      }
+      for (const k of relevant) {
+        await this.selectBoth(k.db);
+        // ASYNC (Redis 4+) empties the database at once and frees memory in the background, so a
+        // huge database does not block the target; older servers flush synchronously.
+        const [flushed] = await session.dst.exec([['FLUSHDB', 'ASYNC']]);
+        if (flushed instanceof RespError) await session.dst.call('FLUSHDB');
+        options.logger?.info({ db: k.db, keys: k.keys }, 'flushed target database');
+      }
+    }
+    const now = new Date().toISOString();
+    this.cp = {
+      version: 1,
+      fingerprint: this.fingerprint,
+      policy,
+      targetPrepared: true,
+      dbs: dbs.map((db) => ({ db, cursor: '0', done: false })),
+      functionsDone: false,
+      functions: null,
+      counters: zeroCounters(),
+      complete: false,
+      errors: [],
+      errorsOmitted: 0,
+      startedAt: now,
+      updatedAt: now,
+    };
+    this.save();
+    // Written before any key: a run killed from here on resumes without re-asking.
+    await this.writer.flush();
+  }
+
+  private async selectBoth(db: number): Promise<void> {
+    try {
+      await this.session.select(db);
+    } catch (err) {
+      if (err instanceof RespCommandError) {
+        throw new UserError(`cannot select database ${db}: ${err.message}`);
+      }
+      throw err;
+    }
+  }
+
+  /** A dropped connection is retried (reconnect, continue from the last checkpointed page). */
+  private async copyDbWithRetries(entry: CopyCheckpoint['dbs'][number]): Promise<void> {
+    const maxReconnects = this.options.maxReconnects ?? 5;
+    let failures = 0;
+    let cursorAtFailure: string | undefined;
+    for (;;) {
+      try {
+        await this.copyDb(entry);
+        return;
+      } catch (err) {
+        if (!(err instanceof RespConnectionError) && !isReconnectFailure(err)) throw err;
+        if (entry.cursor !== cursorAtFailure) failures = 0;
+        cursorAtFailure = entry.cursor;
+        failures++;
+        if (failures > maxReconnects) throw new ReconnectsExhausted(err as Error, failures - 1);
+        this.options.logger?.warn(
+          { db: entry.db, attempt: failures, err: (err as Error).message },
+          'connection lost; reconnecting and resuming from the last checkpoint',
+        );
+        await sleep(Math.min(200 * 2 ** failures, 5000));
+        try {
+          await this.session.reconnect(entry.db);
+        } catch (reconnectErr) {
+          if (failures >= maxReconnects) throw new ReconnectsExhausted(reconnectErr as Error, failures);
+          // Next round fails fast on the broken connections and tries again.
+        }
+      }
+    }
+  }
+
+  private async copyDb(entry: CopyCheckpoint['dbs'][number]): Promise<void> {
+    const { session, options, ctx } = this;
+    await this.selectBoth(entry.db);
+    ctx.db = entry.db;
+    const src = session.src;
+    const dst = session.dst;
+    const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+    const window: { promise: Promise<BatchResult>; cursor: string }[] = [];
+    let cursor = entry.cursor;
+    let finished = false;
+    const commitHead = async () => {
+      const head = window[0]!;
+      const result = await head.promise;
+      window.shift();
+      this.commit(entry, head.cursor, result);
+    };
+    try {
+      do {
+        if (options.signal?.aborted) break;
+        while (window.length >= MAX_BATCHES) await commitHead();
+        const scan: (string | number | Buffer)[] = ['SCAN', cursor];
+        if (options.match) scan.push('MATCH', options.match);
+        scan.push('COUNT', batchSize);
+        const [reply] = await src.exec([scan]);
+        if (reply instanceof RespError || !Array.isArray(reply)) {
+          throw new FatalReplyError('source', 'unavailable', `SCAN failed: ${String(reply)}`);
+        }
+        cursor = replyText(reply[0]) ?? '0';
+        const keys = (reply[1] ?? []) as Buffer[];
+        const promise = copyBatch(src, dst, keys, ctx);
+        promise.catch(() => undefined); // awaited in order by commitHead
+        window.push({ promise, cursor });
+        if (cursor === '0') finished = true;
+      } while (!finished);
+      while (window.length > 0) await commitHead();
+    } catch (err) {
+      // Let batches still in flight finish or fail before reporting, so nothing writes afterwards.
+      await Promise.allSettled(window.map((w) => w.promise));
+      throw err;
+    }
+    if (finished) {
+      entry.done = true;
+      entry.cursor = '0';
+      this.save();
+    }
+  }
+
+  private commit(entry: CopyCheckpoint['dbs'][number], cursor: string, result: BatchResult): void {
+    const cp = this.cp;
+    addCounters(cp.counters, result);
+    this.processedThisRun += result.keysCopied + result.keysSkipped + result.keysFailed;
+    for (const e of result.errors) {
+      if (cp.errors.length < MAX_REPORTED_ERRORS) cp.errors.push(e);
+      else cp.errorsOmitted++;
+    }
+    entry.cursor = cursor;
+    this.save();
+    this.progress.update('keys', entry.db, cp.counters);
+  }
+
+  private save(): void {
+    const cp = this.cp;
+    cp.updatedAt = new Date().toISOString();
+    this.writer.save({
+      ...cp,
+      dbs: cp.dbs.map((d) => ({ ...d })),
+      counters: { ...cp.counters },
+      errors: cp.errors.slice(),
+    });
+  }
+
+  /** Turns what stopped the run into a message for people, after saving the checkpoint. */
+  private async stopped(err: unknown): Promise<unknown> {
+    try {
+      await this.writer.flush();
+    } catch {
+      // The original error matters more.
+    }
+    const partial = report(this.cp, this.started, false, this.saved !== undefined, this.processedThisRun);
+    const done = `${this.cp.counters.keysCopied} keys copied so far`;
+    const resume = this.options.checkpoint
+      ? 'the checkpoint is saved: run the same copy again to resume'
+      : 'run again with a checkpoint to be able to resume';
+    if (err instanceof FatalReplyError) {
+      const endpoint = describeEndpoint(err.side === 'target' ? this.session.target : this.session.source);
+      const what =
+        err.kind === 'oom'
+          ? `the ${err.side} ${endpoint} is out of memory (${err.reply}); free memory or raise maxmemory`
+          : `the ${err.side} ${endpoint} cannot serve the copy (${err.reply})`;
+      return new CopyStoppedError(`copy stopped: ${what}. ${done}; ${resume}`, ExitCode.problem, partial);
+    }
+    if (err instanceof ReconnectsExhausted) {
+      return new CopyStoppedError(
+        `copy stopped: ${err.message} (gave up after ${err.attempts} reconnect attempts). ${done}; ${resume}`,
+        ExitCode.usage,
+        partial,
+      );
+    }
+    return err;
+  }
+}
+
+class ReconnectsExhausted extends Error {
+  constructor(
+    cause: Error,
+    readonly attempts: number,
+  ) {
+    super(cause.message);
+    this.name = 'ReconnectsExhausted';
+  }
+}
+
+/** Reconnecting failed with a connection error mapped for people (unreachable, refused). */
+function isReconnectFailure(err: unknown): boolean {
+  return err instanceof UserError && /cannot reach|cannot connect|timed out/.test(err.message);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function report(
+  cp: CopyCheckpoint,
+  started: number,
+  complete: boolean,
+  resumed: boolean,
+  processedThisRun: number,
+): CopyReport {
+  const durationMs = Date.now() - started;
+  return {
+    ...cp.counters,
+    dbs: cp.dbs.map((d) => d.db),
+    functions: cp.functions,
+    errors: cp.errors,
+    errorsOmitted: cp.errorsOmitted,
+    durationMs,
+    keysPerSecond: durationMs > 0 ? Math.round((processedThisRun * 1000) / durationMs) : 0,
+    peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    complete,
+    resumed,
+  };
+}

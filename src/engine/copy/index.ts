@@ -1,0 +1,17 @@
+// The copy engine (universal DUMP/RESTORE strategy). Contract: .tmp/ENGINE_API.md.
+export { fileCheckpointStore } from './checkpoint.js';
+export { copyKeys, DEFAULT_BIG_KEY_THRESHOLD } from './copy-keys.js';
+export { CopyStoppedError } from './errors.js';
+export { copyKeySet, KeySetCopier, type KeySetOptions } from './key-set.js';
+export type {
+  CheckpointStore,
+  CopyCheckpoint,
+  CopyCounters,
+  CopyMode,
+  CopyOptions,
+  CopyProgress,
+  CopyReport,
+  KeyError,
+  KeySetCounters,
+  NonEmptyTargetPolicy,
+} from './types.js';

@@ -1,0 +1,275 @@
+// A lean pipelining RESP2 client over net/tls sockets for the copy hot path. ioredis spends most
+// of a bulk copy's time in per-command bookkeeping; here a whole batch of commands is encoded into
+// a few buffers, written at once, and its replies are collected by a streaming parser into one
+// array that resolves one promise. Error replies are values (RespError), not rejections.
+import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { CLIENT_NAME_PREFIX, connectionError, tlsOptions } from '../../redis/connect.js';
+import { describeEndpoint, type Endpoint } from '../../redis/endpoint.js';
+import { UserError } from '../../util/errors.js';
+import { CommandEncoder } from './encoder.js';
+import { ReplyParser } from './parser.js';
+import { type RespArg, RespCommandError, RespConnectionError, RespError, type RespReply } from './reply.js';
+
+export interface RespConnectOptions {
+  /** Logical database to SELECT (defaults to the endpoint's). */
+  db?: number;
+  /** Suffix of the CLIENT SETNAME name, e.g. `copy-source`. */
+  role?: string;
+  connectTimeoutMs?: number;
+  /** A connection with commands pending and no reply for this long is considered dead. */
+  replyTimeoutMs?: number;
+}
+
+/** Anything that runs a pipeline of commands: the lean connection, or an adapter in tests. */
+export interface CommandRunner {
+  exec(commands: readonly (readonly RespArg[])[]): Promise<RespReply[]>;
+}
+
+interface Pending {
+  replies: RespReply[];
+  expected: number;
+  resolve: (replies: RespReply[]) => void;
+  reject: (err: Error) => void;
+}
+
+export class RespConnection implements CommandRunner {
+  private readonly parser: ReplyParser;
+  private readonly encoder = new CommandEncoder();
+  private queue: (Pending | undefined)[] = [];
+  private head = 0;
+  private failure: RespConnectionError | undefined;
+  private lastActivity = Date.now();
+  private readonly watchdog: NodeJS.Timeout;
+  /** The database currently selected. */
+  db: number;
+
+  private constructor(
+    private readonly socket: Socket,
+    readonly endpoint: Endpoint,
+    db: number,
+    replyTimeoutMs: number,
+  ) {
+    this.db = db;
+    this.parser = new ReplyParser((reply) => this.onReply(reply));
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => {
+      this.lastActivity = Date.now();
+      try {
+        this.parser.feed(chunk);
+      } catch (err) {
+        this.fail(err instanceof RespConnectionError ? err : new RespConnectionError(String(err)));
+        socket.destroy();
+      }
+    });
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      this.fail(new RespConnectionError(`connection to ${this.where} failed: ${err.message}`, err.code));
+    });
+    socket.on('close', () => {
+      this.fail(new RespConnectionError(`connection to ${this.where} closed`, 'ECONNRESET'));
+    });
+    this.watchdog = setInterval(() => {
+      if (this.pendingCount > 0 && Date.now() - this.lastActivity > replyTimeoutMs) {
+        this.fail(
+          new RespConnectionError(
+            `${this.where} sent no reply for ${Math.round(replyTimeoutMs / 1000)} s`,
+            'ETIMEDOUT',
+          ),
+        );
+        socket.destroy();
+      }
+    }, 1000);
+    this.watchdog.unref();
+  }
+
+  /** Connects, authenticates, names the client and selects the database. */
+  static async open(endpoint: Endpoint, options: RespConnectOptions = {}): Promise<RespConnection> {
+    const db = options.db ?? endpoint.db;
+    const socket = await openSocket(endpoint, options.connectTimeoutMs ?? 10_000);
+    const conn = new RespConnection(socket, endpoint, db, options.replyTimeoutMs ?? 120_000);
+    const setup: RespArg[][] = [];
+    if (endpoint.password !== undefined) {
+      setup.push(
+        endpoint.username ? ['AUTH', endpoint.username, endpoint.password] : ['AUTH', endpoint.password],
+      );
+    }
+    setup.push(['CLIENT', 'SETNAME', `${CLIENT_NAME_PREFIX}:${options.role ?? 'copy'}`]);
+    if (db !== 0) setup.push(['SELECT', db]);
+    let replies: RespReply[];
+    try {
+      replies = await conn.exec(setup);
+    } catch (err) {
+      conn.destroy();
+      throw connectionError(endpoint, err as Error);
+    }
+    const auth = endpoint.password !== undefined ? replies[0] : undefined;
+    if (auth instanceof RespError) {
+      conn.destroy();
+      throw connectionError(endpoint, new Error(auth.message));
+    }
+    const selected = replies[replies.length - 1];
+    if (db !== 0 && selected instanceof RespError) {
+      conn.destroy();
+      throw new UserError(`${describeEndpoint(endpoint)}: cannot select database ${db}: ${selected.message}`);
+    }
+    // CLIENT SETNAME may be denied by ACLs: the name is a courtesy, not a requirement.
+    return conn;
+  }
+
+  get where(): string {
+    return describeEndpoint(this.endpoint);
+  }
+
+  get pendingCount(): number {
+    return this.queue.length - this.head;
+  }
+
+  get broken(): boolean {
+    return this.failure !== undefined;
+  }
+
+  /**
+   * Sends the commands in one write and resolves with their replies in order. Error replies come
+   * back as RespError values; only a broken connection rejects.
+   */
+  exec(commands: readonly (readonly RespArg[])[]): Promise<RespReply[]> {
+    return this.execEncoded(commands.length, (enc) => {
+      for (const cmd of commands) enc.push(cmd);
+    });
+  }
+
+  /**
+   * Like exec, but the commands are written by `encode` straight into the encoder (templates,
+   * no argument arrays): the copy hot path. `count` is the number of commands it writes.
+   */
+  execEncoded(count: number, encode: (encoder: CommandEncoder) => void): Promise<RespReply[]> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (count === 0) return Promise.resolve([]);
+    encode(this.encoder);
+    const chunks = this.encoder.take();
+    return new Promise<RespReply[]>((resolve, reject) => {
+      if (this.pendingCount === 0) this.lastActivity = Date.now();
+      this.queue.push({ replies: [], expected: count, resolve, reject });
+      const socket = this.socket;
+      if (chunks.length === 1) socket.write(chunks[0]!);
+      else {
+        socket.cork();
+        for (const chunk of chunks) socket.write(chunk);
+        socket.uncork();
+      }
+    });
+  }
+
+  /** One command; an error reply rejects with RespCommandError. */
+  async call(...args: RespArg[]): Promise<RespReply> {
+    const [reply] = await this.exec([args]);
+    if (reply instanceof RespError) throw new RespCommandError(reply, String(args[0]));
+    return reply!;
+  }
+
+  async select(db: number): Promise<void> {
+    if (db === this.db) return;
+    await this.call('SELECT', db);
+    this.db = db;
+  }
+
+  /** Bytes the socket has buffered but not yet sent (the kernel could not take them). */
+  get writeBacklog(): number {
+    return this.socket.writableLength;
+  }
+
+  /** Waits until the socket's write buffer has drained (backpressure for big writers). */
+  async drained(): Promise<void> {
+    if (!this.socket.writableNeedDrain || this.failure) return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        this.socket.off('drain', done);
+        this.socket.off('close', done);
+        resolve();
+      };
+      this.socket.once('drain', done);
+      this.socket.once('close', done);
+    });
+  }
+
+  /** Closes after pending replies have arrived. */
+  async close(): Promise<void> {
+    clearInterval(this.watchdog);
+    if (this.failure) return;
+    try {
+      await this.exec([['QUIT']]);
+    } catch {
+      // Already gone.
+    }
+    this.destroy();
+  }
+
+  destroy(): void {
+    clearInterval(this.watchdog);
+    if (!this.failure) this.failure = new RespConnectionError(`connection to ${this.where} closed`);
+    this.rejectAll(this.failure);
+    this.socket.destroy();
+  }
+
+  private onReply(reply: RespReply): void {
+    const pending = this.queue[this.head];
+    if (!pending) {
+      this.fail(new RespConnectionError(`${this.where} sent a reply nobody asked for`));
+      this.socket.destroy();
+      return;
+    }
+    pending.replies.push(reply);
+    if (pending.replies.length < pending.expected) return;
+    this.queue[this.head] = undefined;
+    this.head++;
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    pending.resolve(pending.replies);
+  }
+
+  private fail(err: RespConnectionError): void {
+    if (!this.failure) this.failure = err;
+    clearInterval(this.watchdog);
+    this.rejectAll(this.failure);
+  }
+
+  private rejectAll(err: Error): void {
+    const queue = this.queue;
+    const head = this.head;
+    this.queue = [];
+    this.head = 0;
+    for (let i = head; i < queue.length; i++) queue[i]?.reject(err);
+  }
+}
+
+function openSocket(endpoint: Endpoint, timeoutMs: number): Promise<Socket> {
+  return new Promise<Socket>((resolve, reject) => {
+    let socket: Socket;
+    const ready = endpoint.tls ? 'secureConnect' : 'connect';
+    try {
+      socket = endpoint.tls
+        ? tlsConnect({ host: endpoint.host, port: endpoint.port, ...tlsOptions(endpoint) })
+        : netConnect({ host: endpoint.host, port: endpoint.port });
+    } catch (err) {
+      reject(err);
+      return;
+    }
+    const timer = setTimeout(() => {
+      const err = Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' });
+      socket.destroy();
+      reject(connectionError(endpoint, err));
+    }, timeoutMs);
+    socket.once(ready, () => {
+      clearTimeout(timer);
+      socket.removeAllListeners('error');
+      resolve(socket);
+    });
+    socket.once('error', (err) => {
+      clearTimeout(timer);
+      socket.destroy();
+      reject(connectionError(endpoint, err));
+    });
+  });
+}

@@ -1,0 +1,245 @@
+// Test helper: reads every key of two servers by type (with ioredis, independently of the copy
+// engine's own readers) and lists the differences: missing/extra keys, types, values, TTLs,
+// stream metadata (counters, groups, consumers, pending entries).
+import type { Redis } from 'ioredis';
+import type { RedisServer } from './redis-server.js';
+
+export interface CompareOptions {
+  /** Databases to compare (default: every db with keys on either side). */
+  dbs?: number[];
+  /** Allowed PTTL difference (default 1500 ms). */
+  ttlToleranceMs?: number;
+  /** Allowed difference of pending entries' idle times (default 5000 ms). */
+  idleToleranceMs?: number;
+  /** Compare pending idle times at all (default true). */
+  compareIdle?: boolean;
+}
+
+export interface KeySnapshot {
+  type: string;
+  /** -1 persistent, otherwise ms left. */
+  pttl: number;
+  /** Type-specific canonical value (JSON-able, bytes as hex). */
+  value: unknown;
+  /** Pending entries' idle times, compared with a tolerance. */
+  idle?: Record<string, number>;
+}
+
+const hex = (b: Buffer) => b.toString('hex');
+
+export async function keyspaceDbs(client: Redis): Promise<number[]> {
+  const info = await client.info('keyspace');
+  return [...info.matchAll(/^db(\d+):keys=(\d+)/gm)].filter((m) => Number(m[2]) > 0).map((m) => Number(m[1]));
+}
+
+/** Every key of one db: hex key -> snapshot. */
+export async function snapshotDb(client: Redis, db: number): Promise<Map<string, KeySnapshot>> {
+  await client.select(db);
+  const out = new Map<string, KeySnapshot>();
+  for await (const keys of scanPages(client)) {
+    for (const [k, v] of await snapshotKeys(client, keys)) out.set(k, v);
+  }
+  return out;
+}
+
+async function* scanPages(client: Redis): AsyncGenerator<Buffer[]> {
+  let cursor = '0';
+  do {
+    const [next, keys] = (await client.callBuffer('SCAN', cursor, 'COUNT', 1000)) as [Buffer, Buffer[]];
+    cursor = next.toString();
+    if (keys.length > 0) yield keys;
+  } while (cursor !== '0');
+}
+
+/** Snapshots of these keys of the selected db (missing keys left out), pipelined. */
+export async function snapshotKeys(client: Redis, keys: Buffer[]): Promise<Map<string, KeySnapshot>> {
+  const out = new Map<string, KeySnapshot>();
+  const head = client.pipeline();
+  for (const key of keys) head.type(key).pttl(key);
+  const heads = (await head.exec()) ?? [];
+  const reads = client.pipeline();
+  const simple: { key: Buffer; type: string; pttl: number }[] = [];
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    const type = String(heads[2 * i]![1]);
+    const pttl = Number(heads[2 * i + 1]![1]);
+    if (type === 'none') continue;
+    if (type === 'stream') {
+      const snap = await snapshotKey(client, key);
+      if (snap) out.set(hex(key), snap);
+      continue;
+    }
+    simple.push({ key, type, pttl });
+    reads.callBuffer(...readCommand(type, key));
+  }
+  const values = (await reads.exec()) ?? [];
+  simple.forEach((k, i) => {
+    const reply = values[i]![1];
+    if (reply === null || (Array.isArray(reply) && reply.length === 0)) return; // gone meanwhile
+    out.set(hex(k.key), { type: k.type, pttl: k.pttl, value: canonical(k.type, reply) });
+  });
+  return out;
+}
+
+function readCommand(type: string, key: Buffer): [string, ...(string | Buffer | number)[]] {
+  switch (type) {
+    case 'string':
+      return ['GET', key];
+    case 'hash':
+      return ['HGETALL', key];
+    case 'list':
+      return ['LRANGE', key, 0, -1];
+    case 'set':
+      return ['SMEMBERS', key];
+    case 'zset':
+      return ['ZRANGE', key, 0, -1, 'WITHSCORES'];
+    default:
+      return ['DUMP', key];
+  }
+}
+
+function canonical(type: string, reply: unknown): unknown {
+  switch (type) {
+    case 'hash': {
+      const flat = reply as Buffer[];
+      const pairs: string[] = [];
+      for (let i = 0; i < flat.length; i += 2) pairs.push(`${hex(flat[i]!)}=${hex(flat[i + 1]!)}`);
+      return pairs.sort();
+    }
+    case 'list':
+      return (reply as Buffer[]).map(hex);
+    case 'set':
+      return (reply as Buffer[]).map(hex).sort();
+    case 'zset': {
+      const flat = reply as Buffer[];
+      const pairs: string[] = [];
+      for (let i = 0; i < flat.length; i += 2) pairs.push(`${hex(flat[i]!)}@${flat[i + 1]!.toString()}`);
+      return pairs;
+    }
+    default:
+      return hex(reply as Buffer);
+  }
+}
+
+export async function snapshotKey(client: Redis, key: Buffer): Promise<KeySnapshot | null> {
+  const type = String(await client.type(key));
+  if (type === 'none') return null;
+  const pttl = await client.pttl(key);
+  const call = (...args: (string | Buffer | number)[]) =>
+    client.callBuffer(String(args[0]), ...args.slice(1)) as Promise<unknown>;
+  if (type !== 'stream') return { type, pttl, value: canonical(type, await call(...readCommand(type, key))) };
+  const entries = ((await call('XRANGE', key, '-', '+')) as [Buffer, Buffer[]][]).map(
+    ([id, fields]) => `${id.toString()}:${fields.map(hex).join(',')}`,
+  );
+  const info = fieldMap((await call('XINFO', 'STREAM', key)) as unknown[]);
+  const groups = [];
+  const idle: Record<string, number> = {};
+  for (const g of (await call('XINFO', 'GROUPS', key)) as unknown[][]) {
+    const gm = fieldMap(g);
+    const name = gm['name'] as Buffer;
+    const consumers = ((await call('XINFO', 'CONSUMERS', key, name)) as unknown[][])
+      .map((c) => {
+        const cm = fieldMap(c);
+        return `${hex(cm['name'] as Buffer)}:${String(cm['pending'])}`;
+      })
+      .sort();
+    const pending = (
+      (await call('XPENDING', key, name, '-', '+', 100000)) as [Buffer, Buffer, number, number][]
+    ).map(([id, consumer, idleMs, deliveries]) => {
+      idle[`${hex(name)}/${id.toString()}`] = Number(idleMs);
+      return `${id.toString()}:${hex(consumer)}:${deliveries}`;
+    });
+    groups.push({
+      name: hex(name),
+      consumers,
+      pending: Number(gm['pending']),
+      lastDeliveredId: String(gm['last-delivered-id']),
+      entriesRead: gm['entries-read'] === null ? null : String(gm['entries-read']),
+      lag: gm['lag'] === null ? null : String(gm['lag']),
+      pel: pending,
+    });
+  }
+  const value = {
+    entries,
+    length: Number(info['length']),
+    lastId: String(info['last-generated-id']),
+    maxDeletedId: String(info['max-deleted-entry-id']),
+    entriesAdded: String(info['entries-added']),
+    groups,
+  };
+  return { type, pttl, value, idle };
+}
+
+function fieldMap(flat: unknown[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) out[String(flat[i])] = flat[i + 1];
+  return out;
+}
+
+/**
+ * Differences between two servers, as readable lines; empty when they hold the same data. Keys
+ * are read from both sides at the same time, page by page, so TTLs are compared at one moment.
+ */
+export async function compareServers(
+  a: RedisServer,
+  b: RedisServer,
+  options: CompareOptions = {},
+): Promise<string[]> {
+  const ca = await a.client();
+  const cb = await b.client();
+  const dbs = options.dbs ?? [...new Set([...(await keyspaceDbs(ca)), ...(await keyspaceDbs(cb))])].sort();
+  const diffs: string[] = [];
+  for (const db of dbs) {
+    await Promise.all([ca.select(db), cb.select(db)]);
+    const seen = new Set<string>();
+    for await (const keys of scanPages(ca)) {
+      const [sa, sb] = await Promise.all([snapshotKeys(ca, keys), snapshotKeys(cb, keys)]);
+      for (const k of sa.keys()) seen.add(k);
+      diffs.push(...compareSnapshots(sa, sb, db, options));
+    }
+    for await (const keys of scanPages(cb)) {
+      const extra = keys.filter((k) => !seen.has(hex(k)));
+      if (extra.length === 0) continue;
+      const [sa, sb] = await Promise.all([snapshotKeys(ca, extra), snapshotKeys(cb, extra)]);
+      diffs.push(...compareSnapshots(sa, sb, db, options));
+    }
+  }
+  return diffs;
+}
+
+export function compareSnapshots(
+  sa: Map<string, KeySnapshot>,
+  sb: Map<string, KeySnapshot>,
+  db: number,
+  options: CompareOptions = {},
+): string[] {
+  const tol = options.ttlToleranceMs ?? 1500;
+  const idleTol = options.idleToleranceMs ?? 5000;
+  const diffs: string[] = [];
+  const show = (k: string) => Buffer.from(k, 'hex').toString('latin1').slice(0, 60);
+  for (const [k, va] of sa) {
+    const vb = sb.get(k);
+    if (!vb) {
+      diffs.push(`db${db} ${show(k)}: missing on the second server`);
+      continue;
+    }
+    if (va.type !== vb.type) diffs.push(`db${db} ${show(k)}: type ${va.type} vs ${vb.type}`);
+    else if (JSON.stringify(va.value) !== JSON.stringify(vb.value))
+      diffs.push(
+        `db${db} ${show(k)}: value ${JSON.stringify(va.value).slice(0, 300)} vs ${JSON.stringify(vb.value).slice(0, 300)}`,
+      );
+    if ((va.pttl === -1) !== (vb.pttl === -1))
+      diffs.push(`db${db} ${show(k)}: persistence ${va.pttl} vs ${vb.pttl}`);
+    else if (va.pttl !== -1 && Math.abs(va.pttl - vb.pttl) > tol)
+      diffs.push(`db${db} ${show(k)}: pttl ${va.pttl} vs ${vb.pttl}`);
+    if (options.compareIdle !== false && va.idle && vb.idle) {
+      for (const [id, idleA] of Object.entries(va.idle)) {
+        const idleB = vb.idle[id];
+        if (idleB === undefined || Math.abs(idleA - idleB) > idleTol)
+          diffs.push(`db${db} ${show(k)}: pending ${id} idle ${idleA} vs ${idleB}`);
+      }
+    }
+  }
+  for (const k of sb.keys()) if (!sa.has(k)) diffs.push(`db${db} ${show(k)}: extra on the second server`);
+  return diffs;
+}
