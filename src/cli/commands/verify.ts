@@ -1,6 +1,201 @@
 import type { Command } from 'commander';
+import {
+  DIFFERENCE_CLASSES,
+  type VerifyOptions,
+  type VerifyProgress,
+  type VerifyReport,
+  verify,
+} from '../../engine/verify/index.js';
+import { describeEndpoint } from '../../redis/endpoint.js';
+import { ExitCode, UserError } from '../../util/errors.js';
+import { action, addGlobalOptions, type CliContext } from '../context.js';
+import { createProgressRenderer, fmtInt, type ProgressState } from '../progress.js';
+import { parseBytes, parseDbs } from './copy.js';
 
-// Being built: see the issue that owns the `verify` command.
+interface VerifyCliOptions {
+  db: string;
+  match?: string;
+  sample?: string;
+  ttlTolerance: string;
+  recheckRounds?: string;
+  recheckDelay?: string;
+  compareBy: string;
+  samples?: string;
+  bigKeyThreshold?: string;
+}
+
 export function registerVerifyCommand(program: Command): void {
-  void program;
+  const cmd = program
+    .command('verify')
+    .description(
+      'Compare target with source in both directions: missing and extra keys, types, values, TTLs. ' +
+        'Exit code 0 when identical, 1 when different, 2 on error',
+    )
+    .argument('<source>', 'endpoint name from the config, or a redis:// URL')
+    .argument('<target>', 'endpoint name from the config, or a redis:// URL')
+    .option('--db <list>', 'databases: all (those with keys on either side) or e.g. 0,3', 'all')
+    .option('--match <pattern>', 'only keys matching this glob (SCAN MATCH)')
+    .option('--sample <n>', 'check n random keys instead of all of them (a quick answer for big datasets)')
+    .option('--ttl-tolerance <ms>', 'TTLs further apart than this are a difference', '1000')
+    .option(
+      '--recheck-rounds <n>',
+      'read differing keys again this many times before reporting them (default 3)',
+    )
+    .option('--recheck-delay <ms>', 'pause before each re-check round (default 1000)')
+    .option('--compare-by <how>', 'auto (DUMP payloads when comparable) or digest (always by type)', 'auto')
+    .option('--samples <n>', 'sample keys listed per difference class (default 10)')
+    .option(
+      '--big-key-threshold <bytes>',
+      'keys using more memory than this on the source are compared chunk by chunk, not dumped ' +
+        '(e.g. 8MiB, the default; 0 skips the MEMORY USAGE check)',
+    );
+  addGlobalOptions(cmd);
+  cmd.action(action(runVerify));
+}
+
+function nonNegativeInt(text: string, option: string): number {
+  if (!/^\d+$/.test(text.trim())) throw new UserError(`${option} must be a whole number (got "${text}")`);
+  return Number(text);
+}
+
+export function verifyOptionsFromCli(opts: VerifyCliOptions): VerifyOptions {
+  const options: VerifyOptions = {
+    dbs: parseDbs(opts.db),
+    ttlToleranceMs: nonNegativeInt(opts.ttlTolerance, '--ttl-tolerance'),
+  };
+  if (opts.match) options.match = opts.match;
+  if (opts.sample !== undefined) {
+    options.sample = nonNegativeInt(opts.sample, '--sample');
+    if (options.sample < 1) throw new UserError('--sample must be at least 1');
+  }
+  if (opts.recheckRounds !== undefined)
+    options.recheckRounds = nonNegativeInt(opts.recheckRounds, '--recheck-rounds');
+  if (opts.recheckDelay !== undefined)
+    options.recheckDelayMs = nonNegativeInt(opts.recheckDelay, '--recheck-delay');
+  if (opts.samples !== undefined) options.maxSamplesPerClass = nonNegativeInt(opts.samples, '--samples');
+  if (opts.bigKeyThreshold !== undefined) {
+    options.bigKeyThresholdBytes =
+      opts.bigKeyThreshold.trim() === '0' ? 0 : parseBytes(opts.bigKeyThreshold, '--big-key-threshold');
+  }
+  if (opts.compareBy !== 'auto' && opts.compareBy !== 'digest') {
+    throw new UserError(`--compare-by must be auto or digest (got "${opts.compareBy}")`);
+  }
+  options.compareBy = opts.compareBy;
+  return options;
+}
+
+async function runVerify(
+  ctx: CliContext,
+  sourceName: string,
+  targetName: string,
+  opts: VerifyCliOptions,
+): Promise<number> {
+  const source = ctx.endpoint(sourceName);
+  const target = ctx.endpoint(targetName);
+  const options = verifyOptionsFromCli(opts);
+
+  const renderer = ctx.json
+    ? createProgressRenderer({ stream: process.stdout, tty: false })
+    : createProgressRenderer({ stream: process.stderr, tty: Boolean(process.stderr.isTTY) });
+  options.onProgress = (p) => renderer.update(toProgressState(p));
+
+  const controller = new AbortController();
+  options.signal = controller.signal;
+  const onSignal = () => {
+    if (controller.signal.aborted) process.exit(130);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let report: VerifyReport;
+  try {
+    report = await verify(source, target, options);
+  } catch (err) {
+    if (controller.signal.aborted) throw new UserError('verification interrupted');
+    throw err;
+  } finally {
+    renderer.finish();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  if (ctx.json) ctx.printJson({ event: 'report', ...report });
+  else ctx.print(formatVerifyReport(report, describeEndpoint(source), describeEndpoint(target)));
+  return report.identical ? ExitCode.ok : ExitCode.problem;
+}
+
+function toProgressState(p: VerifyProgress): ProgressState {
+  const detail: string[] = [];
+  if (p.db !== null) detail.push(`db${p.db}`);
+  if (p.differences > 0) detail.push(`${fmtInt(p.differences)} differing`);
+  if (p.phase === 'recheck') detail.push(`re-check ${p.recheckRound}: ${fmtInt(p.recheckKeys ?? 0)} keys`);
+  return {
+    phase: p.phase,
+    done: p.keysChecked,
+    total: p.totalKeys,
+    rate: p.keysPerSecond,
+    etaSeconds: p.etaSeconds,
+    detail: detail.join(', '),
+    data: { db: p.db, differences: p.differences, elapsedMs: p.elapsedMs },
+  };
+}
+
+function pad(text: string, width: number, right = false): string {
+  return right ? text.padStart(width) : text.padEnd(width);
+}
+
+/** Human summary: verdict, per-db counts, a table per difference class, samples. */
+export function formatVerifyReport(r: VerifyReport, source: string, target: string): string {
+  const seconds = (r.durationMs / 1000).toFixed(1);
+  const what = r.sampled
+    ? `${fmtInt(r.keysChecked)} random keys sampled`
+    : `${fmtInt(r.keysChecked)} keys checked`;
+  const lines = [
+    r.identical
+      ? `IDENTICAL: ${target} matches ${source}`
+      : `DIFFERENT: ${fmtInt(r.differentKeys)} keys differ between ${source} and ${target}`,
+    `  ${what} in ${seconds} s (${fmtInt(r.keysPerSecond)} keys/s)`,
+    '',
+    `  ${pad('database', 10)}${pad('source keys', 14, true)}${pad('target keys', 14, true)}`,
+  ];
+  for (const d of r.dbs) {
+    lines.push(
+      `  ${pad(`db${d.db}`, 10)}${pad(fmtInt(d.sourceKeys), 14, true)}${pad(fmtInt(d.targetKeys), 14, true)}`,
+    );
+  }
+  if (r.dbs.length === 0) lines.push('  (no database has keys on either side)');
+  lines.push('', `  ${pad('difference', 14)}${pad('keys', 10, true)}`);
+  for (const cls of DIFFERENCE_CLASSES) {
+    lines.push(`  ${pad(cls, 14)}${pad(fmtInt(r.differences[cls].count), 10, true)}`);
+  }
+  for (const cls of DIFFERENCE_CLASSES) {
+    const { count, samples } = r.differences[cls];
+    if (count === 0) continue;
+    lines.push(
+      '',
+      `  ${cls} (${fmtInt(count)}${samples.length < count ? `, first ${samples.length} shown` : ''}):`,
+    );
+    for (const s of samples) lines.push(`    db${s.db} ${s.key}: ${s.detail}`);
+  }
+  const { byPayload, byType } = r.comparisons;
+  const versions =
+    r.rdbVersions.source !== null
+      ? ` (RDB versions ${r.rdbVersions.source}/${r.rdbVersions.target ?? '?'})`
+      : '';
+  const how =
+    r.comparedBy === 'digest'
+      ? `values compared by type: ${fmtInt(byType)} keys`
+      : `values compared by DUMP payload: ${fmtInt(byPayload)} keys${versions}` +
+        (byType > 0 ? `; by type where payloads differ: ${fmtInt(byType)}` : '');
+  lines.push('', `  ${how}`);
+  if (r.recheck.candidates > 0) {
+    lines.push(
+      `  re-checks: ${r.recheck.rounds} rounds; ${fmtInt(r.recheck.candidates)} keys differed at first sight, ` +
+        `${fmtInt(r.recheck.cleared)} were fine when looked at again` +
+        (r.recheck.unconfirmed
+          ? `; ${fmtInt(r.recheck.unconfirmed)} reported without re-check (too many)`
+          : ''),
+    );
+  }
+  if (r.sampled) lines.push('  note: a sample, not a full comparison: run without --sample for every key');
+  return lines.join('\n');
 }

@@ -1,0 +1,303 @@
+// `npm run bench`: copy, verify and Redis's own replication timed on the same dataset and servers.
+//
+//   npx tsx bench/copy-bench.ts [--keys 1000000] [--seed 42] [--digest] [--skip-copy] [--json]
+//
+// Starts three scratch redis-servers (source, copy target, replica), loads a reproducible dataset
+// into the source (bench/dataset.ts), then times:
+//   1. our copy (copyKeys) source -> target, in a child process so its peak RSS is its own;
+//   2. our verify source vs target (same, child process); --digest adds a run that compares every
+//      value by type instead of by DUMP payload;
+//   3. the reference: a fresh server doing REPLICAOF source (diskless, no delay) until the link is
+//      up and its DBSIZE matches.
+// Figures are noisy: the machine (2 cores here) is shared by the servers, the tool and anything
+// else running. Server CPU seconds per phase (INFO cpu) are printed to show where time goes.
+import { spawn } from 'node:child_process';
+import { loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { Redis } from 'ioredis';
+import { type RedisServer, startRedis } from '../test/harness/redis-server.js';
+import type { ChildResult } from './child-output.js';
+import { type DatasetSummary, loadDataset } from './dataset.js';
+
+const TARGETS = {
+  copyKeysPerSecond: 150_000,
+  verifyKeysPerSecond: 200_000,
+  copierRssBytes: 300 * 1024 * 1024,
+};
+
+const { values } = parseArgs({
+  options: {
+    keys: { type: 'string', default: '1000000' },
+    seed: { type: 'string', default: '42' },
+    digest: { type: 'boolean', default: false },
+    'skip-copy': { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+  },
+});
+const keys = Number(values.keys);
+const seed = Number(values.seed);
+if (!Number.isInteger(keys) || keys < 1) throw new Error('--keys must be a positive integer');
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+interface PhaseResult {
+  name: string;
+  ok: boolean;
+  error?: string;
+  keys: number;
+  durationMs: number;
+  keysPerSecond: number;
+  maxRssBytes?: number;
+  toolCpuMs?: number;
+  sourceCpuMs: number;
+  targetCpuMs: number;
+  report?: unknown;
+}
+
+async function cpuMs(client: Redis): Promise<number> {
+  const info = await client.info('cpu');
+  // Children included: a full sync's snapshot is written by a forked child.
+  let seconds = 0;
+  for (const field of ['used_cpu_user', 'used_cpu_sys', 'used_cpu_user_children', 'used_cpu_sys_children']) {
+    seconds += Number(new RegExp(`^${field}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0);
+  }
+  return seconds * 1000;
+}
+
+/** Runs a bench child (tsx) and parses the JSON on its last stdout line. */
+function runChild(script: string, args: string[]): Promise<ChildResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(here, script), ...args], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const last = out.trim().split('\n').pop() ?? '';
+      try {
+        resolve(JSON.parse(last) as ChildResult);
+      } catch {
+        reject(new Error(`${script} exited with code ${code} without a result: ${out.slice(-500)}`));
+      }
+    });
+  });
+}
+
+async function timedChild(
+  name: string,
+  script: string,
+  args: string[],
+  source: Redis,
+  target: Redis,
+): Promise<PhaseResult> {
+  const [s0, t0] = [await cpuMs(source), await cpuMs(target)];
+  const r = await runChild(script, args);
+  const [s1, t1] = [await cpuMs(source), await cpuMs(target)];
+  const phase: PhaseResult = {
+    name,
+    ok: r.ok,
+    keys: r.keys,
+    durationMs: r.durationMs,
+    keysPerSecond: r.keysPerSecond,
+    maxRssBytes: r.maxRssBytes,
+    toolCpuMs: r.cpuMs,
+    sourceCpuMs: s1 - s0,
+    targetCpuMs: t1 - t0,
+    report: r.report,
+  };
+  if (r.error) phase.error = r.error;
+  return phase;
+}
+
+/** REPLICAOF from a fresh server until the link is up and DBSIZE matches the source. */
+async function replicationReference(
+  source: RedisServer,
+  sourceClient: Redis,
+  replica: RedisServer,
+): Promise<PhaseResult> {
+  const client = await replica.client();
+  const expected = await sourceClient.dbsize();
+  const [s0, t0] = [await cpuMs(sourceClient), await cpuMs(client)];
+  const started = Date.now();
+  await client.call('REPLICAOF', source.host, String(source.port));
+  const deadline = started + 600_000;
+  for (;;) {
+    const info = await client.info('replication');
+    if (/master_link_status:up/.test(info) && (await client.dbsize()) === expected) break;
+    if (Date.now() > deadline) throw new Error('replication did not finish within 10 minutes');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  const durationMs = Date.now() - started;
+  const [s1, t1] = [await cpuMs(sourceClient), await cpuMs(client)];
+  await client.call('REPLICAOF', 'NO', 'ONE');
+  return {
+    name: 'replication (REPLICAOF)',
+    ok: true,
+    keys: expected,
+    durationMs,
+    keysPerSecond: Math.round((expected * 1000) / Math.max(1, durationMs)),
+    sourceCpuMs: s1 - s0,
+    targetCpuMs: t1 - t0,
+  };
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+const mb = (bytes: number | undefined) =>
+  bytes === undefined ? '-' : `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+const sec = (ms: number | undefined) => (ms === undefined ? '-' : `${(ms / 1000).toFixed(1)} s`);
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  return rows
+    .map((r) =>
+      r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  '),
+    )
+    .join('\n');
+}
+
+function render(dataset: DatasetSummary, phases: PhaseResult[]): string {
+  const lines: string[] = [];
+  const t = dataset.byType;
+  lines.push(
+    `dataset: ${fmt(dataset.keys)} keys (seed ${seed}): ${fmt(t.string)} strings, ${fmt(t.hash)} hashes, ` +
+      `${fmt(t.list)} lists, ${fmt(t.set)} sets, ${fmt(t.zset)} zsets; ${fmt(dataset.withTtl)} with a TTL`,
+    `loaded in ${sec(dataset.durationMs)} (${fmt((dataset.keys * 1000) / dataset.durationMs)} keys/s)`,
+    '',
+  );
+  const rows = [
+    ['phase', 'keys', 'time', 'keys/s', 'peak RSS', 'tool CPU', 'source CPU', 'target CPU', 'result'],
+  ];
+  for (const p of phases) {
+    rows.push([
+      p.name,
+      fmt(p.keys),
+      sec(p.durationMs),
+      fmt(p.keysPerSecond),
+      mb(p.maxRssBytes),
+      sec(p.toolCpuMs),
+      sec(p.sourceCpuMs),
+      sec(p.targetCpuMs),
+      p.ok ? 'ok' : `FAILED: ${p.error ?? ''}`,
+    ]);
+  }
+  lines.push(table(rows), '');
+  for (const p of phases) {
+    const r = p.report as
+      | { comparedBy?: string; comparisons?: { byPayload: number; byType: number }; differentKeys?: number }
+      | undefined;
+    if (r?.comparisons) {
+      lines.push(
+        `${p.name}: values compared by ${r.comparedBy} (${fmt(r.comparisons.byPayload)} by DUMP payload, ` +
+          `${fmt(r.comparisons.byType)} by type); ${fmt(r.differentKeys ?? 0)} keys differ`,
+      );
+    }
+  }
+  const copy = phases.find((p) => p.name.startsWith('copy'));
+  const verify = phases.find((p) => p.name === 'verify');
+  const repl = phases.find((p) => p.name.startsWith('replication'));
+  if (copy && repl) {
+    lines.push(
+      `copy / replication: ${(copy.keysPerSecond / repl.keysPerSecond).toFixed(2)}x the keys/s of Redis's own full sync`,
+    );
+  }
+  const pass = (ok: boolean) => (ok ? 'PASS' : 'MISS');
+  const targetRows = [['target', 'measured', '']];
+  if (copy) {
+    targetRows.push([
+      `copy >= ${fmt(TARGETS.copyKeysPerSecond)} keys/s`,
+      fmt(copy.keysPerSecond),
+      pass(copy.ok && copy.keysPerSecond >= TARGETS.copyKeysPerSecond),
+    ]);
+    targetRows.push([
+      `copier peak RSS < ${mb(TARGETS.copierRssBytes)}`,
+      mb(copy.maxRssBytes),
+      pass(copy.ok && (copy.maxRssBytes ?? Infinity) < TARGETS.copierRssBytes),
+    ]);
+  }
+  if (verify) {
+    targetRows.push([
+      `verify >= ${fmt(TARGETS.verifyKeysPerSecond)} keys/s`,
+      fmt(verify.keysPerSecond),
+      pass(verify.ok && verify.keysPerSecond >= TARGETS.verifyKeysPerSecond),
+    ]);
+    targetRows.push(['verifier peak RSS', mb(verify.maxRssBytes), '']);
+  }
+  lines.push(
+    '',
+    table(targetRows),
+    '',
+    `load average at the end: ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} (other work on the machine skews these figures)`,
+  );
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  const servers: RedisServer[] = [];
+  // Ctrl-C: stop the servers before going (children get the signal from the terminal themselves).
+  const onSignal = () => {
+    void Promise.allSettled(servers.map((s) => s.stop())).then(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const start = async (lines: string[] = []) => {
+      const s = await startRedis({ configLines: lines });
+      servers.push(s);
+      return s;
+    };
+    const source = await start(['repl-diskless-sync yes', 'repl-diskless-sync-delay 0']);
+    const target = await start();
+    const replica = await start();
+    const sourceClient = await source.client();
+    const targetClient = await target.client();
+    if (!values.json) process.stderr.write(`loading ${fmt(keys)} keys...\n`);
+    const dataset = await loadDataset(source, { keys, seed });
+    const phases: PhaseResult[] = [];
+    const step = async (label: string, fn: () => Promise<PhaseResult>) => {
+      if (!values.json) process.stderr.write(`${label}...\n`);
+      phases.push(await fn());
+    };
+    if (!values['skip-copy']) {
+      await step('copy', () =>
+        timedChild('copy (copyKeys)', 'copy-child.ts', [source.url, target.url], sourceClient, targetClient),
+      );
+    } else {
+      // Without our copy, verify the replica's copy instead.
+      await replicaCopy(source, sourceClient, target);
+    }
+    await step('verify', () =>
+      timedChild('verify', 'verify-child.ts', [source.url, target.url, 'auto'], sourceClient, targetClient),
+    );
+    if (values.digest) {
+      await step('verify --compare-by digest', () =>
+        timedChild(
+          'verify (by type)',
+          'verify-child.ts',
+          [source.url, target.url, 'digest'],
+          sourceClient,
+          targetClient,
+        ),
+      );
+    }
+    await step('replication', () => replicationReference(source, sourceClient, replica));
+    if (values.json)
+      process.stdout.write(`${JSON.stringify({ dataset, phases, targets: TARGETS }, null, 2)}\n`);
+    else process.stdout.write(`${render(dataset, phases)}\n`);
+  } finally {
+    await Promise.allSettled(servers.map((s) => s.stop()));
+  }
+}
+
+/** --skip-copy: fill the target by replication so verify still has something to compare. */
+async function replicaCopy(source: RedisServer, sourceClient: Redis, target: RedisServer): Promise<void> {
+  await replicationReference(source, sourceClient, target);
+}
+
+await main();

@@ -1,0 +1,35 @@
+// Benchmark child: runs copyKeys alone in its own process so its peak RSS is the copier's.
+//   tsx bench/copy-child.ts <source-url> <target-url>
+import { copyKeys } from '../src/engine/copy/index.js';
+import { parseEndpointUrl } from '../src/redis/endpoint.js';
+import { printResult } from './child-output.js';
+
+const [sourceUrl, targetUrl] = process.argv.slice(2);
+if (!sourceUrl || !targetUrl) throw new Error('usage: copy-child.ts <source-url> <target-url>');
+const started = Date.now();
+try {
+  const report = await copyKeys(
+    parseEndpointUrl(sourceUrl, 'source'),
+    parseEndpointUrl(targetUrl, 'target'),
+    {
+      dbs: 'all',
+      onNonEmptyTarget: 'refuse',
+    },
+  );
+  const durationMs = Date.now() - started;
+  printResult({
+    ok: report.complete && report.keysFailed === 0,
+    keys: report.keysCopied,
+    durationMs,
+    keysPerSecond: Math.round((report.keysCopied * 1000) / Math.max(1, durationMs)),
+    report,
+  });
+} catch (err) {
+  printResult({
+    ok: false,
+    error: (err as Error).message,
+    keys: 0,
+    durationMs: Date.now() - started,
+    keysPerSecond: 0,
+  });
+}

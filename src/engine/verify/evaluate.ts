@@ -1,0 +1,342 @@
+// Compares a batch of keys on both servers: existence, type, TTL and value.
+//
+// Per key and server, one pipeline round reads PTTL + DUMP (or PTTL + TYPE when payloads are not
+// comparable). Before it, MEMORY USAGE on the source keeps big keys from being dumped whole (they
+// are compared chunk by chunk instead; off with bigKeyThresholdBytes 0, which saves one command
+// per key). The Redis type comes from the payload's first byte, so no TYPE is needed. Equal
+// payloads of the same RDB version prove the values equal. Unequal ones prove nothing: sets and
+// hashes in hash-table encoding serialize in an order set by each server's random hash seed, and
+// encodings depend on history and config. So every payload mismatch is settled type-aware:
+// hash-table sets/hashes by decoding both payloads here, everything else by reading the key by
+// type on both servers (whole when small, chunked into digests when big).
+import type { CommandRunner } from '../resp/connection.js';
+import { type RespArg, RespError, type RespReply } from '../resp/reply.js';
+import { compareViews } from './compare-views.js';
+import { decodeUnorderedPayload, payloadType, payloadVersion } from './rdb.js';
+import { type ReadItem, readValues, type ValueView } from './read-value.js';
+import type { DifferenceClass } from './types.js';
+
+export interface SideState {
+  exists: boolean;
+  /** TYPE name ('none' when missing). */
+  type: string;
+  /** -2 missing, -1 persistent, else ms left. */
+  pttl: number;
+  /** DUMP payload (dump mode only). */
+  payload: Buffer | null;
+}
+
+export interface Difference {
+  cls: DifferenceClass;
+  detail: string;
+}
+
+/** A key that differs: its position in the batch and what differs. */
+export interface KeyOutcome {
+  index: number;
+  key: Buffer;
+  diffs: Difference[];
+}
+
+/** Shared, mutable: how values are compared, and what has been seen so far. */
+export interface CompareState {
+  mode: 'dump' | 'digest';
+  /** Switch to digest mode when the two servers turn out to write different RDB versions. */
+  auto: boolean;
+  versions: { source: number | null; target: number | null };
+  byPayload: number;
+  byType: number;
+  /** Ask MEMORY USAGE before DUMP (off when the servers refuse it). */
+  checkSizes: boolean;
+  /** Why dump mode was left (or size checks turned off), for the log. */
+  switchedBecause?: string;
+}
+
+export interface EvaluateContext {
+  source: CommandRunner;
+  target: CommandRunner;
+  state: CompareState;
+  ttlToleranceMs: number;
+  chunkSize: number;
+  /** Keys using more memory than this are compared chunk by chunk, never dumped whole. */
+  bigKeyBytes: number;
+  /** DUMP payloads read at once (estimated by MEMORY USAGE) per batch and server. */
+  groupBytes: number;
+}
+
+/** DUMP refused (ACL, renamed command): compare by type instead. */
+class DumpUnavailableError extends Error {}
+
+function pttlOf(reply: RespReply | undefined, where: string): number {
+  if (typeof reply === 'number') return reply;
+  if (reply instanceof RespError) throw new Error(`PTTL on the ${where} failed: ${reply.message}`);
+  return -2;
+}
+
+/**
+ * PTTL + DUMP per key, or PTTL + TYPE for keys not dumped (digest mode, big keys): built once,
+ * sent to both servers.
+ */
+function stateCommands(keys: readonly Buffer[], dumped: (i: number) => boolean): RespArg[][] {
+  const n = keys.length;
+  const commands: RespArg[][] = new Array(n * 2);
+  for (let i = 0; i < n; i++) {
+    commands[2 * i] = ['PTTL', keys[i]!];
+    commands[2 * i + 1] = [dumped(i) ? 'DUMP' : 'TYPE', keys[i]!];
+  }
+  return commands;
+}
+
+async function fetchStates(
+  runner: CommandRunner,
+  keys: readonly Buffer[],
+  commands: RespArg[][],
+  dumped: (i: number) => boolean,
+  where: string,
+): Promise<SideState[]> {
+  const n = keys.length;
+  const replies = await runner.exec(commands);
+  const states: SideState[] = new Array(n);
+  const unknownType: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const pttl = pttlOf(replies[2 * i], where);
+    const reply = replies[2 * i + 1]!;
+    const dump = dumped(i);
+    if (reply instanceof RespError) {
+      if (dump) throw new DumpUnavailableError(`DUMP on the ${where}: ${reply.message}`);
+      throw new Error(`TYPE on the ${where} failed: ${reply.message}`);
+    }
+    if (dump) {
+      const payload = Buffer.isBuffer(reply) ? reply : null;
+      const type = payload ? payloadType(payload) : 'none';
+      states[i] = { exists: payload !== null, type: type ?? '?', pttl, payload };
+      if (payload && type === undefined) unknownType.push(i);
+    } else {
+      const type = typeof reply === 'string' ? reply : Buffer.isBuffer(reply) ? reply.toString() : 'none';
+      states[i] = { exists: type !== 'none', type, pttl, payload: null };
+    }
+  }
+  if (unknownType.length > 0) {
+    // Module types and encodings newer than this code: ask the server.
+    const types = await runner.exec(unknownType.map((i) => ['TYPE', keys[i]!]));
+    unknownType.forEach((i, j) => {
+      const t = types[j];
+      states[i]!.type = typeof t === 'string' ? t : Buffer.isBuffer(t) ? t.toString() : 'unknown';
+    });
+  }
+  return states;
+}
+
+/**
+ * MEMORY USAGE of each key on the source, or null when it does not tell (MEMORY refused: then
+ * sizes are not checked again). Only the source is asked: it halves the cost of the check, and a
+ * key that is small on the source but huge on the target is a corrupt target, not the usual case.
+ */
+async function keySizes(ctx: EvaluateContext, keys: readonly Buffer[]): Promise<number[] | null> {
+  const replies = await ctx.source.exec(keys.map((k) => ['MEMORY', 'USAGE', k] as RespArg[]));
+  const sizes: number[] = new Array(keys.length);
+  for (let i = 0; i < keys.length; i++) {
+    const reply = replies[i];
+    if (reply instanceof RespError) {
+      ctx.state.checkSizes = false;
+      ctx.state.switchedBecause ??= `MEMORY USAGE refused on the source (${reply.message}): big keys are not detected before DUMP`;
+      return null;
+    }
+    sizes[i] = typeof reply === 'number' ? reply : 0;
+  }
+  return sizes;
+}
+
+function formatTtl(ms: number): string {
+  if (ms < 10_000) return `${ms} ms`;
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** TTL difference between the source's and the target's PTTL, if any. */
+export function ttlDifference(source: number, target: number, toleranceMs: number): Difference | null {
+  if (source === -1 && target === -1) return null;
+  if (source === -1)
+    return {
+      cls: 'persistence',
+      detail: `persistent on the source, expires in ${formatTtl(target)} on the target`,
+    };
+  if (target === -1)
+    return {
+      cls: 'persistence',
+      detail: `expires in ${formatTtl(source)} on the source, persistent on the target`,
+    };
+  if (Math.abs(source - target) > toleranceMs) {
+    return {
+      cls: 'ttl',
+      detail: `TTL ${formatTtl(source)} vs ${formatTtl(target)} (tolerance ${toleranceMs} ms)`,
+    };
+  }
+  return null;
+}
+
+function describe(state: SideState): string {
+  return state.pttl >= 0 ? `${state.type}, expires in ${formatTtl(state.pttl)}` : state.type;
+}
+
+/**
+ * Type, PTTL and (dump mode) payload of each key on both servers. With size checks on, MEMORY
+ * USAGE comes first: keys above the threshold are not dumped (they are compared chunk by chunk),
+ * and the rest are dumped in groups of bounded total size.
+ */
+async function fetchBothSides(
+  ctx: EvaluateContext,
+  keys: readonly Buffer[],
+): Promise<[SideState[], SideState[]]> {
+  const { state } = ctx;
+  const fetch = (subset: readonly Buffer[], dumped: (i: number) => boolean) => {
+    const commands = stateCommands(subset, dumped);
+    return Promise.all([
+      fetchStates(ctx.source, subset, commands, dumped, 'source'),
+      fetchStates(ctx.target, subset, commands, dumped, 'target'),
+    ]);
+  };
+  if (state.mode !== 'dump') return fetch(keys, () => false);
+  const sizes = state.checkSizes ? await keySizes(ctx, keys) : null;
+  if (!sizes) return fetch(keys, () => true);
+  const source: SideState[] = [];
+  const target: SideState[] = [];
+  for (let start = 0; start < keys.length; ) {
+    let end = start;
+    let bytes = 0;
+    while (end < keys.length && (end === start || bytes + sizes[end]! <= ctx.groupBytes))
+      bytes += sizes[end++]!;
+    const [a, b] = await fetch(keys.slice(start, end), (i) => sizes[start + i]! <= ctx.bigKeyBytes);
+    source.push(...a);
+    target.push(...b);
+    start = end;
+  }
+  return [source, target];
+}
+
+/**
+ * Compares these keys (of the currently selected db) on both servers. Returns the keys that
+ * differ; keys equal on both sides, or gone from both, are not listed.
+ */
+export async function evaluateKeys(ctx: EvaluateContext, keys: readonly Buffer[]): Promise<KeyOutcome[]> {
+  if (keys.length === 0) return [];
+  const { state } = ctx;
+  let source: SideState[];
+  let target: SideState[];
+  try {
+    [source, target] = await fetchBothSides(ctx, keys);
+  } catch (err) {
+    if (!(err instanceof DumpUnavailableError) || state.mode !== 'dump') throw err;
+    state.mode = 'digest';
+    state.switchedBecause = err.message;
+    return evaluateKeys(ctx, keys);
+  }
+
+  // Sparse: only keys with a difference get an entry.
+  const found: (Difference[] | undefined)[] = new Array(keys.length);
+  const settle: number[] = [];
+  for (let i = 0; i < keys.length; i++) {
+    const a = source[i]!;
+    const b = target[i]!;
+    if (!a.exists && !b.exists) continue;
+    // About to expire on the side that still has it: the other side may have expired it already.
+    if (!a.exists && b.pttl >= 0 && b.pttl <= ctx.ttlToleranceMs) continue;
+    if (!b.exists && a.pttl >= 0 && a.pttl <= ctx.ttlToleranceMs) continue;
+    if (!a.exists) {
+      found[i] = [{ cls: 'extra', detail: `only on the target (${describe(b)})` }];
+      continue;
+    }
+    if (!b.exists) {
+      found[i] = [{ cls: 'missing', detail: `not on the target (${describe(a)})` }];
+      continue;
+    }
+    if (a.type !== b.type) {
+      found[i] = [{ cls: 'type', detail: `${a.type} on the source, ${b.type} on the target` }];
+      continue;
+    }
+    if (a.pttl === -2 || b.pttl === -2) {
+      // Gone between PTTL and DUMP/TYPE on one side: look again later.
+      found[i] = [{ cls: 'value', detail: 'changed while being compared' }];
+      continue;
+    }
+    const ttl = ttlDifference(a.pttl, b.pttl, ctx.ttlToleranceMs);
+    if (ttl) found[i] = [ttl];
+    if (a.payload && b.payload) {
+      const va = payloadVersion(a.payload);
+      const vb = payloadVersion(b.payload);
+      state.versions.source ??= va;
+      state.versions.target ??= vb;
+      if (va === vb) {
+        if (a.payload.equals(b.payload)) {
+          state.byPayload++;
+          continue;
+        }
+      } else if (state.auto && state.mode === 'dump') {
+        state.mode = 'digest';
+        state.switchedBecause = `the source writes RDB version ${va} and the target ${vb}`;
+      }
+    }
+    settle.push(i);
+  }
+  if (settle.length > 0) await settleValues(ctx, keys, source, target, settle, found);
+  const outcomes: KeyOutcome[] = [];
+  for (let i = 0; i < keys.length; i++) {
+    const diffs = found[i];
+    if (diffs) outcomes.push({ index: i, key: keys[i]!, diffs });
+  }
+  return outcomes;
+}
+
+/** Type-aware comparison of keys whose payloads did not prove them equal (or were not read). */
+async function settleValues(
+  ctx: EvaluateContext,
+  keys: readonly Buffer[],
+  source: SideState[],
+  target: SideState[],
+  indexes: number[],
+  found: (Difference[] | undefined)[],
+): Promise<void> {
+  const remaining: number[] = [];
+  for (const i of indexes) {
+    const a = source[i]!.payload;
+    const b = target[i]!.payload;
+    const da = a && decodeUnorderedPayload(a);
+    const db = b && decodeUnorderedPayload(b);
+    if (da && db && da.type === db.type) {
+      const va: ValueView =
+        da.type === 'set'
+          ? { kind: 'full', type: 'set', items: da.members }
+          : { kind: 'full', type: 'hash', entries: da.entries };
+      const vb: ValueView =
+        db.type === 'set'
+          ? { kind: 'full', type: 'set', items: db.members }
+          : { kind: 'full', type: 'hash', entries: db.entries };
+      record(ctx, found, i, compareViews(va, vb));
+    } else {
+      remaining.push(i);
+    }
+  }
+  if (remaining.length === 0) return;
+  const items = (side: SideState[]): ReadItem[] =>
+    remaining.map((i) => ({ key: keys[i]!, type: side[i]!.type }));
+  const [va, vb] = await Promise.all([
+    readValues(ctx.source, items(source), ctx.chunkSize, 'source'),
+    readValues(ctx.target, items(target), ctx.chunkSize, 'target'),
+  ]);
+  remaining.forEach((i, j) => {
+    record(ctx, found, i, compareViews(va[j]!, vb[j]!));
+  });
+}
+
+function record(
+  ctx: EvaluateContext,
+  found: (Difference[] | undefined)[],
+  i: number,
+  result: ReturnType<typeof compareViews>,
+): void {
+  ctx.state.byType++;
+  if (result.equal) return;
+  const diff: Difference = { cls: 'value', detail: result.detail };
+  const existing = found[i];
+  if (existing) existing.push(diff);
+  else found[i] = [diff];
+}

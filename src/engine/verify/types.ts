@@ -1,0 +1,115 @@
+// Public types of verification (contract: .tmp/ENGINE_API.md). Fields beyond the contract are
+// additions that callers may ignore.
+import type { Logger } from '../../util/logger.js';
+
+export interface VerifyOptions {
+  /** 'all' = every database that has keys on the source or on the target. */
+  dbs: 'all' | number[];
+  /** SCAN MATCH pattern (glob), applied on both sides. */
+  match?: string;
+  /** Check this many random keys (half picked on each side) instead of every key. */
+  sample?: number;
+  /**
+   * TTLs further apart than this are a difference (default 1000 ms). A key present on one side
+   * only is no difference either when it expires there within this time: the other server may
+   * have expired it first.
+   */
+  ttlToleranceMs?: number;
+  /** How many times a differing key is read again before it is reported (default 3). */
+  recheckRounds?: number;
+  /** Pause before each re-check round (default 1000 ms). */
+  recheckDelayMs?: number;
+  /** Sample keys kept per difference class (default 10). */
+  maxSamplesPerClass?: number;
+  onProgress?: (p: VerifyProgress) => void;
+  signal?: AbortSignal;
+  logger?: Logger;
+  /**
+   * 'auto' (default): DUMP payloads when both servers write the same RDB version, type-aware
+   * digests otherwise. 'digest': always type-aware (no DUMP at all).
+   */
+  compareBy?: 'auto' | 'digest';
+  /** Keys per SCAN page (SCAN COUNT) and pipeline round (default 1000). */
+  batchSize?: number;
+  /**
+   * Values with more elements than this are compared chunk by chunk (SSCAN, HSCAN, ZRANGE,
+   * LRANGE, XRANGE) with digests instead of being read whole (default 1000).
+   */
+  chunkSize?: number;
+  /**
+   * Keys whose MEMORY USAGE (on either server) is above this are never dumped whole: they are
+   * compared chunk by chunk. 0 turns the size check (one MEMORY USAGE per key and server) off.
+   * Default 8 MiB.
+   */
+  bigKeyThresholdBytes?: number;
+  /** Differing keys kept for re-checks at most; beyond it they are reported unconfirmed (default 100,000). */
+  maxRecheckKeys?: number;
+}
+
+export type DifferenceClass = 'missing' | 'extra' | 'type' | 'value' | 'ttl' | 'persistence';
+
+export const DIFFERENCE_CLASSES: readonly DifferenceClass[] = [
+  'missing',
+  'extra',
+  'type',
+  'value',
+  'ttl',
+  'persistence',
+];
+
+export interface DifferenceSample {
+  db: number;
+  /** Printable: UTF-8 when valid, otherwise \xNN escaped. */
+  key: string;
+  detail: string;
+}
+
+export interface DbCounts {
+  db: number;
+  sourceKeys: number;
+  targetKeys: number;
+  /** Keys with a TTL (INFO keyspace `expires`), when the server reports it. */
+  sourceExpires?: number;
+  targetExpires?: number;
+}
+
+export interface VerifyReport {
+  /** No difference of any class. */
+  identical: boolean;
+  /** Distinct keys compared (keys found only on the target count once). */
+  keysChecked: number;
+  dbs: DbCounts[];
+  differences: Record<DifferenceClass, { count: number; samples: DifferenceSample[] }>;
+  /**
+   * dump: every value was proven equal or different by its DUMP payload; digest: every value was
+   * compared type-aware; mixed: payloads first, type-aware where payloads differ or cannot be used.
+   */
+  comparedBy: 'dump' | 'digest' | 'mixed';
+  sampled: boolean;
+  durationMs: number;
+  keysPerSecond: number;
+  /** Values settled by payload equality vs by type-aware comparison. */
+  comparisons: { byPayload: number; byType: number };
+  /** RDB versions seen in DUMP payloads (null when none was read). */
+  rdbVersions: { source: number | null; target: number | null };
+  /** Re-check bookkeeping: keys that differed at first sight and how many turned out fine. */
+  recheck: { rounds: number; candidates: number; cleared: number; unconfirmed: number };
+  /** Keys that differ in at least one class. */
+  differentKeys: number;
+}
+
+export interface VerifyProgress {
+  phase: 'scan' | 'recheck' | 'done';
+  db: number | null;
+  keysChecked: number;
+  /** Keys to check (sum of DBSIZE on the source, or the sample size): an estimate. */
+  totalKeys: number;
+  /** Keys that differ so far (before re-checks). */
+  differences: number;
+  keysPerSecond: number;
+  etaSeconds: number | null;
+  elapsedMs: number;
+  /** During 'recheck': the round (1-based) and the keys still differing. */
+  recheckRound?: number;
+  recheckKeys?: number;
+}
