@@ -5,6 +5,7 @@ import { registerCopyCommand } from './commands/copy.js';
 import { registerMigrateCommand } from './commands/migrate.js';
 import { registerPlanCommand } from './commands/plan.js';
 import { registerProbeCommand } from './commands/probe.js';
+import { registerServeCommand } from './commands/serve.js';
 import { registerVerifyCommand } from './commands/verify.js';
 import { registerWorkerCommand } from './commands/worker.js';
 import { addGlobalOptions } from './context.js';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerMigrateCommand(program);
   registerWorkerCommand(program);
   registerAuditCommand(program);
+  registerServeCommand(program);
   return program;
 }
 

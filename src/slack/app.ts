@@ -33,6 +33,8 @@ export interface SlackApp {
   mode: SlackSettings['mode'];
   /** Connects (Socket Mode) or listens (HTTP); resolves when ready. */
   start(): Promise<void>;
+  /** Stops taking requests (closes the HTTP server or the socket); the gateway keeps sending. */
+  stopReceiving(): Promise<void>;
   /** Stops receiving, sends what the gateway still holds, and disconnects. */
   stop(): Promise<void>;
   /** HTTP mode, once started: the port listened on (PORT=0 picks a free one). */
@@ -59,10 +61,15 @@ export function slackClientOptions(
   return options;
 }
 
+/** What the listeners need besides the gateway and logger; a function gets the app's own client and gateway. */
+export type AppDeps =
+  | Omit<SlackDeps, 'gateway' | 'logger'>
+  | ((parts: { client: webApi.WebClient; gateway: SlackGateway }) => Omit<SlackDeps, 'gateway' | 'logger'>);
+
 export function createSlackApp(
-  settings: SlackSettings,
+  settings: Pick<SlackSettings, 'botToken' | 'mode' | 'appToken' | 'signingSecret' | 'port' | 'slackApiUrl'>,
   logger: Logger,
-  deps: Omit<SlackDeps, 'gateway' | 'logger'>,
+  deps: AppDeps,
   options: CreateSlackAppOptions = {},
 ): SlackApp {
   const log = logger.child({ component: 'slack' });
@@ -110,7 +117,31 @@ export function createSlackApp(
   });
 
   const gateway = new SlackGateway(app.client, log, options.gateway);
-  (options.registerListeners ?? registerListeners)(app, { ...deps, gateway, logger: log });
+  const resolved = typeof deps === 'function' ? deps({ client: app.client, gateway }) : deps;
+  (options.registerListeners ?? registerListeners)(app, { ...resolved, gateway, logger: log });
+
+  let receiving: Promise<void> | undefined;
+  const stopReceiving = () => {
+    receiving ??= (async () => {
+      if (receiver instanceof SocketModeReceiver) {
+        // Bolt's stop() does not wait for the WebSocket close handshake; wait for it (bounded).
+        const client = receiver.client;
+        const closed = new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, 5000);
+          client.once('disconnected', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+        await app.stop();
+        await closed;
+      } else {
+        await app.stop();
+      }
+      server = undefined;
+    })();
+    return receiving;
+  };
 
   return {
     app,
@@ -129,25 +160,11 @@ export function createSlackApp(
         log.info('Slack app connected (Socket Mode)');
       }
     },
+    stopReceiving,
     async stop() {
-      if (receiver instanceof SocketModeReceiver) {
-        // Bolt's stop() does not wait for the WebSocket close handshake; wait for it (bounded).
-        const client = receiver.client;
-        const closed = new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, 5000);
-          client.once('disconnected', () => {
-            clearTimeout(timer);
-            resolve();
-          });
-        });
-        await app.stop();
-        await closed;
-      } else {
-        await app.stop();
-      }
+      await stopReceiving();
       await gateway.flush();
       gateway.stop();
-      server = undefined;
     },
     port() {
       return server ? (server.address() as AddressInfo | null)?.port : undefined;

@@ -33,6 +33,13 @@ export interface GatewayOptions {
 
 export type DeliveryResult = { ok: true } | { ok: false; error: string };
 
+/**
+ * What to send: the content itself, or a function that builds it right before each send, so a
+ * coalesced or delayed update always carries the state of the moment it goes out. A builder that
+ * returns null sends nothing.
+ */
+export type Content<T> = T | (() => Promise<T | null> | T | null);
+
 export class SlackGatewayError extends Error {
   constructor(
     message: string,
@@ -54,7 +61,7 @@ const RETRYABLE_PLATFORM_ERRORS = new Set([
 ]);
 
 interface CoalescedState {
-  latest?: { message: SlackMessage | HomeView; version: number };
+  latest?: { message: Content<SlackMessage | HomeView>; version: number };
   version: number;
   waiters: { version: number; resolve: (r: DeliveryResult) => void }[];
   lastSentAt: number;
@@ -130,9 +137,9 @@ export class SlackGateway {
   /**
    * Replaces the content of a message. Rapid updates are coalesced: only the latest content is sent,
    * at most once per interval. Resolves (never rejects) once content at least this new was sent,
-   * or with the error that stopped it.
+   * or with the error that stopped it. `message` may be a builder, called at send time.
    */
-  update(ref: MessageRef, message: SlackMessage): Promise<DeliveryResult> {
+  update(ref: MessageRef, message: Content<SlackMessage>): Promise<DeliveryResult> {
     return this.coalesce(slotKey(ref), 'chat.update', message, async (latest) => {
       await this.client.chat.update({
         channel: ref.channel,
@@ -143,7 +150,7 @@ export class SlackGateway {
   }
 
   /** Publishes a user's App Home; coalesced like message updates. */
-  publishHome(userId: string, view: HomeView): Promise<DeliveryResult> {
+  publishHome(userId: string, view: Content<HomeView>): Promise<DeliveryResult> {
     return this.coalesce(`home:${userId}`, 'views.publish', view, async (latest) => {
       await this.client.views.publish({ user_id: userId, view: scrubDeep(latest as HomeView) });
     });
@@ -214,7 +221,7 @@ export class SlackGateway {
   private coalesce(
     key: string,
     method: string,
-    message: SlackMessage | HomeView,
+    message: Content<SlackMessage | HomeView>,
     send: (latest: SlackMessage | HomeView) => Promise<void>,
   ): Promise<DeliveryResult> {
     if (this.stopped) return Promise.resolve({ ok: false, error: 'the Slack gateway is stopped' });
@@ -249,7 +256,8 @@ export class SlackGateway {
               current = s.latest;
               s.latest = undefined;
             }
-            await send(current.message);
+            const content = typeof current.message === 'function' ? await current.message() : current.message;
+            if (content) await send(content);
           });
           result = { ok: true };
         } catch (err) {

@@ -1,9 +1,9 @@
 // Process settings of the Slack app, from the environment. Every problem is reported at once, one
 // line each, and no line ever contains a token or password (only which variable is wrong and why).
 import { existsSync } from 'node:fs';
-import { DEFAULT_CONFIG_FILE } from '../config/load.js';
-import { EndpointUrlError, parseEndpointUrl, redactUrl } from '../redis/endpoint.js';
-import { UserError } from '../util/errors.js';
+import { type Config, DEFAULT_CONFIG_FILE, loadConfig } from '../config/load.js';
+import { type Endpoint, EndpointUrlError, parseEndpointUrl, redactUrl } from '../redis/endpoint.js';
+import { ConfigError, errorMessage, UserError } from '../util/errors.js';
 import { registerSecret } from '../util/secrets.js';
 
 export interface SlackSettings {
@@ -14,9 +14,10 @@ export interface SlackSettings {
   appToken?: string;
   mode: 'socket' | 'http';
   port: number;
-  controlRedisUrl: string;
+  /** CONTROL_REDIS_URL, when set (the config's control.url takes precedence; see readServeSettings). */
+  controlRedisUrl?: string;
   /** For logs: the control Redis URL without its password. */
-  controlRedisRedacted: string;
+  controlRedisRedacted?: string;
   configPath: string;
   /** Web API base URL ending in '/'; unset = Slack's own. */
   slackApiUrl?: string;
@@ -29,10 +30,18 @@ export class SettingsError extends UserError {
   }
 }
 
+export interface ReadSettingsOptions {
+  /** --config on the command line; wins over MIGRATION_BUDDY_CONFIG. */
+  configPath?: string;
+  /** The config file names a control Redis (control.url), so CONTROL_REDIS_URL may be unset. */
+  controlInConfig?: boolean;
+}
+
 /** Reads and checks the settings; throws SettingsError listing every problem. */
 export function readSlackSettings(
   env: NodeJS.ProcessEnv = process.env,
   fileExists: (path: string) => boolean = existsSync,
+  options: ReadSettingsOptions = {},
 ): SlackSettings {
   const problems: string[] = [];
   const get = (name: string) => {
@@ -83,9 +92,12 @@ export function readSlackSettings(
   const controlRedisUrl = get('CONTROL_REDIS_URL');
   let controlRedisRedacted = '';
   if (!controlRedisUrl) {
-    problems.push(
-      'CONTROL_REDIS_URL is not set (redis://[user:password@]host:port/db of the control Redis).',
-    );
+    if (!options.controlInConfig) {
+      problems.push(
+        'CONTROL_REDIS_URL is not set (redis://[user:password@]host:port/db of the control Redis), ' +
+          'and the config file has no control.url.',
+      );
+    }
   } else {
     controlRedisRedacted = redactUrl(controlRedisUrl);
     try {
@@ -96,12 +108,14 @@ export function readSlackSettings(
     }
   }
 
-  const configPath = get('MIGRATION_BUDDY_CONFIG') ?? DEFAULT_CONFIG_FILE;
+  const configPath = options.configPath ?? get('MIGRATION_BUDDY_CONFIG') ?? DEFAULT_CONFIG_FILE;
   if (!fileExists(configPath)) {
     problems.push(
-      get('MIGRATION_BUDDY_CONFIG')
-        ? `MIGRATION_BUDDY_CONFIG points to ${configPath}, which does not exist.`
-        : `MIGRATION_BUDDY_CONFIG is not set and ${DEFAULT_CONFIG_FILE} does not exist in ${process.cwd()}.`,
+      options.configPath
+        ? `--config points to ${configPath}, which does not exist.`
+        : get('MIGRATION_BUDDY_CONFIG')
+          ? `MIGRATION_BUDDY_CONFIG points to ${configPath}, which does not exist.`
+          : `MIGRATION_BUDDY_CONFIG is not set and ${DEFAULT_CONFIG_FILE} does not exist in ${process.cwd()}.`,
     );
   }
 
@@ -115,16 +129,91 @@ export function readSlackSettings(
   }
 
   if (problems.length > 0) throw new SettingsError(problems);
-  const settings: SlackSettings = {
-    botToken: botToken!,
-    mode,
-    port,
-    controlRedisUrl: controlRedisUrl!,
-    controlRedisRedacted,
-    configPath,
-  };
+  const settings: SlackSettings = { botToken: botToken!, mode, port, configPath };
+  if (controlRedisUrl) {
+    settings.controlRedisUrl = controlRedisUrl;
+    settings.controlRedisRedacted = controlRedisRedacted;
+  }
   if (signingSecret) settings.signingSecret = signingSecret;
   if (appToken) settings.appToken = appToken;
   if (slackApiUrl) settings.slackApiUrl = slackApiUrl;
   return settings;
+}
+
+export interface ServeSettings {
+  settings: SlackSettings;
+  config: Config;
+  /** The control Redis: the config's control.url, else CONTROL_REDIS_URL. */
+  control: Endpoint;
+  /** Things worth a line in the log at start (e.g. both control URLs set and different). */
+  notes: string[];
+}
+
+/**
+ * Everything `serve` needs, checked together so that one start reports every problem, one line
+ * each: the Slack settings, the config file, and the control Redis.
+ *
+ * Control Redis precedence: the config's `control.url` wins over CONTROL_REDIS_URL, the same rule
+ * as `worker`, `migrate` and `audit` (src/jobs/connection.ts), so a serve and a worker started from
+ * the same config can never end up on different control servers. When both are set and differ,
+ * a note says which one is used.
+ */
+export function readServeSettings(
+  env: NodeJS.ProcessEnv = process.env,
+  options: {
+    configPath?: string;
+    fileExists?: (path: string) => boolean;
+    load?: (file: string, env: NodeJS.ProcessEnv) => Config;
+  } = {},
+): ServeSettings {
+  const fileExists = options.fileExists ?? existsSync;
+  const load = options.load ?? loadConfig;
+  const problems: string[] = [];
+  const path =
+    options.configPath ??
+    (env.MIGRATION_BUDDY_CONFIG?.trim() ? env.MIGRATION_BUDDY_CONFIG.trim() : DEFAULT_CONFIG_FILE);
+
+  let config: Config | undefined;
+  if (fileExists(path)) {
+    try {
+      config = load(path, env);
+    } catch (err) {
+      problems.push(
+        err instanceof ConfigError ? `Config ${err.message}` : `Config ${path}: ${errorMessage(err)}`,
+      );
+    }
+  }
+  const controlInConfig = Boolean(config?.control?.url);
+  let settings: SlackSettings | undefined;
+  try {
+    const readOptions: ReadSettingsOptions = { controlInConfig };
+    if (options.configPath) readOptions.configPath = options.configPath;
+    settings = readSlackSettings(env, fileExists, readOptions);
+  } catch (err) {
+    if (!(err instanceof SettingsError)) throw err;
+    problems.push(...err.problems);
+  }
+
+  const notes: string[] = [];
+  let control: Endpoint | undefined;
+  const fromConfig = config?.control?.url;
+  if (fromConfig) {
+    try {
+      control = parseEndpointUrl(fromConfig, 'control');
+    } catch (err) {
+      const why = err instanceof EndpointUrlError ? err.message : 'is not a valid URL';
+      problems.push(`Config ${path}: control.url ${why}.`);
+    }
+    const fromEnv = settings?.controlRedisUrl;
+    if (control && fromEnv && fromEnv !== fromConfig) {
+      notes.push(
+        `control.url in ${path} (${control.redactedUrl}) is used; CONTROL_REDIS_URL ` +
+          `(${redactUrl(fromEnv)}) is ignored.`,
+      );
+    }
+  } else if (settings?.controlRedisUrl) {
+    control = parseEndpointUrl(settings.controlRedisUrl, 'control');
+  }
+  if (problems.length > 0 || !settings || !config || !control) throw new SettingsError(problems);
+  return { settings, config, control, notes };
 }

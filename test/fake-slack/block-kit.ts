@@ -86,11 +86,16 @@ export function validateBlocks(blocks: unknown, maxBlocks: number, base = '/bloc
         });
         break;
       }
+      case 'input':
+        textObject(block.label, `${at}/label`, 2000, errors, 'plain_text');
+        if (!isObject(block.element) || typeof block.element.type !== 'string') {
+          errors.push(`must provide an element [json-pointer:${at}/element]`);
+        }
+        break;
       case 'divider':
       case 'image':
       case 'rich_text':
       case 'markdown':
-      case 'input':
       case 'file':
       case 'video':
         break;

@@ -43,7 +43,7 @@ export interface RecordedCall {
 
 /** Everything that would be visible to someone in Slack. */
 export interface SlackOutput {
-  kind: 'post' | 'update' | 'ephemeral' | 'response' | 'home' | 'file';
+  kind: 'post' | 'update' | 'ephemeral' | 'response' | 'home' | 'file' | 'modal';
   channel?: string;
   ts?: string;
   threadTs?: string;
@@ -78,8 +78,13 @@ export class FakeSlack {
     string,
     { channel: string; ts: string; threadTs?: string; text?: string; blocks?: unknown[] }
   >();
-  readonly uploads = new Map<string, { filename: string; bytes: number; completed: boolean }>();
+  readonly uploads = new Map<
+    string,
+    { filename: string; bytes: number; completed: boolean; content?: string }
+  >();
   readonly acks = new Map<string, Record<string, unknown>>();
+  /** Modals opened with views.open, by the trigger_id they used (each trigger works once). */
+  readonly modals = new Map<string, Record<string, unknown>>();
   private readonly consumed = new Set<SlackOutput>();
   private readonly changes = new EventEmitter();
   private readonly rateLimits: RateLimitRule[] = [];
@@ -297,7 +302,8 @@ export class FakeSlack {
     if (url.pathname.startsWith('/upload/')) {
       const upload = this.uploads.get(url.pathname.slice('/upload/'.length));
       if (!upload) return void res.writeHead(404).end('not found');
-      upload.bytes = raw.length;
+      upload.content = await uploadedText(req.headers['content-type'] ?? '', raw);
+      upload.bytes = Buffer.byteLength(upload.content);
       this.record({
         method: 'upload',
         params: { file: upload.filename },
@@ -431,6 +437,22 @@ export class FakeSlack {
         this.output({ kind: 'home', user: String(p.user_id), blocks: view.blocks as unknown[], raw: p });
         return { ok: true, view: { id: `V${this.nextTs().replace('.', '')}`, type: 'home' } };
       }
+      case 'views.open': {
+        const trigger = typeof p.trigger_id === 'string' ? p.trigger_id : '';
+        if (!trigger) return { ok: false, error: 'invalid_arguments' };
+        if (this.modals.has(trigger)) return { ok: false, error: 'exchanged_trigger_id' };
+        // Slack's trigger ids last about 3 seconds; the payload helpers put the creation time first.
+        const issued = Number(trigger.split('.')[0]);
+        if (Number.isFinite(issued) && issued > 1e12 && Date.now() - issued > 3000) {
+          return { ok: false, error: 'expired_trigger_id' };
+        }
+        const view = (p.view ?? {}) as Record<string, unknown>;
+        const errors = validateModal(view);
+        if (errors.length > 0) return { ok: false, error: 'invalid_arguments', errors, ...metadata(errors) };
+        this.modals.set(trigger, view);
+        this.output({ kind: 'modal', blocks: view.blocks as unknown[], raw: p });
+        return { ok: true, view: { id: `V${this.nextTs().replace('.', '')}`, type: 'modal', ...view } };
+      }
       case 'files.getUploadURLExternal': {
         if (typeof p.filename !== 'string' || !p.length) return { ok: false, error: 'invalid_arguments' };
         const id = `F${randomUUID().slice(0, 8).toUpperCase()}`;
@@ -549,6 +571,29 @@ function textAndBlocks(p: Record<string, unknown>): { text?: string; blocks?: un
   return out;
 }
 
+/** Modal checks (docs.slack.dev/reference/views/modal): title, submit, close <= 24, metadata <= 3000. */
+function validateModal(view: Record<string, unknown>): string[] {
+  const errors: string[] = [];
+  if (view.type !== 'modal') errors.push('must be modal [json-pointer:/view/type]');
+  for (const key of ['title', 'submit', 'close'] as const) {
+    const t = view[key] as { type?: string; text?: string } | undefined;
+    if (t === undefined && key !== 'title') continue;
+    if (t?.type !== 'plain_text' || typeof t.text !== 'string' || !t.text.trim()) {
+      errors.push(`must be a plain_text object [json-pointer:/view/${key}]`);
+    } else if (t.text.length > 24) {
+      errors.push(`must be less than 25 characters [json-pointer:/view/${key}/text]`);
+    }
+  }
+  if (typeof view.private_metadata === 'string' && view.private_metadata.length > 3000) {
+    errors.push('must be less than 3001 characters [json-pointer:/view/private_metadata]');
+  }
+  if (typeof view.callback_id === 'string' && view.callback_id.length > 255) {
+    errors.push('must be less than 256 characters [json-pointer:/view/callback_id]');
+  }
+  errors.push(...validateBlocks(view.blocks, VIEW_MAX_BLOCKS, '/view/blocks'));
+  return errors;
+}
+
 function metadata(errors: string[]): Record<string, unknown> {
   return { response_metadata: { messages: errors.map((e) => `[ERROR] ${e}`) } };
 }
@@ -562,6 +607,16 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
+}
+
+/** The file an upload URL received: the body itself, or its one file part when sent as a form. */
+async function uploadedText(contentType: string, raw: Buffer): Promise<string> {
+  if (!contentType.startsWith('multipart/form-data')) return raw.toString('utf8');
+  const form = await new Response(new Uint8Array(raw), {
+    headers: { 'content-type': contentType },
+  }).formData();
+  for (const value of form.values()) return typeof value === 'string' ? value : await value.text();
+  return '';
 }
 
 /** Form, JSON or multipart bodies to a plain object; JSON-encoded fields (blocks, view, files) decoded. */

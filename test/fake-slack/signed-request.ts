@@ -6,6 +6,8 @@ import {
   blockActionPayload,
   type SlashCommandInput,
   slashCommandPayload,
+  type ViewSubmissionInput,
+  viewSubmissionPayload,
 } from './payloads.js';
 
 export function slackSignature(signingSecret: string, timestampSec: number, body: string): string {
@@ -22,6 +24,10 @@ export function slashCommandBody(input: SlashCommandInput): string {
 
 export function blockActionsBody(input: BlockActionInput): string {
   return new URLSearchParams({ payload: JSON.stringify(blockActionPayload(input)) }).toString();
+}
+
+export function viewSubmissionBody(input: ViewSubmissionInput): string {
+  return new URLSearchParams({ payload: JSON.stringify(viewSubmissionPayload(input)) }).toString();
 }
 
 export interface SignedPostOptions {

@@ -65,7 +65,13 @@ export function recordingHandlers(): {
       abort: handler('abort'),
       audit: handler('audit'),
     },
-    decisions: { approve: decision('approve'), reject: decision('reject') },
+    decisions: {
+      approve: decision('approve'),
+      reject: decision('reject'),
+      confirm: decision('confirm'),
+      retry: decision('retry'),
+      requestAgain: decision('requestAgain'),
+    },
     received,
   };
 }

@@ -6,7 +6,13 @@ import { contextBlock, message, type SlackMessage, section } from './message.js'
 import { escapeMrkdwn, mention, plain, slackDate, truncate } from './text.js';
 
 export const APPROVE_ACTION_ID = 'mb_step_approve';
+/** Opens a dialog asking for an optional reason; the rejection is made when it is submitted. */
 export const REJECT_ACTION_ID = 'mb_step_reject';
+/** "Done" on a step waiting for a person to confirm an outside action (repoint the apps). */
+export const CONFIRM_ACTION_ID = 'mb_step_confirm';
+/** Follow-ups offered in the thread: run a failed step again, ask again for an expired approval. */
+export const RETRY_ACTION_ID = 'mb_step_retry';
+export const REREQUEST_ACTION_ID = 'mb_step_rerequest';
 
 /** Identifies exactly one version of one step: an approval binds to the step's parameter hash. */
 export interface StepRef {
@@ -51,7 +57,7 @@ export interface ApprovalRequestView extends StepRef {
   expiresAt?: Date | string;
 }
 
-export type DecisionOutcome = 'approved' | 'rejected' | 'confirmed' | 'expired' | 'aborted';
+export type DecisionOutcome = 'approved' | 'rejected' | 'confirmed' | 'expired' | 'aborted' | 'superseded';
 
 export interface DecisionView {
   outcome: DecisionOutcome;
@@ -79,38 +85,49 @@ export function approvalRequestMessage(view: ApprovalRequestView): SlackMessage 
   const context = [`Migration \`${escapeMrkdwn(view.migrationId)}\` · step \`${escapeMrkdwn(view.stepId)}\``];
   if (view.expiresAt) context.push(`Expires ${slackDate(view.expiresAt)}`);
 
-  const approveLabel = view.gate === 'approval' ? 'Approve' : 'Confirm done';
   const stepName = truncate(view.stepTitle, 60);
-  const buttons: types.Button[] = [
-    {
-      type: 'button',
-      action_id: APPROVE_ACTION_ID,
-      text: plain(approveLabel, LIMITS.buttonText),
-      style: 'primary',
-      value: ref,
-      confirm: confirmDialog(
-        `${approveLabel}: ${stepName}?`,
-        view.irreversible
-          ? `"${stepName}" cannot be undone once it runs. ${approveLabel} it?`
-          : `${approveLabel} "${stepName}"?`,
-        approveLabel,
-        'primary',
-      ),
-    },
-    {
-      type: 'button',
-      action_id: REJECT_ACTION_ID,
-      text: plain('Reject', LIMITS.buttonText),
-      style: 'danger',
-      value: ref,
-      confirm: confirmDialog(
-        `Reject: ${stepName}?`,
-        `The migration stops at "${stepName}" until someone asks again.`,
-        'Reject',
-        'danger',
-      ),
-    },
-  ];
+  const buttons: types.Button[] =
+    view.gate === 'approval'
+      ? [
+          {
+            type: 'button',
+            action_id: APPROVE_ACTION_ID,
+            text: plain('Approve', LIMITS.buttonText),
+            style: 'primary',
+            value: ref,
+            confirm: confirmDialog(
+              `Approve: ${stepName}?`,
+              view.irreversible
+                ? `"${stepName}" cannot be undone once it runs. Approve it?`
+                : `Approve "${stepName}"?`,
+              'Approve',
+              'primary',
+            ),
+          },
+          {
+            // No confirm dialog here: the click opens a dialog that confirms and asks for a reason.
+            type: 'button',
+            action_id: REJECT_ACTION_ID,
+            text: plain('Reject', LIMITS.buttonText),
+            style: 'danger',
+            value: ref,
+          },
+        ]
+      : [
+          {
+            type: 'button',
+            action_id: CONFIRM_ACTION_ID,
+            text: plain('Done', LIMITS.buttonText),
+            style: 'primary',
+            value: ref,
+            confirm: confirmDialog(
+              `Done: ${stepName}?`,
+              `Confirm that "${stepName}" is done; the migration then goes on.`,
+              'Done',
+              'primary',
+            ),
+          },
+        ];
   return message(`${view.gate === 'approval' ? 'Approval' : 'Confirmation'} needed: ${view.stepTitle}`, [
     section(lines.join('\n')),
     section(who),
@@ -125,6 +142,7 @@ const OUTCOME_TEXT: Record<DecisionOutcome, { emoji: string; verb: string }> = {
   rejected: { emoji: ':no_entry:', verb: 'Rejected' },
   expired: { emoji: ':hourglass:', verb: 'Expired' },
   aborted: { emoji: ':octagonal_sign:', verb: 'Aborted' },
+  superseded: { emoji: ':arrows_counterclockwise:', verb: 'Replaced by a newer request' },
 };
 
 /** Replaces an approval request once decided: who, when, and no buttons left to click. */

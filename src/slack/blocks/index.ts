@@ -4,5 +4,8 @@ export * from './error.js';
 export * from './help.js';
 export * from './limits.js';
 export * from './message.js';
+export * from './migration-list.js';
+export * from './reject-modal.js';
 export * from './status-card.js';
 export * from './text.js';
+export * from './thread-reply.js';

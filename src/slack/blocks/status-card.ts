@@ -65,17 +65,22 @@ export interface CardStep {
   gated?: boolean;
   /** One short line: why it failed, who approved, how long it took. */
   note?: string;
+  /** A person the note is about ("approved by", "waiting for"), shown as a mention after it. */
+  by?: string;
 }
 
 export interface CardProgress {
   /** What is being counted, e.g. "Bulk copy" or "Sync". */
   label?: string;
-  keysCopied: number;
+  /** Keys done so far; leave unset for steps that do not count keys. */
+  keysCopied?: number;
   keysTotal?: number;
   keysPerSecond?: number;
   etaSeconds?: number | null;
   lagSeconds?: number;
   lagBytes?: number;
+  /** A short free-text line from the step, e.g. "db0: 1,200 keys, link up". */
+  detail?: string;
 }
 
 export interface MigrationCardView {
@@ -113,7 +118,7 @@ const STEP_EMOJI: Record<CardStepState, string> = {
   skipped: ':fast_forward:',
 };
 
-const STATE_LABEL: Record<CardMigrationState, string> = {
+export const STATE_LABEL: Record<CardMigrationState, string> = {
   planned: ':memo: Planned',
   blocked: ':no_entry: Blocked',
   created: ':memo: Created',
@@ -225,7 +230,8 @@ function listSection(title: string, items: string[], budget: number, noun: strin
 export function stepLines(steps: CardStep[]): string[] {
   const line = (s: CardStep, i: number) =>
     `${STEP_EMOJI[s.state] ?? ':grey_question:'} ${i + 1}. ${escapeMrkdwn(s.title)}` +
-    `${s.gated ? ' :lock:' : ''}${s.note ? ` — ${escapeMrkdwn(s.note)}` : ''}`;
+    `${s.gated ? ' :lock:' : ''}${s.note ? ` — ${escapeMrkdwn(s.note)}` : ''}` +
+    `${s.by ? `${s.note ? ' ' : ' — '}${mention(s.by)}` : ''}`;
   const full = steps.map(line);
   if (full.join('\n').length <= STEP_BLOCKS * BUDGET.stepBlock - 200) return full;
   const out: string[] = [];
@@ -245,16 +251,20 @@ export function stepLines(steps: CardStep[]): string[] {
 
 export function progressLine(p: CardProgress): string {
   const parts: string[] = [];
-  const copied = formatCount(p.keysCopied);
-  if (p.keysTotal !== undefined && p.keysTotal > 0) {
-    const pct = Math.min(100, (p.keysCopied / p.keysTotal) * 100);
-    parts.push(`${copied} / ${formatCount(p.keysTotal)} keys (${pct.toFixed(pct < 10 ? 1 : 0)}%)`);
-  } else {
-    parts.push(`${copied} keys`);
+  if (p.keysCopied !== undefined) {
+    const copied = formatCount(p.keysCopied);
+    if (p.keysTotal !== undefined && p.keysTotal > 0) {
+      const pct = Math.min(100, (p.keysCopied / p.keysTotal) * 100);
+      parts.push(`${copied} / ${formatCount(p.keysTotal)} keys (${pct.toFixed(pct < 10 ? 1 : 0)}%)`);
+    } else {
+      parts.push(`${copied} keys`);
+    }
   }
   if (p.keysPerSecond !== undefined) parts.push(`${formatCount(p.keysPerSecond)} keys/s`);
   if (p.etaSeconds !== undefined && p.etaSeconds !== null) parts.push(`ETA ${formatDuration(p.etaSeconds)}`);
   if (p.lagSeconds !== undefined) parts.push(`lag ${formatDuration(p.lagSeconds)}`);
   if (p.lagBytes !== undefined) parts.push(`lag ${formatCount(p.lagBytes)} bytes`);
-  return `:arrows_counterclockwise: *${escapeMrkdwn(p.label ?? 'Progress')}:* ${parts.join(' · ')}`;
+  if (p.detail) parts.push(escapeMrkdwn(truncate(p.detail, 200)));
+  const what = parts.length > 0 ? parts.join(' · ') : 'running';
+  return `:arrows_counterclockwise: *${escapeMrkdwn(p.label ?? 'Progress')}:* ${what}`;
 }

@@ -321,6 +321,11 @@ const SENSITIVE_PATTERNS: RegExp[] = [
   /\bx(ox[abposre]|app)-/i,
 ];
 
+/** True when free text (a rejection reason, a note) holds something shaped like a credential. */
+export function containsCredentials(text: string): boolean {
+  return looksSensitive(text);
+}
+
 function looksSensitive(text: string): boolean {
   if (SENSITIVE_PATTERNS.some((re) => re.test(text))) return true;
   // AUTH <user> <password> pasted from redis-cli

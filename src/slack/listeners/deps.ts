@@ -34,22 +34,34 @@ export interface MigrateCommandHandlers {
   audit(command: Of<'audit'>, request: CommandRequest): Promise<CommandReply | undefined>;
 }
 
-/** A click on Approve/Reject: which step version, by whom, on which message. */
+/** A click on a step's button: which step version, by whom, on which message. */
 export interface StepDecisionRequest extends StepRef {
   userId: string;
   channelId?: string;
   messageTs?: string;
+  /** The thread the clicked message is in (the migration's root message). */
+  threadTs?: string;
+  /** Rejections: what the person wrote in the dialog (already checked for pasted secrets). */
+  reason?: string;
 }
 
 /**
- * Approve/Reject clicks, forwarded as is. The runbook decides whether the click counts (not the
+ * Step button clicks, forwarded as is. The runbook decides whether the click counts (not the
  * requester, the right person, the current step hash, not expired, not decided yet) and updates
  * the messages from its own events; the reply here is only for the clicker (e.g. a refusal).
  */
 export interface StepDecisionHandlers {
   approve(request: StepDecisionRequest): Promise<CommandReply | undefined>;
   reject(request: StepDecisionRequest): Promise<CommandReply | undefined>;
+  /** "Done" on a step waiting for a person to confirm an outside action. */
+  confirm(request: StepDecisionRequest): Promise<CommandReply | undefined>;
+  /** Run a failed step again. */
+  retry(request: StepDecisionRequest): Promise<CommandReply | undefined>;
+  /** Ask again for an approval that expired. */
+  requestAgain(request: StepDecisionRequest): Promise<CommandReply | undefined>;
 }
+
+export type StepDecisionKind = keyof StepDecisionHandlers;
 
 export interface SlackDeps {
   config: Pick<Config, 'file' | 'endpoints' | 'resolvedEndpoints' | 'slack'>;

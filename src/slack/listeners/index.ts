@@ -5,11 +5,13 @@ import * as actions from './actions/index.js';
 import * as commands from './commands/index.js';
 import type { SlackDeps } from './deps.js';
 import * as events from './events/index.js';
+import * as views from './views/index.js';
 
 export type { SlackDeps } from './deps.js';
 
 export function registerListeners(app: App, deps: SlackDeps): void {
   commands.register(app, deps);
   actions.register(app, deps);
+  views.register(app, deps);
   events.register(app, deps);
 }

@@ -4,6 +4,7 @@ import { errorMessage, UserError } from '../../util/errors.js';
 import type { Logger } from '../../util/logger.js';
 import { errorReply } from '../blocks/error.js';
 import type { SlackMessage } from '../blocks/message.js';
+import { SlackRefusal } from '../errors.js';
 import { redactCredentials } from '../logger-adapter.js';
 
 /** Fields for an ephemeral reply through `ack()` or `respond()`. */
@@ -23,7 +24,10 @@ export function ephemeral(message: SlackMessage) {
 export function failureReply(err: unknown, logger: Logger, context: Record<string, unknown>): SlackMessage {
   if (err instanceof UserError) {
     logger.info({ ...context, error: err.message }, 'request refused');
-    return errorReply({ problem: err.message });
+    const view: Parameters<typeof errorReply>[0] = { problem: err.message };
+    if (err instanceof SlackRefusal && err.next) view.next = err.next;
+    if (err instanceof SlackRefusal && err.usage) view.usage = err.usage;
+    return errorReply(view);
   }
   const ref = randomBytes(4).toString('hex');
   logger.error({ ...context, ref, error: redactCredentials(errorMessage(err)) }, 'request failed');

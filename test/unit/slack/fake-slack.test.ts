@@ -6,6 +6,7 @@ import {
   FAKE_BOT_TOKEN,
   type FakeSlack,
   MESSAGE_MAX_BLOCKS,
+  newTriggerId,
   startFakeSlack,
   VIEW_MAX_BLOCKS,
   validateBlocks,
@@ -208,4 +209,39 @@ test('response_url accepts five replies and validates blocks', async () => {
   assert.equal((await post({ text: 'sixth' })).status, 404);
   const first = await fake.nextOutput((o) => o.kind === 'response' && o.text === 'reply 0');
   assert.equal(first.raw.text, 'reply 0');
+});
+
+test('views.open: each trigger works once and for about 3 seconds; modal limits are enforced', async () => {
+  const view = (extra: Record<string, unknown> = {}) => ({
+    type: 'modal',
+    title: { type: 'plain_text', text: 'Reject this step?' },
+    blocks: [section('sure?')],
+    ...extra,
+  });
+  const trigger = newTriggerId();
+  const opened = await client.views.open({ trigger_id: trigger, view: view() as never });
+  assert.equal(opened.ok, true);
+  assert.equal(fake.modals.size, 1);
+  await assert.rejects(
+    client.views.open({ trigger_id: trigger, view: view() as never }),
+    /exchanged_trigger_id/,
+  );
+  await assert.rejects(
+    client.views.open({ trigger_id: `${Date.now() - 4000}.1.trigger`, view: view() as never }),
+    /expired_trigger_id/,
+  );
+  await assert.rejects(
+    client.views.open({
+      trigger_id: newTriggerId(),
+      view: view({ title: { type: 'plain_text', text: 'A title that is far too long' } }) as never,
+    }),
+    /invalid_arguments/,
+  );
+  await assert.rejects(
+    client.views.open({
+      trigger_id: newTriggerId(),
+      view: view({ private_metadata: 'x'.repeat(3001) }) as never,
+    }),
+    /invalid_arguments/,
+  );
 });

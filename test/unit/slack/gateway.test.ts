@@ -191,3 +191,23 @@ test('home tabs publish through views.publish, coalesced per user', async () => 
   assert.ok(calls.length <= 2);
   assert.match(JSON.stringify(calls.at(-1)!.params.view), /home 4/);
 });
+
+test('content built at send time: a delayed update carries the state of the moment it goes out', async () => {
+  const g = gateway({ minUpdateIntervalMs: 300 });
+  const root = await g.postRoot('C8', msg('v0'));
+  let state = 'early';
+  let builds = 0;
+  const build = async () => {
+    builds += 1;
+    return msg(`state ${state}`);
+  };
+  const pending = g.update(root, build);
+  state = 'late'; // changes while the update waits out the interval after the post
+  assert.deepEqual(await pending, { ok: true });
+  assert.equal(fake.messages.get(root.ts)?.text, 'state late');
+  assert.equal(builds, 1);
+  // A builder that returns null sends nothing.
+  const before = fake.callsOf('chat.update').length;
+  assert.deepEqual(await g.update(root, async () => null), { ok: true });
+  assert.equal(fake.callsOf('chat.update').length, before);
+});

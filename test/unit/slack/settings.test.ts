@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { readSlackSettings, SettingsError } from '../../../src/slack/settings.js';
+import { parseConfig } from '../../../src/config/load.js';
+import { readServeSettings, readSlackSettings, SettingsError } from '../../../src/slack/settings.js';
 import { scrub } from '../../../src/util/secrets.js';
 
 const exists = () => true;
@@ -90,5 +91,63 @@ test('missing required settings are named', () => {
       );
       return true;
     },
+  );
+});
+
+test('serve settings: config control.url wins over CONTROL_REDIS_URL (with a note), like the worker', () => {
+  const load = (file: string) =>
+    parseConfig('control:\n  url: redis://:cfg-pw-1@10.0.0.9:6390/1\nendpoints: {}\n', file, {});
+  const env = {
+    SLACK_BOT_TOKEN: BOT,
+    SLACK_SIGNING_SECRET: SIGNING,
+    CONTROL_REDIS_URL: 'redis://:env-pw-2@10.0.0.8',
+  };
+  const s = readServeSettings(env, { configPath: 'mb.yml', fileExists: exists, load });
+  assert.equal(s.control.host, '10.0.0.9');
+  assert.equal(s.config.file, 'mb.yml');
+  assert.equal(s.notes.length, 1);
+  assert.match(s.notes[0]!, /control\.url in mb\.yml \(redis:\/\/:\*\*\*@10\.0\.0\.9:6390\/1\) is used/);
+  assert.ok(!s.notes[0]!.includes('cfg-pw-1') && !s.notes[0]!.includes('env-pw-2'));
+
+  // Without control.url in the config, CONTROL_REDIS_URL is used, and required.
+  const plain = (file: string) => parseConfig('endpoints: {}\n', file, {});
+  assert.equal(readServeSettings(env, { fileExists: exists, load: plain }).control.host, '10.0.0.8');
+  const { CONTROL_REDIS_URL: _, ...withoutControl } = env;
+  assert.throws(
+    () => readServeSettings(withoutControl, { fileExists: exists, load: plain }),
+    (err: SettingsError) => {
+      assert.deepEqual(
+        err.problems.map((p) => p.split(' ')[0]),
+        ['CONTROL_REDIS_URL'],
+      );
+      return true;
+    },
+  );
+  // With it in the config, the variable may be unset.
+  assert.equal(readServeSettings(withoutControl, { fileExists: exists, load }).control.port, 6390);
+});
+
+test('serve settings: config and environment problems are reported together, one line each', () => {
+  const broken = (file: string) =>
+    parseConfig('endpoints:\n  x:\n    url: redis://h\n    colour: blue\n', file, {});
+  assert.throws(
+    () =>
+      readServeSettings(
+        { SLACK_BOT_TOKEN: 'nope' },
+        { configPath: 'bad.yml', fileExists: exists, load: broken },
+      ),
+    (err: SettingsError) => {
+      assert.equal(err.problems.length, 4);
+      assert.match(err.problems[0]!, /^Config bad\.yml: endpoints\.x/);
+      assert.match(err.problems.join('\n'), /SLACK_BOT_TOKEN does not look like a bot token/);
+      assert.match(err.problems.join('\n'), /SLACK_SIGNING_SECRET is not set/);
+      assert.match(err.problems.join('\n'), /CONTROL_REDIS_URL is not set/);
+      return true;
+    },
+  );
+  assert.throws(
+    () => readServeSettings({}, { configPath: 'missing.yml', fileExists: () => false }),
+    (err: SettingsError) =>
+      err.problems.some((p) => p === '--config points to missing.yml, which does not exist.'),
   );
 });

@@ -1,15 +1,19 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
-import { APPROVE_ACTION_ID, REJECT_ACTION_ID } from '../../blocks/approval.js';
+import {
+  APPROVE_ACTION_ID,
+  CONFIRM_ACTION_ID,
+  REJECT_ACTION_ID,
+  REREQUEST_ACTION_ID,
+  RETRY_ACTION_ID,
+} from '../../blocks/approval.js';
 import type { SlackDeps } from '../deps.js';
-import { stepDecision } from './step-decision.js';
+import { rejectClicked, stepDecision } from './step-decision.js';
 
 export function register(app: App, deps: SlackDeps): void {
-  app.action<BlockAction<ButtonAction>>(
-    { type: 'block_actions', action_id: APPROVE_ACTION_ID },
-    stepDecision('approve', deps),
-  );
-  app.action<BlockAction<ButtonAction>>(
-    { type: 'block_actions', action_id: REJECT_ACTION_ID },
-    stepDecision('reject', deps),
-  );
+  const button = (action_id: string) => ({ type: 'block_actions' as const, action_id });
+  app.action<BlockAction<ButtonAction>>(button(APPROVE_ACTION_ID), stepDecision('approve', deps));
+  app.action<BlockAction<ButtonAction>>(button(REJECT_ACTION_ID), rejectClicked(deps));
+  app.action<BlockAction<ButtonAction>>(button(CONFIRM_ACTION_ID), stepDecision('confirm', deps));
+  app.action<BlockAction<ButtonAction>>(button(RETRY_ACTION_ID), stepDecision('retry', deps));
+  app.action<BlockAction<ButtonAction>>(button(REREQUEST_ACTION_ID), stepDecision('requestAgain', deps));
 }

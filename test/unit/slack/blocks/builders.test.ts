@@ -131,7 +131,7 @@ test('endpoints: names and redacted URLs only, and 500 endpoints still fit', asy
   await assertAccepted('no endpoints', endpointsMessage([], 'cfg.yml'));
 });
 
-test('approval request: Approve primary, Reject danger, both confirmed, values are opaque ids', async () => {
+test('approval request: Approve primary (confirmed), Reject danger (opens a dialog), opaque values', async () => {
   const message = approvalRequestMessage(approval);
   await assertAccepted('approval', message);
   const actions = message.blocks.find((b) => b.type === 'actions') as {
@@ -141,7 +141,8 @@ test('approval request: Approve primary, Reject danger, both confirmed, values a
     actions.elements.map((e) => [e.action_id, e.style, e.confirm?.style]),
     [
       ['mb_step_approve', 'primary', 'primary'],
-      ['mb_step_reject', 'danger', 'danger'],
+      // Reject's confirmation is the dialog it opens (with an optional reason).
+      ['mb_step_reject', 'danger', undefined],
     ],
   );
   for (const e of actions.elements) {
@@ -152,10 +153,21 @@ test('approval request: Approve primary, Reject danger, both confirmed, values a
     });
   }
   assert.match(JSON.stringify(message), /cannot be undone/);
-  await assertAccepted(
-    'confirmation',
-    approvalRequestMessage({ ...approval, gate: 'confirmation', prompt: 'Repoint the apps' }),
+  const confirmation = approvalRequestMessage({
+    ...approval,
+    gate: 'confirmation',
+    prompt: 'Repoint the apps',
+  });
+  await assertAccepted('confirmation', confirmation);
+  const done = confirmation.blocks.find((b) => b.type === 'actions') as {
+    elements: { action_id: string; text: { text: string }; style: string }[];
+  };
+  assert.deepEqual(
+    done.elements.map((e) => [e.action_id, e.text.text, e.style]),
+    [['mb_step_confirm', 'Done', 'primary']],
+    'a confirmation gets one "Done" button',
   );
+  assert.match(JSON.stringify(confirmation), /Repoint the apps/);
   // Huge titles and descriptions are cut to fit the button, dialog and section limits.
   const huge = 'T'.repeat(5000);
   await assertAccepted(
@@ -165,8 +177,8 @@ test('approval request: Approve primary, Reject danger, both confirmed, values a
 });
 
 test('decided replacement names who and when, and has no buttons left', async () => {
-  for (const outcome of ['approved', 'rejected', 'confirmed', 'expired', 'aborted'] as const) {
-    const by = outcome === 'expired' ? undefined : 'U0BUDDY';
+  for (const outcome of ['approved', 'rejected', 'confirmed', 'expired', 'aborted', 'superseded'] as const) {
+    const by = outcome === 'expired' || outcome === 'superseded' ? undefined : 'U0BUDDY';
     const message = decidedApprovalMessage(approval, {
       outcome,
       by,

@@ -1,0 +1,369 @@
+// The /migrate subcommands that need the runbook, after the listener has acked (so probing and
+// planning can take their time). Every refusal is a UserError/SlackRefusal shown to the person
+// who asked; channel posts go through the gateway.
+import type { webApi } from '@slack/bolt';
+import type { Config } from '../../config/load.js';
+import { judge, verifyOptionsFromParams } from '../../engine/strategies/verify.js';
+import { verify } from '../../engine/verify/index.js';
+import { withDefaults } from '../../planner/defaults.js';
+import { planMigration } from '../../planner/plan.js';
+import type { PlanOptions } from '../../planner/types.js';
+import { probeEndpoint } from '../../probe/index.js';
+import type { ProbeResult } from '../../probe/types.js';
+import type { Endpoint } from '../../redis/endpoint.js';
+import { isInvolved } from '../../runbook/approval-policy.js';
+import type { Migration } from '../../runbook/model.js';
+import { type MigrationService, newMigrationId } from '../../runbook/service.js';
+import { errorMessage, UserError } from '../../util/errors.js';
+import type { Logger } from '../../util/logger.js';
+import { scrub } from '../../util/secrets.js';
+import { contextBlock, message, section } from '../blocks/message.js';
+import { migrationListMessage } from '../blocks/migration-list.js';
+import { migrationCard } from '../blocks/status-card.js';
+import { escapeMrkdwn, mention } from '../blocks/text.js';
+import type { PlanCommand } from '../commands/parse.js';
+import { USAGE } from '../commands/usage.js';
+import { SlackRefusal } from '../errors.js';
+import type { MessageRef, SlackGateway } from '../gateway.js';
+import type { CommandReply, CommandRequest, MigrateCommandHandlers } from '../listeners/deps.js';
+import { redactCredentials } from '../logger-adapter.js';
+import type { RequesterAccess } from './access.js';
+import type { CardUpdater } from './cards.js';
+import { rootMeta, rootOf } from './message-store.js';
+import { cardView, migrationSummary, type PlanCardInput, planCardView } from './views.js';
+
+export interface CommandHandlerDeps {
+  config: Pick<Config, 'file' | 'resolvedEndpoints' | 'copy'>;
+  service: MigrationService;
+  gateway: SlackGateway;
+  client: Pick<webApi.WebClient, 'filesUploadV2'>;
+  access: RequesterAccess;
+  cards: CardUpdater;
+  logger: Logger;
+  /** Replaceable in tests; default: the real probe. */
+  probe?: (endpoint: Endpoint) => Promise<ProbeResult>;
+  /** A probe that has not answered by then is given up on (default 60 s). */
+  probeTimeoutMs?: number;
+  now?: () => number;
+}
+
+/** Lines of the audit trail per message when the file upload fails (each well under 3000 chars). */
+const AUDIT_CHUNK_CHARS = 2700;
+const AUDIT_MAX_MESSAGES = 20;
+
+export class SlackCommandHandlers implements MigrateCommandHandlers {
+  private readonly probe: (endpoint: Endpoint) => Promise<ProbeResult>;
+  private readonly now: () => number;
+
+  constructor(private readonly deps: CommandHandlerDeps) {
+    const probe = deps.probe ?? ((e: Endpoint) => probeEndpoint(e));
+    const timeoutMs = deps.probeTimeoutMs ?? 60_000;
+    // A server that accepts the connection and then says nothing would keep a probe waiting for
+    // ever; the person is told after a bound instead.
+    this.probe = (e) => withTimeout(probe(e), timeoutMs, () => new ProbeTimeout(e.name, timeoutMs));
+    this.now = deps.now ?? Date.now;
+  }
+
+  async plan(command: PlanCommand, request: CommandRequest): Promise<CommandReply | undefined> {
+    const { service, gateway, access } = this.deps;
+    await access.assertMayRequest(request.userId);
+    if (command.buddyId === request.userId) {
+      throw new SlackRefusal(
+        'You cannot be your own buddy: the buddy approves the steps you asked for.',
+        'Name someone else with `buddy=@someone`, or leave it out to let the configured approvers decide.',
+      );
+    }
+    const approvers = service.settings.approvers;
+    if (!command.buddyId && approvers.users.length === 0 && approvers.groups.length === 0) {
+      throw new SlackRefusal(
+        'Nobody could approve the steps of this migration: no buddy is named and no approvers are configured.',
+        'Name your buddy with `buddy=@someone`, or ask an admin to add `approvers` to the config.',
+        USAGE.plan,
+      );
+    }
+    const source = this.endpoint(command.source);
+    const target = this.endpoint(command.target);
+    const options: PlanOptions = withDefaults({
+      strategy: command.strategy,
+      onNonEmptyTarget: command.onNonEmptyTarget,
+      dbs: command.dbs,
+      match: command.match,
+      bigKeyThresholdBytes: this.deps.config.copy?.bigKeyThresholdBytes,
+    });
+    const [sp, tp] = await Promise.allSettled([this.probe(source), this.probe(target)]);
+    for (const [name, res] of [
+      [source.name, sp],
+      [target.name, tp],
+    ] as const) {
+      if (res.status === 'rejected') {
+        const why =
+          res.reason instanceof ProbeTimeout
+            ? res.reason.message
+            : redactCredentials(errorMessage(res.reason));
+        throw new SlackRefusal(
+          `Could not probe ${name}: ${why}`,
+          'Check that the server is up and reachable from the app, then plan again.',
+        );
+      }
+    }
+    const plan = planMigration(
+      (sp as PromiseFulfilledResult<ProbeResult>).value,
+      (tp as PromiseFulfilledResult<ProbeResult>).value,
+      options,
+    );
+    const names: PlanCardInput = { source: source.name, target: target.name, requesterId: request.userId };
+    if (command.buddyId) names.buddyId = command.buddyId;
+    if (!plan.strategy || plan.blockers.length > 0) return migrationCard(planCardView(plan, names));
+
+    // The card goes up first, so the migration is created knowing where its thread is: every
+    // event from the first one on can be posted there by whichever process handles it.
+    const id = newMigrationId(this.now());
+    let root: MessageRef;
+    try {
+      root = await gateway.postRoot(request.channelId, migrationCard(planCardView(plan, { ...names, id })));
+    } catch (err) {
+      const code = (err as { slackError?: string }).slackError;
+      if (code === 'not_in_channel' || code === 'channel_not_found') {
+        throw new SlackRefusal(
+          'I cannot post in this channel.',
+          'Invite me first (`/invite @migration-buddy`), then plan again.',
+        );
+      }
+      throw err;
+    }
+    this.deps.cards.remember(id, root);
+    try {
+      await service.create({
+        id,
+        source: source.name,
+        target: target.name,
+        plan,
+        requester: request.userId,
+        ...(command.buddyId ? { buddy: command.buddyId } : {}),
+        options,
+        meta: rootMeta(root),
+      });
+    } catch (err) {
+      await gateway.update(
+        root,
+        message(`Migration ${id} was not created`, [
+          section(`:x: Migration \`${id}\` was not created: ${escapeMrkdwn(errorMessage(err))}`),
+        ]),
+      );
+      throw err;
+    }
+    const started = await service.start(id, request.userId);
+    if (!started.ok) throw new UserError(sentence(started.reason));
+    void this.deps.cards.refresh(id);
+    const who = command.buddyId ? mention(command.buddyId) : 'an approver';
+    return message(`Migration ${id} planned`, [
+      section(
+        `:white_check_mark: Migration \`${id}\` is planned (${escapeMrkdwn(plan.strategy)}) and posted in this ` +
+          `channel. ${who} approves each gated step in its thread.`,
+      ),
+    ]);
+  }
+
+  async status(command: { id?: string }, request: CommandRequest): Promise<CommandReply | undefined> {
+    let m: Migration | undefined;
+    if (command.id) {
+      m = await this.migration(command.id, USAGE.status);
+    } else {
+      const recent = await this.deps.service.list({ limit: 50 });
+      m = recent.find((r) => rootOf(r)?.channel === request.channelId);
+      if (!m) {
+        throw new SlackRefusal(
+          'No migration was planned in this channel yet.',
+          '`/migrate list` shows every migration; `/migrate status <id>` shows one.',
+        );
+      }
+    }
+    const running = m.steps.some((s) => s.status === 'running');
+    const progress = running ? await this.deps.service.progress(m.id) : {};
+    const card = migrationCard(cardView(m, progress));
+    const root = rootOf(m);
+    if (root) card.blocks.push(contextBlock(`Its thread is in <#${root.channel}>.`));
+    return card;
+  }
+
+  async list(): Promise<CommandReply | undefined> {
+    const recent = await this.deps.service.list({ limit: 20 });
+    return migrationListMessage(recent.map(migrationSummary));
+  }
+
+  async verify(command: { id: string }, request: CommandRequest): Promise<CommandReply | undefined> {
+    const m = await this.migration(command.id, USAGE.verify);
+    await this.assertInvolvedOrRequester(m, request.userId, 'verify');
+    const source = this.endpoint(m.source);
+    const target = this.endpoint(m.target);
+    const planned = m.steps.find((s) => s.kind === 'verify')?.params;
+    const params = planned ?? { dbs: m.options.dbs ?? 'all', match: m.options.match ?? null };
+    const report = await verify(source, target, {
+      ...verifyOptionsFromParams(params),
+      logger: this.deps.logger,
+    });
+    const tolerance = typeof params.countTolerancePercent === 'number' ? params.countTolerancePercent : 0;
+    const outcome = judge(report, tolerance);
+    // Into the audit trail, so it is posted in the thread like every other result.
+    await this.deps.service.store.append(m.id, [
+      {
+        migrationId: m.id,
+        type: 'verification',
+        at: new Date(this.now()).toISOString(),
+        actor: request.userId,
+        message: `${request.userId} asked for a verification: ${outcome.summary}`,
+        data: { ...outcome.result, verdict: outcome.verdict ?? 'ok', onRequest: true },
+      },
+    ]);
+    const icon = outcome.verdict === 'failed' ? ':x:' : ':white_check_mark:';
+    return message(`Verification of ${m.id}: ${outcome.summary}`, [
+      section(`${icon} Verification of \`${escapeMrkdwn(m.id)}\`: ${escapeMrkdwn(outcome.summary)}`),
+      contextBlock(
+        rootOf(m) ? 'The result is also posted in the migration thread.' : 'Recorded in the audit trail.',
+      ),
+    ]);
+  }
+
+  async abort(command: { id: string }, request: CommandRequest): Promise<CommandReply | undefined> {
+    const res = await this.deps.service.abort(command.id, request.userId, 'aborted from Slack');
+    if (!res.ok) {
+      if (res.code === 'not_found') throw new SlackRefusal(sentence(res.reason), undefined, USAGE.abort);
+      throw new UserError(sentence(res.reason));
+    }
+    return message(`Migration ${command.id} aborted`, [
+      section(`:octagonal_sign: ${escapeMrkdwn(sentence(res.message))}`),
+    ]);
+  }
+
+  async audit(command: { id: string }, request: CommandRequest): Promise<CommandReply | undefined> {
+    const m = await this.migration(command.id, USAGE.audit);
+    const lines = await this.deps.service.audit.exportJsonLines(m.id);
+    const count = lines.split('\n').filter(Boolean).length;
+    const root = rootOf(m);
+    const channel = root?.channel ?? request.channelId;
+    const filename = `migration-${m.id}-audit.jsonl`;
+    try {
+      const file = {
+        filename,
+        title: `Audit trail of migration ${m.id}`,
+        content: lines || '\n',
+        initial_comment: `Audit trail of migration \`${m.id}\` (${count} events, JSON lines), asked for by <@${request.userId}>.`,
+      };
+      await this.deps.client.filesUploadV2(
+        root ? { ...file, channel_id: channel, thread_ts: root.ts } : { ...file, channel_id: channel },
+      );
+      return message(`Uploaded the audit trail of ${m.id}`, [
+        section(
+          `:page_facing_up: Uploaded \`${filename}\` (${count} events) ${root ? 'in the migration thread' : 'here'}.`,
+        ),
+      ]);
+    } catch (err) {
+      this.deps.logger.warn(
+        { migrationId: m.id, error: errorMessage(err) },
+        'audit upload failed; posting it',
+      );
+    }
+    const chunks = chunkLines(lines, AUDIT_CHUNK_CHARS);
+    const shown = chunks.slice(0, AUDIT_MAX_MESSAGES);
+    const more = chunks.length - shown.length;
+    if (root) {
+      for (const [i, chunk] of shown.entries()) {
+        await this.deps.gateway.postThreadReply(
+          root,
+          message(`Audit trail of ${m.id} (${i + 1}/${shown.length})`, [section(codeBlock(chunk))]),
+        );
+      }
+      return message(`Posted the audit trail of ${m.id}`, [
+        section(
+          `:page_facing_up: The file upload failed, so the audit trail (${count} events) is posted in the ` +
+            `migration thread${more > 0 ? `; the last ${more} parts did not fit (\`migration-buddy audit ${m.id} --json\` has all)` : ''}.`,
+        ),
+      ]);
+    }
+    const first = shown.slice(0, 8);
+    return message(`Audit trail of ${m.id}`, [
+      section(`:page_facing_up: Audit trail of \`${escapeMrkdwn(m.id)}\` (${count} events):`),
+      ...first.map((c) => section(codeBlock(c))),
+      ...(chunks.length > first.length
+        ? [contextBlock(`Only the first part is shown; \`migration-buddy audit ${m.id} --json\` has all.`)]
+        : []),
+    ]);
+  }
+
+  // ---- helpers -------------------------------------------------------------------------------
+
+  private endpoint(name: string): Endpoint {
+    const found = this.deps.config.resolvedEndpoints.get(name);
+    if (found) return found;
+    const known = [...this.deps.config.resolvedEndpoints.keys()].sort();
+    throw new SlackRefusal(
+      `There is no endpoint named "${name}" in this app's config.`,
+      known.length > 0
+        ? `Known endpoints: ${known.map((k) => `\`${escapeMrkdwn(k)}\``).join(', ')} (\`/migrate endpoints\`).`
+        : `No endpoints are configured in \`${escapeMrkdwn(this.deps.config.file)}\`.`,
+      USAGE.plan,
+    );
+  }
+
+  private async migration(id: string, usage?: string): Promise<Migration> {
+    const m = await this.deps.service.get(id);
+    if (!m) {
+      throw new SlackRefusal(`There is no migration ${id}.`, '`/migrate list` shows the recent ones.', usage);
+    }
+    return m;
+  }
+
+  private async assertInvolvedOrRequester(m: Migration, userId: string, verb: string): Promise<void> {
+    const who = await this.deps.service.identify(userId);
+    if (isInvolved(m, who, this.deps.service.settings)) return;
+    if (this.deps.access.restricted && (await this.deps.access.mayRequest(userId))) return;
+    throw new SlackRefusal(
+      `Only the requester, the buddy or an approver of ${m.id} can ${verb} it.`,
+      `Ask ${mention(m.requester)}${m.buddy ? ` or ${mention(m.buddy)}` : ''}.`,
+    );
+  }
+}
+
+class ProbeTimeout extends Error {
+  constructor(name: string, ms: number) {
+    super(
+      `${name} did not answer within ${Math.round(ms / 1000)} s (it accepts connections but says nothing)`,
+    );
+  }
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number, error: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(error()), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Refusal reasons from the runbook are lower-case clauses; shown as a sentence. */
+export function sentence(text: string): string {
+  const t = text.trim();
+  if (!t) return t;
+  const s = t[0]!.toUpperCase() + t.slice(1);
+  return /[.!?]$/.test(s) ? s : `${s}.`;
+}
+
+function chunkLines(text: string, max: number): string[] {
+  const chunks: string[] = [];
+  let current = '';
+  for (const raw of text.split('\n')) {
+    if (!raw) continue;
+    const line = raw.length > max ? `${raw.slice(0, max - 20)} …(cut)` : raw;
+    if (current && current.length + 1 + line.length > max) {
+      chunks.push(current);
+      current = '';
+    }
+    current = current ? `${current}\n${line}` : line;
+  }
+  if (current) chunks.push(current);
+  return chunks;
+}
+
+function codeBlock(text: string): string {
+  return `\`\`\`${escapeMrkdwn(scrub(text)).replace(/```/g, "'''")}\`\`\``;
+}

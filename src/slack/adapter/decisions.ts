@@ -1,0 +1,62 @@
+// Step button clicks -> the runbook. The runbook decides (requester, buddy/approver, step hash,
+// expiry, already decided) in one compare-and-set; a refusal comes back as a value and is shown to
+// the clicker only. Accepted decisions need no reply here: their events update the thread.
+import type { ActionResult, MigrationService } from '../../runbook/service.js';
+import { errorReply } from '../blocks/error.js';
+import { message, section } from '../blocks/message.js';
+import { escapeMrkdwn } from '../blocks/text.js';
+import type { CommandReply, StepDecisionHandlers, StepDecisionRequest } from '../listeners/deps.js';
+import { sentence } from './commands.js';
+
+const NEXT: Partial<Record<string, string>> = {
+  requester: 'Your buddy (or an approver) has to decide this one.',
+  not_buddy: 'Only the buddy named in the plan can decide; ask them to look at the thread.',
+  not_approver: 'Ask one of the configured approvers to decide.',
+  stale_hash: 'Use the newest request in the thread.',
+  expired: 'Ask for the approval again with the button in the thread.',
+  not_awaiting: '`/migrate status` shows where the migration stands.',
+  finished: '`/migrate status` shows where the migration stands.',
+  busy: 'Try again in a moment.',
+};
+
+export class SlackDecisionHandlers implements StepDecisionHandlers {
+  constructor(private readonly service: MigrationService) {}
+
+  async approve(r: StepDecisionRequest): Promise<CommandReply | undefined> {
+    const res = await this.service.approve(r.migrationId, r.stepId, r.userId, r.stepHash);
+    if (!res.ok) return refusal(res);
+    const step = res.migration.steps.find((s) => s.id === r.stepId);
+    // A quorum of several: this approval counted, more are needed.
+    if (step?.status === 'awaiting_approval') return info(res.message);
+    return undefined;
+  }
+
+  async reject(r: StepDecisionRequest): Promise<CommandReply | undefined> {
+    const res = await this.service.reject(r.migrationId, r.stepId, r.userId, r.stepHash, r.reason ?? '');
+    return res.ok ? undefined : refusal(res);
+  }
+
+  async confirm(r: StepDecisionRequest): Promise<CommandReply | undefined> {
+    const res = await this.service.confirm(r.migrationId, r.stepId, r.userId, r.stepHash);
+    return res.ok ? undefined : refusal(res);
+  }
+
+  async retry(r: StepDecisionRequest): Promise<CommandReply | undefined> {
+    const res = await this.service.retryStep(r.migrationId, r.stepId, r.userId);
+    return res.ok ? undefined : refusal(res);
+  }
+
+  async requestAgain(r: StepDecisionRequest): Promise<CommandReply | undefined> {
+    const res = await this.service.requestApproval(r.migrationId, r.stepId, r.userId);
+    return res.ok ? undefined : refusal(res);
+  }
+}
+
+function refusal(res: Exclude<ActionResult, { ok: true }>): CommandReply {
+  const next = NEXT[res.code];
+  return errorReply(next ? { problem: sentence(res.reason), next } : { problem: sentence(res.reason) });
+}
+
+function info(text: string): CommandReply {
+  return message(sentence(text), [section(`:ballot_box_with_check: ${escapeMrkdwn(sentence(text))}`)]);
+}

@@ -1,0 +1,187 @@
+// Runbook data to what Slack shows: the status card, the thread reply of every event type, and
+// the follow-up buttons. Every message must pass Slack's Block Kit checks.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { AuditEvent } from '../../../../src/runbook/events.js';
+import { EVENT_TYPES } from '../../../../src/runbook/events.js';
+import type { ProgressUpdate } from '../../../../src/runbook/model.js';
+import { eventReplyView, mentionize, verificationDetails } from '../../../../src/slack/adapter/event-view.js';
+import { rootMeta, rootOf } from '../../../../src/slack/adapter/message-store.js';
+import {
+  approvalView,
+  approversHint,
+  cardView,
+  migrationSummary,
+  planCardView,
+} from '../../../../src/slack/adapter/views.js';
+import { approvalRequestMessage, decodeStepRef } from '../../../../src/slack/blocks/approval.js';
+import { migrationListMessage } from '../../../../src/slack/blocks/migration-list.js';
+import { migrationCard } from '../../../../src/slack/blocks/status-card.js';
+import { threadReply } from '../../../../src/slack/blocks/thread-reply.js';
+import { MESSAGE_MAX_BLOCKS, validateBlocks } from '../../../fake-slack/block-kit.js';
+import { awaiting, memoryMigration, testPlan } from '../../runbook/fixtures.js';
+
+const valid = (blocks: unknown[], what: string) =>
+  assert.deepEqual(validateBlocks(blocks, MESSAGE_MAX_BLOCKS), [], what);
+
+test('the card shows each step with its state, who decided, and the progress of the running step', () => {
+  const m = memoryMigration({ buddy: 'UBUDDY', meta: rootMeta({ channel: 'C1', ts: '1.000001' }) });
+  m.steps[0]!.status = 'succeeded';
+  m.steps[0]!.summary = 'the plan still holds';
+  m.steps[1]!.status = 'running';
+  m.steps[1]!.startedAt = '2026-01-01T00:00:05.000Z';
+  m.steps[1]!.approvedBy = [{ userId: 'UBUDDY', at: '2026-01-01T00:00:04.000Z' }];
+  const progress: Record<string, ProgressUpdate> = {
+    [m.steps[1]!.id]: {
+      migrationId: m.id,
+      stepId: m.steps[1]!.id,
+      at: '2026-01-01T00:00:06.000Z',
+      phase: 'keys',
+      keysDone: 1500,
+      keysTotal: 6000,
+      keysPerSecond: 500,
+      etaSeconds: 9,
+      lagMs: 1500,
+    },
+  };
+  const view = cardView(m, progress);
+  assert.equal(view.state, 'running');
+  assert.deepEqual(view.progress, {
+    label: 'bulk_copy step (keys)',
+    keysCopied: 1500,
+    keysTotal: 6000,
+    keysPerSecond: 500,
+    etaSeconds: 9,
+    lagSeconds: 1.5,
+  });
+  assert.deepEqual(view.strategy.ruledOut, [
+    { strategy: 'replication', reasons: ['REPLICAOF is not available'] },
+  ]);
+  const card = migrationCard(view);
+  valid(card.blocks, 'card');
+  const shown = JSON.stringify(card.blocks);
+  assert.match(shown, /1,500 \/ 6,000 keys \(25%\) · 500 keys\/s · ETA 9s · lag 2s/);
+  assert.match(shown, /the plan still holds/);
+  assert.match(shown, /Approvals, results and verification are posted in the thread/);
+
+  // Progress of an earlier run of the step is not shown.
+  progress[m.steps[1]!.id]!.at = '2026-01-01T00:00:01.000Z';
+  assert.equal(cardView(m, progress).progress, undefined);
+});
+
+test('step notes name the person as a mention: waiting for, approved by, rejected by', () => {
+  const m = memoryMigration({ buddy: 'UBUDDY' });
+  awaiting(m, 1, Date.parse('2026-01-01T00:00:00Z'));
+  m.steps[3]!.status = 'rejected';
+  m.steps[3]!.rejectedBy = { userId: 'UBUDDY', at: '2026-01-01T00:01:00Z', reason: 'not tonight' };
+  const steps = cardView(m).steps;
+  assert.deepEqual([steps[1]!.note, steps[1]!.by], ['waiting for', 'UBUDDY']);
+  assert.deepEqual([steps[3]!.note, steps[3]!.by], ['rejected (not tonight) by', 'UBUDDY']);
+  const shown = JSON.stringify(migrationCard(cardView(m)).blocks);
+  assert.match(shown, /waiting for <@UBUDDY>/);
+  assert.match(shown, /rejected \(not tonight\) by <@UBUDDY>/);
+});
+
+test('a blocked plan becomes a card marked blocked, for the requester only', () => {
+  const plan = testPlan();
+  plan.strategy = null;
+  plan.blockers = [{ code: 'target-small', message: 'the target has 1 GB, the data needs 3 GB' }];
+  const card = migrationCard(planCardView(plan, { source: 'src', target: 'dst', requesterId: 'UREQ' }));
+  valid(card.blocks, 'blocked');
+  assert.match(JSON.stringify(card.blocks), /Blocked/);
+  assert.match(JSON.stringify(card.blocks), /the target has 1 GB/);
+  assert.match(JSON.stringify(card.blocks), /Nothing was started/);
+  const draft = planCardView(testPlan(), { source: 'src', target: 'dst', requesterId: 'UREQ', id: 'm1' });
+  assert.equal(draft.state, 'created');
+  assert.match(JSON.stringify(migrationCard(draft).blocks), /Migration m1: src → dst/);
+});
+
+test('approval requests mention the buddy, or else the configured approvers', () => {
+  const m = memoryMigration();
+  const step = awaiting(m, 1, 0);
+  const hint = approversHint({ users: ['ULEAD'], groups: ['S0SRE'] });
+  const request = approvalRequestMessage(
+    approvalView(m, step, { gate: 'approval', stepHash: step.hash }, hint),
+  );
+  valid(request.blocks, 'request');
+  assert.match(JSON.stringify(request.blocks), /an approver \(or <!subteam\^S0SRE>, <@ULEAD>\)/);
+  m.buddy = 'UBUDDY';
+  const withBuddy = approvalRequestMessage(
+    approvalView(m, step, { gate: 'approval', stepHash: step.hash }, hint),
+  );
+  assert.match(JSON.stringify(withBuddy.blocks), /<@UBUDDY>, please review/);
+  assert.doesNotMatch(JSON.stringify(withBuddy.blocks), /subteam/);
+});
+
+function event(type: AuditEvent['type'], extra: Partial<AuditEvent> = {}): AuditEvent {
+  return {
+    id: '1-0',
+    migrationId: 'mtest',
+    type,
+    at: '2026-01-01T00:00:00.000Z',
+    actor: 'UBUDDY',
+    message: `UBUDDY did ${type} for UREQ <!channel> *bold* <http://x|y>`,
+    ...extra,
+  };
+}
+
+test('every event type renders as a valid reply; people become mentions, nothing else is markup', () => {
+  const m = memoryMigration({ buddy: 'UBUDDY' });
+  for (const type of EVENT_TYPES) {
+    const reply = threadReply(eventReplyView(event(type, { stepId: m.steps[1]!.id }), m));
+    valid(reply.blocks, type);
+    const shown = JSON.stringify(reply.blocks);
+    assert.match(shown, /<@UBUDDY> did/, type);
+    assert.match(shown, /for <@UREQ>/, type);
+    assert.doesNotMatch(shown, /<!channel>|<http:/, `${type}: no @channel, no links from the text`);
+  }
+  assert.equal(mentionize('UBUDDY2 and UBUDDY', ['UBUDDY']), 'UBUDDY2 and <@UBUDDY>', 'whole ids only');
+});
+
+test('a failed step offers a retry button and says what to do; an expired request offers to ask again', () => {
+  const m = memoryMigration({ buddy: 'UBUDDY' });
+  m.steps[1]!.status = 'failed';
+  const failed = eventReplyView(event('step_failed', { stepId: m.steps[1]!.id, actor: 'worker:w1' }), m);
+  assert.equal(failed.action?.actionId, 'mb_step_retry');
+  assert.deepEqual(decodeStepRef(failed.action?.value), {
+    migrationId: 'mtest',
+    stepId: m.steps[1]!.id,
+    stepHash: m.steps[1]!.hash,
+  });
+  assert.match(String(failed.next), /\/migrate abort mtest/);
+  m.steps[1]!.status = 'expired';
+  const expired = eventReplyView(event('approval_expired', { stepId: m.steps[1]!.id, actor: 'system' }), m);
+  assert.equal(expired.action?.actionId, 'mb_step_rerequest');
+  // Once the step moved on, the old reply offers no button.
+  m.steps[1]!.status = 'succeeded';
+  assert.equal(eventReplyView(event('step_failed', { stepId: m.steps[1]!.id }), m).action, undefined);
+});
+
+test('verification replies list counts per database and the differences', () => {
+  const lines = verificationDetails({
+    dbs: [
+      { db: 0, sourceKeys: 1200, targetKeys: 1200 },
+      { db: 3, sourceKeys: 10, targetKeys: 7 },
+    ],
+    differences: { missing: { count: 3 }, value: { count: 0 } },
+    keysChecked: 1210,
+    sampled: false,
+  });
+  assert.deepEqual(lines, [
+    '• db 0: 1,200 keys on the source, 1,200 on the target',
+    '• db 3: 10 keys on the source, 7 on the target',
+    '• 3 missing',
+    '1,210 keys checked',
+  ]);
+  assert.deepEqual(verificationDetails(undefined), []);
+});
+
+test('lists of many migrations still fit one message', () => {
+  const many = Array.from({ length: 500 }, (_, i) =>
+    migrationSummary(memoryMigration({ id: `m${i}`, meta: rootMeta({ channel: 'C1', ts: `${i}.1` }) })),
+  );
+  const message = migrationListMessage(many);
+  valid(message.blocks, 'list');
+  assert.match(JSON.stringify(message.blocks), /more migrations/);
+  assert.deepEqual(rootOf({ meta: { slackChannel: 'C1' } }), undefined, 'no ts: no root yet');
+});
