@@ -1,7 +1,8 @@
 // The BullMQ side: queue, workers, sweeper, and the wiring a process starts from.
 export { bullConnection, connectControl, controlEndpoint } from './connection.js';
-export { buildExecutorRegistry, configEndpointResolver } from './executors.js';
-export { stepJobId } from './job-ids.js';
+export { attachLivePhase, buildExecutorRegistry, configEndpointResolver } from './executors.js';
+export { FOLLOWERS_QUEUE, FollowerPool, FollowerQueue } from './followers.js';
+export { followerJobId, stepJobId } from './job-ids.js';
 export { MAINTENANCE_QUEUE, STEPS_QUEUE, StepQueue } from './queue.js';
 export {
   openRuntime,

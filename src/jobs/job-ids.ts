@@ -8,3 +8,8 @@ export function stepJobId(ref: StepRef): string {
   const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, '_');
   return `mb-${safe(ref.migrationId)}-${safe(ref.stepId)}-a${ref.attempt}`;
 }
+
+/** The job id of one run of a migration's follower (one run at a time; a new run gets a new id). */
+export function followerJobId(ref: { migrationId: string; run: number }): string {
+  return `mb-${ref.migrationId.replace(/[^A-Za-z0-9._-]/g, '_')}-follower-r${ref.run}`;
+}

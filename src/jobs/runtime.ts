@@ -5,6 +5,12 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import {
+  FollowerStore,
+  type LivePhase,
+  type LivePhaseTiming,
+  resolveLivePhaseTiming,
+} from '../engine/strategies/live-phase/index.js';
 import type { Endpoint } from '../redis/endpoint.js';
 import type { ApprovalSettings } from '../runbook/approval-policy.js';
 import type { Migration, StepRef } from '../runbook/model.js';
@@ -15,6 +21,8 @@ import { MigrationStore } from '../runbook/store.js';
 import { errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import { bullConnection, connectControl } from './connection.js';
+import { attachLivePhase } from './executors.js';
+import { FOLLOWERS_QUEUE, FollowerPool, FollowerQueue } from './followers.js';
 import { stepJobId } from './job-ids.js';
 import { createStepProcessor } from './processor.js';
 import { bullPrefix, MAINTENANCE_QUEUE, STEPS_QUEUE, StepQueue } from './queue.js';
@@ -28,6 +36,8 @@ export interface RuntimeOptions {
   settings?: Partial<ApprovalSettings>;
   directory?: ApproverDirectory;
   timing?: Partial<JobTiming>;
+  /** Timings of the live phase (follower status, waits, drain bound). */
+  livePhase?: Partial<LivePhaseTiming>;
   now?: () => number;
 }
 
@@ -38,6 +48,9 @@ export interface Runtime {
   queue: StepQueue;
   service: MigrationService;
   timing: JobTiming;
+  /** Followers (live sync and write pause) of client-side copies: their queue and records. */
+  followers: FollowerQueue;
+  livePhase: LivePhase;
   logger: Logger;
   prefix: string;
   close(): Promise<void>;
@@ -58,6 +71,12 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     ...(options.directory ? { directory: options.directory } : {}),
     ...(options.now ? { now: options.now } : {}),
   });
+  const followers = new FollowerQueue(options.control, prefix);
+  const livePhase: LivePhase = {
+    store: new FollowerStore(store, options.now),
+    launcher: followers,
+    timing: resolveLivePhaseTiming(options.livePhase),
+  };
   return {
     control: options.control,
     redis,
@@ -65,10 +84,12 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     queue,
     service,
     timing,
+    followers,
+    livePhase,
     logger: options.logger,
     prefix,
     async close() {
-      await queue.close();
+      await Promise.all([queue.close(), followers.close()]);
       redis.disconnect();
     },
   };
@@ -80,6 +101,8 @@ export interface WorkerOptions {
   resolveEndpoints(migration: Migration): { source: Endpoint; target: Endpoint } | undefined;
   /** Step jobs run at once in this process (default 2). */
   concurrency?: number;
+  /** Followers (long-running, one per migration in its live phase) run at once here (default 8). */
+  followerConcurrency?: number;
   workerId?: string;
   /** Also run the sweeper (approval expiry, repairs). Default true. */
   sweeper?: boolean;
@@ -89,6 +112,8 @@ export interface WorkerPool {
   workerId: string;
   runner: StepRunner;
   worker: Worker<StepRef>;
+  followers: FollowerPool;
+  followerWorker: Worker;
   /**
    * Graceful stop: take no new jobs, tell running steps to checkpoint and let go (their jobs go
    * back to the queue for another worker), wait at most `timeoutMs`, then drop what is left to
@@ -126,14 +151,36 @@ export async function startWorkers(rt: Runtime, options: WorkerOptions): Promise
   worker.on('error', (err) => log.warn({ err: errorMessage(err) }, 'step worker error'));
   worker.on('stalled', (jobId) => log.warn({ jobId }, 'a step job stalled; it will be resumed'));
 
+  // Followers: the live phase of client-side copies, beside the steps in every worker process.
+  attachLivePhase(options.registry, rt.livePhase);
+  const followers = new FollowerPool({
+    service: rt.service,
+    store: rt.livePhase.store,
+    resolveEndpoints: options.resolveEndpoints,
+    workerId,
+    leaseMs: timing.followerLockDurationMs,
+    timing: rt.livePhase.timing,
+    logger: log,
+  });
+  const followerWorker = new Worker(FOLLOWERS_QUEUE, followers.process, {
+    ...common,
+    lockDuration: timing.followerLockDurationMs,
+    stalledInterval: timing.followerStalledIntervalMs,
+    connection: bullConnection(rt.control, 'follower-worker'),
+    concurrency: options.followerConcurrency ?? 8,
+  });
+  followerWorker.on('error', (err) => log.warn({ err: errorMessage(err) }, 'follower worker error'));
+  followerWorker.on('stalled', (jobId) => log.warn({ jobId }, 'a follower stalled; it will be taken over'));
+  const nudges = await rt.livePhase.store.subscribe((migrationId) => followers.wake(migrationId));
+
   // Abort: the pub/sub message stops local runs at once (the heartbeat's flag poll is the backstop).
   const abortSub = rt.redis.duplicate();
   abortSub.on('error', () => {});
   abortSub.on('message', (_channel: string, message: string) => {
     try {
       const { migrationId } = JSON.parse(message) as { migrationId: string };
-      const n = runner.abortLocal(migrationId);
-      if (n > 0) log.info({ migrationId, runs: n }, 'abort: stopping running steps');
+      const n = runner.abortLocal(migrationId) + followers.abortLocal(migrationId);
+      if (n > 0) log.info({ migrationId, runs: n }, 'abort: stopping running steps and followers');
     } catch (err) {
       log.warn({ err: errorMessage(err) }, 'bad abort message');
     }
@@ -164,14 +211,16 @@ export async function startWorkers(rt: Runtime, options: WorkerOptions): Promise
     );
     sweeper.on('error', (err) => log.warn({ err: errorMessage(err) }, 'sweeper error'));
   }
-  await worker.waitUntilReady();
+  await Promise.all([worker.waitUntilReady(), followerWorker.waitUntilReady()]);
 
   let closing: Promise<{ clean: boolean }> | undefined;
   const close = (timeoutMs = timing.shutdownTimeoutMs) => {
     closing ??= (async () => {
-      // Stop fetching first, then ask running steps to checkpoint and let go.
-      const closed = Promise.all([worker.close(), sweeper?.close()]);
+      // Stop fetching first, then ask running steps to checkpoint and let go, and followers to hand
+      // over (the write pause stays on; the follower that takes over renews it).
+      const closed = Promise.all([worker.close(), followerWorker.close(), sweeper?.close()]);
       runner.shutdown();
+      followers.shutdown();
       let timer: NodeJS.Timeout | undefined;
       const clean = await Promise.race([
         closed.then(() => true),
@@ -182,15 +231,19 @@ export async function startWorkers(rt: Runtime, options: WorkerOptions): Promise
       clearTimeout(timer);
       if (!clean) {
         log.warn({ timeoutMs }, 'steps did not stop in time; leaving them to stall recovery');
-        await Promise.race([worker.close(true), new Promise((r) => setTimeout(r, 1000))]);
+        await Promise.race([
+          Promise.all([worker.close(true), followerWorker.close(true)]),
+          new Promise((r) => setTimeout(r, 1000)),
+        ]);
       }
       abortSub.disconnect();
+      nudges.close();
       await maintenance?.close();
       return { clean };
     })();
     return closing;
   };
-  return { workerId, runner, worker, close };
+  return { workerId, runner, worker, followers, followerWorker, close };
 }
 
 /** For status displays and tests: the step job of a run, if BullMQ still has it. */

@@ -19,6 +19,13 @@ export interface JobTiming {
   progressIntervalMs: number;
   /** Graceful shutdown bound: after it, running jobs are abandoned to stall recovery. */
   shutdownTimeoutMs: number;
+  /**
+   * Lock (and lease) of follower jobs. Shorter than a step's: a dead follower must be replaced well
+   * within the write pause's timeout, or the pause lapses before the new one renews it.
+   */
+  followerLockDurationMs: number;
+  /** How often workers look for stalled follower jobs. */
+  followerStalledIntervalMs: number;
 }
 
 export const DEFAULT_TIMING: JobTiming = {
@@ -30,8 +37,17 @@ export const DEFAULT_TIMING: JobTiming = {
   sweepIntervalMs: 15_000,
   progressIntervalMs: 1_000,
   shutdownTimeoutMs: 30_000,
+  followerLockDurationMs: 10_000,
+  followerStalledIntervalMs: 10_000,
 };
 
 export function resolveTiming(partial: Partial<JobTiming> = {}): JobTiming {
-  return { ...DEFAULT_TIMING, ...partial };
+  const timing = { ...DEFAULT_TIMING, ...partial };
+  // Shorter step timings (tests, --lock-duration) shorten the followers' too, unless set.
+  timing.followerLockDurationMs =
+    partial.followerLockDurationMs ?? Math.min(DEFAULT_TIMING.followerLockDurationMs, timing.lockDurationMs);
+  timing.followerStalledIntervalMs =
+    partial.followerStalledIntervalMs ??
+    Math.min(DEFAULT_TIMING.followerStalledIntervalMs, timing.stalledIntervalMs);
+  return timing;
 }

@@ -100,7 +100,7 @@ export function defaultAbortState(step: Pick<Step, 'kind'>): string {
     case 'start_replication':
       return 'target may be replicating from the source; run REPLICAOF NO ONE on it to detach';
     case 'write_pause':
-      return 'writes on the source may still be paused until the pause times out';
+      return 'the abort lifts the write pause on the source (CLIENT PAUSE also ends by itself when not renewed)';
     default:
       return 'the step was stopped part way; check source and target before going on';
   }

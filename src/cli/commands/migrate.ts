@@ -20,6 +20,7 @@ interface MigrateCliOptions {
   as: string;
   buddy?: string;
   approveAs: string[];
+  confirmAs?: string;
   strategy: PlanOptions['strategy'];
   replace?: boolean;
   flushTarget?: boolean;
@@ -37,7 +38,9 @@ export function registerMigrateCommand(program: Command): void {
     .description(
       'Probes both endpoints, plans, records the migration on the control Redis and runs its steps with ' +
         'workers in this process, printing every audit event. At each approval gate it asks on the ' +
-        'terminal for the approver, or approves as --approve-as (scripts). Ctrl-C aborts the migration.',
+        'terminal for the approver, or approves as --approve-as (scripts); outside actions (repointing the ' +
+        'apps) are confirmed on the terminal, or as --confirm-as. Ctrl-C aborts the migration (and lifts a ' +
+        'write pause on the source).',
     )
     .argument('<source>', 'endpoint to migrate from: a name from the config file, or a redis:// URL')
     .argument('<target>', 'endpoint to migrate to: a name from the config file, or a redis:// URL')
@@ -45,10 +48,15 @@ export function registerMigrateCommand(program: Command): void {
     .option('--buddy <user>', 'the one person who approves its steps')
     .option(
       '--approve-as <user>',
-      'approve every gate as this user without asking, and confirm outside actions as the requester ' +
-        '(repeat for a quorum of several approvers)',
+      'approve every gate as this user without asking, and confirm outside actions (repoint) as ' +
+        '--confirm-as (repeat for a quorum of several approvers)',
       collect,
       [],
+    )
+    .option(
+      '--confirm-as <user>',
+      'with --approve-as: who confirms outside actions such as "the apps were repointed" (default: the ' +
+        'requester, --as)',
     )
     .addOption(
       new Option('--strategy <name>', 'strategy to use; auto picks the best one possible')
@@ -72,6 +80,10 @@ async function runMigrate(
 ): Promise<number> {
   if (opts.replace && opts.flushTarget)
     throw new UserError('--replace and --flush-target exclude each other');
+  if (opts.confirmAs && opts.approveAs.length === 0)
+    throw new UserError(
+      '--confirm-as goes with --approve-as (without it, confirmations are asked on the terminal)',
+    );
   let dbs: PlanOptions['dbs'];
   try {
     dbs = parseDbList(opts.db);
@@ -124,7 +136,7 @@ async function runMigrate(
     // These workers only take this migration's steps: other migrations on the same control Redis
     // may use endpoints this process does not know.
     pool = await startWorkers(rt, {
-      registry: buildExecutorRegistry(ctx.config),
+      registry: buildExecutorRegistry(ctx.config, { livePhase: rt.livePhase }),
       resolveEndpoints: (m) => (m.id === migration.id ? { source, target } : undefined),
       concurrency: 1,
     });
@@ -221,8 +233,9 @@ async function follow(ctx: CliContext, rt: Runtime, migration: Migration, opts: 
       ctx.note(`waiting for someone to confirm ${e.stepId}`);
       return;
     }
-    const res = await service.confirm(migration.id, e.stepId!, opts.as, hash);
-    if (!res.ok) ctx.note(`cannot confirm: ${res.reason}`);
+    const by = interactive ? opts.as : (opts.confirmAs ?? opts.as);
+    const res = await service.confirm(migration.id, e.stepId!, by, hash);
+    if (!res.ok) ctx.note(`${by} cannot confirm: ${res.reason}`);
   }
 
   try {

@@ -124,6 +124,8 @@ export interface LiveSyncStatus {
   rescans: number;
   /** Why the last reconcile pass was asked for. */
   lastRescanReason: string | null;
+  /** A reconcile pass was asked for and has not completed yet (it may be running). */
+  rescanPending: boolean;
   /** Target keys deleted by reconcile passes because the source no longer had them. */
   extrasDeleted: number;
   dirtyOverflows: number;
@@ -399,6 +401,7 @@ export class LiveSync {
       oldestPendingAgeMs: pendingSince === null ? null : now - pendingSince,
       lastEventAgeMs: this.lastEventAt === null ? null : now - this.lastEventAt,
       lastRescanReason: this.lastRescanReason,
+      rescanPending: this.rescanWanted > this.rescanDone,
       channel: this.kind,
       lastError: this.failure ? this.failure.message : this.lastError,
     };

@@ -1,5 +1,6 @@
 // Executors of the dump-restore strategy's own steps (verification serves every strategy).
-// live_sync, write_pause and resume_writes come from src/engine/live-sync and src/engine/cutover.
+// live_sync, write_pause and resume_writes, and the follower's part of bulk_copy, verify and
+// repoint, come from ./live-phase (registerLivePhaseExecutors, registered last by src/jobs).
 import { ExecutorRegistry } from '../../runbook/step-executor.js';
 import { bulkCopyExecutor } from './bulk-copy.js';
 import { preflightExecutor } from './preflight.js';

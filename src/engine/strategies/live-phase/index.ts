@@ -1,0 +1,33 @@
+// The live phase of client-side copies: a follower job per migration that owns live sync and the
+// write pause, and the executors that drive it (see follower.ts and executors.ts).
+export {
+  describeStatus,
+  type Ensured,
+  ensureFollower,
+  ensurePaused,
+  type LivePhase,
+  waitForFollower,
+} from './control.js';
+export {
+  backlogVerifyExecutor,
+  type LivePhaseProvider,
+  liveBulkCopyExecutor,
+  liveSyncExecutor,
+  pausedRepointExecutor,
+  registerLivePhaseExecutors,
+  resumeWritesExecutor,
+  writePauseExecutor,
+} from './executors.js';
+export { Follower, type FollowerOptions, type FollowerOutcome } from './follower.js';
+export {
+  effectiveGoal,
+  type FollowerSpec,
+  followerSpec,
+  hasLiveSync,
+  isCaughtUp,
+  pausedDuring,
+  reconcileDecision,
+  repointStarted,
+} from './spec.js';
+export { type CommandResult, type FollowerRecord, FollowerStore } from './store.js';
+export * from './types.js';
