@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { cleanupAfterAbort } from '../engine/replication/index.js';
 import {
   FollowerStore,
   type LivePhase,
@@ -13,6 +14,7 @@ import {
 } from '../engine/strategies/live-phase/index.js';
 import type { Endpoint } from '../redis/endpoint.js';
 import type { ApprovalSettings } from '../runbook/approval-policy.js';
+import { SYSTEM_ACTOR } from '../runbook/events.js';
 import type { Migration, StepRef } from '../runbook/model.js';
 import { type ApproverDirectory, MigrationService } from '../runbook/service.js';
 import type { ExecutorRegistry } from '../runbook/step-executor.js';
@@ -181,6 +183,8 @@ export async function startWorkers(rt: Runtime, options: WorkerOptions): Promise
       const { migrationId } = JSON.parse(message) as { migrationId: string };
       const n = runner.abortLocal(migrationId) + followers.abortLocal(migrationId);
       if (n > 0) log.info({ migrationId, runs: n }, 'abort: stopping running steps and followers');
+      // An abort between steps has no running step to clean up after it: one process does.
+      else void cleanupIdleAbort(rt, migrationId, options.resolveEndpoints, log);
     } catch (err) {
       log.warn({ err: errorMessage(err) }, 'bad abort message');
     }
@@ -249,4 +253,44 @@ export async function startWorkers(rt: Runtime, options: WorkerOptions): Promise
 /** For status displays and tests: the step job of a run, if BullMQ still has it. */
 export function stepJobState(rt: Runtime, ref: StepRef): Promise<string> {
   return rt.queue.queue.getJobState(stepJobId(ref));
+}
+
+/**
+ * After an abort that found no step running here, undo what a strategy left half-done between
+ * steps (a target still replicating from the source). One process wins the claim, so several
+ * workers and serve replicas do it once; the cleanup itself is idempotent.
+ */
+async function cleanupIdleAbort(
+  rt: Runtime,
+  migrationId: string,
+  resolveEndpoints: WorkerOptions['resolveEndpoints'],
+  log: Logger,
+): Promise<void> {
+  try {
+    const migration = await rt.store.get(migrationId, { checkpoints: true });
+    if (!migration || migration.plan.strategy !== 'replication') return;
+    if (migration.steps.some((s) => s.status === 'running')) return; // that step cleans up itself
+    const endpoints = resolveEndpoints(migration);
+    if (!endpoints) return; // another process knows these endpoints
+    const claimed = await rt.redis.set(
+      `${rt.prefix}:mig:${migrationId}:abort-cleanup`,
+      '1',
+      'EX',
+      86_400,
+      'NX',
+    );
+    if (claimed !== 'OK') return;
+    const outcome = await cleanupAfterAbort(migration, { target: endpoints.target });
+    await rt.store.append(migrationId, [
+      {
+        migrationId,
+        type: 'note',
+        at: new Date().toISOString(),
+        actor: SYSTEM_ACTOR,
+        message: `after the abort: ${outcome}`,
+      },
+    ]);
+  } catch (err) {
+    log.warn({ migrationId, err: errorMessage(err) }, 'cleanup after abort failed');
+  }
 }

@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline/promises';
 import { type Command, Option } from 'commander';
+import { placeHooks } from '../../hooks/index.js';
 import { buildExecutorRegistry } from '../../jobs/executors.js';
 import { type Runtime, startWorkers, type WorkerPool } from '../../jobs/runtime.js';
 import { withDefaults } from '../../planner/defaults.js';
@@ -103,7 +104,9 @@ async function runMigrate(
   const [sp, tp] = await Promise.allSettled([probeEndpoint(source), probeEndpoint(target)]);
   if (sp.status === 'rejected') throw sp.reason;
   if (tp.status === 'rejected') throw tp.reason;
-  const plan = planMigration(sp.value, tp.value, options);
+  // Configured hooks join the runbook at their points (maintenance on/off, repoint, ...).
+  const planned = planMigration(sp.value, tp.value, options);
+  const plan = { ...planned, steps: placeHooks(planned.steps, ctx.config ?? {}) };
   if (!plan.strategy || plan.blockers.length > 0) {
     if (ctx.json) ctx.printJson({ plan, error: 'the plan is blocked' });
     else ctx.print(formatPlan(plan));

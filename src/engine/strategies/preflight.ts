@@ -11,13 +11,24 @@ import { canonicalJson } from '../../runbook/step-hash.js';
 /** Steps after preflight whose parameters differ in a fresh plan (by id). */
 export function changedSteps(approved: Plan, fresh: Plan): string[] {
   const freshById = new Map(fresh.steps.map((s) => [s.id, s]));
+  // Hooks are placed from the config after planning (src/hooks/place.ts), so a fresh plan has
+  // none: compare only what the servers decide.
   return approved.steps
-    .filter((s) => s.kind !== 'preflight')
+    .filter((s) => s.kind !== 'preflight' && s.kind !== 'hook')
     .filter((s) => {
       const now = freshById.get(s.id);
-      return !now || now.kind !== s.kind || canonicalJson(now.params) !== canonicalJson(s.params);
+      return (
+        !now ||
+        now.kind !== s.kind ||
+        canonicalJson(withoutHook(now.params)) !== canonicalJson(withoutHook(s.params))
+      );
     })
     .map((s) => s.title);
+}
+
+function withoutHook(params: Record<string, unknown>): Record<string, unknown> {
+  const { hook: _hook, hookKind: _hookKind, ...rest } = params;
+  return rest;
 }
 
 export interface PreflightDeps {

@@ -5,6 +5,7 @@ import type { webApi } from '@slack/bolt';
 import type { Config } from '../../config/load.js';
 import { judge, verifyOptionsFromParams } from '../../engine/strategies/verify.js';
 import { verify } from '../../engine/verify/index.js';
+import { placeHooks } from '../../hooks/index.js';
 import { withDefaults } from '../../planner/defaults.js';
 import { planMigration } from '../../planner/plan.js';
 import type { PlanOptions } from '../../planner/types.js';
@@ -33,7 +34,7 @@ import { rootMeta, rootOf } from './message-store.js';
 import { cardView, migrationSummary, type PlanCardInput, planCardView } from './views.js';
 
 export interface CommandHandlerDeps {
-  config: Pick<Config, 'file' | 'resolvedEndpoints' | 'copy'>;
+  config: Pick<Config, 'file' | 'resolvedEndpoints' | 'copy' | 'hooks'>;
   service: MigrationService;
   gateway: SlackGateway;
   client: Pick<webApi.WebClient, 'filesUploadV2'>;
@@ -106,11 +107,13 @@ export class SlackCommandHandlers implements MigrateCommandHandlers {
         );
       }
     }
-    const plan = planMigration(
+    const planned = planMigration(
       (sp as PromiseFulfilledResult<ProbeResult>).value,
       (tp as PromiseFulfilledResult<ProbeResult>).value,
       options,
     );
+    // Configured hooks join the runbook at their points (maintenance on/off, repoint, ...).
+    const plan = { ...planned, steps: placeHooks(planned.steps, this.deps.config) };
     const names: PlanCardInput = { source: source.name, target: target.name, requesterId: request.userId };
     if (command.buddyId) names.buddyId = command.buddyId;
     if (!plan.strategy || plan.blockers.length > 0) return migrationCard(planCardView(plan, names));

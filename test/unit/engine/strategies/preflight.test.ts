@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { changedSteps } from '../../../../src/engine/strategies/preflight.js';
+import { placeHooks } from '../../../../src/hooks/index.js';
+import { planMigration } from '../../../../src/planner/plan.js';
+import { options, source, target } from '../../planner/fixtures.js';
+
+const hooks = {
+  hooks: {
+    maint_on: { command: './maint.sh on', at: 'before_cutover', gated: true, timeout: 60_000 },
+    flip: { url: 'https://deploy.example/flip', at: 'repoint', gated: false, timeout: 30_000 },
+  },
+} as unknown as Parameters<typeof placeHooks>[1];
+
+test('preflight accepts a runbook whose hooks were placed from the config', () => {
+  const planned = planMigration(source(), target(), options());
+  const approved = { ...planned, steps: placeHooks(planned.steps, hooks) };
+  assert.ok(
+    approved.steps.some((s) => s.kind === 'hook'),
+    'a hook step was placed',
+  );
+  assert.ok(approved.steps.some((s) => s.kind === 'repoint' && s.params.hook === 'flip'));
+  const fresh = planMigration(source(), target(), options());
+  assert.deepEqual(changedSteps(approved, fresh), []);
+});
+
+test('preflight still catches a step whose parameters changed', () => {
+  const approved = planMigration(source(), target(), options());
+  const fresh = planMigration(source(), target(), options());
+  const step = fresh.steps.find((s) => s.kind !== 'preflight')!;
+  step.params = { ...step.params, dbs: [0, 3] };
+  assert.deepEqual(changedSteps(approved, fresh), [step.title]);
+});
