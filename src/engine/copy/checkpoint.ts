@@ -3,6 +3,7 @@
 // killed run resumes from there; batches after the checkpoint are copied again, which RESTORE
 // REPLACE makes harmless.
 import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import type { Endpoint } from '../../redis/endpoint.js';
 import { UserError } from '../../util/errors.js';
 import type { CheckpointStore, CopyCheckpoint, CopyFingerprint } from './types.js';
 
@@ -52,6 +53,20 @@ function isCheckpoint(value: unknown): value is CopyCheckpoint {
     cp.counters !== null &&
     typeof cp.fingerprint === 'object'
   );
+}
+
+/** What a checkpoint is bound to: resuming with other endpoints, dbs or pattern is refused. */
+export function copyFingerprint(
+  source: Pick<Endpoint, 'redactedUrl'>,
+  target: Pick<Endpoint, 'redactedUrl'>,
+  options: { dbs: CopyFingerprint['dbs']; match?: string | undefined },
+): CopyFingerprint {
+  return {
+    source: source.redactedUrl,
+    target: target.redactedUrl,
+    dbs: options.dbs,
+    match: options.match ?? null,
+  };
 }
 
 /** Refuses to resume a checkpoint taken for another copy. */

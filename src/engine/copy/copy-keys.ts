@@ -11,7 +11,7 @@ import { ExitCode, UserError } from '../../util/errors.js';
 import { RespCommandError, RespConnectionError, RespError, replyText } from '../resp/reply.js';
 import { copyBatch } from './batch.js';
 import { ByteBudget } from './budget.js';
-import { CheckpointWriter, checkFingerprint } from './checkpoint.js';
+import { CheckpointWriter, checkFingerprint, copyFingerprint } from './checkpoint.js';
 import type { BatchContext, BatchResult } from './context.js';
 import { CopyStoppedError, FatalReplyError } from './errors.js';
 import { copyFunctions, listLibraries } from './functions.js';
@@ -40,12 +40,7 @@ export async function copyKeys(
   options: CopyOptions,
 ): Promise<CopyReport> {
   const started = Date.now();
-  const fingerprint: CopyFingerprint = {
-    source: source.redactedUrl,
-    target: target.redactedUrl,
-    dbs: options.dbs,
-    match: options.match ?? null,
-  };
+  const fingerprint = copyFingerprint(source, target, options);
   const saved = options.checkpoint ? await options.checkpoint.load() : undefined;
   if (saved) {
     checkFingerprint(saved.fingerprint, fingerprint);

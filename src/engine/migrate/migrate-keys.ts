@@ -12,7 +12,7 @@ import { connect } from '../../redis/connect.js';
 import { describeEndpoint, type Endpoint } from '../../redis/endpoint.js';
 import { ExitCode, UserError } from '../../util/errors.js';
 import type { Logger } from '../../util/logger.js';
-import { CheckpointWriter, checkFingerprint } from '../copy/checkpoint.js';
+import { CheckpointWriter, checkFingerprint, copyFingerprint } from '../copy/checkpoint.js';
 import { copyFunctions, listLibraries } from '../copy/functions.js';
 import type {
   CheckpointStore,
@@ -82,12 +82,7 @@ export async function migrateKeys(
   options: MigrateOptions,
 ): Promise<MigrateReport> {
   const started = Date.now();
-  const fingerprint: CopyFingerprint = {
-    source: source.redactedUrl,
-    target: target.redactedUrl,
-    dbs: options.dbs,
-    match: options.match ?? null,
-  };
+  const fingerprint = copyFingerprint(source, target, options);
   const saved = (await options.checkpoint?.load()) as MigrateCheckpoint | undefined;
   if (saved) {
     checkFingerprint(saved.fingerprint, fingerprint);
