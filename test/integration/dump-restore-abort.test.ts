@@ -4,22 +4,20 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
-import { buildExecutorRegistry } from '../../src/jobs/executors.js';
-import { openRuntime, type Runtime, startWorkers, type WorkerPool } from '../../src/jobs/runtime.js';
+import type { Runtime, WorkerPool } from '../../src/jobs/runtime.js';
 import { parseEndpointUrl } from '../../src/redis/endpoint.js';
-import { createLogger } from '../../src/util/logger.js';
 import { type RedisServer, startRedis } from '../harness/redis-server.js';
 import {
   approve,
   awaiting,
   ended,
+  inProcessWorkers,
   killChildren,
   planFor,
   startWriter,
   stepOf,
   until,
 } from './dump-restore-support/helpers.js';
-import { JOB_TIMING, LIVE_PHASE_TIMING } from './dump-restore-support/timing.js';
 
 /** Resolves to 'pending' if the promise has not settled within ms. */
 async function within<T>(promise: Promise<T>, ms: number): Promise<T | 'pending'> {
@@ -41,20 +39,10 @@ describe('dump-restore: abort in the live phase', () => {
       startRedis(),
       startRedis(),
     ]);
-    rt = await openRuntime({
-      control: parseEndpointUrl(control.url, 'control'),
-      logger: createLogger({ level: 'silent' }),
-      prefix: 'abort',
-      timing: JOB_TIMING,
-      livePhase: LIVE_PHASE_TIMING,
-    });
-    const src = parseEndpointUrl(source.url, 'src');
-    const dst = parseEndpointUrl(target.url, 'dst');
-    pool = await startWorkers(rt, {
-      registry: buildExecutorRegistry(undefined, { livePhase: rt.livePhase }),
-      resolveEndpoints: () => ({ source: src, target: dst }),
-      workerId: 'abort-worker',
-    });
+    ({ rt, pool } = await inProcessWorkers(
+      { control, source, target },
+      { prefix: 'abort', workerId: 'abort-worker' },
+    ));
   });
 
   after(async () => {

@@ -5,10 +5,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { FollowerStatus } from '../../src/engine/strategies/live-phase/index.js';
-import { buildExecutorRegistry } from '../../src/jobs/executors.js';
-import { openRuntime, type Runtime, startWorkers, type WorkerPool } from '../../src/jobs/runtime.js';
+import type { Runtime, WorkerPool } from '../../src/jobs/runtime.js';
 import { parseEndpointUrl } from '../../src/redis/endpoint.js';
-import { createLogger } from '../../src/util/logger.js';
 import { compareServers } from '../harness/compare.js';
 import { type RedisServer, startRedis } from '../harness/redis-server.js';
 import { fillEveryType } from './copy-fixtures.js';
@@ -18,13 +16,13 @@ import {
   confirm,
   ended,
   explain,
+  inProcessWorkers,
   killChildren,
   planFor,
   startWriter,
   stepOf,
   until,
 } from './dump-restore-support/helpers.js';
-import { JOB_TIMING, LIVE_PHASE_TIMING } from './dump-restore-support/timing.js';
 
 const PASSWORD = 'dump-restore-flow-secret';
 
@@ -52,21 +50,10 @@ describe('dump-restore: the live phase through every gate', () => {
       if (i % 5 === 0) pipe.hset(`h:${i}`, 'a', String(i), 'b', 'x'.repeat(i % 100));
     }
     await pipe.exec();
-    rt = await openRuntime({
-      control: parseEndpointUrl(control.url, 'control'),
-      logger: createLogger({ level: 'silent' }),
-      prefix: 'flow',
-      timing: JOB_TIMING,
-      livePhase: LIVE_PHASE_TIMING,
-    });
-    const src = parseEndpointUrl(source.url, 'src');
-    const dst = parseEndpointUrl(target.url, 'dst');
-    pool = await startWorkers(rt, {
-      registry: buildExecutorRegistry(undefined, { livePhase: rt.livePhase }),
-      resolveEndpoints: () => ({ source: src, target: dst }),
-      workerId: 'flow-worker',
-      concurrency: 2,
-    });
+    ({ rt, pool } = await inProcessWorkers(
+      { control, source, target },
+      { prefix: 'flow', workerId: 'flow-worker', concurrency: 2 },
+    ));
   });
 
   after(async () => {

@@ -4,10 +4,8 @@
 // pause (a short CLIENT PAUSE timeout here) until resume_writes, through the copy and the gates.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { buildExecutorRegistry } from '../../src/jobs/executors.js';
-import { openRuntime, type Runtime, startWorkers, type WorkerPool } from '../../src/jobs/runtime.js';
+import type { Runtime, WorkerPool } from '../../src/jobs/runtime.js';
 import { parseEndpointUrl } from '../../src/redis/endpoint.js';
-import { createLogger } from '../../src/util/logger.js';
 import { compareServers } from '../harness/compare.js';
 import { type RedisServer, startRedis } from '../harness/redis-server.js';
 import { fillEveryType } from './copy-fixtures.js';
@@ -18,12 +16,12 @@ import {
   confirm,
   ended,
   explain,
+  inProcessWorkers,
   killChildren,
   planFor,
   startWriter,
   stepOf,
 } from './dump-restore-support/helpers.js';
-import { JOB_TIMING, LIVE_PHASE_TIMING } from './dump-restore-support/timing.js';
 
 describe('dump-restore without notifications: pause first, copy under the pause', () => {
   let control: RedisServer;
@@ -43,20 +41,10 @@ describe('dump-restore without notifications: pause first, copy under the pause'
     const pipe = db.pipeline();
     for (let i = 0; i < 5000; i++) pipe.set(Buffer.from([0x62, i & 0xff, (i >> 8) & 0xff, 0xff]), `v${i}`);
     await pipe.exec();
-    rt = await openRuntime({
-      control: parseEndpointUrl(control.url, 'control'),
-      logger: createLogger({ level: 'silent' }),
-      prefix: 'pausefirst',
-      timing: JOB_TIMING,
-      livePhase: LIVE_PHASE_TIMING,
-    });
-    const src = parseEndpointUrl(source.url, 'src');
-    const dst = parseEndpointUrl(target.url, 'dst');
-    pool = await startWorkers(rt, {
-      registry: buildExecutorRegistry(undefined, { livePhase: rt.livePhase }),
-      resolveEndpoints: () => ({ source: src, target: dst }),
-      workerId: 'pause-first-worker',
-    });
+    ({ rt, pool } = await inProcessWorkers(
+      { control, source, target },
+      { prefix: 'pausefirst', workerId: 'pause-first-worker' },
+    ));
   });
 
   after(async () => {

@@ -4,14 +4,19 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
+import { buildExecutorRegistry } from '../../../src/jobs/executors.js';
+import { openRuntime, type Runtime, startWorkers, type WorkerPool } from '../../../src/jobs/runtime.js';
 import { withDefaults } from '../../../src/planner/defaults.js';
 import { planMigration } from '../../../src/planner/plan.js';
 import type { Plan, PlanOptions } from '../../../src/planner/types.js';
 import { probeEndpoint } from '../../../src/probe/index.js';
-import type { Endpoint } from '../../../src/redis/endpoint.js';
+import { type Endpoint, parseEndpointUrl } from '../../../src/redis/endpoint.js';
 import type { Migration, Step, StepKind } from '../../../src/runbook/model.js';
 import type { MigrationService } from '../../../src/runbook/service.js';
+import { createLogger } from '../../../src/util/logger.js';
 import { snapshotKey } from '../../harness/compare.js';
+import type { RedisServer } from '../../harness/redis-server.js';
+import { JOB_TIMING, LIVE_PHASE_TIMING } from './timing.js';
 import type { WriterReport } from './writer.js';
 
 const WRITER = fileURLToPath(new URL('./writer.ts', import.meta.url));
@@ -307,4 +312,27 @@ export function spawnWorker(env: Record<string, string>): WorkerProcess {
       if (child.exitCode === null) child.kill(signal);
     },
   };
+}
+
+/** A runtime on `control` with in-process workers that know the endpoints `src` and `dst`. */
+export async function inProcessWorkers(
+  servers: { control: RedisServer; source: RedisServer; target: RedisServer },
+  options: { prefix: string; workerId: string; concurrency?: number },
+): Promise<{ rt: Runtime; pool: WorkerPool }> {
+  const rt = await openRuntime({
+    control: parseEndpointUrl(servers.control.url, 'control'),
+    logger: createLogger({ level: 'silent' }),
+    prefix: options.prefix,
+    timing: JOB_TIMING,
+    livePhase: LIVE_PHASE_TIMING,
+  });
+  const src = parseEndpointUrl(servers.source.url, 'src');
+  const dst = parseEndpointUrl(servers.target.url, 'dst');
+  const pool = await startWorkers(rt, {
+    registry: buildExecutorRegistry(undefined, { livePhase: rt.livePhase }),
+    resolveEndpoints: () => ({ source: src, target: dst }),
+    workerId: options.workerId,
+    ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+  });
+  return { rt, pool };
 }
