@@ -4,7 +4,10 @@
 //
 // Starts three scratch redis-servers (source, copy target, replica), loads a reproducible dataset
 // into the source (bench/dataset.ts), then times:
-//   1. our copy (copyKeys) source -> target, in a child process so its peak RSS is its own;
+//   0. our copy with --size-probe (MEMORY USAGE before every DUMP), then empties the target;
+//   1. our copy (copyKeys) source -> target, in a child process so its peak RSS is its own. The
+//      source has maxmemory 8gb, as a production source with room to spare would: its size probe
+//      decides 'auto' on that (src/engine/copy/size-probe.ts);
 //   2. our verify source vs target (same, child process); --digest adds a run that compares every
 //      value by type instead of by DUMP payload;
 //   3. the reference: a fresh server doing REPLICAOF source (diskless, no delay) until the link is
@@ -197,7 +200,14 @@ function render(dataset: DatasetSummary, phases: PhaseResult[]): string {
       );
     }
   }
-  const copy = phases.find((p) => p.name.startsWith('copy'));
+  const copy = phases.find((p) => p.name.startsWith('copy ('));
+  const probe = (copy?.report as { sizeProbe?: { perKey: boolean; reason: string } } | undefined)?.sizeProbe;
+  if (probe) {
+    lines.push(
+      `copy: size probe per key ${probe.perKey ? 'on' : 'off'}: ${probe.reason}` +
+        ' (copy --size-probe forces it on)',
+    );
+  }
   const verify = phases.find((p) => p.name === 'verify');
   const repl = phases.find((p) => p.name.startsWith('replication'));
   if (copy && repl) {
@@ -252,7 +262,7 @@ async function main(): Promise<void> {
       servers.push(s);
       return s;
     };
-    const source = await start(['repl-diskless-sync yes', 'repl-diskless-sync-delay 0']);
+    const source = await start(['repl-diskless-sync yes', 'repl-diskless-sync-delay 0', 'maxmemory 8gb']);
     const target = await start();
     const replica = await start();
     const sourceClient = await source.client();
@@ -265,6 +275,16 @@ async function main(): Promise<void> {
       phases.push(await fn());
     };
     if (!values['skip-copy']) {
+      await step('copy --size-probe', () =>
+        timedChild(
+          'copy --size-probe',
+          'copy-child.ts',
+          [source.url, target.url, 'always'],
+          sourceClient,
+          targetClient,
+        ),
+      );
+      await targetClient.flushall();
       await step('copy', () =>
         timedChild('copy (copyKeys)', 'copy-child.ts', [source.url, target.url], sourceClient, targetClient),
       );

@@ -1,10 +1,10 @@
 // Benchmark child: runs copyKeys alone in its own process so its peak RSS is the copier's.
-//   tsx bench/copy-child.ts <source-url> <target-url>
+//   tsx bench/copy-child.ts <source-url> <target-url> [auto|always]   (size probe)
 import { copyKeys } from '../src/engine/copy/index.js';
 import { parseEndpointUrl } from '../src/redis/endpoint.js';
 import { printResult } from './child-output.js';
 
-const [sourceUrl, targetUrl] = process.argv.slice(2);
+const [sourceUrl, targetUrl, sizeProbe = 'auto'] = process.argv.slice(2);
 if (!sourceUrl || !targetUrl) throw new Error('usage: copy-child.ts <source-url> <target-url>');
 const started = Date.now();
 try {
@@ -14,6 +14,7 @@ try {
     {
       dbs: 'all',
       onNonEmptyTarget: 'refuse',
+      sizeProbe: sizeProbe === 'always' ? 'always' : 'auto',
     },
   );
   const durationMs = Date.now() - started;

@@ -1,22 +1,20 @@
-// Quick local copy benchmark: two throwaway redis-servers, a synthetic dataset loaded with
-// `redis-cli --pipe`, then copyKeys timed in this process. Prints keys/s and peak RSS.
+// Quick local copy benchmark: two throwaway redis-servers, the bench dataset, then copyKeys timed
+// in this process. Prints keys/s, peak RSS and the CPU each process spent per key.
 //
 //   npx tsx bench/copy-quick.ts [--keys 200000] [--mode auto|dump|by-type] [--batch 1000]
+//                               [--size-probe auto|always] [--maxmemory 4gb]
 //                               [--profile out.cpuprofile]   (CPU profile of the copy phase only)
 //
-// Dataset (as in the copy issue): 60% 100-byte strings, 15% hashes of 10 fields, 10% lists of 10,
-// 10% sets of 10, 5% zsets of 10; 30% of keys with a TTL. Figures are noisy on a shared machine.
-import { spawn } from 'node:child_process';
-import { createWriteStream, writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+// Dataset: the one `npm run bench` uses (bench/dataset.ts, seed 42). Figures are noisy on a shared
+// machine; the CPU per key of each process is the steadier figure.
+import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { copyKeys } from '../src/engine/copy/index.js';
 import type { CopyMode } from '../src/engine/copy/types.js';
 import { parseEndpointUrl } from '../src/redis/endpoint.js';
 import { startRedis } from '../test/harness/redis-server.js';
+import { loadDataset } from './dataset.js';
 
 const { values } = parseArgs({
   options: {
@@ -24,56 +22,18 @@ const { values } = parseArgs({
     mode: { type: 'string', default: 'auto' },
     batch: { type: 'string' },
     profile: { type: 'string' },
+    'size-probe': { type: 'string', default: 'auto' },
+    /** The source's maxmemory: with room to spare, 'auto' skips the per-key size probe. */
+    maxmemory: { type: 'string', default: '4gb' },
   },
 });
 const total = Number(values.keys);
 
-function resp(args: (string | Buffer)[]): string {
-  let out = `*${args.length}\r\n`;
-  for (const a of args) out += `$${Buffer.byteLength(a)}\r\n${a}\r\n`;
-  return out;
-}
-
-async function writeDataset(file: string, n: number): Promise<void> {
-  const out = createWriteStream(file);
-  const value = 'v'.repeat(100);
-  const ten = (p: string) => Array.from({ length: 10 }, (_, i) => `${p}${i}`);
-  for (let i = 0; i < n; i++) {
-    const r = i % 20; // 12 string, 3 hash, 2 list, 2 set, 1 zset
-    const key = `key:${i}`;
-    let cmd: string;
-    if (r < 12) cmd = resp(['SET', key, value]);
-    else if (r < 15) cmd = resp(['HSET', key, ...ten('field').flatMap((f) => [f, `value-of-${f}`])]);
-    else if (r < 17) cmd = resp(['RPUSH', key, ...ten('item-')]);
-    else if (r < 19) cmd = resp(['SADD', key, ...ten('member-')]);
-    else cmd = resp(['ZADD', key, ...ten('m').flatMap((m, j) => [String(j * 1.5), m])]);
-    if (i % 10 < 3) cmd += resp(['PEXPIRE', key, String(3_600_000 + i)]);
-    if (!out.write(cmd)) await new Promise<void>((r) => out.once('drain', () => r()));
-  }
-  await new Promise<void>((resolve, reject) =>
-    out.end((err?: Error | null) => (err ? reject(err) : resolve())),
-  );
-}
-
-async function pipeInto(port: number, file: string): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn('sh', ['-c', `redis-cli -p ${port} --pipe < ${file}`], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    child.on('exit', (code) =>
-      code === 0 ? resolve() : reject(new Error(`redis-cli --pipe exited ${code}`)),
-    );
-  });
-}
-
-const dir = await mkdtemp(join(tmpdir(), 'mb-bench-'));
-const source = await startRedis();
+const source = await startRedis({ configLines: [`maxmemory ${values.maxmemory}`] });
 const target = await startRedis();
 try {
-  const file = join(dir, 'data.resp');
   let t = Date.now();
-  await writeDataset(file, total);
-  await pipeInto(source.port, file);
+  await loadDataset(source, { keys: total, seed: 42 });
   process.stderr.write(`loaded ${total} keys in ${Date.now() - t} ms\n`);
   const rssBefore = process.resourceUsage().maxRSS;
   const inspector = values.profile ? new Session() : undefined;
@@ -102,6 +62,7 @@ try {
       dbs: 'all',
       onNonEmptyTarget: 'refuse',
       mode: values.mode as CopyMode,
+      sizeProbe: values['size-probe'] as 'auto' | 'always',
       ...(values.batch ? { batchSize: Number(values.batch) } : {}),
     },
   );
@@ -129,6 +90,7 @@ try {
     peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
     rssBeforeCopyMB: Math.round(rssBefore / 1024),
     failed: report.keysFailed,
+    sizeProbe: report.sizeProbe,
     // CPU per key of each process: on an idle 2-core machine throughput is bounded by
     // 1e6 / max(each) and 2e6 / sum(all), whatever the wall-clock noise here.
     cpuPerKeyUs,
@@ -152,5 +114,4 @@ try {
 } finally {
   await source.stop();
   await target.stop();
-  await rm(dir, { recursive: true, force: true });
 }

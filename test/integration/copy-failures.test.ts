@@ -8,6 +8,7 @@ import { parseEndpointUrl } from '../../src/redis/endpoint.js';
 import { UserError } from '../../src/util/errors.js';
 import { compareServers } from '../harness/compare.js';
 import { freePort, type RedisServer, startRedis } from '../harness/redis-server.js';
+import { killCopierConnections } from './copy-fixtures.js';
 
 async function fill(server: RedisServer, n: number, valueBytes = 100): Promise<void> {
   const c = await server.client();
@@ -17,19 +18,6 @@ async function fill(server: RedisServer, n: number, valueBytes = 100): Promise<v
     for (let j = i; j < Math.min(n, i + 1000); j++) p.set(`key:${j}`, value);
     await p.exec();
   }
-}
-
-/** Kills our copier's connection(s) with the given role on a server. */
-async function killCopierConnections(server: RedisServer, role: string): Promise<number> {
-  const c = await server.client();
-  const list = String(await c.call('CLIENT', 'LIST'));
-  let killed = 0;
-  for (const line of list.split('\n')) {
-    if (!line.includes(`name=migration-buddy:${role}`)) continue;
-    const id = /(?:^|\s)id=(\d+)/.exec(line)?.[1];
-    if (id) killed += Number(await c.call('CLIENT', 'KILL', 'ID', id));
-  }
-  return killed;
 }
 
 describe('copy: failures', () => {

@@ -1,6 +1,7 @@
 // Datasets for the copy tests: every type and encoding, binary keys and values, TTLs, streams
 // with groups, consumers and pending entries.
 import type { Redis } from 'ioredis';
+import type { RedisServer } from '../harness/redis-server.js';
 
 export const ALL_BYTES = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
 export const INVALID_UTF8 = Buffer.from([0xff, 0xfe, 0xc3, 0x28, 0xa0, 0xa1, 0xe2, 0x28, 0xa1]);
@@ -65,4 +66,17 @@ export async function fillStream(c: Redis, key: string, entries = 20): Promise<v
   // Deliver one entry again so its delivery count is 2.
   await c.xclaim(key, 'workers', 'bob', 0, pending[2]![0]);
   await c.xreadgroup('GROUP', 'late', 'dave', 'COUNT', 1, 'STREAMS', key, '>');
+}
+
+/** Kills our copier's connection(s) with the given role on a server. */
+export async function killCopierConnections(server: RedisServer, role: string): Promise<number> {
+  const c = await server.client();
+  const list = String(await c.call('CLIENT', 'LIST'));
+  let killed = 0;
+  for (const line of list.split('\n')) {
+    if (!line.includes(`name=migration-buddy:${role}`)) continue;
+    const id = /(?:^|\s)id=(\d+)/.exec(line)?.[1];
+    if (id) killed += Number(await c.call('CLIENT', 'KILL', 'ID', id));
+  }
+  return killed;
 }

@@ -8,34 +8,79 @@ import { ALL_BYTES, fillEveryType, fillStream, INVALID_UTF8 } from './copy-fixtu
 
 const ep = (s: RedisServer, name: string) => parseEndpointUrl(s.url, name);
 
+/** MEMORY USAGE calls the server has answered so far. */
+async function memoryUsageCalls(s: RedisServer): Promise<number> {
+  const stats = await (await s.client()).info('commandstats');
+  return Number(/^cmdstat_memory\|usage:calls=(\d+)/m.exec(stats)?.[1] ?? 0);
+}
+
+async function fillDatabases(s: RedisServer): Promise<void> {
+  const c = await s.client();
+  await fillEveryType(c);
+  // A pending entry whose message was deleted: only DUMP/RESTORE can carry it.
+  await c.select(3);
+  await fillEveryType(c, 'db3:');
+  await c.select(15);
+  await c.set('only-in-15', 'x', 'PX', 600_000);
+}
+
 describe('copy: every type, binary data, TTLs, databases', () => {
+  /** No maxmemory: 'auto' measures every key (MEMORY USAGE) before its DUMP. */
   let source: RedisServer;
+  /** The same data with a maxmemory far above it: 'auto' DUMPs without measuring. */
+  let roomySource: RedisServer;
   before(async () => {
-    source = await startRedis();
-    const c = await source.client();
-    await fillEveryType(c);
-    // A pending entry whose message was deleted: only DUMP/RESTORE can carry it.
-    await c.select(3);
-    await fillEveryType(c, 'db3:');
-    await c.select(15);
-    await c.set('only-in-15', 'x', 'PX', 600_000);
+    [source, roomySource] = await Promise.all([startRedis(), startRedis({ configLines: ['maxmemory 1gb'] })]);
+    await Promise.all([fillDatabases(source), fillDatabases(roomySource)]);
   });
   after(async () => {
     await source.stop();
+    await roomySource.stop();
   });
 
-  for (const mode of ['auto', 'by-type'] as const) {
-    test(`mode ${mode}: target equals source (values, TTLs, stream groups and pending entries)`, async () => {
+  interface Case {
+    mode: 'auto' | 'by-type';
+    /** Copy from roomySource rather than source. */
+    roomy: boolean;
+    sizeProbe?: 'always';
+    /** Expected: MEMORY USAGE for every key. */
+    perKey: boolean;
+    label: string;
+  }
+  const cases: Case[] = [
+    { mode: 'auto', roomy: false, perKey: true, label: 'size probe on (no maxmemory)' },
+    { mode: 'auto', roomy: true, perKey: false, label: 'size probe off (maxmemory 1gb)' },
+    {
+      mode: 'auto',
+      roomy: true,
+      sizeProbe: 'always',
+      perKey: true,
+      label: "sizeProbe 'always' (maxmemory 1gb)",
+    },
+    { mode: 'by-type', roomy: false, perKey: true, label: 'no maxmemory' },
+  ];
+  for (const { mode, roomy, sizeProbe, perKey, label } of cases) {
+    test(`mode ${mode}, ${label}: target equals source (values, TTLs, stream groups and pending entries)`, async () => {
+      const from = roomy ? roomySource : source;
       const target = await startRedis();
       try {
-        const report = await copyKeys(ep(source, 'src'), ep(target, 'dst'), {
+        const probesBefore = await memoryUsageCalls(from);
+        const report = await copyKeys(ep(from, 'src'), ep(target, 'dst'), {
           dbs: 'all',
           onNonEmptyTarget: 'refuse',
           mode,
           batchSize: 7,
+          ...(sizeProbe ? { sizeProbe } : {}),
         });
-        assert.deepEqual(await compareServers(source, target), []);
-        const sc = await source.client();
+        const probes = (await memoryUsageCalls(from)) - probesBefore;
+        assert.equal(report.sizeProbe?.perKey, perKey, report.sizeProbe?.reason);
+        if (perKey) assert.ok(probes >= report.keysCopied, `${probes} MEMORY USAGE calls`);
+        else {
+          assert.equal(probes, 0);
+          assert.match(report.sizeProbe!.reason, /maxmemory 1024 MiB/);
+        }
+        assert.deepEqual(await compareServers(from, target), []);
+        const sc = await from.client();
         const expectedKeys = (await sc.select(0).then(() => sc.dbsize())) * 2 + 1;
         assert.equal(report.keysCopied, expectedKeys);
         assert.deepEqual(report.dbs, [0, 3, 15]);

@@ -23,6 +23,7 @@ interface CopyCliOptions {
   checkpoint?: string;
   yes?: boolean;
   batchSize?: string;
+  sizeProbe?: boolean;
 }
 
 export function registerCopyCommand(program: Command): void {
@@ -48,7 +49,12 @@ export function registerCopyCommand(program: Command): void {
       'keys bigger than this are copied in chunks (e.g. 64MiB, 500k; default 64MiB)',
     )
     .option('--checkpoint <file>', 'save progress to this file after every batch, and resume from it')
-    .option('--batch-size <n>', 'keys per SCAN page (default 1000)');
+    .option('--batch-size <n>', 'keys per SCAN page (default 1000)')
+    .option(
+      '--size-probe',
+      'MEMORY USAGE before every DUMP, so no key over the big-key threshold is ever DUMPed whole ' +
+        "(slower; by default only when the source's maxmemory leaves too little room)",
+    );
   addGlobalOptions(cmd);
   cmd.action(action(runCopy));
 }
@@ -78,6 +84,7 @@ async function runCopy(
     options.bigKeyThresholdBytes = parseBytes(opts.bigKeyThreshold, '--big-key-threshold');
   if (opts.batchSize) options.batchSize = parsePositiveInt(opts.batchSize, '--batch-size');
   if (opts.checkpoint) options.checkpoint = fileCheckpointStore(opts.checkpoint);
+  if (opts.sizeProbe) options.sizeProbe = 'always';
   if (opts.flushTarget && !opts.yes) {
     options.confirmFlush = (nonEmpty, libraries) => askFlush(describeEndpoint(target), nonEmpty, libraries);
   }
@@ -168,6 +175,11 @@ export function summary(r: CopyReport, source: string, target: string): string {
   if (r.keysByTypeFallback)
     lines.push(`  copied with native commands (by type): ${fmtInt(r.keysByTypeFallback)}`);
   if (r.bigKeysChunked) lines.push(`  big keys copied in chunks: ${fmtInt(r.bigKeysChunked)}`);
+  if (r.sizeProbe) {
+    lines.push(
+      `  key sizes checked before DUMP: ${r.sizeProbe.perKey ? 'yes' : 'no'} (${r.sizeProbe.reason})`,
+    );
+  }
   if (r.functions) lines.push(`  functions: ${r.functions.libraries} libraries, ${r.functions.action}`);
   if (r.errors.length > 0) {
     lines.push('  errors:');

@@ -22,6 +22,7 @@ interface VerifyCliOptions {
   compareBy: string;
   samples?: string;
   bigKeyThreshold?: string;
+  sizeProbe?: boolean;
 }
 
 export function registerVerifyCommand(program: Command): void {
@@ -47,7 +48,12 @@ export function registerVerifyCommand(program: Command): void {
     .option(
       '--big-key-threshold <bytes>',
       'keys using more memory than this on the source are compared chunk by chunk, not dumped ' +
-        '(e.g. 8MiB, the default; 0 skips the MEMORY USAGE check)',
+        '(e.g. 8MiB, the default; 0 never checks sizes)',
+    )
+    .option(
+      '--size-probe',
+      'MEMORY USAGE on the source before every DUMP (slower; by default only when maxmemory on ' +
+        'either side leaves too little room for a big DUMP)',
     );
   addGlobalOptions(cmd);
   cmd.action(action(runVerify));
@@ -81,6 +87,7 @@ export function verifyOptionsFromCli(opts: VerifyCliOptions): VerifyOptions {
     throw new UserError(`--compare-by must be auto or digest (got "${opts.compareBy}")`);
   }
   options.compareBy = opts.compareBy;
+  if (opts.sizeProbe) options.sizeProbe = 'always';
   return options;
 }
 

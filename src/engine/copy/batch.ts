@@ -1,7 +1,10 @@
 // One batch of keys (a SCAN page, or a key set from live sync) copied source -> target:
-//   1. MEMORY USAGE for every key (pipelined): missing keys are skipped, big ones set aside;
-//   2. DUMP + PTTL for the rest, in groups that each take their estimated bytes from the shared
-//      budget (bounded memory), then RESTORE ... REPLACE pipelined on the target;
+//   1. with the size probe on, MEMORY USAGE for every key (pipelined): missing keys are skipped,
+//      big ones set aside, the rest grouped so each group takes its estimated bytes from the
+//      shared budget; with it off, the whole batch takes a fixed share of the budget;
+//   2. DUMP + PTTL, then RESTORE ... REPLACE pipelined on the target. DUMP replies are read under
+//      a byte cap (the bytes granted): a payload over it is drained unread, and its key, now of
+//      known size, goes round again in a group of its own size, or to the big-key path;
 //   3. keys whose payload the target rejects are copied by type; big keys in chunks.
 //
 // TTLs: RESTORE takes a relative TTL and 0 means "no TTL", so a key is never restored with 0.
@@ -14,7 +17,7 @@
 // need no clock agreement between hosts, which ABSTTL would.
 import type { RespConnection } from '../resp/connection.js';
 import { commandTemplate } from '../resp/encoder.js';
-import { RespError } from '../resp/reply.js';
+import { RespError, SkippedBulk } from '../resp/reply.js';
 import { copyBigKey } from './big-key.js';
 import { copyByType } from './by-type.js';
 import { type BatchContext, type BatchResult, emptyResult, keyError } from './context.js';
@@ -27,11 +30,21 @@ const GROUP_BYTES = 4 * 1024 * 1024;
 const UNKNOWN_SIZE = 1024;
 /** After this many rejections and no success, payloads of that RDB version go straight to by-type. */
 const REJECTIONS_BEFORE_SKIPPING = 8;
+/**
+ * A group's DUMP replies may hold this much more than its estimate before the rest are drained:
+ * MEMORY USAGE samples big collections, and a key may grow between the probe and its DUMP.
+ */
+const CAP_SLACK = 1024 * 1024;
 
 const MEMORY_USAGE = commandTemplate(['MEMORY', 'USAGE'], 1);
 const DUMP = commandTemplate(['DUMP'], 1);
 const PTTL = commandTemplate(['PTTL'], 1);
 const RESTORE_REPLACE = commandTemplate(['RESTORE'], 3, ['REPLACE']);
+
+interface SizedKey {
+  key: Buffer;
+  size: number;
+}
 
 export async function copyBatch(
   src: RespConnection,
@@ -41,22 +54,52 @@ export async function copyBatch(
 ): Promise<BatchResult> {
   const result = emptyResult();
   if (keys.length === 0) return result;
-  const sizes = await keySizes(src, keys, ctx);
-  const small: { key: Buffer; size: number }[] = [];
   const big: Buffer[] = [];
-  const missing: Buffer[] = [];
-  keys.forEach((key, i) => {
-    const size = sizes[i];
-    if (size === null) missing.push(key);
-    else if (size === undefined) small.push({ key, size: UNKNOWN_SIZE });
-    else if (size > ctx.bigKeyThreshold) big.push(key);
-    else small.push({ key, size });
-  });
-  if (missing.length > 0) await skipMissing(dst, missing, ctx, result);
+  let again: SizedKey[];
+  // By-type reads are not capped: that mode measures first (copy-keys turns the probe on for it).
+  if (ctx.sizeProbe) {
+    const sizes = await keySizes(src, keys, ctx);
+    const small: SizedKey[] = [];
+    const missing: Buffer[] = [];
+    keys.forEach((key, i) => {
+      const size = sizes[i];
+      if (size === null) missing.push(key);
+      else if (size === undefined) small.push({ key, size: UNKNOWN_SIZE });
+      else if (size > ctx.bigKeyThreshold) big.push(key);
+      else small.push({ key, size });
+    });
+    if (missing.length > 0) await skipMissing(dst, missing, ctx, result);
+    again = await copySized(src, dst, small, ctx, result, big);
+  } else {
+    const granted = await ctx.budget.acquire(ctx.unsizedBatchBytes);
+    try {
+      again = await dumpRestore(src, dst, keys, ctx, result, big, granted);
+    } finally {
+      ctx.budget.release(granted);
+    }
+  }
+  // Drained once for being over the cap, now measured: one more round with their own size; a key
+  // that outgrows that too is copied in chunks.
+  if (again.length > 0) {
+    const still = await copySized(src, dst, again, ctx, result, big);
+    big.push(...still.map((k) => k.key));
+  }
+  for (const key of big) await copyBigKey(src, dst, key, ctx, result);
+  return result;
+}
 
+/** Groups keys by estimated size; each group reads under its share of the budget. */
+async function copySized(
+  src: RespConnection,
+  dst: RespConnection,
+  sized: SizedKey[],
+  ctx: BatchContext,
+  result: BatchResult,
+  big: Buffer[],
+): Promise<SizedKey[]> {
   const groups: { keys: Buffer[]; bytes: number }[] = [];
   let current: { keys: Buffer[]; bytes: number } = { keys: [], bytes: 0 };
-  for (const { key, size } of small) {
+  for (const { key, size } of sized) {
     if (current.keys.length > 0 && current.bytes + size > GROUP_BYTES) {
       groups.push(current);
       current = { keys: [], bytes: 0 };
@@ -66,20 +109,19 @@ export async function copyBatch(
   }
   if (current.keys.length > 0) groups.push(current);
 
-  const laterBig: Buffer[][] = [];
+  const again: SizedKey[] = [];
   await Promise.all(
     groups.map(async (g) => {
       const granted = await ctx.budget.acquire(g.bytes);
       try {
         if (ctx.mode === 'by-type') await copyByType(src, dst, g.keys, ctx, result);
-        else laterBig.push(await dumpRestore(src, dst, g.keys, ctx, result));
+        else again.push(...(await dumpRestore(src, dst, g.keys, ctx, result, big, g.bytes + CAP_SLACK)));
       } finally {
         ctx.budget.release(granted);
       }
     }),
   );
-  for (const key of [...big, ...laterBig.flat()]) await copyBigKey(src, dst, key, ctx, result);
-  return result;
+  return again;
 }
 
 /**
@@ -132,24 +174,33 @@ async function skipMissing(
   });
 }
 
-/** DUMP + PTTL, then RESTORE REPLACE. Returns keys that turned out too big for one payload. */
+/**
+ * DUMP + PTTL, then RESTORE REPLACE, keeping at most `maxBytes` of payloads. Keys too big for one
+ * payload are added to `big`; returns the keys drained for being over `maxBytes`, with their size.
+ */
 async function dumpRestore(
   src: RespConnection,
   dst: RespConnection,
   keys: Buffer[],
   ctx: BatchContext,
   result: BatchResult,
-): Promise<Buffer[]> {
+  big: Buffer[],
+  maxBytes: number,
+): Promise<SizedKey[]> {
   // TTLs are aged from when the read was sent: an upper bound of their time in the copier.
   const sentAt = performance.now();
-  const reads = await src.execEncoded(keys.length * 2, (enc) => {
-    for (const k of keys) {
-      enc.pushTemplate(DUMP, k);
-      enc.pushTemplate(PTTL, k);
-    }
-  });
+  const reads = await src.execEncoded(
+    keys.length * 2,
+    (enc) => {
+      for (const k of keys) {
+        enc.pushTemplate(DUMP, k);
+        enc.pushTemplate(PTTL, k);
+      }
+    },
+    maxBytes,
+  );
   const byType: Buffer[] = [];
-  const big: Buffer[] = [];
+  const drained: SizedKey[] = [];
   const gone: Buffer[] = [];
   const writes: { key: Buffer; payload: Buffer; pttl: number; version: number }[] = [];
   for (let i = 0; i < keys.length; i++) {
@@ -160,6 +211,11 @@ async function dumpRestore(
       const err = (payload instanceof RespError ? payload : pttl) as RespError;
       if (fatalKind(err) === 'unavailable') throw new FatalReplyError('source', 'unavailable', err.message);
       keyError(result, ctx.db, key, `DUMP: ${err.message}`);
+      continue;
+    }
+    if (payload instanceof SkippedBulk) {
+      if (payload.length > ctx.maxPayload || payload.length > ctx.bigKeyThreshold) big.push(key);
+      else drained.push({ key, size: payload.length });
       continue;
     }
     if (!Buffer.isBuffer(payload) || pttl === -2 || pttl === 0 || typeof pttl !== 'number') {
@@ -234,5 +290,5 @@ async function dumpRestore(
     }
   }
   if (byType.length > 0) await copyByType(src, dst, byType, ctx, result);
-  return big;
+  return drained;
 }

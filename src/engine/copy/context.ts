@@ -17,8 +17,13 @@ export interface BatchContext {
   /** copyKeySet: a key missing on the source is deleted on the target. */
   deleteMissing: boolean;
   budget: ByteBudget;
-  /** Whether MEMORY USAGE works on the source (turned off at the first refusal). */
+  /**
+   * MEMORY USAGE before every DUMP (see size-probe.ts); turned off at the first refusal, when
+   * only the reply cap guards the copier's memory.
+   */
   sizeProbe: boolean;
+  /** Budget bytes a batch of unmeasured keys takes, and the cap on its DUMP replies. */
+  unsizedBatchBytes: number;
   /** Per RDB version: RESTOREs accepted and rejected, to stop trying a version the target refuses. */
   payloadVersions: Map<number, { ok: number; rejected: number }>;
   /** Bytes per chunk when copying big keys. */

@@ -1,13 +1,14 @@
 // copyKeys: every key of the selected databases, source -> target, resumable.
 //
-// Pipeline per database: SCAN pages are read one after another on the source connection while
-// earlier pages are still being dumped and restored (up to MAX_BATCHES pages in flight, and at
-// most maxInFlightBytes of payloads), so both servers always have queued work and the copier's
-// memory stays bounded. Pages complete in order (one connection per side), and after each page
+// Pipeline per database: SCAN pages are read one after another, one page ahead, on a source
+// connection of their own while earlier pages are still being dumped and restored (up to
+// MAX_BATCHES pages in flight, and at most maxInFlightBytes of payloads), so both servers always
+// have queued work and the copier's memory stays bounded. Pages complete in order, and after each page
 // the checkpoint records the SCAN cursor after it and the counters: a resumed run continues
 // there and copies the pages that were in flight again (RESTORE REPLACE makes that harmless).
 import { describeEndpoint, type Endpoint } from '../../redis/endpoint.js';
 import { ExitCode, UserError } from '../../util/errors.js';
+import type { RespConnection } from '../resp/connection.js';
 import { RespCommandError, RespConnectionError, RespError, replyText } from '../resp/reply.js';
 import { copyBatch } from './batch.js';
 import { ByteBudget } from './budget.js';
@@ -17,6 +18,7 @@ import { CopyStoppedError, FatalReplyError } from './errors.js';
 import { copyFunctions, listLibraries } from './functions.js';
 import { ProgressTracker } from './progress.js';
 import { CopySession } from './session.js';
+import { decideSizeProbe, type SizeProbeDecision } from './size-probe.js';
 import {
   addCounters,
   type CopyCheckpoint,
@@ -64,6 +66,7 @@ class CopyRun {
   private progress!: ProgressTracker;
   private currentDb: number | null = null;
   private processedThisRun = 0;
+  private readonly sizeProbe: SizeProbeDecision;
 
   constructor(
     private readonly session: CopySession,
@@ -74,6 +77,11 @@ class CopyRun {
   ) {
     this.writer = new CheckpointWriter(options.checkpoint);
     const facts = session.facts;
+    this.sizeProbe =
+      options.mode === 'by-type'
+        ? { perKey: true, reason: 'by-type reads values whole, so every key is measured first' }
+        : decideSizeProbe(options.sizeProbe ?? 'auto', facts.sourceMemory);
+    const inFlightBytes = options.maxInFlightBytes ?? DEFAULT_IN_FLIGHT_BYTES;
     const threshold = Math.min(
       options.bigKeyThresholdBytes ?? DEFAULT_BIG_KEY_THRESHOLD,
       facts.targetMaxBulk,
@@ -85,8 +93,9 @@ class CopyRun {
       maxPayload: facts.targetMaxBulk,
       features: facts.features,
       deleteMissing: false,
-      budget: new ByteBudget(options.maxInFlightBytes ?? DEFAULT_IN_FLIGHT_BYTES),
-      sizeProbe: true,
+      budget: new ByteBudget(inFlightBytes),
+      sizeProbe: this.sizeProbe.perKey,
+      unsizedBatchBytes: Math.max(64 * 1024, Math.floor(inFlightBytes / MAX_BATCHES)),
       payloadVersions: new Map(),
       chunkBytes: Math.max(64, Math.min(1024 * 1024, Math.floor(threshold / 4))),
       ...(options.transformPayload ? { transformPayload: options.transformPayload } : {}),
@@ -111,6 +120,12 @@ class CopyRun {
       await this.prepareTarget(dbs, sourceLibs);
     }
     this.progress = new ProgressTracker(totalKeys, this.cp.counters, options.onProgress);
+    options.logger?.info(
+      { perKey: this.sizeProbe.perKey, reason: this.sizeProbe.reason },
+      this.sizeProbe.perKey
+        ? 'key sizes: MEMORY USAGE before every DUMP'
+        : 'key sizes: no MEMORY USAGE per key',
+    );
 
     try {
       if (copyFns && !this.cp.functionsDone) {
@@ -139,7 +154,17 @@ class CopyRun {
     this.save();
     await this.writer.flush();
     this.progress.update(complete ? 'done' : 'keys', this.currentDb, this.cp.counters, true);
-    return report(this.cp, this.started, complete, resumed, this.processedThisRun);
+    return this.report(complete, resumed);
+  }
+
+  private report(complete: boolean, resumed: boolean): CopyReport {
+    return {
+      ...report(this.cp, this.started, complete, resumed, this.processedThisRun),
+      sizeProbe:
+        this.ctx.sizeProbe || !this.sizeProbe.perKey
+          ? { perKey: this.ctx.sizeProbe, reason: this.sizeProbe.reason }
+          : { perKey: false, reason: 'the source refused MEMORY USAGE' },
+    };
   }
 
   private selectDbs(): number[] {
@@ -257,9 +282,13 @@ class CopyRun {
     ctx.db = entry.db;
     const src = session.src;
     const dst = session.dst;
-    const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+    const pages = new PageReader(
+      session.scan,
+      entry.cursor,
+      options.match,
+      options.batchSize ?? DEFAULT_BATCH_SIZE,
+    );
     const window: { promise: Promise<BatchResult>; cursor: string }[] = [];
-    let cursor = entry.cursor;
     let finished = false;
     const commitHead = async () => {
       const head = window[0]!;
@@ -271,15 +300,7 @@ class CopyRun {
       do {
         if (options.signal?.aborted) break;
         while (window.length >= MAX_BATCHES) await commitHead();
-        const scan: (string | number | Buffer)[] = ['SCAN', cursor];
-        if (options.match) scan.push('MATCH', options.match);
-        scan.push('COUNT', batchSize);
-        const [reply] = await src.exec([scan]);
-        if (reply instanceof RespError || !Array.isArray(reply)) {
-          throw new FatalReplyError('source', 'unavailable', `SCAN failed: ${String(reply)}`);
-        }
-        cursor = replyText(reply[0]) ?? '0';
-        const keys = (reply[1] ?? []) as Buffer[];
+        const { keys, cursor } = await pages.next();
         const promise = copyBatch(src, dst, keys, ctx);
         promise.catch(() => undefined); // awaited in order by commitHead
         window.push({ promise, cursor });
@@ -290,6 +311,8 @@ class CopyRun {
       // Let batches still in flight finish or fail before reporting, so nothing writes afterwards.
       await Promise.allSettled(window.map((w) => w.promise));
       throw err;
+    } finally {
+      pages.close();
     }
     if (finished) {
       entry.done = true;
@@ -329,7 +352,7 @@ class CopyRun {
     } catch {
       // The original error matters more.
     }
-    const partial = report(this.cp, this.started, false, this.saved !== undefined, this.processedThisRun);
+    const partial = this.report(false, this.saved !== undefined);
     const done = `${this.cp.counters.keysCopied} keys copied so far`;
     const resume = this.options.checkpoint
       ? 'the checkpoint is saved: run the same copy again to resume'
@@ -350,6 +373,48 @@ class CopyRun {
       );
     }
     return err;
+  }
+}
+
+/**
+ * SCAN pages of one database, read one page ahead: the next SCAN is sent as soon as a page is
+ * handed out, so it is answered while that page is being copied.
+ */
+class PageReader {
+  private ahead: Promise<{ keys: Buffer[]; cursor: string }> | undefined;
+
+  constructor(
+    private readonly conn: RespConnection,
+    cursor: string,
+    private readonly match: string | undefined,
+    private readonly count: number,
+  ) {
+    this.ahead = this.read(cursor);
+    // Handled here too: a read ahead that fails while nobody awaits it must not go unhandled.
+    this.ahead.catch(() => undefined);
+  }
+
+  async next(): Promise<{ keys: Buffer[]; cursor: string }> {
+    const page = await this.ahead!;
+    this.ahead = page.cursor === '0' ? undefined : this.read(page.cursor);
+    this.ahead?.catch(() => undefined);
+    return page;
+  }
+
+  /** Nobody waits for the page read ahead any more (stopped, or failed elsewhere). */
+  close(): void {
+    this.ahead = undefined;
+  }
+
+  private async read(cursor: string): Promise<{ keys: Buffer[]; cursor: string }> {
+    const scan: (string | number)[] = ['SCAN', cursor];
+    if (this.match) scan.push('MATCH', this.match);
+    scan.push('COUNT', this.count);
+    const [reply] = await this.conn.exec([scan]);
+    if (reply instanceof RespError || !Array.isArray(reply)) {
+      throw new FatalReplyError('source', 'unavailable', `SCAN failed: ${String(reply)}`);
+    }
+    return { cursor: replyText(reply[0]) ?? '0', keys: (reply[1] ?? []) as Buffer[] };
   }
 }
 

@@ -12,6 +12,8 @@ import { FatalReplyError } from './errors.js';
 import { CopySession } from './session.js';
 import { addCounters, type CopyOptions, type KeySetCounters, zeroCounters } from './types.js';
 
+const IN_FLIGHT_BYTES = 64 * 1024 * 1024;
+
 export type KeySetOptions = Pick<CopyOptions, 'mode' | 'bigKeyThresholdBytes' | 'logger'>;
 
 const KEYS_PER_BATCH = 1000;
@@ -36,8 +38,10 @@ export class KeySetCopier {
       maxPayload: facts.targetMaxBulk,
       features: facts.features,
       deleteMissing: true,
-      budget: new ByteBudget(64 * 1024 * 1024),
+      budget: new ByteBudget(IN_FLIGHT_BYTES),
+      // Live sync copies few keys at a time, often big ones being written to: always measure.
       sizeProbe: true,
+      unsizedBatchBytes: IN_FLIGHT_BYTES / MAX_BATCHES,
       payloadVersions: new Map(),
       chunkBytes: Math.max(64, Math.min(1024 * 1024, Math.floor(threshold / 4))),
       ...(options.logger ? { logger: options.logger } : {}),

@@ -33,6 +33,12 @@ export interface CopyOptions {
   confirmFlush?: (nonEmpty: { db: number; keys: number }[], libraries: string[]) => Promise<boolean>;
   /** Bytes of DUMP payloads in flight at most (default 64 MiB): bounds the copier's memory. */
   maxInFlightBytes?: number;
+  /**
+   * MEMORY USAGE before every DUMP: 'auto' (default) only when a huge key's DUMP could exhaust
+   * the source's memory (see size-probe.ts), 'always' to keep DUMP off keys over the big-key
+   * threshold whatever the source's memory (a DUMP of a huge key also stalls the source).
+   */
+  sizeProbe?: 'auto' | 'always';
   /** Reconnect attempts after a dropped connection before the run stops (default 5). */
   maxReconnects?: number;
   /**
@@ -117,6 +123,8 @@ export interface CopyReport extends CopyCounters {
   complete: boolean;
   /** This run resumed from a checkpoint. */
   resumed: boolean;
+  /** Whether keys were measured (MEMORY USAGE) before DUMP, and why. */
+  sizeProbe?: { perKey: boolean; reason: string };
 }
 
 /** Result of copyKeySet: the counters plus keys deleted on the target because the source lacks them. */

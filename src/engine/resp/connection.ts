@@ -29,6 +29,9 @@ export interface CommandRunner {
 interface Pending {
   replies: RespReply[];
   expected: number;
+  /** Bulk-string bytes this pipeline may keep; later ones arrive as SkippedBulk. */
+  cap: number;
+  kept: number;
   resolve: (replies: RespReply[]) => void;
   reject: (err: Error) => void;
 }
@@ -51,7 +54,10 @@ export class RespConnection implements CommandRunner {
     replyTimeoutMs: number,
   ) {
     this.db = db;
-    this.parser = new ReplyParser((reply) => this.onReply(reply));
+    this.parser = new ReplyParser(
+      (reply) => this.onReply(reply),
+      (length) => this.keepBulk(length),
+    );
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
       this.lastActivity = Date.now();
@@ -141,15 +147,35 @@ export class RespConnection implements CommandRunner {
   /**
    * Like exec, but the commands are written by `encode` straight into the encoder (templates,
    * no argument arrays): the copy hot path. `count` is the number of commands it writes.
+   * `maxBulkBytes` caps the bulk-string bytes kept from the replies: a bulk string that would go
+   * over it is drained from the socket and comes back as a SkippedBulk with its length, so a reply
+   * of unknown size (DUMP of a key never measured) cannot hold more memory than the caller allows.
    */
-  execEncoded(count: number, encode: (encoder: CommandEncoder) => void): Promise<RespReply[]> {
+  execEncoded(
+    count: number,
+    encode: (encoder: CommandEncoder) => void,
+    maxBulkBytes = Number.POSITIVE_INFINITY,
+  ): Promise<RespReply[]> {
     if (this.failure) return Promise.reject(this.failure);
     if (count === 0) return Promise.resolve([]);
     encode(this.encoder);
-    const chunks = this.encoder.take();
+    return this.execChunks(count, this.encoder.take(), maxBulkBytes);
+  }
+
+  /**
+   * Sends commands already encoded (CommandEncoder.take()), e.g. the same batch to two servers:
+   * verify encodes each batch once for the source and the target.
+   */
+  execChunks(
+    count: number,
+    chunks: readonly Buffer[],
+    maxBulkBytes = Number.POSITIVE_INFINITY,
+  ): Promise<RespReply[]> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (count === 0) return Promise.resolve([]);
     return new Promise<RespReply[]>((resolve, reject) => {
       if (this.pendingCount === 0) this.lastActivity = Date.now();
-      this.queue.push({ replies: [], expected: count, resolve, reject });
+      this.queue.push({ replies: [], expected: count, cap: maxBulkBytes, kept: 0, resolve, reject });
       const socket = this.socket;
       if (chunks.length === 1) socket.write(chunks[0]!);
       else {
@@ -209,6 +235,15 @@ export class RespConnection implements CommandRunner {
     if (!this.failure) this.failure = new RespConnectionError(`connection to ${this.where} closed`);
     this.rejectAll(this.failure);
     this.socket.destroy();
+  }
+
+  private keepBulk(length: number): boolean {
+    const pending = this.queue[this.head];
+    if (!pending || pending.kept + length <= pending.cap) {
+      if (pending) pending.kept += length;
+      return true;
+    }
+    return false;
   }
 
   private onReply(reply: RespReply): void {

@@ -72,6 +72,33 @@ export class CommandEncoder {
     b?: Buffer | number,
     c?: Buffer | number,
   ): void {
+    // Fast path (the copy's DUMP, PTTL and RESTORE): the command's size is known up front, so it
+    // is written with one bounds check and the position kept in a local.
+    const need =
+      template.head.length +
+      template.tail.length +
+      inlineBytes(a) +
+      (b === undefined ? 0 : inlineBytes(b)) +
+      (c === undefined ? 0 : inlineBytes(c));
+    if (need >= 0) {
+      if (this.pos + need > this.block.length) {
+        this.cut();
+        this.newBlock(Math.max(BLOCK, need));
+      }
+      const block = this.block;
+      let pos = this.pos;
+      block.set(template.head, pos);
+      pos = putInline(block, pos + template.head.length, a);
+      if (b !== undefined) pos = putInline(block, pos, b);
+      if (c !== undefined) pos = putInline(block, pos, c);
+      if (template.tail.length > 0) {
+        block.set(template.tail, pos);
+        pos += template.tail.length;
+      }
+      this.size += pos - this.pos;
+      this.pos = pos;
+      return;
+    }
     this.raw(template.head);
     this.arg(a);
     if (b !== undefined) this.arg(b);
@@ -99,9 +126,10 @@ export class CommandEncoder {
   private bulkBuffer(arg: Buffer): void {
     const n = arg.length;
     this.header(36, n);
+    // TypedArray.set is a memcpy: measured faster here than a byte loop even for 10-byte keys.
     if (n <= COPY_LIMIT) {
       this.ensure(n + CRLF_LEN);
-      copySmall(arg, this.block, this.pos);
+      this.block.set(arg, this.pos);
       this.pos += n;
       this.size += n;
       this.crlf();
@@ -115,7 +143,7 @@ export class CommandEncoder {
 
   private raw(bytes: Buffer): void {
     this.ensure(bytes.length);
-    copySmall(bytes, this.block, this.pos);
+    this.block.set(bytes, this.pos);
     this.pos += bytes.length;
     this.size += bytes.length;
   }
@@ -189,9 +217,55 @@ export class CommandEncoder {
   }
 }
 
+/**
+ * Encoded size of an argument the fast path copies into the block (a Buffer up to COPY_LIMIT, a
+ * non-negative safe integer), or -Infinity for one it does not.
+ */
+function inlineBytes(v: Buffer | number): number {
+  let n: number;
+  if (typeof v === 'number') {
+    if (!Number.isSafeInteger(v) || v < 0) return Number.NEGATIVE_INFINITY;
+    n = digitCount(v);
+  } else {
+    n = v.length;
+    if (n > COPY_LIMIT) return Number.NEGATIVE_INFINITY;
+  }
+  return n + digitCount(n) + 5; // $<n>\r\n<bytes>\r\n
+}
+
+/** Writes `$<n>\r\n<bytes>\r\n` at `pos` (room checked by the caller); returns the position after it. */
+function putInline(block: Buffer, at: number, v: Buffer | number): number {
+  let pos = at;
+  block[pos++] = 36;
+  if (typeof v === 'number') {
+    pos = writeDigits(block, pos, digitCount(v));
+    block[pos++] = 13;
+    block[pos++] = 10;
+    pos = writeDigits(block, pos, v);
+  } else {
+    pos = writeDigits(block, pos, v.length);
+    block[pos++] = 13;
+    block[pos++] = 10;
+    block.set(v, pos);
+    pos += v.length;
+  }
+  block[pos++] = 13;
+  block[pos++] = 10;
+  return pos;
+}
+
 function digitCount(n: number): number {
-  let digits = 1;
-  for (let v = n; v >= 10; v = Math.floor(v / 10)) digits++;
+  if (n < 10) return 1;
+  if (n < 100) return 2;
+  if (n < 1000) return 3;
+  if (n < 10000) return 4;
+  if (n < 100000) return 5;
+  if (n < 1000000) return 6;
+  if (n < 10000000) return 7;
+  if (n < 100000000) return 8;
+  if (n < 1000000000) return 9;
+  let digits = 10;
+  for (let v = Math.floor(n / 1e10); v >= 1; v = Math.floor(v / 10)) digits++;
   return digits;
 }
 
@@ -202,20 +276,18 @@ function writeDigits(block: Buffer, pos: number, n: number): number {
     return pos + 1;
   }
   const digits = digitCount(n);
+  let i = pos + digits - 1;
   let v = n;
-  for (let i = pos + digits - 1; i >= pos; i--) {
-    block[i] = 48 + (v % 10);
-    v = Math.floor(v / 10);
+  // Integer arithmetic while the value fits in 31 bits (TTLs, lengths): much cheaper than floor.
+  for (; v >= 2147483648; i--) {
+    const q = Math.floor(v / 10);
+    block[i] = 48 + (v - q * 10);
+    v = q;
+  }
+  for (; i >= pos; i--) {
+    const q = (v / 10) | 0;
+    block[i] = 48 + (v - q * 10);
+    v = q;
   }
   return pos + digits;
-}
-
-/** Buffer.copy has a high fixed cost; short byte strings are cheaper copied in a loop. */
-function copySmall(src: Buffer, dst: Buffer, pos: number): void {
-  const n = src.length;
-  if (n <= 32) {
-    for (let i = 0; i < n; i++) dst[pos + i] = src[i]!;
-  } else {
-    dst.set(src, pos);
-  }
 }

@@ -1,7 +1,9 @@
 // Streaming RESP2 reply parser. Built for the copy hot path: bulk strings are zero-copy slices of
 // the socket chunk, nested arrays are kept on a stack so a reply split across chunks is never
 // parsed twice, and very large bulk strings are filled in place instead of re-concatenated.
-import { RespConnectionError, RespError, type RespReply } from './reply.js';
+// A top-level bulk string the owner does not want (over a pipeline's byte cap) is drained as it
+// arrives and never held in memory: the reply is a SkippedBulk with its length.
+import { RespConnectionError, RespError, type RespReply, SkippedBulk } from './reply.js';
 
 const CR = 13;
 const EMPTY = Buffer.alloc(0);
@@ -25,8 +27,18 @@ export class ReplyParser {
   private pos = 0;
   private readonly stack: Frame[] = [];
   private big: PendingBulk | null = null;
+  /** Bytes still to drop of a skipped bulk string (its data and CRLF), and its length. */
+  private skip: { left: number; length: number } | null = null;
+  /** The bulk string at `pos` was already let through by keepBulk and waits for its data. */
+  private kept = false;
 
-  constructor(private readonly onReply: (reply: RespReply) => void) {}
+  /**
+   * @param keepBulk asked for each top-level bulk string before it is buffered; false drains it.
+   */
+  constructor(
+    private readonly onReply: (reply: RespReply) => void,
+    private readonly keepBulk: (length: number) => boolean = () => true,
+  ) {}
 
   /** Bytes received but not yet turned into a reply (for memory accounting and tests). */
   get buffered(): number {
@@ -35,6 +47,10 @@ export class ReplyParser {
 
   feed(chunk: Buffer): void {
     let data = chunk;
+    if (this.skip) {
+      data = this.drain(data);
+      if (this.skip) return;
+    }
     if (this.big) {
       data = this.fillBig(data);
       if (this.big) return;
@@ -47,6 +63,18 @@ export class ReplyParser {
     }
     this.pos = 0;
     this.parse();
+  }
+
+  /** Drops the bytes of a skipped bulk string; returns what is left of the chunk. */
+  private drain(chunk: Buffer): Buffer {
+    const skip = this.skip!;
+    const n = Math.min(skip.left, chunk.length);
+    skip.left -= n;
+    if (skip.left === 0) {
+      this.skip = null;
+      this.emit(new SkippedBulk(skip.length));
+    }
+    return n === 0 ? chunk : chunk.subarray(n);
   }
 
   /** Copies into the pending big bulk string; returns what is left of the chunk. */
@@ -93,6 +121,20 @@ export class ReplyParser {
           }
           const dataStart = lineEnd + 2;
           const end = dataStart + n;
+          const kept = this.kept;
+          this.kept = false;
+          if (this.stack.length === 0 && !kept && !this.keepBulk(n)) {
+            this.pos = dataStart;
+            this.skip = { left: n + 2, length: n };
+            const rest = this.drain(buf.subarray(dataStart));
+            if (this.skip) {
+              this.buf = EMPTY;
+              this.pos = 0;
+              return;
+            }
+            this.pos = len - rest.length;
+            continue;
+          }
           if (end + 2 <= len) {
             value = buf.subarray(dataStart, end);
             this.pos = end + 2;
@@ -106,6 +148,9 @@ export class ReplyParser {
             this.big = { target, filled: have, crlfLeft: 2 - crlfHave };
             this.buf = EMPTY;
             this.pos = 0;
+          } else {
+            // Parsed again when more data arrives: keepBulk must not count it twice.
+            this.kept = this.stack.length === 0;
           }
           return;
         }

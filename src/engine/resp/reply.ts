@@ -18,8 +18,18 @@ export class RespError {
   }
 }
 
+/**
+ * A bulk string the connection drained without keeping, because the pipeline it answered was over
+ * its byte cap (see RespConnection.execEncoded): only its length is known.
+ */
+export class SkippedBulk {
+  /** Tells it apart from a Buffer, which also has a length. */
+  readonly skipped = true;
+  constructor(readonly length: number) {}
+}
+
 /** Simple strings are strings, integers numbers, bulk strings Buffers, nil null. */
-export type RespReply = string | number | Buffer | null | RespError | RespReply[];
+export type RespReply = string | number | Buffer | null | RespError | SkippedBulk | RespReply[];
 
 /** Arguments are sent as bytes: Buffers as is, strings as UTF-8, numbers in decimal. */
 export type RespArg = Buffer | string | number;

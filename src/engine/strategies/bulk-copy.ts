@@ -35,6 +35,7 @@ export function copyOptionsFromParams(params: Record<string, unknown>): Omit<Cop
   if (typeof params.match === 'string') options.match = params.match;
   if (typeof params.chunkAboveBytes === 'number') options.bigKeyThresholdBytes = params.chunkAboveBytes;
   if (params.functions === null) options.copyFunctions = false;
+  if (params.sizeProbe === 'always') options.sizeProbe = 'always';
   return options;
 }
 

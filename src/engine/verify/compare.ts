@@ -39,6 +39,9 @@ export function compareSets(a: readonly Buffer[], b: readonly Buffer[]): string 
   if (sameSequence(a, b)) return null;
   // latin1 maps each byte to one character, so the strings are exact stand-ins for the bytes.
   const inA = new Set(a.map((m) => m.toString('latin1')));
+  if (inA.size === a.length && b.length === a.length && everyDeleted(inA, b)) return null;
+  inA.clear();
+  for (const m of a) inA.add(m.toString('latin1'));
   const inB = new Set(b.map((m) => m.toString('latin1')));
   if (inA.size === inB.size && a.length === b.length) {
     let same = true;
@@ -56,6 +59,16 @@ export function compareSets(a: readonly Buffer[], b: readonly Buffer[]): string 
   if (onlyB) return `set of ${a.length} vs ${b.length} members; '${shortText(onlyB)}' only on the target`;
   // Same distinct members, different counts: one side listed a member twice (not a real set).
   return `set of ${a.length} vs ${b.length} members`;
+}
+
+/**
+ * Removes each of `members` from `set`: true when every one was there and nothing is left over, so
+ * with equal lengths and distinct `set` both lists hold the same members (the usual, equal case:
+ * one Set instead of two).
+ */
+function everyDeleted(set: Set<string>, members: readonly Buffer[]): boolean {
+  for (const m of members) if (!set.delete(m.toString('latin1'))) return false;
+  return set.size === 0;
 }
 
 /** field (latin1) -> value (latin1) of a field/value list. */

@@ -1,16 +1,19 @@
 // Compares a batch of keys on both servers: existence, type, TTL and value.
 //
 // Per key and server, one pipeline round reads PTTL + DUMP (or PTTL + TYPE when payloads are not
-// comparable). Before it, MEMORY USAGE on the source keeps big keys from being dumped whole (they
-// are compared chunk by chunk instead; off with bigKeyThresholdBytes 0, which saves one command
-// per key). The Redis type comes from the payload's first byte, so no TYPE is needed. Equal
+// comparable). Before it, when the size probe is on (see copy/size-probe.ts), MEMORY USAGE on the
+// source keeps big keys from being dumped whole (they are compared chunk by chunk instead). Either
+// way DUMP replies are read under a byte cap: a payload over it is drained unread and that key is
+// compared by type, chunk by chunk. The Redis type comes from the payload's first byte, so no
+// TYPE is needed. Equal
 // payloads of the same RDB version prove the values equal. Unequal ones prove nothing: sets and
 // hashes in hash-table encoding serialize in an order set by each server's random hash seed, and
 // encodings depend on history and config. So every payload mismatch is settled type-aware:
 // hash-table sets/hashes by decoding both payloads here, everything else by reading the key by
 // type on both servers (whole when small, chunked into digests when big).
-import type { CommandRunner } from '../resp/connection.js';
-import { type RespArg, RespError, type RespReply } from '../resp/reply.js';
+import type { RespConnection } from '../resp/connection.js';
+import { CommandEncoder, commandTemplate } from '../resp/encoder.js';
+import { RespError, type RespReply, SkippedBulk } from '../resp/reply.js';
 import { compareViews } from './compare-views.js';
 import { decodeUnorderedPayload, payloadType, payloadVersion } from './rdb.js';
 import { type ReadItem, readValues, type ValueView } from './read-value.js';
@@ -53,16 +56,21 @@ export interface CompareState {
 }
 
 export interface EvaluateContext {
-  source: CommandRunner;
-  target: CommandRunner;
+  source: RespConnection;
+  target: RespConnection;
   state: CompareState;
   ttlToleranceMs: number;
   chunkSize: number;
   /** Keys using more memory than this are compared chunk by chunk, never dumped whole. */
   bigKeyBytes: number;
-  /** DUMP payloads read at once (estimated by MEMORY USAGE) per batch and server. */
+  /** DUMP payload bytes read at once per batch and server (grouped by MEMORY USAGE, and capped). */
   groupBytes: number;
 }
+
+const PTTL = commandTemplate(['PTTL'], 1);
+const DUMP = commandTemplate(['DUMP'], 1);
+const TYPE = commandTemplate(['TYPE'], 1);
+const MEMORY_USAGE = commandTemplate(['MEMORY', 'USAGE'], 1);
 
 /** DUMP refused (ACL, renamed command): compare by type instead. */
 class DumpUnavailableError extends Error {}
@@ -73,29 +81,32 @@ function pttlOf(reply: RespReply | undefined, where: string): number {
   return -2;
 }
 
-/**
- * PTTL + DUMP per key, or PTTL + TYPE for keys not dumped (digest mode, big keys): built once,
- * sent to both servers.
- */
-function stateCommands(keys: readonly Buffer[], dumped: (i: number) => boolean): RespArg[][] {
-  const n = keys.length;
-  const commands: RespArg[][] = new Array(n * 2);
-  for (let i = 0; i < n; i++) {
-    commands[2 * i] = ['PTTL', keys[i]!];
-    commands[2 * i + 1] = [dumped(i) ? 'DUMP' : 'TYPE', keys[i]!];
+/** Encodes each batch once, for both servers. */
+const encoder = new CommandEncoder();
+
+/** PTTL + DUMP per key, or PTTL + TYPE for keys not dumped (digest mode, big keys). */
+function stateCommands(keys: readonly Buffer[], dumped: (i: number) => boolean): Buffer[] {
+  for (let i = 0; i < keys.length; i++) {
+    encoder.pushTemplate(PTTL, keys[i]!);
+    encoder.pushTemplate(dumped(i) ? DUMP : TYPE, keys[i]!);
   }
-  return commands;
+  return encoder.take();
 }
 
+/**
+ * Runs the state commands on one server; DUMP replies beyond `maxBytes` are drained and those
+ * keys get their type from TYPE instead.
+ */
 async function fetchStates(
-  runner: CommandRunner,
+  conn: RespConnection,
   keys: readonly Buffer[],
-  commands: RespArg[][],
+  commands: readonly Buffer[],
   dumped: (i: number) => boolean,
+  maxBytes: number,
   where: string,
 ): Promise<SideState[]> {
   const n = keys.length;
-  const replies = await runner.exec(commands);
+  const replies = await conn.execChunks(n * 2, commands, maxBytes);
   const states: SideState[] = new Array(n);
   const unknownType: number[] = [];
   for (let i = 0; i < n; i++) {
@@ -106,7 +117,11 @@ async function fetchStates(
       if (dump) throw new DumpUnavailableError(`DUMP on the ${where}: ${reply.message}`);
       throw new Error(`TYPE on the ${where} failed: ${reply.message}`);
     }
-    if (dump) {
+    if (reply instanceof SkippedBulk) {
+      // Too big to hold: compared by type, chunk by chunk.
+      states[i] = { exists: true, type: '?', pttl, payload: null };
+      unknownType.push(i);
+    } else if (dump) {
       const payload = Buffer.isBuffer(reply) ? reply : null;
       const type = payload ? payloadType(payload) : 'none';
       states[i] = { exists: payload !== null, type: type ?? '?', pttl, payload };
@@ -117,8 +132,8 @@ async function fetchStates(
     }
   }
   if (unknownType.length > 0) {
-    // Module types and encodings newer than this code: ask the server.
-    const types = await runner.exec(unknownType.map((i) => ['TYPE', keys[i]!]));
+    // Module types and encodings newer than this code, and skipped payloads: ask the server.
+    const types = await conn.exec(unknownType.map((i) => ['TYPE', keys[i]!]));
     unknownType.forEach((i, j) => {
       const t = types[j];
       states[i]!.type = typeof t === 'string' ? t : Buffer.isBuffer(t) ? t.toString() : 'unknown';
@@ -133,7 +148,9 @@ async function fetchStates(
  * key that is small on the source but huge on the target is a corrupt target, not the usual case.
  */
 async function keySizes(ctx: EvaluateContext, keys: readonly Buffer[]): Promise<number[] | null> {
-  const replies = await ctx.source.exec(keys.map((k) => ['MEMORY', 'USAGE', k] as RespArg[]));
+  const replies = await ctx.source.execEncoded(keys.length, (enc) => {
+    for (const k of keys) enc.pushTemplate(MEMORY_USAGE, k);
+  });
   const sizes: number[] = new Array(keys.length);
   for (let i = 0; i < keys.length; i++) {
     const reply = replies[i];
@@ -188,16 +205,16 @@ async function fetchBothSides(
   keys: readonly Buffer[],
 ): Promise<[SideState[], SideState[]]> {
   const { state } = ctx;
-  const fetch = (subset: readonly Buffer[], dumped: (i: number) => boolean) => {
+  const fetch = (subset: readonly Buffer[], dumped: (i: number) => boolean, maxBytes: number) => {
     const commands = stateCommands(subset, dumped);
     return Promise.all([
-      fetchStates(ctx.source, subset, commands, dumped, 'source'),
-      fetchStates(ctx.target, subset, commands, dumped, 'target'),
+      fetchStates(ctx.source, subset, commands, dumped, maxBytes, 'source'),
+      fetchStates(ctx.target, subset, commands, dumped, maxBytes, 'target'),
     ]);
   };
-  if (state.mode !== 'dump') return fetch(keys, () => false);
+  if (state.mode !== 'dump') return fetch(keys, () => false, ctx.groupBytes);
   const sizes = state.checkSizes ? await keySizes(ctx, keys) : null;
-  if (!sizes) return fetch(keys, () => true);
+  if (!sizes) return fetch(keys, () => true, ctx.groupBytes);
   const source: SideState[] = [];
   const target: SideState[] = [];
   for (let start = 0; start < keys.length; ) {
@@ -205,7 +222,12 @@ async function fetchBothSides(
     let bytes = 0;
     while (end < keys.length && (end === start || bytes + sizes[end]! <= ctx.groupBytes))
       bytes += sizes[end++]!;
-    const [a, b] = await fetch(keys.slice(start, end), (i) => sizes[start + i]! <= ctx.bigKeyBytes);
+    // The cap also catches what MEMORY USAGE underestimates (it samples big collections).
+    const [a, b] = await fetch(
+      keys.slice(start, end),
+      (i) => sizes[start + i]! <= ctx.bigKeyBytes,
+      Math.max(ctx.groupBytes, 2 * bytes),
+    );
     source.push(...a);
     target.push(...b);
     start = end;

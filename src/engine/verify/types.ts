@@ -37,11 +37,17 @@ export interface VerifyOptions {
    */
   chunkSize?: number;
   /**
-   * Keys whose MEMORY USAGE (on either server) is above this are never dumped whole: they are
-   * compared chunk by chunk. 0 turns the size check (one MEMORY USAGE per key and server) off.
-   * Default 8 MiB.
+   * With the size probe on (see sizeProbe), keys whose MEMORY USAGE on the source is above this
+   * are never dumped: they are compared chunk by chunk. Without it, DUMP payloads over a page's
+   * byte cap (16 MiB per server) are drained and compared chunk by chunk instead. 0 turns the
+   * probe off whatever sizeProbe says. Default 8 MiB.
    */
   bigKeyThresholdBytes?: number;
+  /**
+   * MEMORY USAGE before every DUMP: 'auto' (default) only when a huge key's DUMP could exhaust
+   * either server's memory (as copy decides it), 'always' whatever their memory.
+   */
+  sizeProbe?: 'auto' | 'always';
   /** Differing keys kept for re-checks at most; beyond it they are reported unconfirmed (default 100,000). */
   maxRecheckKeys?: number;
 }
@@ -96,6 +102,8 @@ export interface VerifyReport {
   recheck: { rounds: number; candidates: number; cleared: number; unconfirmed: number };
   /** Keys that differ in at least one class. */
   differentKeys: number;
+  /** Whether key sizes were measured (MEMORY USAGE) before DUMP, and why. */
+  sizeProbe?: { perKey: boolean; reason: string };
 }
 
 export interface VerifyProgress {

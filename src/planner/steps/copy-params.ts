@@ -19,7 +19,20 @@ export function copyParams(ctx: PlanContext, path: CopyPath): Record<string, unk
     chunkAboveBytes:
       limit === null ? options.bigKeyThresholdBytes : Math.min(options.bigKeyThresholdBytes, limit),
     functions: functionsPolicy(ctx),
+    sizeProbe: sizeProbe(ctx),
   };
+}
+
+/**
+ * MEMORY USAGE before every DUMP: 'always' when the probe's sample found keys over the big-key
+ * threshold (a DUMP of one would stall the source and spike its memory), else 'auto' (the copy
+ * then decides from the source's memory, see engine/copy/size-probe.ts).
+ */
+function sizeProbe(ctx: PlanContext): 'auto' | 'always' {
+  const threshold = ctx.options.bigKeyThresholdBytes;
+  const selected = new Set(ctx.dbs);
+  const big = ctx.source.bigKeys?.keys.some((k) => selected.has(k.db) && k.bytes > threshold);
+  return big ? 'always' : 'auto';
 }
 
 /** FUNCTION RESTORE policy, or null when there is nothing to copy or no way to. */

@@ -77,6 +77,7 @@ describe('dump-restore executors (pure parts)', () => {
         onNonEmptyTarget: 'replace',
         chunkAboveBytes: 1024,
         functions: null,
+        sizeProbe: 'always',
       }),
       {
         dbs: [0, 3],
@@ -85,13 +86,17 @@ describe('dump-restore executors (pure parts)', () => {
         onNonEmptyTarget: 'replace',
         bigKeyThresholdBytes: 1024,
         copyFunctions: false,
+        sizeProbe: 'always',
       },
     );
-    assert.deepEqual(copyOptionsFromParams({ dbs: 'all', match: null, copyMode: 'dump' }), {
-      dbs: 'all',
-      mode: 'auto',
-      onNonEmptyTarget: 'refuse',
-    });
+    assert.deepEqual(
+      copyOptionsFromParams({ dbs: 'all', match: null, copyMode: 'dump', sizeProbe: 'auto' }),
+      {
+        dbs: 'all',
+        mode: 'auto',
+        onNonEmptyTarget: 'refuse',
+      },
+    );
   });
 
   it('preflight names the later steps whose parameters would change', () => {

@@ -533,13 +533,20 @@ const cases: Case[] = [
       warnings: ['big-keys', 'big-keys-over-bulk-limit'],
       warningText: [/1 sampled key exceed.*64\.0 MB.*"huge"/, /1 sampled key are above 16\.0 MB.*"big"/],
       ruledOut: { migrate: /cannot split keys.*proto-max-bulk-len of 64\.0 MB/ },
-      check: (plan) => assert.equal(stepOf(plan, 'bulk_copy').params.chunkAboveBytes, 16 * MB),
+      check: (plan) => {
+        assert.equal(stepOf(plan, 'bulk_copy').params.chunkAboveBytes, 16 * MB);
+        // Sampled keys over the threshold: every key is measured before its DUMP.
+        assert.equal(stepOf(plan, 'bulk_copy').params.sizeProbe, 'always');
+      },
     },
   },
   {
     name: 'big keys not sampled: hint to sample them',
     target: managed,
-    expect: { warnings: ['big-keys-not-sampled'] },
+    expect: {
+      warnings: ['big-keys-not-sampled'],
+      check: (plan) => assert.equal(stepOf(plan, 'bulk_copy').params.sizeProbe, 'auto'),
+    },
   },
   {
     name: 'function libraries with replication: carried along',

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ReplyParser } from '../../../../src/engine/resp/parser.js';
-import { RespError, type RespReply } from '../../../../src/engine/resp/reply.js';
+import { RespError, type RespReply, SkippedBulk } from '../../../../src/engine/resp/reply.js';
 
 function parseAll(chunks: Buffer[]): RespReply[] {
   const out: RespReply[] = [];
@@ -76,4 +76,157 @@ test('a big bulk whose CRLF is split off still ends right', () => {
 
 test('a protocol error is thrown', () => {
   assert.throws(() => parseAll([Buffer.from('?what\r\n')]), /protocol error/);
+});
+
+/** Parses `chunks` with a keepBulk that records every length it is asked about. */
+function parseKeeping(chunks: Buffer[], keep: (length: number) => boolean) {
+  const out: RespReply[] = [];
+  const asked: number[] = [];
+  const parser = new ReplyParser(
+    (r) => out.push(r),
+    (length) => {
+      asked.push(length);
+      return keep(length);
+    },
+  );
+  for (const c of chunks) parser.feed(c);
+  return { out, asked, parser };
+}
+
+function split(wire: Buffer, size: number): Buffer[] {
+  const chunks: Buffer[] = [];
+  for (let i = 0; i < wire.length; i += size) chunks.push(wire.subarray(i, i + size));
+  return chunks;
+}
+
+// The drained payload looks like replies itself: parsing it instead of dropping it would show.
+const DRAINED = Buffer.from('+X\r\n:9\r\n$1\r\n');
+const KEEP_WIRE = Buffer.concat([
+  Buffer.from('+OK\r\n'),
+  Buffer.from(`$${DRAINED.length}\r\n`),
+  DRAINED,
+  Buffer.from('\r\n:5\r\n$3\r\nabc\r\n'),
+  Buffer.from('*2\r\n$14\r\nin-an-array-14\r\n*1\r\n$14\r\nnested-arr-14!\r\n'),
+  Buffer.from('$-1\r\n$0\r\n\r\n$14\r\n14-bytes-again\r\n$4\r\nlast\r\n+END\r\n'),
+]);
+const KEEP_EXPECTED: RespReply[] = [
+  'OK',
+  new SkippedBulk(DRAINED.length),
+  5,
+  Buffer.from('abc'),
+  [Buffer.from('in-an-array-14'), [Buffer.from('nested-arr-14!')]],
+  null,
+  Buffer.alloc(0),
+  new SkippedBulk(14),
+  Buffer.from('last'),
+  'END',
+];
+/** Asked once per top-level bulk, in order: never for nil, never for bulks inside arrays. */
+const KEEP_ASKED = [DRAINED.length, 3, 0, 14, 4];
+const dropLength = (n: number) => n !== DRAINED.length && n !== 14;
+
+test('keepBulk false drains a bulk string: a SkippedBulk with its length, the next replies intact', () => {
+  const { out, asked } = parseKeeping([KEEP_WIRE], dropLength);
+  assert.deepEqual(out, KEEP_EXPECTED);
+  assert.ok(out[1] instanceof SkippedBulk && out[1].skipped === true && out[1].length === DRAINED.length);
+  assert.deepEqual(asked, KEEP_ASKED);
+});
+
+test('keepBulk: same replies and exactly one question per bulk whatever the chunk boundaries', () => {
+  for (let size = 1; size <= 9; size++) {
+    const { out, asked } = parseKeeping(split(KEEP_WIRE, size), dropLength);
+    assert.deepEqual(out, KEEP_EXPECTED, `chunks of ${size}`);
+    assert.deepEqual(asked, KEEP_ASKED, `chunks of ${size}`);
+  }
+  for (let cut = 1; cut < KEEP_WIRE.length; cut++) {
+    const { out, asked } = parseKeeping([KEEP_WIRE.subarray(0, cut), KEEP_WIRE.subarray(cut)], dropLength);
+    assert.deepEqual(out, KEEP_EXPECTED, `cut at ${cut}`);
+    assert.deepEqual(asked, KEEP_ASKED, `cut at ${cut}`);
+  }
+});
+
+test('a kept bulk split across chunks is asked about once (every bulk kept)', () => {
+  const wire = Buffer.from('$10\r\n0123456789\r\n$5\r\nhello\r\n:1\r\n');
+  for (let size = 1; size <= wire.length; size++) {
+    const { out, asked } = parseKeeping(split(wire, size), () => true);
+    assert.deepEqual(out, [Buffer.from('0123456789'), Buffer.from('hello'), 1], `chunks of ${size}`);
+    assert.deepEqual(asked, [10, 5], `chunks of ${size}`);
+  }
+});
+
+test('bulks inside arrays are never asked about, nor is a nil bulk', () => {
+  const wire = Buffer.from('*3\r\n$1\r\na\r\n*2\r\n$2\r\nbc\r\n$-1\r\n$3\r\ndef\r\n$-1\r\n*-1\r\n');
+  for (let size = 1; size <= wire.length; size++) {
+    const { out, asked } = parseKeeping(split(wire, size), () => false);
+    assert.deepEqual(
+      out,
+      [[Buffer.from('a'), [Buffer.from('bc'), null], Buffer.from('def')], null, null],
+      `chunks of ${size}`,
+    );
+    assert.deepEqual(asked, [], `chunks of ${size}`);
+  }
+});
+
+test('a big drained bulk is never buffered, and its CRLF may arrive split', () => {
+  const big = Buffer.alloc(1_000_000, 0x2b); // '+': would parse as replies if not dropped
+  const wire = Buffer.concat([Buffer.from(`$${big.length}\r\n`), big, Buffer.from('\r\n:7\r\n$2\r\nok\r\n')]);
+  const crlf = wire.length - ':7\r\n$2\r\nok\r\n'.length - 2;
+  const cuts: Buffer[][] = [
+    [wire],
+    split(wire, 65_536),
+    split(wire, 999_999),
+    // Data ends, then the CR alone, then the LF with the next replies.
+    [wire.subarray(0, crlf), wire.subarray(crlf, crlf + 1), wire.subarray(crlf + 1)],
+    // Data and CR, then LF alone.
+    [wire.subarray(0, crlf + 1), wire.subarray(crlf + 1, crlf + 2), wire.subarray(crlf + 2)],
+  ];
+  for (const chunks of cuts) {
+    const out: RespReply[] = [];
+    let asks = 0;
+    const parser = new ReplyParser(
+      (r) => out.push(r),
+      (length) => {
+        asks++;
+        return length !== big.length;
+      },
+    );
+    for (const c of chunks) {
+      parser.feed(c);
+      assert.ok(parser.buffered < 64, `buffered ${parser.buffered} bytes of a drained bulk`);
+    }
+    assert.deepEqual(out, [new SkippedBulk(big.length), 7, Buffer.from('ok')], `${chunks.length} chunks`);
+    assert.equal(asks, 2, `${chunks.length} chunks`);
+  }
+});
+
+test('a drained bulk fed byte by byte, between kept ones', () => {
+  const drop = Buffer.alloc(300, 0x0d); // all CR
+  const wire = Buffer.concat([
+    Buffer.from('$2\r\nhi\r\n'),
+    Buffer.from(`$${drop.length}\r\n`),
+    drop,
+    Buffer.from('\r\n$3\r\nbye\r\n'),
+  ]);
+  const { out, asked } = parseKeeping(split(wire, 1), (n) => n !== drop.length);
+  assert.deepEqual(out, [Buffer.from('hi'), new SkippedBulk(drop.length), Buffer.from('bye')]);
+  assert.deepEqual(asked, [2, drop.length, 3]);
+});
+
+test('a big kept bulk (>= 256 KiB) split across chunks is asked about once and assembled', () => {
+  const big = Buffer.alloc(300 * 1024);
+  for (let i = 0; i < big.length; i++) big[i] = (i * 7) % 256;
+  const wire = Buffer.concat([
+    Buffer.from('$1\r\nx\r\n'),
+    Buffer.from(`$${big.length}\r\n`),
+    big,
+    Buffer.from('\r\n$1\r\ny\r\n'),
+  ]);
+  for (const size of [1000, 65_536, 200_000, wire.length - 3, wire.length]) {
+    const { out, asked } = parseKeeping(split(wire, size), () => true);
+    assert.equal(out.length, 3, `chunks of ${size}`);
+    assert.deepEqual(out[0], Buffer.from('x'));
+    assert.ok(Buffer.isBuffer(out[1]) && out[1].equals(big), `chunks of ${size}`);
+    assert.deepEqual(out[2], Buffer.from('y'));
+    assert.deepEqual(asked, [1, big.length, 1], `chunks of ${size}`);
+  }
 });
