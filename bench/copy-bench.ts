@@ -173,7 +173,18 @@ function render(dataset: DatasetSummary, phases: PhaseResult[]): string {
     '',
   );
   const rows = [
-    ['phase', 'keys', 'time', 'keys/s', 'peak RSS', 'tool CPU', 'source CPU', 'target CPU', 'result'],
+    [
+      'phase',
+      'keys',
+      'time',
+      'keys/s',
+      'peak RSS',
+      'tool CPU',
+      'source CPU',
+      'source busy',
+      'target CPU',
+      'result',
+    ],
   ];
   for (const p of phases) {
     rows.push([
@@ -184,6 +195,7 @@ function render(dataset: DatasetSummary, phases: PhaseResult[]): string {
       mb(p.maxRssBytes),
       sec(p.toolCpuMs),
       sec(p.sourceCpuMs),
+      `${Math.round((100 * p.sourceCpuMs) / Math.max(1, p.durationMs))}%`,
       sec(p.targetCpuMs),
       p.ok ? 'ok' : `FAILED: ${p.error ?? ''}`,
     ]);
@@ -215,6 +227,11 @@ function render(dataset: DatasetSummary, phases: PhaseResult[]): string {
       `copy / replication: ${(copy.keysPerSecond / repl.keysPerSecond).toFixed(2)}x the keys/s of Redis's own full sync`,
     );
   }
+  // The source is one thread: 100% busy means no client-side copy could go faster on it.
+  lines.push(
+    "source busy: the source's CPU time over the phase's time; near 100% the phase is bound by " +
+      'the source (one thread), whatever the tool does',
+  );
   const pass = (ok: boolean) => (ok ? 'PASS' : 'MISS');
   const targetRows = [['target', 'measured', '']];
   if (copy) {

@@ -194,6 +194,11 @@ export function formatVerifyReport(r: VerifyReport, source: string, target: stri
       : `values compared by DUMP payload: ${fmtInt(byPayload)} keys${versions}` +
         (byType > 0 ? `; by type where payloads differ: ${fmtInt(byType)}` : '');
   lines.push('', `  ${how}`);
+  if (r.sizeProbe) {
+    lines.push(
+      `  key sizes checked before DUMP: ${r.sizeProbe.perKey ? 'yes' : 'no'} (${r.sizeProbe.reason})`,
+    );
+  }
   if (r.recheck.candidates > 0) {
     lines.push(
       `  re-checks: ${r.recheck.rounds} rounds; ${fmtInt(r.recheck.candidates)} keys differed at first sight, ` +

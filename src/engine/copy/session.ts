@@ -1,7 +1,8 @@
 // The connections of a copy (source reader, source scanner, target writer) and the facts about
 // both servers the copy needs: versions (stream/function features), key counts,
 // proto-max-bulk-len, the source's memory. SCAN has its own connection so the next page is read
-// while DUMP replies are still queued on the reader's: measured, 130k -> 170k keys/s.
+// while DUMP replies are still queued on the reader's (a bare DUMP/RESTORE loop on 200k keys here:
+// 130k keys/s with SCAN behind the DUMPs, 172k with its own connection).
 import { type InfoSections, parseInfo, parseKeyspace } from '../../probe/info.js';
 import type { DatabaseStats } from '../../probe/types.js';
 import { describeEndpoint, type Endpoint } from '../../redis/endpoint.js';

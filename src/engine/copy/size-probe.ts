@@ -3,7 +3,8 @@
 // The probe keeps a huge key from being DUMPed whole: the source would build the payload and a
 // reply of the same size (about twice the key, counted towards maxmemory, so it can evict or
 // refuse writes) and stall while serializing it. It costs one command per key, which measured
-// here as about a third of the copy's throughput (bench: ~110k keys/s with it, ~160k without).
+// here as 10-25% of the copy's throughput (npm run bench, 1M keys, same runs: 87-133k keys/s
+// with it, 109-149k without).
 // So 'auto' probes only when such a spike could hurt: no key is bigger than the source's used
 // memory, so when maxmemory leaves room for twice that, no DUMP can push the source over it.
 // Without a maxmemory the room left is unknown (the host's or container's limit): probe.
