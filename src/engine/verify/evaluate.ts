@@ -5,10 +5,10 @@
 // source keeps big keys from being dumped whole (they are compared chunk by chunk instead). Either
 // way DUMP replies are read under a byte cap: a payload over it is drained unread and that key is
 // compared by type, chunk by chunk. The Redis type comes from the payload's first byte, so no
-// TYPE is needed. Equal
-// payloads of the same RDB version prove the values equal. Unequal ones prove nothing: sets and
-// hashes in hash-table encoding serialize in an order set by each server's random hash seed, and
-// encodings depend on history and config. So every payload mismatch is settled type-aware:
+// TYPE is needed. Equal payloads of the same RDB version prove the values equal. Unequal ones
+// prove nothing: sets and hashes in hash-table encoding serialize in an order set by each
+// server's random hash seed, and encodings depend on history and config. So every payload
+// mismatch is settled type-aware:
 // hash-table sets/hashes by decoding both payloads here, everything else by reading the key by
 // type on both servers (whole when small, chunked into digests when big).
 import type { RespConnection } from '../resp/connection.js';
@@ -136,7 +136,9 @@ async function fetchStates(
     const types = await conn.exec(unknownType.map((i) => ['TYPE', keys[i]!]));
     unknownType.forEach((i, j) => {
       const t = types[j];
-      states[i]!.type = typeof t === 'string' ? t : Buffer.isBuffer(t) ? t.toString() : 'unknown';
+      const state = states[i]!;
+      state.type = typeof t === 'string' ? t : Buffer.isBuffer(t) ? t.toString() : 'unknown';
+      if (state.type === 'none') state.exists = false; // deleted since its DUMP
     });
   }
   return states;

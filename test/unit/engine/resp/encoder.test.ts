@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CommandEncoder } from '../../../../src/engine/resp/encoder.js';
+import { CommandEncoder, commandTemplate } from '../../../../src/engine/resp/encoder.js';
 import { ReplyParser } from '../../../../src/engine/resp/parser.js';
 import type { RespArg, RespReply } from '../../../../src/engine/resp/reply.js';
 
@@ -45,4 +45,30 @@ test('take() resets: later commands do not overwrite bytes already handed out', 
   enc.take();
   assert.deepEqual(first, firstCopy);
   assert.equal(first.toString(), '*1\r\n$4\r\nPING\r\n');
+});
+
+test('templates write numbers of every length and buffers exactly, on the fast path and off it', () => {
+  const restore = commandTemplate(['RESTORE'], 3, ['REPLACE']);
+  const numbers = [0, 7, 9, 10, 99, 100, 2 ** 31 - 1, 2 ** 31, 2 ** 31 + 9, 9_999_999_999, 1e10, 2 ** 53 - 1];
+  const big = Buffer.alloc(20_000, 0xab); // over the inline copy limit: written as its own chunk
+  const enc = new CommandEncoder();
+  for (const n of numbers) enc.pushTemplate(restore, Buffer.from([0, 13, 10, 255]), n, big);
+  for (const n of numbers) enc.pushTemplate(restore, Buffer.from('k'), n, Buffer.from('v'));
+  const out: RespReply[] = [];
+  const parser = new ReplyParser((r) => out.push(r));
+  for (const chunk of enc.take()) parser.feed(chunk);
+  assert.equal(out.length, numbers.length * 2);
+  out.forEach((reply, i) => {
+    const n = numbers[i % numbers.length]!;
+    const [name, key, ttl, payload, flag] = reply as Buffer[];
+    assert.equal(name!.toString(), 'RESTORE');
+    assert.equal(ttl!.toString(), String(n), `number ${n}`);
+    assert.equal(flag!.toString(), 'REPLACE');
+    if (i < numbers.length) {
+      assert.deepEqual(key, Buffer.from([0, 13, 10, 255]));
+      assert.ok(payload!.equals(big));
+    } else {
+      assert.equal(payload!.toString(), 'v');
+    }
+  });
 });
