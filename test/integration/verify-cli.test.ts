@@ -1,8 +1,8 @@
 // `migration-buddy verify` as a user runs it: exit codes 0 (identical) / 1 (different) / 2 (error),
 // human output and --json.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
+import { jsonReport, runCli } from '../harness/cli.js';
 import { type RedisServer, startRedis } from '../harness/redis-server.js';
 
 let source: RedisServer;
@@ -16,32 +16,7 @@ after(async () => {
   await Promise.all([source?.stop(), target?.stop()]);
 });
 
-function cli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'verify', ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, LOG_LEVEL: 'silent' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-/** The report line of --json output (progress lines come before it). */
-function jsonReport(stdout: string): Record<string, unknown> {
-  const lines = stdout.trim().split('\n');
-  const report = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.event === 'report');
-  assert.ok(report, `no report line in: ${stdout}`);
-  return report;
-}
+const cli = (...args: string[]) => runCli(['verify', ...args]);
 
 describe('migration-buddy verify', () => {
   it('exits 0 when identical, 1 when different, with a readable summary', async () => {

@@ -3,13 +3,13 @@
 // cap instead, and payloads over the cap compared by type (chunked digests), which must still
 // tell equal values from different ones. Also the CLI's --size-probe.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
 import { copyKeys } from '../../src/engine/copy/index.js';
 import { type VerifyOptions, type VerifyReport, verify } from '../../src/engine/verify/index.js';
 import { parseEndpointUrl } from '../../src/redis/endpoint.js';
+import { jsonReport, runCli } from '../harness/cli.js';
 import { type RedisServer, startRedis } from '../harness/redis-server.js';
 import { fillEveryType } from './copy-fixtures.js';
 
@@ -212,32 +212,7 @@ describe('verify without the size probe: payloads over the byte cap', () => {
   });
 });
 
-function cli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'verify', ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, LOG_LEVEL: 'silent' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-/** The report line of --json output (progress lines come before it). */
-function jsonReport(stdout: string): Record<string, unknown> {
-  const lines = stdout.trim().split('\n');
-  const report = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.event === 'report');
-  assert.ok(report, `no report line in: ${stdout}`);
-  return report;
-}
+const cli = (...args: string[]) => runCli(['verify', ...args]);
 
 describe('migration-buddy verify --size-probe', () => {
   before(async () => {
