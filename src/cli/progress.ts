@@ -127,3 +127,8 @@ export function fmtDuration(seconds: number | null): string {
   if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
+
+/** The summary line about MEMORY USAGE before DUMP (copy and verify reports). */
+export function sizeProbeLine(p: { perKey: boolean; reason: string }): string {
+  return `  key sizes checked before DUMP: ${p.perKey ? 'yes' : 'no'} (${p.reason})`;
+}

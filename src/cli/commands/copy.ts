@@ -11,7 +11,7 @@ import {
 import { describeEndpoint } from '../../redis/endpoint.js';
 import { ExitCode, UserError } from '../../util/errors.js';
 import { action, addGlobalOptions, type CliContext } from '../context.js';
-import { createProgressRenderer, fmtBytes, fmtInt } from '../progress.js';
+import { createProgressRenderer, fmtBytes, fmtInt, sizeProbeLine } from '../progress.js';
 
 interface CopyCliOptions {
   db: string;
@@ -175,11 +175,7 @@ export function summary(r: CopyReport, source: string, target: string): string {
   if (r.keysByTypeFallback)
     lines.push(`  copied with native commands (by type): ${fmtInt(r.keysByTypeFallback)}`);
   if (r.bigKeysChunked) lines.push(`  big keys copied in chunks: ${fmtInt(r.bigKeysChunked)}`);
-  if (r.sizeProbe) {
-    lines.push(
-      `  key sizes checked before DUMP: ${r.sizeProbe.perKey ? 'yes' : 'no'} (${r.sizeProbe.reason})`,
-    );
-  }
+  if (r.sizeProbe) lines.push(sizeProbeLine(r.sizeProbe));
   if (r.functions) lines.push(`  functions: ${r.functions.libraries} libraries, ${r.functions.action}`);
   if (r.errors.length > 0) {
     lines.push('  errors:');

@@ -9,7 +9,7 @@ import {
 import { describeEndpoint } from '../../redis/endpoint.js';
 import { ExitCode, UserError } from '../../util/errors.js';
 import { action, addGlobalOptions, type CliContext } from '../context.js';
-import { createProgressRenderer, fmtInt, type ProgressState } from '../progress.js';
+import { createProgressRenderer, fmtInt, type ProgressState, sizeProbeLine } from '../progress.js';
 import { parseBytes, parseDbs } from './copy.js';
 
 interface VerifyCliOptions {
@@ -194,11 +194,7 @@ export function formatVerifyReport(r: VerifyReport, source: string, target: stri
       : `values compared by DUMP payload: ${fmtInt(byPayload)} keys${versions}` +
         (byType > 0 ? `; by type where payloads differ: ${fmtInt(byType)}` : '');
   lines.push('', `  ${how}`);
-  if (r.sizeProbe) {
-    lines.push(
-      `  key sizes checked before DUMP: ${r.sizeProbe.perKey ? 'yes' : 'no'} (${r.sizeProbe.reason})`,
-    );
-  }
+  if (r.sizeProbe) lines.push(sizeProbeLine(r.sizeProbe));
   if (r.recheck.candidates > 0) {
     lines.push(
       `  re-checks: ${r.recheck.rounds} rounds; ${fmtInt(r.recheck.candidates)} keys differed at first sight, ` +

@@ -214,7 +214,7 @@ async function dumpRestore(
       continue;
     }
     if (payload instanceof SkippedBulk) {
-      if (payload.length > ctx.maxPayload || payload.length > ctx.bigKeyThreshold) big.push(key);
+      if (tooBigForOnePayload(payload.length, ctx)) big.push(key);
       else drained.push({ key, size: payload.length });
       continue;
     }
@@ -222,7 +222,7 @@ async function dumpRestore(
       gone.push(key);
       continue;
     }
-    if (payload.length > ctx.maxPayload || payload.length > ctx.bigKeyThreshold) {
+    if (tooBigForOnePayload(payload.length, ctx)) {
       big.push(key);
       continue;
     }
@@ -291,4 +291,9 @@ async function dumpRestore(
   }
   if (byType.length > 0) await copyByType(src, dst, byType, ctx, result);
   return drained;
+}
+
+/** Over the big-key threshold or the target's proto-max-bulk-len: copied in chunks instead. */
+function tooBigForOnePayload(bytes: number, ctx: BatchContext): boolean {
+  return bytes > ctx.maxPayload || bytes > ctx.bigKeyThreshold;
 }

@@ -50,3 +50,8 @@ export function keyError(result: BatchResult, db: number, key: Buffer, reason: s
 export class KeyCopyError extends Error {
   override name = 'KeyCopyError';
 }
+
+/** Budget share (and reply cap) of one batch of unmeasured keys: the budget over the pages in flight. */
+export function unsizedBatchBytes(budgetBytes: number, pagesInFlight: number): number {
+  return Math.max(64 * 1024, Math.floor(budgetBytes / pagesInFlight));
+}

@@ -13,12 +13,12 @@ import { RespCommandError, RespConnectionError, RespError, replyText } from '../
 import { copyBatch } from './batch.js';
 import { ByteBudget } from './budget.js';
 import { CheckpointWriter, checkFingerprint, copyFingerprint } from './checkpoint.js';
-import type { BatchContext, BatchResult } from './context.js';
+import { type BatchContext, type BatchResult, unsizedBatchBytes } from './context.js';
 import { CopyStoppedError, FatalReplyError } from './errors.js';
 import { copyFunctions, listLibraries } from './functions.js';
 import { ProgressTracker } from './progress.js';
 import { CopySession } from './session.js';
-import { decideSizeProbe, type SizeProbeDecision } from './size-probe.js';
+import { decideSizeProbe, probeOutcome, type SizeProbeDecision } from './size-probe.js';
 import {
   addCounters,
   type CopyCheckpoint,
@@ -95,7 +95,7 @@ class CopyRun {
       deleteMissing: false,
       budget: new ByteBudget(inFlightBytes),
       sizeProbe: this.sizeProbe.perKey,
-      unsizedBatchBytes: Math.max(64 * 1024, Math.floor(inFlightBytes / MAX_BATCHES)),
+      unsizedBatchBytes: unsizedBatchBytes(inFlightBytes, MAX_BATCHES),
       payloadVersions: new Map(),
       chunkBytes: Math.max(64, Math.min(1024 * 1024, Math.floor(threshold / 4))),
       ...(options.transformPayload ? { transformPayload: options.transformPayload } : {}),
@@ -160,10 +160,7 @@ class CopyRun {
   private report(complete: boolean, resumed: boolean): CopyReport {
     return {
       ...report(this.cp, this.started, complete, resumed, this.processedThisRun),
-      sizeProbe:
-        this.ctx.sizeProbe || !this.sizeProbe.perKey
-          ? { perKey: this.ctx.sizeProbe, reason: this.sizeProbe.reason }
-          : { perKey: false, reason: 'the source refused MEMORY USAGE' },
+      sizeProbe: probeOutcome(this.sizeProbe, this.ctx.sizeProbe),
     };
   }
 

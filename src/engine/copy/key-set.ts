@@ -6,7 +6,7 @@ import { ExitCode, UserError } from '../../util/errors.js';
 import { RespConnectionError } from '../resp/reply.js';
 import { copyBatch } from './batch.js';
 import { ByteBudget } from './budget.js';
-import type { BatchContext, BatchResult } from './context.js';
+import { type BatchContext, type BatchResult, unsizedBatchBytes } from './context.js';
 import { DEFAULT_BIG_KEY_THRESHOLD, MAX_BATCHES, MAX_REPORTED_ERRORS } from './copy-keys.js';
 import { FatalReplyError } from './errors.js';
 import { CopySession } from './session.js';
@@ -41,7 +41,7 @@ export class KeySetCopier {
       budget: new ByteBudget(IN_FLIGHT_BYTES),
       // Live sync copies few keys at a time, often big ones being written to: always measure.
       sizeProbe: true,
-      unsizedBatchBytes: IN_FLIGHT_BYTES / MAX_BATCHES,
+      unsizedBatchBytes: unsizedBatchBytes(IN_FLIGHT_BYTES, MAX_BATCHES),
       payloadVersions: new Map(),
       chunkBytes: Math.max(64, Math.min(1024 * 1024, Math.floor(threshold / 4))),
       ...(options.logger ? { logger: options.logger } : {}),

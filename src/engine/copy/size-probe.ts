@@ -11,7 +11,7 @@
 // Either way the copier's own memory stays bounded: replies of unmeasured keys are read under a
 // byte cap, and a payload over it is drained, measured and copied again (or in chunks).
 
-import { parseInfo } from '../../probe/info.js';
+import { parseInfo, parseMemory } from '../../probe/info.js';
 import type { RespConnection } from '../resp/connection.js';
 import { replyText } from '../resp/reply.js';
 
@@ -54,6 +54,15 @@ export function decideSizeProbe(
   };
 }
 
+/**
+ * What a report says about the probe: the decision, unless the probe was meant to run and the
+ * source refused MEMORY USAGE (the run then went on without it).
+ */
+export function probeOutcome(decision: SizeProbeDecision, stillOn: boolean): SizeProbeDecision {
+  if (stillOn || !decision.perKey) return { perKey: stillOn, reason: decision.reason };
+  return { perKey: false, reason: 'the source refused MEMORY USAGE' };
+}
+
 function mib(bytes: number): string {
   return `${Math.round(bytes / (1024 * 1024))} MiB`;
 }
@@ -61,15 +70,10 @@ function mib(bytes: number): string {
 /** used_memory and maxmemory from INFO memory; fields the server does not give are left out. */
 export async function readMemoryFacts(conn: RespConnection): Promise<MemoryFacts> {
   const [reply] = await conn.exec([['INFO', 'memory']]);
-  const memory = parseInfo(replyText(reply ?? null) ?? '')['memory'] ?? {};
-  const number = (field: string) => {
-    const n = Number(memory[field]);
-    return memory[field] !== undefined && Number.isFinite(n) ? n : undefined;
-  };
-  const facts: MemoryFacts = {};
-  const used = number('used_memory');
-  const max = number('maxmemory');
-  if (used !== undefined) facts.usedMemory = used;
-  if (max !== undefined) facts.maxMemory = max;
-  return facts;
+  const info = parseInfo(replyText(reply ?? null) ?? '');
+  if (info['memory']?.['used_memory'] === undefined) return {};
+  const { usedBytes, maxmemoryBytes } = parseMemory(info);
+  return maxmemoryBytes === null
+    ? { usedMemory: usedBytes }
+    : { usedMemory: usedBytes, maxMemory: maxmemoryBytes };
 }

@@ -10,7 +10,12 @@
 import { describeEndpoint, type Endpoint } from '../../redis/endpoint.js';
 import { UserError } from '../../util/errors.js';
 import type { Logger } from '../../util/logger.js';
-import { decideSizeProbe, readMemoryFacts, type SizeProbeDecision } from '../copy/size-probe.js';
+import {
+  decideSizeProbe,
+  probeOutcome,
+  readMemoryFacts,
+  type SizeProbeDecision,
+} from '../copy/size-probe.js';
 import { RespConnection } from '../resp/connection.js';
 import { type RespArg, RespConnectionError, RespError, type RespReply } from '../resp/reply.js';
 import { DifferenceLog } from './difference-log.js';
@@ -142,10 +147,7 @@ class VerifyRun {
           unconfirmed: this.log.unconfirmed,
         },
         differentKeys: this.log.differentKeys,
-        sizeProbe:
-          this.state.checkSizes || !this.sizeProbe.perKey
-            ? { perKey: this.state.checkSizes, reason: this.sizeProbe.reason }
-            : { perKey: false, reason: 'the source refused MEMORY USAGE' },
+        sizeProbe: probeOutcome(this.sizeProbe, this.state.checkSizes),
       };
       this.emitProgress('done', true);
       return report;
