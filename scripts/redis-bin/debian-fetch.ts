@@ -182,6 +182,10 @@ function aptOptions(stateDir: string, sources: AptSources): string[] {
   const settings = [
     `Dir::State::Lists=${join(stateDir, 'lists')}`,
     `Dir::Cache=${join(stateDir, 'cache')}`,
+    // Docker images switch apt's binary cache off; without it each apt call re-reads the lists
+    // (0.6 s of CPU apiece). The source cache would only double the disk used.
+    'Dir::Cache::pkgcache=pkgcache.bin',
+    'Dir::Cache::srcpkgcache=',
     'Debug::NoLocking=1',
     `Dir::Etc::SourceList=${sources.list}`,
     `Dir::Etc::SourceParts=${sources.parts}`,
