@@ -12,6 +12,7 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -107,35 +108,34 @@ export function treeName(name: string, version: string): string {
 }
 
 export async function fetchDebianPackage(options: FetchOptions): Promise<FetchedPackage> {
-  const { cacheDir, onProgress } = options;
-  const stateDir = join(
-    options.aptDir,
-    createHash('sha256')
-      .update(`${options.sources.list}\n${options.sources.parts}`)
-      .digest('hex')
-      .slice(0, 12),
-  );
-  const apt = aptOptions(stateDir, options.sources);
-  mkdirSync(cacheDir, { recursive: true });
+  const sourcesId = createHash('sha256')
+    .update(`${options.sources.list}\n${options.sources.parts}`)
+    .digest('hex')
+    .slice(0, 12);
+  const stateDir = join(options.aptDir, sourcesId);
+  mkdirSync(options.cacheDir, { recursive: true });
   mkdirSync(join(stateDir, 'lists', 'partial'), { recursive: true });
   mkdirSync(join(stateDir, 'cache', 'archives', 'partial'), { recursive: true });
-
-  // Two fetches must not write the same private lists at once (apt's own locks are off).
-  const records = await withDirLock(
-    join(options.aptDir, `.lock-${stateDir.slice(-12)}`),
-    10 * 60_000,
-    async () => {
-      onProgress(`apt-get update (private package lists in ${stateDir})`);
-      const update = await run('apt-get', [...apt, 'update'], cacheDir, onProgress);
-      failOnAptErrors('apt-get update', update);
-      const show = (names: string[]) => (names.length ? aptShow(apt, names) : new Map());
-      const installed = systemPackages();
-      for (const name of options.assumeMissing ?? []) installed.delete(name);
-      return planDownloads(options.package, { show, systemHas: (name) => installed.has(name) });
-    },
+  // Two fetches must not use the same private lists at once: apt's own locks are off.
+  return withDirLock(join(options.aptDir, `.lock-${sourcesId}`), 10 * 60_000, () =>
+    fetchLocked(options, stateDir),
   );
+}
 
+async function fetchLocked(options: FetchOptions, stateDir: string): Promise<FetchedPackage> {
+  const { cacheDir, onProgress } = options;
+  const apt = aptOptions(stateDir, options.sources);
+  onProgress(`apt-get update (private package lists in ${stateDir})`);
+  failOnAptErrors('apt-get update', await run('apt-get', [...apt, 'update'], cacheDir, onProgress));
+  const installed = systemPackages();
+  for (const name of options.assumeMissing ?? []) installed.delete(name);
+  const records = planDownloads(options.package, {
+    show: (names) => (names.length ? aptShow(apt, names) : new Map()),
+    systemHas: (name) => installed.has(name),
+  });
   const root = records[0]!;
+
+  removeAbandonedFetches(cacheDir, options.package);
   const tmp = mkdtempSync(join(cacheDir, `.fetch-${options.package}-`));
   try {
     const debs = join(tmp, '.debs');
@@ -175,6 +175,15 @@ export async function fetchDebianPackage(options: FetchOptions): Promise<Fetched
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });
     throw err;
+  }
+}
+
+/** A fetch stopped midway (Ctrl-C, a killed test) leaves its scratch tree; an hour on, nobody is using it. */
+function removeAbandonedFetches(cacheDir: string, name: string): void {
+  for (const entry of readdirSync(cacheDir)) {
+    if (!entry.startsWith(`.fetch-${name}-`)) continue;
+    const path = join(cacheDir, entry);
+    if (Date.now() - statSync(path).mtimeMs > 3_600_000) rmSync(path, { recursive: true, force: true });
   }
 }
 

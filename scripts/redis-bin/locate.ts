@@ -99,9 +99,9 @@ export async function locateRedisServer(options: LocateOptions = {}): Promise<Re
         },
       });
     } catch (err) {
-      const hint = 'or install Redis yourself and set REDIS_SERVER_BIN (or put redis-server on the PATH)';
-      if (err instanceof AptUnreachableError) throw new AptUnreachableError(`${err.message}, ${hint}`);
-      throw new Error(`fetching ${packageName} failed: ${(err as Error).message}; ${hint}`);
+      const instead = 'install Redis yourself and set REDIS_SERVER_BIN (or put redis-server on the PATH)';
+      if (err instanceof AptUnreachableError) throw new AptUnreachableError(`${err.message}, or ${instead}`);
+      throw new Error(`fetching ${packageName} failed: ${(err as Error).message}; ${instead} instead`);
     }
     const binary = await checked(fromTree(fetched, env, 'fetched'));
     onProgress(`redis-server ${binary.version} ready in ${fetched.dir}; later runs use this copy`);
