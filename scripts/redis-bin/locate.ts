@@ -55,11 +55,15 @@ export async function locateRedisServer(options: LocateOptions = {}): Promise<Re
         `REDIS_SERVER_BIN=${explicit} is not an executable file: point it at a redis-server binary, or unset it`,
       );
     }
-    return checked({ path: resolve(explicit), env: {}, source: 'REDIS_SERVER_BIN' });
+    return checked({ path: resolve(explicit), env: {}, source: 'REDIS_SERVER_BIN' }).catch((err: Error) => {
+      throw new Error(`${err.message}; point REDIS_SERVER_BIN at a working one`);
+    });
   }
-  if (!options.skipPath) {
-    const onPath = findOnPath('redis-server', env);
-    if (onPath) return checked({ path: onPath, env: {}, source: 'PATH' });
+  const onPath = options.skipPath ? undefined : findOnPath('redis-server', env);
+  if (onPath) {
+    return checked({ path: onPath, env: {}, source: 'PATH' }).catch((err: Error) => {
+      throw new Error(`${err.message}; set REDIS_SERVER_BIN to a working one`);
+    });
   }
 
   const cacheDir = resolve(options.cacheDir ?? defaultCacheDir);
@@ -77,7 +81,7 @@ export async function locateRedisServer(options: LocateOptions = {}): Promise<Re
     }
     if (!(options.canFetch ?? canFetchHere(env))) {
       throw new Error(
-        'redis-server not found (REDIS_SERVER_BIN unset, none on the PATH, none in .cache/redis) and this is not ' +
+        `redis-server not found (REDIS_SERVER_BIN unset, none on the PATH, none in ${cacheDir}) and this is not ` +
           'Debian or Ubuntu, where it would be fetched: install Redis (macOS: brew install redis) or set REDIS_SERVER_BIN',
       );
     }

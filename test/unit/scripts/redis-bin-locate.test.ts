@@ -68,7 +68,11 @@ test('REDIS_SERVER_BIN wins over the PATH, and the PATH over the cache', async (
   });
 });
 
-test('a REDIS_SERVER_BIN that points nowhere is an error, not a reason to look elsewhere', async () => {
+test('a REDIS_SERVER_BIN that points nowhere, or at no Redis, is an error, not a reason to look elsewhere', async () => {
+  await assert.rejects(
+    locateRedisServer({ ...quiet, env: { REDIS_SERVER_BIN: process.execPath, PATH: join(dir, 'on-path') } }),
+    /\(from REDIS_SERVER_BIN\) is not a working redis-server: v\d+.*; point REDIS_SERVER_BIN at a working one$/,
+  );
   await assert.rejects(
     locateRedisServer({
       ...quiet,
