@@ -60,8 +60,8 @@ export async function freePort(): Promise<number> {
 }
 
 export async function startRedis(options: RedisServerOptions = {}): Promise<RedisServer> {
-  // A port found free can be taken before redis binds it: retry a few times.
   const binary = options.binary ?? (await redisServerBinary());
+  // A port found free can be taken before redis binds it: retry a few times.
   let lastError: unknown;
   for (let attempt = 0; attempt < 5; attempt++) {
     try {
