@@ -4,8 +4,10 @@ import { defaultAbortState } from './step-executor.js';
 
 /** Who has to act on a gated step, in words. */
 export function approverPhrase(m: Pick<Migration, 'buddy'>, quorum: number): string {
-  if (m.buddy) return `the buddy (${m.buddy})`;
-  return quorum > 1 ? `${quorum} different approvers` : 'an approver';
+  const others = m.buddy ? quorum - 1 : quorum;
+  const rest = others > 1 ? `${others} different approvers` : 'an approver';
+  if (!m.buddy) return rest;
+  return others > 0 ? `the buddy (${m.buddy}) and ${others > 1 ? `${others} other approvers` : 'another approver'}` : `the buddy (${m.buddy})`;
 }
 
 function titles(steps: Step[]): string {

@@ -12,7 +12,7 @@ import type { PlanOptions } from '../../planner/types.js';
 import { probeEndpoint } from '../../probe/index.js';
 import type { ProbeResult } from '../../probe/types.js';
 import type { Endpoint } from '../../redis/endpoint.js';
-import { isInvolved } from '../../runbook/approval-policy.js';
+import { isInvolved, policyOf } from '../../runbook/approval-policy.js';
 import type { Migration } from '../../runbook/model.js';
 import { type MigrationService, newMigrationId } from '../../runbook/service.js';
 import { errorMessage, UserError } from '../../util/errors.js';
@@ -317,8 +317,8 @@ export class SlackCommandHandlers implements MigrateCommandHandlers {
   }
 
   private async assertInvolvedOrRequester(m: Migration, userId: string, verb: string): Promise<void> {
-    const who = await this.deps.service.identify(userId);
-    if (isInvolved(m, who, this.deps.service.settings)) return;
+    const who = await this.deps.service.identify(userId, policyOf(m).approvers.groups);
+    if (isInvolved(m, who)) return;
     if (this.deps.access.restricted && (await this.deps.access.mayRequest(userId))) return;
     throw new SlackRefusal(
       `Only the requester, the buddy or an approver of ${m.id} can ${verb} it.`,
