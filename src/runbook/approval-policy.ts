@@ -181,7 +181,10 @@ export function checkApprover(
     );
   }
   if (who.userId !== migration.buddy) {
-    return refuse('not_buddy', `only the named buddy (${migration.buddy}) can ${verb} steps of this migration`);
+    return refuse(
+      'not_buddy',
+      `only the named buddy (${migration.buddy}) can ${verb} steps of this migration`,
+    );
   }
   return null;
 }
@@ -249,7 +252,7 @@ function checkHash(migration: Pick<Migration, 'id'>, step: Step, seenHash: strin
     'stale_hash',
     `this request is not for the current version of "${step.title}" in migration ${migration.id} ` +
       '(the step changed since, or the request belongs to another migration or step), so nothing was ' +
-      'recorded; decide on the newest request in the migration\'s thread',
+      "recorded; decide on the newest request in the migration's thread",
   );
 }
 
@@ -317,7 +320,10 @@ export function decideRejection(input: ApprovalInput): Refusal | { ok: true } {
 }
 
 /** Whether the person is part of this migration: requester, buddy or approver. */
-export function isInvolved(migration: Pick<Migration, 'requester' | 'buddy' | 'policy'>, who: Identity): boolean {
+export function isInvolved(
+  migration: Pick<Migration, 'requester' | 'buddy' | 'policy'>,
+  who: Identity,
+): boolean {
   if (who.userId === migration.requester || who.userId === migration.buddy) return true;
   return isApprover(policyOf(migration), who);
 }

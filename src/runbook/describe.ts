@@ -7,7 +7,9 @@ export function approverPhrase(m: Pick<Migration, 'buddy'>, quorum: number): str
   const others = m.buddy ? quorum - 1 : quorum;
   const rest = others > 1 ? `${others} different approvers` : 'an approver';
   if (!m.buddy) return rest;
-  return others > 0 ? `the buddy (${m.buddy}) and ${others > 1 ? `${others} other approvers` : 'another approver'}` : `the buddy (${m.buddy})`;
+  return others > 0
+    ? `the buddy (${m.buddy}) and ${others > 1 ? `${others} other approvers` : 'another approver'}`
+    : `the buddy (${m.buddy})`;
 }
 
 function titles(steps: Step[]): string {

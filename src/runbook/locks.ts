@@ -23,7 +23,9 @@ export const EVERY_DB = '*';
 
 /** "10.0.0.5:6379", "[::1]:6379". */
 export function serverKey(server: ServerAddress): string {
-  return server.address.includes(':') ? `[${server.address}]:${server.port}` : `${server.address}:${server.port}`;
+  return server.address.includes(':')
+    ? `[${server.address}]:${server.port}`
+    : `${server.address}:${server.port}`;
 }
 
 /** The lock units of one server for a migration of `dbs` by `strategy`. */

@@ -27,13 +27,7 @@ import {
 import { AuditLog, type EventHandler, type SubscribeOptions, type Subscription } from './audit.js';
 import { approverPhrase, describeState } from './describe.js';
 import { type AuditEvent, type AuditEventType, SYSTEM_ACTOR } from './events.js';
-import {
-  EVERY_DB,
-  LockHeldError,
-  type LockHolder,
-  lockHeldMessage,
-  parseLockUnit,
-} from './locks.js';
+import { EVERY_DB, LockHeldError, type LockHolder, lockHeldMessage, parseLockUnit } from './locks.js';
 import {
   findStep,
   type Migration,
@@ -186,7 +180,10 @@ export class MigrationService {
    * The approver groups among `configured` (by default the config's) that `userId` belongs to.
    * Decisions on a migration resolve the groups of its own fixed policy (identifyFor).
    */
-  async identify(userId: string, configured: readonly string[] = this.settings.approvers.groups): Promise<Identity> {
+  async identify(
+    userId: string,
+    configured: readonly string[] = this.settings.approvers.groups,
+  ): Promise<Identity> {
     const groups: string[] = [];
     if (configured.length > 0 && !this.directory) {
       this.logger?.warn('approver groups are configured but no directory resolves them');

@@ -4,8 +4,8 @@
 import type { Redis } from 'ioredis';
 import { scrubDeep } from '../util/secrets.js';
 import type { AuditEvent } from './events.js';
-import type { Migration, ProgressUpdate } from './model.js';
 import { parseLockUnit } from './locks.js';
+import type { Migration, ProgressUpdate } from './model.js';
 import { APPEND, CLEAR_LOCK, COMMIT, FENCED_HSET, HEARTBEAT } from './scripts.js';
 
 export interface StoreOptions {

@@ -55,7 +55,11 @@ interface Row {
 }
 
 const ROWS: Row[] = [
-  { name: 'the requester never, even as a configured approver', policy: APPROVERS, clicks: [['UREQ', [], 'requester']] },
+  {
+    name: 'the requester never, even as a configured approver',
+    policy: APPROVERS,
+    clicks: [['UREQ', [], 'requester']],
+  },
   {
     name: 'the requester never, even in an approver group',
     policy: APPROVERS,
@@ -291,7 +295,10 @@ describe('plan-time policy check', () => {
 
   it('the buddy refusal names the buddy and what to do', () => {
     const res = checkPlanPolicy(APPROVERS, 'UREQ', who('UBUDDY'), gated);
-    assert.match(res?.reason ?? '', /the buddy UBUDDY is not one of the configured approvers.*name an approver/);
+    assert.match(
+      res?.reason ?? '',
+      /the buddy UBUDDY is not one of the configured approvers.*name an approver/,
+    );
   });
 });
 
