@@ -24,15 +24,24 @@ function strategyLine(plan: Plan): string {
   return 'Strategy: none, no strategy is possible';
 }
 
-function stepLines(step: PlannedStep, index: number): string[] {
-  const tags = [step.needsApproval ? 'needs approval' : '', step.irreversible ? 'irreversible' : ''].filter(
-    Boolean,
-  );
+/** Extra lines from the caller (e.g. who may approve), which the planner does not know. */
+export interface FormatPlanOptions {
+  /** Replaces "needs approval" on a gated step, e.g. "approval by the buddy U1". */
+  gate?: (step: PlannedStep) => string | undefined;
+  /** Printed after the steps. */
+  footer?: string;
+}
+
+function stepLines(step: PlannedStep, index: number, gate?: FormatPlanOptions['gate']): string[] {
+  const tags = [
+    step.needsApproval ? `needs ${gate?.(step) ?? 'approval'}` : '',
+    step.irreversible ? 'irreversible' : '',
+  ].filter(Boolean);
   const head = `  ${index + 1}. ${step.title} [${step.id}]${tags.length ? ` (${tags.join(', ')})` : ''}`;
   return [head, `     ${step.description}`];
 }
 
-export function formatPlan(plan: Plan): string {
+export function formatPlan(plan: Plan, options: FormatPlanOptions = {}): string {
   const { estimates } = plan;
   const lines = [
     `Source: ${endpoint(plan.source)}`,
@@ -67,8 +76,9 @@ export function formatPlan(plan: Plan): string {
   if (plan.steps.length > 0) {
     lines.push('', 'Steps:');
     plan.steps.forEach((s, i) => {
-      lines.push(...stepLines(s, i));
+      lines.push(...stepLines(s, i, options.gate));
     });
   }
+  if (options.footer) lines.push('', options.footer);
   return lines.join('\n');
 }

@@ -121,7 +121,7 @@ export function checkPlanPolicy(
     if (!buddy) {
       return refuse(
         'no_approvers',
-        'no approvers are configured and no buddy was named, so nobody could approve its steps; ' +
+        'no buddy is named and no approvers are configured, so nobody could approve its steps; ' +
           'name a buddy, or ask an admin to add approvers to the config',
       );
     }

@@ -1,6 +1,8 @@
 // Runbook data -> the view models the block builders take. Pure functions: everything shown about
 // an endpoint is its name, version and redacted URL.
 import type { Plan } from '../../planner/types.js';
+import type { ApprovalPolicy } from '../../runbook/approval-policy.js';
+import { gateRule, policySummary } from '../../runbook/describe.js';
 import type { Migration, ProgressUpdate, Step } from '../../runbook/model.js';
 import { TERMINAL_MIGRATION_STATUSES } from '../../runbook/model.js';
 import { currentStep } from '../../runbook/state-machine.js';
@@ -143,6 +145,8 @@ export interface PlanCardInput {
   buddyId?: string;
   /** The id it will be created with; none for a blocked plan (never stored). */
   id?: string;
+  /** The approval policy the migration gets: who may approve each gated step is shown with it. */
+  policy?: ApprovalPolicy;
 }
 
 /**
@@ -167,11 +171,18 @@ export function planCardView(plan: Plan, input: PlanCardInput): MigrationCardVie
         ? ['no strategy is possible']
         : plan.blockers.map((b) => b.message),
     warnings: plan.warnings.map((w) => w.message),
-    steps: plan.steps.map((s) => ({ id: s.id, title: s.title, state: 'pending', gated: s.needsApproval })),
+    steps: plan.steps.map((s) => {
+      const step: CardStep = { id: s.id, title: s.title, state: 'pending', gated: s.needsApproval };
+      const rule = input.policy && gateRule(s, input.policy, input.buddyId);
+      if (rule) step.note = `needs ${rule}`;
+      return step;
+    }),
     requesterId: input.requesterId,
-    footer: blocked
-      ? 'Nothing was started. Fix the blockers, then plan again.'
-      : 'Approvals, results and verification are posted in the thread.',
+    footer:
+      (blocked
+        ? 'Nothing was started. Fix the blockers, then plan again.'
+        : 'Approvals, results and verification are posted in the thread.') +
+      (input.policy ? ` ${policySummary(input.policy, input.buddyId)}` : ''),
   };
   const why = blocked
     ? plan.candidate
