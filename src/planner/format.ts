@@ -26,19 +26,19 @@ function strategyLine(plan: Plan): string {
 
 /** Extra lines from the caller (e.g. who may approve), which the planner does not know. */
 export interface FormatPlanOptions {
-  /** Replaces "needs approval" on a gated step, e.g. "approval by the buddy U1". */
+  /** Who may approve a gated step, e.g. "by the buddy U1", shown under it. */
   gate?: (step: PlannedStep) => string | undefined;
   /** Printed after the steps. */
   footer?: string;
 }
 
 function stepLines(step: PlannedStep, index: number, gate?: FormatPlanOptions['gate']): string[] {
-  const tags = [
-    step.needsApproval ? `needs ${gate?.(step) ?? 'approval'}` : '',
-    step.irreversible ? 'irreversible' : '',
-  ].filter(Boolean);
+  const tags = [step.needsApproval ? 'needs approval' : '', step.irreversible ? 'irreversible' : ''].filter(
+    Boolean,
+  );
+  const rule = step.needsApproval ? gate?.(step) : undefined;
   const head = `  ${index + 1}. ${step.title} [${step.id}]${tags.length ? ` (${tags.join(', ')})` : ''}`;
-  return [head, `     ${step.description}`];
+  return [head, `     ${step.description}`, ...(rule ? [`     Approval: ${rule}.`] : [])];
 }
 
 export function formatPlan(plan: Plan, options: FormatPlanOptions = {}): string {

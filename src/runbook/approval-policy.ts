@@ -113,7 +113,10 @@ export function checkPlanPolicy(
   gated: readonly Pick<Step, 'kind' | 'title'>[],
 ): Refusal | null {
   if (buddy && buddy.userId === requester) {
-    return refuse('requester', 'you cannot be your own buddy: the buddy approves the steps you asked for');
+    return refuse(
+      'requester',
+      'the buddy must be someone other than the requester: the buddy approves the steps you asked for',
+    );
   }
   const maxQuorum = Math.max(0, ...gated.map((s) => quorumFor(s, policy)));
   const widest = gated.find((s) => quorumFor(s, policy) === maxQuorum);

@@ -13,7 +13,7 @@ export function approverPhrase(m: Pick<Migration, 'buddy'>, quorum: number): str
     : `the buddy (${m.buddy})`;
 }
 
-/** Who may approve a gated step under `policy`, for plans: "2 approvals: the buddy U1 and another approver". */
+/** Who may approve a gated step under `policy`, for plans: "2 approvals, by the buddy (U1) and another approver". */
 export function gateRule(
   step: Pick<Step, 'kind' | 'needsApproval'>,
   policy: ApprovalPolicy,
@@ -21,10 +21,9 @@ export function gateRule(
 ): string | undefined {
   if (!step.needsApproval) return undefined;
   const quorum = quorumFor(step, policy);
-  const count = quorum > 1 ? `${quorum} approvals` : 'approval';
-  if (!hasApprovers(policy))
-    return buddy ? `${count} by the buddy ${buddy}` : `${count} (nobody may give it)`;
-  return `${count} by ${approverPhrase({ ...(buddy ? { buddy } : {}) }, quorum)}`;
+  const count = quorum > 1 ? `${quorum} approvals` : 'one approval';
+  if (!hasApprovers(policy)) return `${count}, by the buddy ${buddy ?? '(none named yet)'}`;
+  return `${count}, by ${approverPhrase({ ...(buddy ? { buddy } : {}) }, quorum)}`;
 }
 
 /** The approval policy in one sentence, as it will be fixed into the migration. */
