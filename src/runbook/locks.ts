@@ -71,7 +71,10 @@ export function isStale(holder: LockHolder, terminal: (m: Migration) => boolean)
 
 /** The CLI and Slack commands that clear a stale lock, for messages. */
 export function unlockHint(server: string): string {
-  return `an approver can clear it with \`migration-buddy unlock ${server}\` or \`/migrate unlock ${server}\``;
+  return (
+    `an approver can clear it with \`migration-buddy unlock ${server} --as <user>\`, or in Slack with ` +
+    '`/migrate unlock <endpoint>` naming that server'
+  );
 }
 
 /** Creating (or reopening) a migration was refused: a server it needs is held by another one. */

@@ -10,8 +10,9 @@ import type { PlanOptions } from '../../planner/types.js';
 import { probeEndpoint } from '../../probe/index.js';
 import type { ProbeResult } from '../../probe/types.js';
 import type { Endpoint } from '../../redis/endpoint.js';
+import { resolveServer } from '../../redis/resolve.js';
 import { isInvolved, policyOf, type RefusalCode } from '../../runbook/approval-policy.js';
-import { LockHeldError } from '../../runbook/locks.js';
+import { LockHeldError, serverKey } from '../../runbook/locks.js';
 import type { Migration } from '../../runbook/model.js';
 import type { MigrationService } from '../../runbook/service.js';
 import {
@@ -299,9 +300,24 @@ export class SlackCommandHandlers implements MigrateCommandHandlers {
     ]);
   }
 
+  async unlock(command: { endpoint: string }, request: CommandRequest): Promise<CommandReply | undefined> {
+    const endpoint = this.endpoint(command.endpoint, USAGE.unlock);
+    const server = serverKey(await resolveServer(endpoint));
+    const res = await this.deps.service.unlock(server, request.userId);
+    if (!res.ok) {
+      throw new SlackRefusal(
+        sentence(res.reason),
+        res.code === 'not_approver' ? 'Ask one of the configured approvers to clear it.' : undefined,
+      );
+    }
+    return message(`Unlocked ${endpoint.name}`, [
+      section(`:unlock: ${escapeMrkdwn(`${endpoint.name} (${server}): ${sentence(res.message)}`)}`),
+    ]);
+  }
+
   // ---- helpers -------------------------------------------------------------------------------
 
-  private endpoint(name: string): Endpoint {
+  private endpoint(name: string, usage = USAGE.plan): Endpoint {
     const found = this.deps.config.resolvedEndpoints.get(name);
     if (found) return found;
     const known = [...this.deps.config.resolvedEndpoints.keys()].sort();
@@ -310,7 +326,7 @@ export class SlackCommandHandlers implements MigrateCommandHandlers {
       known.length > 0
         ? `Known endpoints: ${known.map((k) => `\`${escapeMrkdwn(k)}\``).join(', ')} (\`/migrate endpoints\`).`
         : `No endpoints are configured in \`${escapeMrkdwn(this.deps.config.file)}\`.`,
-      USAGE.plan,
+      usage,
     );
   }
 
