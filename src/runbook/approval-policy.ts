@@ -124,7 +124,7 @@ export function checkPlanPolicy(
     if (!buddy) {
       return refuse(
         'no_approvers',
-        'no buddy is named and no approvers are configured, so nobody could approve its steps; ' +
+        'nobody could approve its steps: no buddy is named and no approvers are configured; ' +
           'name a buddy, or ask an admin to add approvers to the config',
       );
     }
@@ -253,9 +253,9 @@ function checkHash(migration: Pick<Migration, 'id'>, step: Step, seenHash: strin
   if (seenHash === step.hash) return null;
   return refuse(
     'stale_hash',
-    `this request is not for the current version of "${step.title}" in migration ${migration.id} ` +
-      '(the step changed since, or the request belongs to another migration or step), so nothing was ' +
-      "recorded; decide on the newest request in the migration's thread",
+    `this request is not for the current version of "${step.title}" in migration ${migration.id}: the ` +
+      'step changed since this request was made, or the request belongs to another migration or step; ' +
+      "nothing was recorded; decide on the newest request in the migration's thread",
   );
 }
 

@@ -54,6 +54,7 @@ function stepCard(m: Migration, s: Step): CardStep {
   switch (s.status) {
     case 'awaiting_approval':
       if (s.gate === 'confirmation') set(`waiting for someone to confirm: ${s.gatePrompt ?? 'done'}`);
+      else if (m.buddy && s.quorum > 1) set(`waiting for ${s.quorum} approvals, one of them from`, m.buddy);
       else if (m.buddy) set('waiting for', m.buddy);
       else set(s.quorum > 1 ? `waiting for ${s.quorum} approvers` : 'waiting for an approver');
       break;
@@ -210,8 +211,14 @@ export function approvalView(
     irreversible: step.irreversible,
     requesterId: m.requester,
   };
+  // The migration's own approvers, not this process's config (the policy is fixed at creation).
+  const own = m.policy?.approvers;
+  const approvers = own
+    ? approversHint({ users: own.users.filter((u) => u !== m.requester), groups: own.groups }) || undefined
+    : hint;
   if (m.buddy) view.buddyId = m.buddy;
-  else if (hint) view.approversHint = hint;
+  // With a quorum above one, the buddy alone cannot approve: the other approvers are asked too.
+  if (approvers && (!m.buddy || step.quorum > 1)) view.approversHint = approvers;
   if (request.prompt) view.prompt = request.prompt;
   if (request.expiresAt) view.expiresAt = request.expiresAt;
   return view;

@@ -48,7 +48,7 @@ export const DETAILS: Partial<Record<Subcommand, string[]>> = {
   plan: [
     '`<source>` and `<target>` are endpoint names from the config (`/migrate endpoints`), never URLs.',
     '`strategy=` forces a strategy; `auto` (the default) picks the best one the servers allow.',
-    '`buddy=@user` names the person who approves each irreversible step (never yourself).',
+    '`buddy=@user` names the person who approves each irreversible step (never yourself; one of the configured approvers when there are any).',
     '`db=` picks databases (`all`, or numbers like `0,3`); `match=` copies only keys matching a pattern.',
     '`replace` overwrites keys that already exist on the target; `flush-target` empties it first.',
   ],
