@@ -82,7 +82,7 @@ describe('plan and create', () => {
       ids.some((i) => /-hook-after_cutover-maint_off$/.test(i)),
       ids.join(' '),
     );
-    ids.forEach((id, i) => assert.ok(id.startsWith(`${i + 1}-`), `step ${i + 1} is ${id}`));
+    for (const [i, id] of ids.entries()) assert.ok(id.startsWith(`${i + 1}-`), `step ${i + 1} is ${id}`);
     assert.deepEqual((planned as Plan & { approvalPolicy: unknown }).approvalPolicy, {
       approvers: { users: ['UBOB0001', 'UCAROL01'], groups: [] },
       expiresAfterMs: 3_600_000,
