@@ -3,6 +3,7 @@
 // is what server locks are keyed on.
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
+import { UserError } from '../util/errors.js';
 import type { Endpoint } from './endpoint.js';
 
 export interface ResolvedServer {
