@@ -23,8 +23,9 @@ export async function resolveServer(
     const addresses = all.map((a) => normalizeAddress(a.address)).sort();
     return { address: addresses[0]!, port: endpoint.port };
   } catch (err) {
-    throw new Error(
-      `could not resolve the host of ${endpoint.name}: ${(err as NodeJS.ErrnoException).code ?? err}`,
+    throw new UserError(
+      `could not resolve the host of ${endpoint.name} (${(err as NodeJS.ErrnoException).code ?? 'lookup failed'}); ` +
+        'check the endpoint in the config and the DNS of this machine',
     );
   }
 }
