@@ -6,6 +6,7 @@ import { App, HTTPReceiver, LogLevel, type Receiver, SocketModeReceiver, type we
 import { errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import { guardRequestListener } from './edge/http-guard.js';
+import { guardSocketMode } from './edge/socket-guard.js';
 import { type GatewayOptions, SlackGateway } from './gateway.js';
 import { registerListeners, type SlackDeps } from './listeners/index.js';
 import { redactCredentials, slackLoggerFrom } from './logger-adapter.js';
@@ -92,6 +93,7 @@ export function createSlackApp(
       installerOptions: { clientOptions: socketClientOptions },
       ...options.socketMode,
     });
+    guardSocketMode((receiver as SocketModeReceiver).client, log);
   } else {
     const http = new HTTPReceiver({
       signingSecret: settings.signingSecret!,
