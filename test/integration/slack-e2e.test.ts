@@ -880,9 +880,10 @@ describe('two serve processes, abort and stale buttons', () => {
     assert.match(json((await slack2.answer(list)).raw.blocks), new RegExp(id));
     const unknown = await slack2.command('abort nope-42', BUDDY, CH);
     const refused = await slack2.answer(unknown);
+    assert.ok(!json(refused.raw).includes('nope-42'), 'the typed id is not repeated');
     assert.match(
       json(refused.raw.blocks),
-      /there is no migration nope-42[\s\S]*Usage:[\s\S]*\/migrate abort &lt;id&gt;/i,
+      /there is no migration with that id[\s\S]*Usage:[\s\S]*\/migrate abort &lt;id&gt;/i,
     );
 
     const aborted = await slack2.command(`abort ${id}`, REQUESTER, CH);
