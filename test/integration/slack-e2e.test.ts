@@ -940,7 +940,8 @@ describe('servers that do not answer', () => {
 describe('malformed /migrate texts', () => {
   test('300 random texts and pasted secrets: an ephemeral answer each, no crash, no migration', async () => {
     const config = parseConfig(
-      `endpoints:\n  src:\n    url: redis://127.0.0.1:${source.port}/0\n    password: ${SOURCE_PW}\n`,
+      `endpoints:\n  src:\n    url: redis://127.0.0.1:${source.port}/0\n    password: ${SOURCE_PW}\n` +
+        `  src2:\n    url: redis://127.0.0.1:${target.port}/0\n    password: ${TARGET_PW}\n`,
       'fuzz.yml',
       {},
     );
