@@ -55,7 +55,8 @@ export function registerUnknownView(
   });
 }
 
-function unknownDialog(): types.ModalView {
+/** Replaces a dialog this app cannot act on (unknown, or its hidden data unreadable). */
+export function unknownDialog(): types.ModalView {
   return {
     type: 'modal',
     title: { type: 'plain_text', text: 'migration-buddy' },
