@@ -87,6 +87,6 @@ export function resolveEndpoint(
   const known = config ? [...config.resolvedEndpoints.keys()] : [];
   const hint = known.length ? `known endpoints: ${known.join(', ')}` : `no config file loaded (--config)`;
   throw new UserError(
-    `${role} is not an endpoint in the config (${hint}); give a name from the config or a redis:// URL`,
+    `${role ?? 'that'} is not an endpoint in the config (${hint}); give a name from the config or a redis:// URL`,
   );
 }
