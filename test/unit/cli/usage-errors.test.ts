@@ -8,12 +8,10 @@ const TYPED = 'Fz-pw-9731';
 
 function run(args: string[]): string {
   let shown = '';
-  const program = new Command('mb')
-    .exitOverride()
-    .configureOutput({
-      outputError: (text, write) => write(withoutTypedValues(text)),
-      writeErr: (t) => (shown += t),
-    });
+  const program = new Command('mb').exitOverride().configureOutput({
+    outputError: (text, write) => write(withoutTypedValues(text)),
+    writeErr: (t) => (shown += t),
+  });
   const number = (v: string) => {
     if (!/^\d+$/.test(v)) throw new InvalidArgumentError('must be a whole number');
     return Number(v);
