@@ -30,6 +30,7 @@ export function parseHttpBody(rawBody: string, contentType: string | undefined):
   let body: unknown;
   if (contentType === FORM) {
     const form = parseQuery(rawBody);
+    // Slack's unsigned SSL check is a form post; only this form of it skips the signature.
     if (form.ssl_check !== undefined) {
       return form.ssl_check === '1'
         ? { ok: true, kind: 'ssl_check', body: { ssl_check: '1' } }
@@ -57,7 +58,6 @@ export function checkPayload(body: unknown): ShapeResult {
   // Bolt decides the kind in this order (helpers.getTypeAndConversation); so do we.
   if (body.event !== undefined) return checkEvent(body);
   if (body.command !== undefined) return checkCommand(body);
-  if (body.ssl_check === '1') return { ok: true, kind: 'ssl_check', body };
   if (body.type === 'url_verification') {
     return typeof body.challenge === 'string'
       ? { ok: true, kind: 'url_verification', body }

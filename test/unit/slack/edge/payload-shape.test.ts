@@ -87,3 +87,9 @@ test('the shape check alone (Socket Mode) refuses the same bodies', () => {
     assert.equal(checkPayload(body).ok, false, JSON.stringify(body));
   }
 });
+
+test('only a form-encoded ssl_check counts as one (the guard answers it without a signature)', () => {
+  assert.equal(parseHttpBody('ssl_check=1', FORM).ok, true);
+  assert.equal(parseHttpBody('{"ssl_check":"1"}', JSON_TYPE).ok, false);
+  assert.equal(parseHttpBody('ssl_check=0', FORM).ok, false);
+});
