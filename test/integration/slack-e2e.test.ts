@@ -27,7 +27,13 @@ import { SlackMessageStore } from '../../src/slack/adapter/message-store.js';
 import { EVENTS_PATH } from '../../src/slack/app.js';
 import { type SlackServer, startSlackServer } from '../../src/slack/server.js';
 import { createLogger } from '../../src/util/logger.js';
-import { randomCommandText, randomSecret, seededRng, textWithSecret } from '../fake-slack/fuzz.js';
+import {
+  randomCommandText,
+  randomSecret,
+  seededRng,
+  textWithSecret,
+  UNCONFIGURED_NAME,
+} from '../fake-slack/fuzz.js';
 import {
   FAKE_BOT_TOKEN,
   type FakeSlack,
@@ -76,7 +82,8 @@ let silent: Server;
 const silentSockets: Socket[] = [];
 let slack: SlackHttpClient;
 const logLines: string[] = [];
-const pastedSecrets: string[] = [PASTED_PW];
+// The fuzz's unconfigured name too: typed where a name goes, it must never come back.
+const pastedSecrets: string[] = [PASTED_PW, UNCONFIGURED_NAME];
 let copyGate = { ...deferred(), used: true };
 
 function deferred() {
