@@ -14,8 +14,6 @@ export interface HttpGuardOptions {
   /** The path Slack posts to; other paths go straight to Bolt (health check, 404s). */
   path: string;
   logger: Logger;
-  bodyLimitBytes?: number;
-  now?: () => number;
 }
 
 export function guardRequestListener(inner: RequestListener, options: HttpGuardOptions): RequestListener {
@@ -43,12 +41,8 @@ async function checkThenForward(
   let rawBody: Buffer;
   try {
     // Sets req.rawBody, which Bolt reuses instead of reading the stream again.
-    rawBody = (
-      await HTTPModuleFunctions.bufferIncomingMessage(
-        req,
-        options.bodyLimitBytes ?? HTTPModuleFunctions.defaultBodyLimit,
-      )
-    ).rawBody;
+    rawBody = (await HTTPModuleFunctions.bufferIncomingMessage(req, HTTPModuleFunctions.defaultBodyLimit))
+      .rawBody;
   } catch (err) {
     const tooLarge =
       HTTPModuleFunctions.isRawBodyError(err) && (err as { statusCode?: number }).statusCode === 413;
@@ -69,7 +63,6 @@ async function checkThenForward(
     timestamp: req.headers['x-slack-request-timestamp'],
     signature: req.headers['x-slack-signature'],
     rawBody,
-    ...(options.now ? { nowMs: options.now() } : {}),
   });
   if (unsigned) {
     log.warn({ problem: unsigned }, 'Slack request refused: not signed by Slack');
