@@ -15,7 +15,8 @@ export interface GlobalOptions {
 export interface CliContext {
   config: Config | undefined;
   json: boolean;
-  endpoint(nameOrUrl: string): Endpoint;
+  /** `role` ("the source") says which argument was wrong without repeating it. */
+  endpoint(nameOrUrl: string, role?: string): Endpoint;
   /** Human output on stdout, scrubbed of secrets. */
   print(text: string): void;
   /** One JSON document (or line) on stdout, scrubbed of secrets. */
@@ -38,7 +39,7 @@ export function createContext(opts: GlobalOptions): CliContext {
   return {
     config,
     json: Boolean(opts.json),
-    endpoint: (nameOrUrl) => resolveEndpoint(nameOrUrl, config),
+    endpoint: (nameOrUrl, role) => resolveEndpoint(nameOrUrl, config, role),
     print: (text) => process.stdout.write(`${scrub(text)}\n`),
     printJson: (value) => process.stdout.write(`${JSON.stringify(scrubDeep(value))}\n`),
     note: (text) => process.stderr.write(`${scrub(text)}\n`),

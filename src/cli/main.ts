@@ -10,6 +10,7 @@ import { registerUnlockCommand } from './commands/unlock.js';
 import { registerVerifyCommand } from './commands/verify.js';
 import { registerWorkerCommand } from './commands/worker.js';
 import { addGlobalOptions } from './context.js';
+import { withoutTypedValues } from './usage-errors.js';
 
 export function buildProgram(): Command {
   const program = new Command('migration-buddy')
@@ -17,6 +18,8 @@ export function buildProgram(): Command {
       'Plan and run zero-downtime Redis migrations, with a second person approving every irreversible step.',
     )
     .showHelpAfterError('(run with --help for usage)')
+    // Inherited by every subcommand made with .command().
+    .configureOutput({ outputError: (text, write) => write(withoutTypedValues(text)) })
     .exitOverride((err) => {
       // Bad usage exits 2 (documented), help and version exit 0.
       process.exit(err.exitCode === 0 ? 0 : 2);

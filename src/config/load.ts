@@ -68,19 +68,25 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
  * Finds an endpoint by name in the config, or parses a raw URL (the CLI takes either).
  * `config` may be undefined when no config file exists and only URLs are used.
  */
-export function resolveEndpoint(nameOrUrl: string, config: Config | undefined): Endpoint {
+export function resolveEndpoint(
+  nameOrUrl: string,
+  config: Config | undefined,
+  /** Which argument this is ("the source"), to say which one was wrong without repeating it. */
+  role?: string,
+): Endpoint {
   if (looksLikeUrl(nameOrUrl)) {
     try {
       return parseEndpointUrl(nameOrUrl);
     } catch (err) {
-      throw new UserError(`bad endpoint URL: ${(err as Error).message}`);
+      throw new UserError(`${role ? `${role} URL` : 'bad endpoint URL:'} ${(err as Error).message}`);
     }
   }
   const found = config?.resolvedEndpoints.get(nameOrUrl);
   if (found) return found;
+  // What was typed is not repeated: a password pasted where a name goes looks like a name.
   const known = config ? [...config.resolvedEndpoints.keys()] : [];
   const hint = known.length ? `known endpoints: ${known.join(', ')}` : `no config file loaded (--config)`;
   throw new UserError(
-    `unknown endpoint "${nameOrUrl}" (${hint}); give a name from the config or a redis:// URL`,
+    `${role ?? 'that'} is not an endpoint in the config (${hint}); give a name from the config or a redis:// URL`,
   );
 }

@@ -1,6 +1,7 @@
 // Findings that stop every strategy: running any of them would lose data, break the target, or
 // do something nobody asked for. Each says what to change.
 import type { PlanContext } from './context.js';
+import { librariesText, targetLibraries } from './functions.js';
 import type { Finding, StrategyAssessment, StrategyName } from './types.js';
 import { formatDbs, formatMb, plural } from './units.js';
 
@@ -82,16 +83,29 @@ function memory(ctx: PlanContext): Finding[] {
   return out;
 }
 
+/** Keys in the databases to copy, or function libraries (server-wide): either makes it not empty. */
 function nonEmptyTarget(ctx: PlanContext): Finding[] {
-  if (ctx.options.onNonEmptyTarget !== 'refuse' || ctx.targetBusyDbs.length === 0) return [];
-  const total = ctx.targetBusyDbs.reduce((n, d) => n + d.keys, 0);
-  const per = ctx.targetBusyDbs.map((d) => `db ${d.db}: ${plural(d.keys, 'key')}`).join(', ');
+  const libs = targetLibraries(ctx);
+  if (ctx.options.onNonEmptyTarget !== 'refuse' || (ctx.targetBusyDbs.length === 0 && libs === 0)) return [];
+  const held: string[] = [];
+  if (ctx.targetBusyDbs.length > 0) {
+    const total = ctx.targetBusyDbs.reduce((n, d) => n + d.keys, 0);
+    const per = ctx.targetBusyDbs.map((d) => `db ${d.db}: ${plural(d.keys, 'key')}`).join(', ');
+    held.push(`${plural(total, 'key')} in the databases to copy (${per})`);
+  }
+  if (libs > 0) held.push(librariesText(libs));
+  const replace =
+    libs > 0
+      ? "overwrite keys and function libraries that exist on both (the target's other libraries stay)"
+      : 'overwrite keys that exist on both';
+  const flush =
+    libs > 0
+      ? "empty those databases first and replace the target's function libraries with the source's"
+      : 'empty them first';
   return [
     {
       code: 'target-not-empty',
-      message:
-        `target already holds ${plural(total, 'key')} in the databases to copy (${per}): use --replace to ` +
-        'overwrite keys that exist on both, or --flush-target to empty them first',
+      message: `target already holds ${held.join(' and ')}: use --replace to ${replace}, or --flush-target to ${flush}`,
     },
   ];
 }

@@ -2,6 +2,7 @@
 // the probes' facts; reasons quote the probe's own words ("unknown command (renamed or disabled)").
 import { type PlanContext, unavailable } from './context.js';
 import type { CopyPath } from './copy-path.js';
+import { librariesText, targetLibraries } from './functions.js';
 import type { StrategyAssessment, StrategyName } from './types.js';
 import { formatBytes, formatDbs, plural } from './units.js';
 import { compareVersions } from './versions.js';
@@ -78,9 +79,14 @@ export function assessReplication(ctx: PlanContext): StrategyAssessment & { subs
   if (options.targetCanReachSource === false) {
     reasons.push('the target cannot reach the source (a replica connects to its master)');
   }
-  if (ctx.targetKeysTotal > 0 && options.onNonEmptyTarget !== 'flush') {
+  const libs = targetLibraries(ctx);
+  if ((ctx.targetKeysTotal > 0 || libs > 0) && options.onNonEmptyTarget !== 'flush') {
+    const held = [
+      ctx.targetKeysTotal > 0 ? plural(ctx.targetKeysTotal, 'key') : '',
+      libs > 0 ? librariesText(libs) : '',
+    ].filter(Boolean);
     reasons.push(
-      `replication discards the whole target, which holds ${plural(ctx.targetKeysTotal, 'key')}: ` +
+      `replication discards the whole target, which holds ${held.join(' and ')}: ` +
         'only --flush-target allows that',
     );
   }

@@ -61,16 +61,17 @@ export function parseEndpointUrl(
     throw new EndpointUrlError('is not a valid redis:// or rediss:// URL');
   }
   if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
-    throw new EndpointUrlError(`must start with redis:// or rediss:// (got ${parsed.protocol}//)`);
+    // Neither here nor below is any part of the URL repeated: it may hold a pasted password.
+    throw new EndpointUrlError('must start with redis:// or rediss://');
   }
   if (!parsed.hostname) throw new EndpointUrlError('has no host');
   const port = parsed.port ? Number(parsed.port) : 6379;
   if (!Number.isInteger(port) || port < 1 || port > 65535)
-    throw new EndpointUrlError(`port ${parsed.port} is out of range`);
+    throw new EndpointUrlError('has a port out of range (1-65535)');
   const path = parsed.pathname.replace(/^\//, '');
   const db = path === '' ? 0 : Number(path);
   if (!/^\d*$/.test(path) || !Number.isInteger(db) || db < 0) {
-    throw new EndpointUrlError(`database must be a number after the host (got /${path})`);
+    throw new EndpointUrlError('database must be a number after the host, like redis://host:6379/0');
   }
   // Separate username/password settings win over the URL's, so secrets with '@' or '/' need no encoding.
   const username = extra.username ?? (parsed.username ? decodeURIComponent(parsed.username) : undefined);

@@ -106,6 +106,18 @@ if ARGV[5] ~= '' then redis.call('PUBLISH', ARGV[5], ARGV[3]) end
 return 'ok'
 `;
 
+/**
+ * Appends one event unless an event with the same dedupe field was appended before (a refusal is
+ * recorded once per person, step and reason, however often they click).
+ * KEYS: events, globalEvents, seen (hash). ARGV: maxlen, field, event. Returns the id or false.
+ */
+export const APPEND_ONCE = `
+if redis.call('HSETNX', KEYS[3], ARGV[2], '1') == 0 then return false end
+local id = redis.call('XADD', KEYS[1], '*', 'e', ARGV[3])
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], '*', 'e', ARGV[3], 'ref', id)
+return id
+`;
+
 /** Appends events outside a transition (refusals, notes). KEYS: events, globalEvents. ARGV[1]: maxlen. */
 export const APPEND = `
 local out = {}

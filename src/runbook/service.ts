@@ -894,20 +894,25 @@ export class MigrationService {
   ): Promise<ActionResult<T>> {
     if (result.ok) return result;
     if (result.code !== 'not_found' && result.code !== 'busy') {
-      const at = this.iso();
+      // Once per person, step, action and reason: a hundred clicks are one refusal in the trail.
+      const dedupe = [stepId ?? '-', userId, verb, result.code].join('|');
       await this.store
-        .append(id, [
-          {
-            migrationId: id,
-            type: 'approval_refused',
-            at,
-            actor: userId,
-            ...(stepId ? { stepId } : {}),
-            message: `${userId} could not ${verb}: ${result.reason}`,
-            data: { code: result.code, action: verb },
-          },
-        ])
-        .catch(() => undefined);
+        .appendOnce(id, dedupe, {
+          migrationId: id,
+          type: 'approval_refused',
+          at: this.iso(),
+          actor: userId,
+          ...(stepId ? { stepId } : {}),
+          message: `${userId} could not ${verb}: ${result.reason}`,
+          data: { code: result.code, action: verb },
+        })
+        .catch((err) =>
+          // The person still gets the refusal; only its line in the trail is missing.
+          this.logger?.warn(
+            { migrationId: id, err: String(err) },
+            'could not record a refusal in the audit trail',
+          ),
+        );
     }
     return result;
   }

@@ -6,7 +6,7 @@ import { scrubDeep } from '../util/secrets.js';
 import type { AuditEvent } from './events.js';
 import { parseLockUnit } from './locks.js';
 import type { Migration, ProgressUpdate } from './model.js';
-import { APPEND, CLEAR_LOCK, COMMIT, FENCED_HSET, HEARTBEAT } from './scripts.js';
+import { APPEND, APPEND_ONCE, CLEAR_LOCK, COMMIT, FENCED_HSET, HEARTBEAT } from './scripts.js';
 
 export interface StoreOptions {
   /** Key prefix (default `mb`). */
@@ -64,6 +64,7 @@ export class MigrationStore {
     redis.defineCommand('mbFencedHset', { numberOfKeys: 2, lua: FENCED_HSET });
     redis.defineCommand('mbAppend', { numberOfKeys: 2, lua: APPEND });
     redis.defineCommand('mbClearLock', { numberOfKeys: 1, lua: CLEAR_LOCK });
+    redis.defineCommand('mbAppendOnce', { numberOfKeys: 3, lua: APPEND_ONCE });
   }
 
   private get scripts(): RedisWithScripts {
@@ -72,7 +73,7 @@ export class MigrationStore {
 
   // Key layout. The control Redis is a single server (not a cluster), so scripts may touch
   // keys of different migrations and the global stream together.
-  key(id: string, part?: 'fence' | 'cp' | 'progress' | 'events'): string {
+  key(id: string, part?: 'fence' | 'cp' | 'progress' | 'events' | 'noted'): string {
     return part ? `${this.prefix}:mig:${id}:${part}` : `${this.prefix}:mig:${id}`;
   }
   get globalEventsKey(): string {
@@ -288,6 +289,22 @@ export class MigrationStore {
     )) as string[];
   }
 
+  /**
+   * Appends `event` unless one with the same `dedupe` key was appended to this migration before
+   * (atomically, so concurrent clicks record it once). Returns whether it was appended.
+   */
+  async appendOnce(id: string, dedupe: string, event: AuditEvent): Promise<boolean> {
+    const res = await this.scripts.mbAppendOnce(
+      this.key(id, 'events'),
+      this.globalEventsKey,
+      this.key(id, 'noted'),
+      String(this.maxLen),
+      dedupe,
+      JSON.stringify(scrubDeep(event)),
+    );
+    return res !== null;
+  }
+
   /** The migration's events in order, from after `afterId` (exclusive). */
   async events(id: string, options: { afterId?: string; count?: number } = {}): Promise<AuditEvent[]> {
     const start = options.afterId ? `(${options.afterId}` : '-';
@@ -318,4 +335,5 @@ interface RedisWithScripts {
   mbFencedHset: ScriptFn;
   mbAppend: ScriptFn;
   mbClearLock: ScriptFn;
+  mbAppendOnce: ScriptFn;
 }

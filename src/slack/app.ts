@@ -5,6 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, LogLevel, type Receiver, SocketModeReceiver, type webApi } from '@slack/bolt';
 import { errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
+import { guardRequestListener } from './edge/http-guard.js';
+import { guardSocketMode } from './edge/socket-guard.js';
 import { type GatewayOptions, SlackGateway } from './gateway.js';
 import { registerListeners, type SlackDeps } from './listeners/index.js';
 import { redactCredentials, slackLoggerFrom } from './logger-adapter.js';
@@ -91,15 +93,24 @@ export function createSlackApp(
       installerOptions: { clientOptions: socketClientOptions },
       ...options.socketMode,
     });
+    guardSocketMode((receiver as SocketModeReceiver).client, log);
   } else {
-    receiver = new HTTPReceiver({
+    const http = new HTTPReceiver({
       signingSecret: settings.signingSecret!,
       endpoints: EVENTS_PATH,
-      signatureVerification: true, // also rejects timestamps older than 5 minutes
+      signatureVerification: true, // checked again by the guard, which also refuses future timestamps
       logger: slackLogger,
       logLevel,
       customRoutes: [{ path: HEALTH_PATH, method: ['GET'], handler: (_req, res) => healthy(res) }],
     });
+    // Bolt's server calls this property for every request: the guard answers what Bolt would
+    // crash on, time out on, or wrongly accept.
+    http.requestListener = guardRequestListener(http.requestListener, {
+      signingSecret: settings.signingSecret!,
+      path: EVENTS_PATH,
+      logger: log,
+    });
+    receiver = http;
   }
 
   const app = new App({

@@ -15,6 +15,12 @@ export function seededRng(seed: number): Rng {
   };
 }
 
+/**
+ * A word shaped like a name that names nothing configured (a password typed where a name goes):
+ * no answer may repeat it.
+ */
+export const UNCONFIGURED_NAME = 'Fz-pw-9731';
+
 const pick = <T>(rng: Rng, items: readonly T[]): T => items[Math.floor(rng() * items.length)]!;
 const int = (rng: Rng, max: number) => Math.floor(rng() * max);
 
@@ -33,6 +39,8 @@ const WORDS = [
   'new-cache',
   'prod.cache',
   'mig-42',
+  UNCONFIGURED_NAME,
+  UNCONFIGURED_NAME,
   'a',
   '0',
   'replace',

@@ -253,6 +253,27 @@ export class FakeSlack {
     }
   }
 
+  /**
+   * Sends any text as a Socket Mode message (malformed envelopes included); with an envelope id,
+   * reports whether the app acked it in time.
+   */
+  async deliverRaw(
+    text: string,
+    envelopeId?: string,
+    ackTimeoutMs = 3000,
+  ): Promise<EnvelopeResult | undefined> {
+    const socket = [...this.sockets][0];
+    if (!socket) throw new Error('fake Slack: no Socket Mode connection to deliver to');
+    socket.sendText(text);
+    if (!envelopeId) return undefined;
+    try {
+      const ackPayload = await this.waitFor(() => this.acks.get(envelopeId), ackTimeoutMs, 'an ack');
+      return { envelopeId, acked: true, ackPayload };
+    } catch {
+      return { envelopeId, acked: false };
+    }
+  }
+
   async close(): Promise<void> {
     for (const s of this.sockets) s.destroy();
     this.server.closeAllConnections();

@@ -65,13 +65,52 @@ describe('copy: non-empty target and functions', () => {
       }).catch((e: unknown) => e);
       assert.ok(err instanceof UserError, String(err));
       assert.match(err.message, /target staging .* is not empty: db0 has 2 keys, db5 has 1 key/);
-      assert.match(err.message, /function libraries already there: shared/);
+      assert.match(err.message, /function libraries: onlytarget, shared/);
       assert.equal(err.exitCode, 1);
       // Nothing was written.
       assert.equal(await (await target.client()).get('a'), 'from-target');
       assert.equal(await fcall(target, 'shared_fn'), 'target-version');
     } finally {
       await target.stop();
+    }
+  });
+
+  test("a target holding only function libraries (none named like the source's) is not empty", async () => {
+    const target = await startRedis();
+    try {
+      await (await target.client()).call('FUNCTION', 'LOAD', lib('onlytarget', 'y'));
+      const err = await copyKeys(parseEndpointUrl(source.url), parseEndpointUrl(target.url), {
+        dbs: 'all',
+        onNonEmptyTarget: 'refuse',
+      }).catch((e: unknown) => e);
+      assert.ok(err instanceof UserError, String(err));
+      assert.match(err.message, /is not empty: function libraries: onlytarget\. Choose replace/);
+      assert.match(
+        err.message,
+        /--replace: same-name keys and libraries are overwritten, the target's other libraries stay/,
+      );
+      assert.deepEqual(await libraries(target), ['onlytarget'], 'nothing was written');
+      assert.equal(await (await target.client()).dbsize(), 0);
+    } finally {
+      await target.stop();
+    }
+  });
+
+  test("flush with no libraries on the source deletes the target's (what the plan says)", async () => {
+    const plain = await startRedis();
+    const target = await startRedis();
+    try {
+      await (await plain.client()).set('k', 'v');
+      await (await target.client()).call('FUNCTION', 'LOAD', lib('onlytarget', 'y'));
+      const report = await copyKeys(parseEndpointUrl(plain.url), parseEndpointUrl(target.url), {
+        dbs: 'all',
+        onNonEmptyTarget: 'flush',
+      });
+      assert.match(String(report.functions?.action), /flushed 1 target libraries/);
+      assert.deepEqual(await libraries(target), []);
+      assert.equal(await (await target.client()).get('k'), 'v');
+    } finally {
+      await Promise.all([plain.stop(), target.stop()]);
     }
   });
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
 import type { AuditEvent } from '../../src/runbook/events.js';
-import type { StepRef } from '../../src/runbook/model.js';
+import type { Step, StepRef } from '../../src/runbook/model.js';
 import { MigrationService, type ServiceOptions, type StepScheduler } from '../../src/runbook/service.js';
 import { MigrationStore } from '../../src/runbook/store.js';
 import { forgetSecrets, registerSecret } from '../../src/util/secrets.js';
@@ -93,6 +93,40 @@ describe('migration service', () => {
     const last = (await service.events(m.id)).at(-1)!;
     assert.equal(last.type, 'approval_refused');
     assert.equal(last.actor, 'UREQ');
+  });
+
+  it('a refusal is recorded once per person, step and reason, however often they click', async () => {
+    const prefix = `p${prefixN++}`;
+    const services = await Promise.all(Array.from({ length: 4 }, () => makeService({ prefix })));
+    const { service } = services[0]!;
+    const plan = testPlan([plannedStep(1, 'bulk_copy', true), plannedStep(2, 'promote', true)]);
+    const m = await service.create({ source: 's', target: 't', plan, requester: 'UREQ' });
+    await service.start(m.id, 'UREQ');
+    const [first, second] = (await service.get(m.id))!.steps as [Step, Step];
+    // 100 clicks by the requester, 25 at a time from each of 4 connections.
+    const results = await Promise.all(
+      Array.from({ length: 100 }, (_, i) =>
+        services[i % 4]!.service.approve(m.id, first.id, 'UREQ', first.hash),
+      ),
+    );
+    assert.ok(
+      results.every((r) => !r.ok && r.code === 'requester'),
+      'each click is refused',
+    );
+    // Another person, another step, another reason: each recorded once more.
+    for (let i = 0; i < 10; i++) await service.approve(m.id, first.id, 'UREQ', 'not-the-hash');
+    for (let i = 0; i < 10; i++) await service.approve(m.id, second.id, 'UAPPROVER1', second.hash);
+    for (let i = 0; i < 10; i++) await service.reject(m.id, first.id, 'UREQ', first.hash);
+    const refusals = (await service.events(m.id)).filter((e) => e.type === 'approval_refused');
+    assert.deepEqual(
+      refusals.map((e) => [e.actor, e.stepId, e.data?.action, e.data?.code]),
+      [
+        ['UREQ', first.id, 'approve', 'requester'],
+        ['UREQ', first.id, 'approve', 'stale_hash'],
+        ['UAPPROVER1', second.id, 'approve', 'not_awaiting'],
+        ['UREQ', first.id, 'reject', 'requester'],
+      ],
+    );
   });
 
   it('50 identical approvals at once (from 10 connections) make exactly one transition', async (t) => {

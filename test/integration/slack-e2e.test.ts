@@ -27,7 +27,13 @@ import { SlackMessageStore } from '../../src/slack/adapter/message-store.js';
 import { EVENTS_PATH } from '../../src/slack/app.js';
 import { type SlackServer, startSlackServer } from '../../src/slack/server.js';
 import { createLogger } from '../../src/util/logger.js';
-import { randomCommandText, randomSecret, seededRng, textWithSecret } from '../fake-slack/fuzz.js';
+import {
+  randomCommandText,
+  randomSecret,
+  seededRng,
+  textWithSecret,
+  UNCONFIGURED_NAME,
+} from '../fake-slack/fuzz.js';
 import {
   FAKE_BOT_TOKEN,
   type FakeSlack,
@@ -76,7 +82,8 @@ let silent: Server;
 const silentSockets: Socket[] = [];
 let slack: SlackHttpClient;
 const logLines: string[] = [];
-const pastedSecrets: string[] = [PASTED_PW];
+// The fuzz's unconfigured name too: typed where a name goes, it must never come back.
+const pastedSecrets: string[] = [PASTED_PW, UNCONFIGURED_NAME];
 let copyGate = { ...deferred(), used: true };
 
 function deferred() {
@@ -880,9 +887,10 @@ describe('two serve processes, abort and stale buttons', () => {
     assert.match(json((await slack2.answer(list)).raw.blocks), new RegExp(id));
     const unknown = await slack2.command('abort nope-42', BUDDY, CH);
     const refused = await slack2.answer(unknown);
+    assert.ok(!json(refused.raw).includes('nope-42'), 'the typed id is not repeated');
     assert.match(
       json(refused.raw.blocks),
-      /there is no migration nope-42[\s\S]*Usage:[\s\S]*\/migrate abort &lt;id&gt;/i,
+      /there is no migration with that id[\s\S]*Usage:[\s\S]*\/migrate abort &lt;id&gt;/i,
     );
 
     const aborted = await slack2.command(`abort ${id}`, REQUESTER, CH);
@@ -939,7 +947,8 @@ describe('servers that do not answer', () => {
 describe('malformed /migrate texts', () => {
   test('300 random texts and pasted secrets: an ephemeral answer each, no crash, no migration', async () => {
     const config = parseConfig(
-      `endpoints:\n  src:\n    url: redis://127.0.0.1:${source.port}/0\n    password: ${SOURCE_PW}\n`,
+      `endpoints:\n  src:\n    url: redis://127.0.0.1:${source.port}/0\n    password: ${SOURCE_PW}\n` +
+        `  src2:\n    url: redis://127.0.0.1:${target.port}/0\n    password: ${TARGET_PW}\n`,
       'fuzz.yml',
       {},
     );

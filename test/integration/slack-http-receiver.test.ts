@@ -6,7 +6,7 @@ import { createSlackApp, EVENTS_PATH, type SlackApp } from '../../src/slack/app.
 import { encodeStepRef } from '../../src/slack/blocks/approval.js';
 import type { SlackSettings } from '../../src/slack/settings.js';
 import { createLogger } from '../../src/util/logger.js';
-import { randomCommandText, seededRng } from '../fake-slack/fuzz.js';
+import { randomCommandText, seededRng, UNCONFIGURED_NAME } from '../fake-slack/fuzz.js';
 import {
   blockActionsBody,
   FAKE_BOT_TOKEN,
@@ -104,6 +104,10 @@ test('health check answers without a signature', async () => {
 test('300 random command texts: every one is answered with help, an error, or a routed reply', async () => {
   const rng = seededRng(4242);
   const texts = Array.from({ length: 300 }, () => randomCommandText(rng).slice(0, 3000));
+  assert.ok(
+    texts.filter((t) => t.includes(UNCONFIGURED_NAME)).length > 10,
+    'the fuzz types unconfigured names',
+  );
   const routedBefore = fake.outputs.filter((o) => o.kind === 'response').length;
   // A few at a time, like a busy channel; the app must answer each one.
   for (let i = 0; i < texts.length; i += 10) {
@@ -114,6 +118,7 @@ test('300 random command texts: every one is answered with help, an error, or a 
         const res = await postSigned(url, command(text, responseUrl), { signingSecret: SIGNING_SECRET });
         assert.equal(res.status, 200, where);
         const raw = await res.text();
+        assert.ok(!raw.includes(UNCONFIGURED_NAME), `${where}: the answer repeats what was typed`);
         if (raw) {
           const body = JSON.parse(raw) as { response_type?: string; text?: string };
           assert.equal(body.response_type, 'ephemeral', where);

@@ -189,6 +189,18 @@ describe('serve running', () => {
       assert.match(body.text, /old-cache/);
       const unsigned = await postSigned(url, slashCommandBody({ text: 'help' }), { signingSecret: 'wrong' });
       assert.equal(unsigned.status, 401);
+      // What used to kill serve and its workers: a signed payload=null, a signed JSON null body.
+      for (const [body, contentType] of [
+        ['payload=null', 'application/x-www-form-urlencoded'],
+        ['null', 'application/json'],
+      ] as const) {
+        const bad = await postSigned(url, body, { signingSecret: SIGNING_SECRET, contentType });
+        assert.equal(bad.status, 400, body);
+      }
+      const still = await postSigned(url, slashCommandBody({ text: 'help' }), {
+        signingSecret: SIGNING_SECRET,
+      });
+      assert.equal(still.status, 200, 'serve still answers');
     } finally {
       run.child.kill('SIGTERM');
     }

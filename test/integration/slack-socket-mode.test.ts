@@ -129,3 +129,47 @@ test('no token appears in the logs', () => {
   assert.ok(!logs.includes(FAKE_BOT_TOKEN));
   assert.ok(!logs.includes(FAKE_APP_TOKEN));
 });
+
+test('malformed Socket Mode messages are acked or ignored, never crash the app, which answers after each', async () => {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    const id = () => `env-${Math.random().toString(36).slice(2)}`;
+    const envelope = (type: string, payload: unknown, envelopeId = id()) => ({
+      envelopeId,
+      text: JSON.stringify({ envelope_id: envelopeId, type, payload, accepts_response_payload: true }),
+    });
+    // Without an envelope id there is nothing to ack: these must simply be survived.
+    for (const text of ['null', '[]', '42', '"x"', '{', '{}', '{"type":"events_api"}']) {
+      await fake.deliverRaw(text);
+    }
+    const cases = [
+      envelope('events_api', null),
+      envelope('events_api', {}),
+      envelope('events_api', { type: 'event_callback', event: null }),
+      envelope('events_api', { type: 'event_callback', event: { type: 'app_home_opened', user: null } }),
+      envelope('slash_commands', null),
+      envelope('slash_commands', { command: '/migrate', text: ['a', 'b'] }),
+      envelope('interactive', null),
+      envelope('interactive', { type: 'block_actions', actions: [null] }),
+      envelope('interactive', { type: 'view_submission', user: { id: 'U1' }, view: null }),
+      envelope('interactive', { type: 'shortcut' }),
+      envelope('something_new', { any: 'thing' }),
+    ];
+    for (const c of cases) {
+      const result = await fake.deliverRaw(c.text, c.envelopeId);
+      assert.equal(result?.acked, true, `${c.text}: acked within 3 s`);
+      if (c.text.includes('"slash_commands"')) {
+        assert.equal(result?.ackPayload?.response_type, 'ephemeral', c.text);
+        assert.match(String(result?.ackPayload?.text), /could not be read/);
+      }
+      const help = await fake.deliverSlashCommand({ text: 'help' });
+      assert.equal(help.acked, true, `${c.text}: the app still answers`);
+    }
+    assert.deepEqual(unhandled, []);
+    assert.equal(fake.socketConnections, 1, 'still connected');
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
+});

@@ -26,7 +26,10 @@ async function runAudit(ctx: CliContext, id: string, opts: { follow?: boolean })
   try {
     const store = new MigrationStore(redis);
     const migration = await store.get(id);
-    if (!migration) throw new UserError(`there is no migration ${id} on this control Redis`);
+    if (!migration)
+      throw new UserError(
+        'there is no migration with that id on this control Redis (`migration-buddy audit` takes the id shown by plan, migrate or /migrate list)',
+      );
     const print = (e: Parameters<typeof formatEvent>[0]) =>
       ctx.json ? ctx.printJson(e) : ctx.print(formatEvent(e));
     let last: string | undefined;

@@ -72,8 +72,8 @@ async function runCopy(
       '--flush-target deletes data on the target: add --yes to confirm (no terminal to ask on)',
     );
   }
-  const source = ctx.endpoint(sourceName);
-  const target = ctx.endpoint(targetName);
+  const source = ctx.endpoint(sourceName, 'the source');
+  const target = ctx.endpoint(targetName, 'the target');
   const options: CopyOptions = {
     dbs: parseDbs(opts.db),
     onNonEmptyTarget: opts.replace ? 'replace' : opts.flushTarget ? 'flush' : 'refuse',
@@ -205,7 +205,7 @@ export function parseDbs(text: string): 'all' | number[] {
   if (text.trim().toLowerCase() === 'all') return 'all';
   const dbs = text.split(',').map((s) => s.trim());
   if (dbs.length === 0 || dbs.some((d) => !/^\d+$/.test(d))) {
-    throw new UserError(`--db must be "all" or database numbers separated by commas (got "${text}")`);
+    throw new UserError(`--db must be "all" or database numbers separated by commas`);
   }
   return dbs.map(Number);
 }
@@ -229,7 +229,7 @@ export function parseBytes(text: string, option: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
   const factor = m ? UNITS[m[2]!.toLowerCase()] : undefined;
   if (!m || factor === undefined) {
-    throw new UserError(`${option} must be a size like 64MiB, 500k or 1048576 (got "${text}")`);
+    throw new UserError(`${option} must be a size like 64MiB, 500k or 1048576`);
   }
   const bytes = Math.floor(Number(m[1]) * factor);
   if (bytes < 1) throw new UserError(`${option} must be at least 1 byte`);

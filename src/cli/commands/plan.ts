@@ -32,9 +32,7 @@ export function parseDbList(text: string): 'all' | number[] {
   if (value === 'all') return 'all';
   const parts = value.split(',').map((p) => p.trim());
   if (parts.length === 0 || parts.some((p) => !/^\d{1,9}$/.test(p))) {
-    throw new InvalidArgumentError(
-      `must be "all" or database numbers separated by commas, like 0,3 (got "${text}")`,
-    );
+    throw new InvalidArgumentError(`must be "all" or database numbers separated by commas, like 0,3`);
   }
   return [...new Set(parts.map(Number))].sort((a, b) => a - b);
 }

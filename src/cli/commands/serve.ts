@@ -59,7 +59,7 @@ export async function runServe(opts: ServeCliOptions, env: NodeJS.ProcessEnv = p
   }
   const concurrency = Number(opts.concurrency);
   if (opts.workers && (!Number.isInteger(concurrency) || concurrency < 1)) {
-    problems.push(`--concurrency must be 1 or more (got "${opts.concurrency}")`);
+    problems.push(`--concurrency must be 1 or more`);
   }
   let shutdownTimeoutMs = 30_000;
   try {

@@ -60,7 +60,7 @@ export function registerVerifyCommand(program: Command): void {
 }
 
 function nonNegativeInt(text: string, option: string): number {
-  if (!/^\d+$/.test(text.trim())) throw new UserError(`${option} must be a whole number (got "${text}")`);
+  if (!/^\d+$/.test(text.trim())) throw new UserError(`${option} must be a whole number`);
   return Number(text);
 }
 
@@ -84,7 +84,7 @@ export function verifyOptionsFromCli(opts: VerifyCliOptions): VerifyOptions {
       opts.bigKeyThreshold.trim() === '0' ? 0 : parseBytes(opts.bigKeyThreshold, '--big-key-threshold');
   }
   if (opts.compareBy !== 'auto' && opts.compareBy !== 'digest') {
-    throw new UserError(`--compare-by must be auto or digest (got "${opts.compareBy}")`);
+    throw new UserError(`--compare-by must be auto or digest`);
   }
   options.compareBy = opts.compareBy;
   if (opts.sizeProbe) options.sizeProbe = 'always';
@@ -97,8 +97,8 @@ async function runVerify(
   targetName: string,
   opts: VerifyCliOptions,
 ): Promise<number> {
-  const source = ctx.endpoint(sourceName);
-  const target = ctx.endpoint(targetName);
+  const source = ctx.endpoint(sourceName, 'the source');
+  const target = ctx.endpoint(targetName, 'the target');
   const options = verifyOptionsFromCli(opts);
 
   const renderer = ctx.json

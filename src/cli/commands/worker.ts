@@ -23,7 +23,7 @@ export function durationOption(text: string, name: string): number {
   try {
     return parseDuration(text);
   } catch {
-    throw new UserError(`${name} must be a duration like 500ms, 30s or 2m (got "${text}")`);
+    throw new UserError(`${name} must be a duration like 500ms, 30s or 2m`);
   }
 }
 

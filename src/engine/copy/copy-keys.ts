@@ -186,14 +186,16 @@ class CopyRun {
       (k) => k.keys > 0 && (options.dbs === 'all' || dbs.includes(k.db)),
     );
     const targetLibs = sourceLibs !== null ? await listLibraries(session.dst) : null;
-    const clashes = sourceLibs && targetLibs ? sourceLibs.filter((l) => targetLibs.includes(l)) : [];
     const where = describeEndpoint(session.target);
-    if (policy === 'refuse' && (relevant.length > 0 || clashes.length > 0)) {
+    // Function libraries count as data, as the planner counts them (planner/functions.ts): any of
+    // them makes the target not empty, not only those named like the source's.
+    if (policy === 'refuse' && (relevant.length > 0 || (targetLibs?.length ?? 0) > 0)) {
       const parts = relevant.map((k) => `db${k.db} has ${k.keys} key${k.keys === 1 ? '' : 's'}`);
-      if (clashes.length > 0) parts.push(`function libraries already there: ${clashes.join(', ')}`);
+      if (targetLibs?.length) parts.push(`function libraries: ${[...targetLibs].sort().join(', ')}`);
       throw new UserError(
         `target ${where} is not empty: ${parts.join(', ')}. Choose replace (--replace: same-name keys ` +
-          `and libraries are overwritten) or flush (--flush-target: those databases are emptied first)`,
+          `and libraries are overwritten, the target's other libraries stay) or flush (--flush-target: ` +
+          `those databases are emptied first and the target's libraries become exactly the source's)`,
         ExitCode.problem,
       );
     }

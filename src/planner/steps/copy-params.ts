@@ -2,6 +2,7 @@
 import { isAvailable, type PlanContext } from '../context.js';
 import type { CopyPath } from '../copy-path.js';
 import { DEFAULT_WRITE_PAUSE_TIMEOUT_MS } from '../defaults.js';
+import { functionsPolicy } from '../functions.js';
 import { selectionParams } from './common.js';
 
 export function copyParams(ctx: PlanContext, path: CopyPath): Record<string, unknown> {
@@ -33,17 +34,6 @@ function sizeProbe(ctx: PlanContext): 'auto' | 'always' {
   const selected = new Set(ctx.dbs);
   const big = ctx.source.bigKeys?.keys.some((k) => selected.has(k.db) && k.bytes > threshold);
   return big ? 'always' : 'auto';
-}
-
-/** FUNCTION RESTORE policy, or null when there is nothing to copy or no way to. */
-function functionsPolicy(ctx: PlanContext): 'APPEND' | 'REPLACE' | 'FLUSH' | null {
-  if (!(ctx.source.functionLibraries ?? 0) || ctx.target.functionLibraries === null) return null;
-  if (!isAvailable(ctx, 'source', 'FUNCTION DUMP') || !isAvailable(ctx, 'target', 'FUNCTION RESTORE'))
-    return null;
-  return { refuse: 'APPEND', replace: 'REPLACE', flush: 'FLUSH' }[ctx.options.onNonEmptyTarget] as
-    | 'APPEND'
-    | 'REPLACE'
-    | 'FLUSH';
 }
 
 /** How changes on the source are captured from the start of the copy, or null without live sync. */

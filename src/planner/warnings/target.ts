@@ -1,4 +1,5 @@
 // Warnings about the target: memory, eviction, databases, what gets overwritten or flushed.
+import { targetLibrariesFate } from '../functions.js';
 import type { Finding } from '../types.js';
 import { formatDbs, formatMb, plural } from '../units.js';
 import type { WarningInput } from './input.js';
@@ -65,6 +66,8 @@ export function targetWarnings({ ctx, strategy }: WarningInput): Finding[] {
         'keys that also exist on the source are overwritten, the others stay (verify reports them as extra)',
     });
   }
+  const libraries = targetLibrariesFate(ctx, strategy);
+  if (libraries) out.push({ code: 'target-functions', message: libraries });
   return out;
 }
 

@@ -25,6 +25,7 @@ import {
 import { errorMessage, UserError } from '../../util/errors.js';
 import type { Logger } from '../../util/logger.js';
 import { scrub } from '../../util/secrets.js';
+import { unknownEndpointRefusal } from '../blocks/endpoints.js';
 import { contextBlock, message, type SlackMessage, section } from '../blocks/message.js';
 import { migrationListMessage } from '../blocks/migration-list.js';
 import { migrationCard } from '../blocks/status-card.js';
@@ -237,7 +238,7 @@ export class SlackCommandHandlers implements MigrateCommandHandlers {
   async abort(command: { id: string }, request: CommandRequest): Promise<CommandReply | undefined> {
     const res = await this.deps.service.abort(command.id, request.userId, 'aborted from Slack');
     if (!res.ok) {
-      if (res.code === 'not_found') throw new SlackRefusal(sentence(res.reason), undefined, USAGE.abort);
+      if (res.code === 'not_found') throw noSuchMigration(USAGE.abort);
       throw new UserError(sentence(res.reason));
     }
     return message(`Migration ${command.id} aborted`, [
@@ -320,20 +321,15 @@ export class SlackCommandHandlers implements MigrateCommandHandlers {
   private endpoint(name: string, usage = USAGE.plan): Endpoint {
     const found = this.deps.config.resolvedEndpoints.get(name);
     if (found) return found;
-    const known = [...this.deps.config.resolvedEndpoints.keys()].sort();
-    throw new SlackRefusal(
-      `There is no endpoint named "${name}" in this app's config.`,
-      known.length > 0
-        ? `Known endpoints: ${known.map((k) => `\`${escapeMrkdwn(k)}\``).join(', ')} (\`/migrate endpoints\`).`
-        : `No endpoints are configured in \`${escapeMrkdwn(this.deps.config.file)}\`.`,
-      usage,
-    );
+    // The listener refuses unknown names with their role; this is the backstop (config changed).
+    const refusal = unknownEndpointRefusal(this.deps.config, []);
+    throw new SlackRefusal(refusal.problem, refusal.next, usage);
   }
 
   private async migration(id: string, usage?: string): Promise<Migration> {
     const m = await this.deps.service.get(id);
     if (!m) {
-      throw new SlackRefusal(`There is no migration ${id}.`, '`/migrate list` shows the recent ones.', usage);
+      throw noSuchMigration(usage);
     }
     return m;
   }
@@ -347,6 +343,15 @@ export class SlackCommandHandlers implements MigrateCommandHandlers {
       `Ask ${mention(m.requester)}${m.buddy ? ` or ${mention(m.buddy)}` : ''}.`,
     );
   }
+}
+
+/** The id is not repeated: only an id that exists names something. */
+function noSuchMigration(usage?: string): SlackRefusal {
+  return new SlackRefusal(
+    'There is no migration with that id.',
+    '`/migrate list` shows the recent ones.',
+    usage,
+  );
 }
 
 class ProbeTimeout extends Error {

@@ -53,7 +53,14 @@ export class SlackDecisionHandlers implements StepDecisionHandlers {
   }
 }
 
+/** A button naming no step here (edited, or its migration deleted): its ids are not repeated. */
+const NO_SUCH_STEP = errorReply({
+  problem: 'That button does not belong to a step of any migration here.',
+  next: 'Use the latest request in the thread, or `/migrate list` to find the migration.',
+});
+
 function refusal(res: Exclude<ActionResult, { ok: true }>): CommandReply {
+  if (res.code === 'not_found') return NO_SUCH_STEP;
   const next = NEXT[res.code];
   return errorReply(next ? { problem: sentence(res.reason), next } : { problem: sentence(res.reason) });
 }

@@ -50,3 +50,27 @@ export function endpointsMessage(endpoints: EndpointSummary[], configFile?: stri
     contextBlock('Use these names in `/migrate plan <source> <target>`.'),
   ]);
 }
+
+/**
+ * The refusal for endpoint names that are not in the config. The names typed are not repeated (a
+ * password typed where a name goes looks like a name); the configured ones are listed instead.
+ */
+export function unknownEndpointRefusal(
+  config: Pick<Config, 'file' | 'resolvedEndpoints'>,
+  roles: readonly ('source' | 'target')[],
+): { problem: string; next: string } {
+  const which =
+    roles.length === 2
+      ? 'Neither the source nor the target is'
+      : roles.length === 1
+        ? `The ${roles[0]} is not`
+        : 'That is not';
+  const known = [...config.resolvedEndpoints.keys()].sort();
+  return {
+    problem: `${which} an endpoint in this app's config.`,
+    next:
+      known.length > 0
+        ? `Known endpoints: ${known.map((k) => `\`${escapeMrkdwn(k)}\``).join(', ')} (\`/migrate endpoints\`).`
+        : `No endpoints are configured in \`${escapeMrkdwn(config.file)}\`.`,
+  };
+}

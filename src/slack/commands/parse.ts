@@ -1,5 +1,6 @@
-// A pure parser for the text of `/migrate ...`. It never throws, and it never repeats back anything
-// that could be a credential: a word is echoed in an error only when it has the shape of a name.
+// A pure parser for the text of `/migrate ...`. It never throws, and it never repeats back what
+// was typed: the parser cannot tell a name from a password that looks like one ("Fz-pw-9731"), so
+// its errors name the position (the source, an option) and list what is allowed instead.
 import type { NonEmptyTargetPolicy, PlanOptions } from '../../planner/types.js';
 import { isSubcommand, overviewUsage, STRATEGY_CHOICES, type Subcommand, USAGE } from './usage.js';
 
@@ -71,10 +72,7 @@ function parse(text: string): ParseResult {
   if (words.length === 0) return { ok: true, command: { kind: 'help' } };
   const [first, ...rest] = words as [string, ...string[]];
   const sub = first.toLowerCase();
-  if (!isSubcommand(sub)) {
-    const what = isSafeWord(first) ? `"${first}"` : 'that';
-    return fail(`Unknown subcommand ${what}.`, overviewUsage());
-  }
+  if (!isSubcommand(sub)) return fail('Unknown subcommand.', overviewUsage());
   switch (sub) {
     case 'help': {
       if (rest.length === 0) return { ok: true, command: { kind: 'help' } };
@@ -148,8 +146,7 @@ function parsePlan(words: string[]): ParseResult {
     const key = word.slice(0, eq).toLowerCase();
     const value = word.slice(eq + 1);
     if (!['strategy', 'buddy', 'db', 'match'].includes(key)) {
-      const what = /^[a-z][a-z-]{0,19}$/.test(key) ? ` "${key}="` : '';
-      return fail(`Unknown option${what}; plan knows strategy=, buddy=, db= and match=.`, usage);
+      return fail('Unknown option; plan knows strategy=, buddy=, db= and match=.', usage);
     }
     if (seen.has(key)) return fail(`${key}= is given twice.`, usage);
     seen.add(key);
@@ -229,7 +226,7 @@ function parsePlan(words: string[]): ParseResult {
       );
     }
   }
-  if (source === target) return fail(`Source and target are the same endpoint (${source}).`, usage);
+  if (source === target) return fail('Source and target are the same endpoint name.', usage);
   command.source = source;
   command.target = target;
   if (targetPolicy === 'replace') command.onNonEmptyTarget = 'replace';
@@ -291,10 +288,6 @@ function parseId(word: string): string | undefined {
 
 function badIdMessage(): string {
   return 'That is not a migration id (letters, digits, dashes and underscores; `/migrate list` shows them).';
-}
-
-function isSafeWord(word: string): boolean {
-  return ENDPOINT_NAME.test(word) && word.length <= 32;
 }
 
 /** Slack escapes &, < and > in command text; a key pattern wants the characters themselves. */

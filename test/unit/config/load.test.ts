@@ -111,10 +111,11 @@ describe('resolveEndpoint', () => {
   });
   test('unknown names list the known ones', () => {
     assert.throws(
-      () => resolveEndpoint('b', config),
+      () => resolveEndpoint('b', config, 'the source'),
       (err: unknown) => {
         assert.ok(err instanceof UserError);
-        assert.match(err.message, /unknown endpoint "b" \(known endpoints: a\)/);
+        assert.match(err.message, /^the source is not an endpoint in the config \(known endpoints: a\)/);
+        assert.ok(!err.message.includes('"b"'), 'the typed name is not repeated');
         return true;
       },
     );

@@ -574,6 +574,54 @@ const cases: Case[] = [
     },
   },
   {
+    name: 'a target holding only function libraries is not empty: refused, saying what the flags do',
+    target: { functionLibraries: 2 },
+    expect: {
+      strategy: null,
+      blockers: ['target-not-empty'],
+      blockerText: [
+        /holds 2 function libraries: use --replace to overwrite keys and function libraries that exist on both \(the target's other libraries stay\), or --flush-target to .*replace the target's function libraries with the source's/,
+      ],
+      ruledOut: { replication: /which holds 2 function libraries: only --flush-target/ },
+    },
+  },
+  {
+    name: 'target libraries with --replace: same-name ones overwritten, the others stay',
+    source: { functionLibraries: 1 },
+    target: { ...managed, functionLibraries: 2 },
+    options: { onNonEmptyTarget: 'replace' },
+    expect: {
+      strategy: 'dump-restore',
+      warnings: ['target-functions'],
+      warningText: [
+        /--replace: the target holds 2 function libraries; those named like one of the source's \(1 function library\) are overwritten, the others stay/,
+      ],
+      check: (plan) => assert.equal(stepOf(plan, 'bulk_copy').params.functions, 'REPLACE'),
+    },
+  },
+  {
+    name: 'target libraries with --flush-target and none on the source: the copy deletes them',
+    target: { ...managed, functionLibraries: 3 },
+    options: { onNonEmptyTarget: 'flush' },
+    expect: {
+      strategy: 'dump-restore',
+      warnings: ['target-functions'],
+      warningText: [
+        /--flush-target: the target holds 3 function libraries; they are deleted and the target ends with exactly the source's \(0 function libraries\)/,
+      ],
+      check: (plan) => assert.equal(stepOf(plan, 'bulk_copy').params.functions, 'FLUSH'),
+    },
+  },
+  {
+    name: "target libraries with --flush-target and replication: replaced by the source's",
+    target: { functionLibraries: 1 },
+    options: { onNonEmptyTarget: 'flush' },
+    expect: {
+      strategy: 'replication',
+      warningText: [/the target holds 1 function library: replication replaces them with the source's/],
+    },
+  },
+  {
     name: 'function libraries and a target without functions (6.2): blocked',
     source: { functionLibraries: 1 },
     target: { server: { version: '6.2.14', rdbVersion: 9 }, functionLibraries: null },

@@ -7,7 +7,17 @@ import {
   RETRY_ACTION_ID,
 } from '../../blocks/approval.js';
 import type { SlackDeps } from '../deps.js';
+import { registerUnknownAction } from '../not-ours.js';
 import { rejectClicked, stepDecision } from './step-decision.js';
+
+/** Every button this app puts in a message; a click on any other gets an ephemeral explanation. */
+export const HANDLED_ACTION_IDS = [
+  APPROVE_ACTION_ID,
+  REJECT_ACTION_ID,
+  CONFIRM_ACTION_ID,
+  RETRY_ACTION_ID,
+  REREQUEST_ACTION_ID,
+] as const;
 
 export function register(app: App, deps: SlackDeps): void {
   const button = (action_id: string) => ({ type: 'block_actions' as const, action_id });
@@ -16,4 +26,5 @@ export function register(app: App, deps: SlackDeps): void {
   app.action<BlockAction<ButtonAction>>(button(CONFIRM_ACTION_ID), stepDecision('confirm', deps));
   app.action<BlockAction<ButtonAction>>(button(RETRY_ACTION_ID), stepDecision('retry', deps));
   app.action<BlockAction<ButtonAction>>(button(REREQUEST_ACTION_ID), stepDecision('requestAgain', deps));
+  registerUnknownAction(app, HANDLED_ACTION_IDS, deps);
 }

@@ -1,10 +1,11 @@
 // The /migrate command: ack at once (Slack allows 3 s, and Socket Mode does not even warn), answer
 // help and endpoints from the config right in the ack, and hand everything else to the runbook.
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
-import { endpointSummaries, endpointsMessage } from '../../blocks/endpoints.js';
+import { endpointSummaries, endpointsMessage, unknownEndpointRefusal } from '../../blocks/endpoints.js';
 import { errorReply } from '../../blocks/error.js';
 import { helpMessage } from '../../blocks/help.js';
-import { type MigrateCommand, parseMigrateCommand } from '../../commands/parse.js';
+import { type MigrateCommand, type PlanCommand, parseMigrateCommand } from '../../commands/parse.js';
+import { USAGE } from '../../commands/usage.js';
 import type { CommandReply, CommandRequest, SlackDeps } from '../deps.js';
 import { ephemeral, failureReply } from '../reply.js';
 
@@ -33,9 +34,13 @@ export function migrateCommand(deps: Pick<SlackDeps, 'config' | 'commands' | 'lo
         });
       } else if (parsed.command.kind === 'endpoints') {
         immediate = endpointsMessage(endpointSummaries(deps.config), deps.config.file);
+      } else if (parsed.command.kind === 'plan' && unknownEndpoints(deps.config, parsed.command).length > 0) {
+        const refusal = unknownEndpointRefusal(deps.config, unknownEndpoints(deps.config, parsed.command));
+        immediate = errorReply({ ...refusal, usage: USAGE.plan });
       } else {
         routed = parsed.command;
         if (routed.kind === 'plan') {
+          // Both names are configured endpoints here, so repeating them echoes nothing typed.
           immediate = {
             text: `Planning ${routed.source} → ${routed.target}: probing both servers…`,
             blocks: [],
@@ -103,6 +108,10 @@ function ackBody(reply: CommandReply) {
     text: reply.text,
     ...(reply.blocks.length > 0 ? { blocks: reply.blocks } : {}),
   };
+}
+
+function unknownEndpoints(config: SlackDeps['config'], command: PlanCommand): ('source' | 'target')[] {
+  return (['source', 'target'] as const).filter((role) => !config.resolvedEndpoints.has(command[role]));
 }
 
 function channelAllowed(config: SlackDeps['config'], channelId: string): boolean {

@@ -10,6 +10,7 @@ import {
 } from '../../blocks/reject-modal.js';
 import { containsCredentials } from '../../commands/parse.js';
 import type { CommandReply, SlackDeps, StepDecisionRequest } from '../deps.js';
+import { unknownDialog } from '../not-ours.js';
 import { failureReply } from '../reply.js';
 
 type Args = SlackViewMiddlewareArgs<ViewSubmitAction> & Pick<AllMiddlewareArgs, 'logger'>;
@@ -31,15 +32,19 @@ export function rejectSubmitted(deps: Pick<SlackDeps, 'decisions' | 'gateway' | 
       }).catch((err) => log.error({ error: String(err) }, 'could not ack the reject dialog'));
       return;
     }
+    const meta = decodeRejectMetadata(view.private_metadata);
+    if (!meta) {
+      // Edited or from an older version: say so in the dialog rather than closing it silently.
+      log.warn('reject dialog with unreadable metadata');
+      await ack({ response_action: 'update', view: unknownDialog() }).catch((err) =>
+        log.error({ error: String(err) }, 'could not ack the reject dialog'),
+      );
+      return;
+    }
     try {
       await ack();
     } catch (err) {
       log.error({ error: String(err) }, 'could not ack the reject dialog');
-      return;
-    }
-    const meta = decodeRejectMetadata(view.private_metadata);
-    if (!meta) {
-      log.warn('reject dialog with unreadable metadata');
       return;
     }
     const request: StepDecisionRequest = { ...meta, userId };

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { changedSteps } from '../../../../src/engine/strategies/preflight.js';
+import { changedSteps, preflightExecutor } from '../../../../src/engine/strategies/preflight.js';
 import { placeHooks } from '../../../../src/hooks/index.js';
 import { planMigration } from '../../../../src/planner/plan.js';
+import { UnrecoverableStepError } from '../../../../src/runbook/errors.js';
 import { options, source, target } from '../../planner/fixtures.js';
 
 const hooks = {
@@ -30,4 +31,28 @@ test('preflight still catches a step whose parameters changed', () => {
   const step = fresh.steps.find((s) => s.kind !== 'preflight')!;
   step.params = { ...step.params, dbs: [0, 3] };
   assert.deepEqual(changedSteps(approved, fresh), [step.title]);
+});
+
+test('preflight refuses a target that gained function libraries since the plan, saying what the flags do', async () => {
+  const approved = planMigration(source(), target(), options());
+  assert.equal(approved.blockers.length, 0, 'planned against an empty target');
+  const probes = [source(), target({ functionLibraries: 2 })];
+  const executor = preflightExecutor({ probe: async () => probes.shift()! });
+  const ctx = {
+    endpoints: { source: {}, target: {} },
+    migration: { plan: approved },
+    reportProgress: () => {},
+  } as unknown as Parameters<typeof executor.run>[0];
+  await assert.rejects(executor.run(ctx), (err: Error) => {
+    assert.ok(err instanceof UnrecoverableStepError);
+    assert.match(
+      err.message,
+      /the plan no longer holds: target already holds 2 function libraries: use --replace/,
+    );
+    assert.match(
+      err.message,
+      /--flush-target to .*replace the target's function libraries with the source's/,
+    );
+    return true;
+  });
 });

@@ -9,7 +9,13 @@ import {
   parseMigrateCommand,
 } from '../../../../src/slack/commands/parse.js';
 import { isSubcommand } from '../../../../src/slack/commands/usage.js';
-import { randomCommandText, randomSecret, seededRng, textWithSecret } from '../../../fake-slack/fuzz.js';
+import {
+  randomCommandText,
+  randomSecret,
+  seededRng,
+  textWithSecret,
+  UNCONFIGURED_NAME,
+} from '../../../fake-slack/fuzz.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20240611);
 const RUNS = 5000;
@@ -66,6 +72,7 @@ test(`${RUNS} random texts: never throws, always a valid command or an error wit
       assert.ok(result.error.length > 0 && result.error.length < 600, where);
       assert.ok(result.usage.length > 0, where);
       assert.ok(!result.error.includes('://'), where);
+      assert.ok(!result.error.includes(UNCONFIGURED_NAME), `${where}: the error repeats what was typed`);
       assert.ok(!/[\u0000-\u0008\u000b-\u001f]/.test(result.error), where);
     }
   }

@@ -145,10 +145,14 @@ test('a refused rejection is told to the submitter, ephemerally, in the thread',
   const [channel, user, message, threadTs] = ephemerals[0]!;
   assert.deepEqual([channel, user, threadTs], ['C0MIG', 'U0REQ', '1700000000.000100']);
   assert.match(JSON.stringify(message), /You requested this migration/);
-  // Tampered metadata: acked, nothing decided.
+  // Tampered metadata: nothing decided, and the dialog says why instead of closing silently.
   const { deps: d2, handlers: h2 } = setup();
-  await rejectSubmitted(d2)(submission('x', 'U0BUDDY', '{"r":"v1|a|b"}').args);
+  const tampered = submission('x', 'U0BUDDY', '{"r":"v1|a|b"}');
+  await rejectSubmitted(d2)(tampered.args);
   assert.equal(h2.received.length, 0);
+  const answer = tampered.ack.mock.calls[0]!.arguments[0] as { response_action: string; view: unknown };
+  assert.equal(answer.response_action, 'update');
+  assert.match(JSON.stringify(answer.view), /nothing was done/);
 });
 
 test('Done and the follow-up buttons go to confirm, retry and requestAgain', async () => {
