@@ -30,7 +30,11 @@ export interface RespConnectOptions {
 
 /** Anything that runs a pipeline of commands: the lean connection, or an adapter in tests. */
 export interface CommandRunner {
-  exec(commands: readonly (readonly RespArg[])[]): Promise<RespReply[]>;
+  /**
+   * `maxBulkBytes` caps the bulk-string bytes kept from the replies (see execEncoded): those over
+   * it come back as SkippedBulk, at the top level or inside arrays.
+   */
+  exec(commands: readonly (readonly RespArg[])[], maxBulkBytes?: number): Promise<RespReply[]>;
 }
 
 interface Pending {
@@ -42,6 +46,9 @@ interface Pending {
   resolve: (replies: RespReply[]) => void;
   reject: (err: Error) => void;
 }
+
+/** Bulk strings this short are kept whatever a pipeline's byte cap says. */
+const ALWAYS_KEPT_BYTES = 64;
 
 export class RespConnection implements CommandRunner {
   private readonly parser: ReplyParser;
@@ -169,10 +176,17 @@ export class RespConnection implements CommandRunner {
    * Sends the commands in one write and resolves with their replies in order. Error replies come
    * back as RespError values; only a broken connection rejects.
    */
-  exec(commands: readonly (readonly RespArg[])[]): Promise<RespReply[]> {
-    return this.execEncoded(commands.length, (enc) => {
-      for (const cmd of commands) enc.push(cmd);
-    });
+  exec(
+    commands: readonly (readonly RespArg[])[],
+    maxBulkBytes = Number.POSITIVE_INFINITY,
+  ): Promise<RespReply[]> {
+    return this.execEncoded(
+      commands.length,
+      (enc) => {
+        for (const cmd of commands) enc.push(cmd);
+      },
+      maxBulkBytes,
+    );
   }
 
   /**
@@ -270,7 +284,8 @@ export class RespConnection implements CommandRunner {
 
   private keepBulk(length: number): boolean {
     const pending = this.queue[this.head];
-    if (!pending || pending.kept + length <= pending.cap) {
+    // Cursors, scores, stream ids and TIME parts are always kept: a reply needs them to be read.
+    if (!pending || length <= ALWAYS_KEPT_BYTES || pending.kept + length <= pending.cap) {
       if (pending) pending.kept += length;
       return true;
     }

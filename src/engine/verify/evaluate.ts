@@ -36,6 +36,8 @@ export interface SideState {
   ttl: ExpiryReading;
   /** DUMP payload (dump mode only). */
   payload: Buffer | null;
+  /** Known to be big (MEMORY USAGE over the threshold, or its DUMP drained): read in chunks only. */
+  big?: boolean;
 }
 
 export interface Difference {
@@ -152,7 +154,7 @@ async function fetchStates(
     }
     if (reply instanceof SkippedBulk) {
       // Too big to hold: compared by type, chunk by chunk.
-      states[i] = { exists: true, type: '?', ttl, payload: null };
+      states[i] = { exists: true, type: '?', ttl, payload: null, big: true };
       unknownType.push(i);
     } else if (dump) {
       const payload = Buffer.isBuffer(reply) ? reply : null;
@@ -269,11 +271,11 @@ async function fetchBothSides(
     while (end < keys.length && (end === start || bytes + sizes[end]! <= ctx.groupBytes))
       bytes += sizes[end++]!;
     // The cap also catches what MEMORY USAGE underestimates (it samples big collections).
-    const [a, b] = await fetch(
-      keys.slice(start, end),
-      (i) => sizes[start + i]! <= ctx.bigKeyBytes,
-      Math.max(ctx.groupBytes, 2 * bytes),
-    );
+    const dumped = (i: number) => sizes[start + i]! <= ctx.bigKeyBytes;
+    const [a, b] = await fetch(keys.slice(start, end), dumped, Math.max(ctx.groupBytes, 2 * bytes));
+    for (let i = 0; i < a.length; i++) {
+      if (!dumped(i)) a[i]!.big = b[i]!.big = true;
+    }
     source.push(...a);
     target.push(...b);
     start = end;
@@ -384,8 +386,13 @@ async function settleValues(
     }
   }
   if (remaining.length === 0) return;
+  // Both sides read a big key the same way: in chunks from the start, never in the first pipeline.
   const items = (side: SideState[]): ReadItem[] =>
-    remaining.map((i) => ({ key: keys[i]!, type: side[i]!.type }));
+    remaining.map((i) => ({
+      key: keys[i]!,
+      type: side[i]!.type,
+      big: Boolean(source[i]!.big || target[i]!.big),
+    }));
   const [va, vb] = await Promise.all([
     readValues(ctx.source, items(source), ctx.chunkSize, 'source'),
     readValues(ctx.target, items(target), ctx.chunkSize, 'target'),
