@@ -4,12 +4,15 @@
 // sampled until it exits.
 //
 //   npx tsx bench/verify-big-key.ts [--mb 200] [--element-kb 1024] [--types list,hash,...]
-//                                   [--size-probe]   (MEMORY USAGE before DUMP: the other path)
-import { spawn } from 'node:child_process';
+//                                   [--maxmemory 4gb] [--compare-by auto|digest]
+//
+// Paths: without maxmemory verify asks MEMORY USAGE first and never DUMPs the big key; with room
+// under maxmemory it DUMPs it under a byte cap and drains the payload; --compare-by digest skips
+// DUMP and meets the key in the first-chunk pipeline.
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Redis } from 'ioredis';
+import { runCli } from '../test/harness/cli.js';
 import { type RedisServer, startRedis } from '../test/harness/redis-server.js';
 
 const TYPES = ['list', 'hash', 'set', 'zset', 'string', 'stream'] as const;
@@ -20,7 +23,8 @@ const { values } = parseArgs({
     mb: { type: 'string', default: '200' },
     'element-kb': { type: 'string', default: '1024' },
     types: { type: 'string', default: TYPES.join(',') },
-    'size-probe': { type: 'boolean', default: false },
+    maxmemory: { type: 'string' },
+    'compare-by': { type: 'string', default: 'auto' },
   },
 });
 const totalBytes = Number(values.mb) * 1024 * 1024;
@@ -54,53 +58,28 @@ async function write(client: Redis, type: BigType): Promise<void> {
   }
 }
 
-/** Peak RSS (VmHWM) of a process, in bytes, or 0 once it is gone. */
-function vmHwm(pid: number): number {
-  try {
-    const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
-
-async function verifyCli(
-  source: RedisServer,
-  target: RedisServer,
-): Promise<{ code: number | null; peak: number; ms: number; report: Record<string, unknown> | undefined }> {
-  const args = ['--import', 'tsx', 'src/cli/main.ts', 'verify', source.url, target.url, '--json'];
-  if (values['size-probe']) args.push('--size-probe');
+async function verifyCli(source: RedisServer, target: RedisServer) {
+  const args = ['verify', source.url, target.url, '--json', '--compare-by', values['compare-by']];
   const started = Date.now();
-  const child = spawn(process.execPath, args, {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, LOG_LEVEL: 'silent' },
-  });
-  let stdout = '';
-  child.stdout.on('data', (d: Buffer) => {
-    stdout += d.toString();
-  });
-  let peak = 0;
-  const timer = setInterval(() => {
-    peak = Math.max(peak, vmHwm(child.pid!));
-  }, 20);
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-  clearInterval(timer);
-  const line = stdout
+  const run = await runCli(args);
+  const report = run.stdout
     .trim()
     .split('\n')
     .map((l) => JSON.parse(l) as Record<string, unknown>)
     .find((l) => l.event === 'report');
-  return { code, peak, ms: Date.now() - started, report: line };
+  return { code: run.code, peak: run.peakRssBytes, ms: Date.now() - started, report };
 }
 
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
-const [source, target] = await Promise.all([startRedis(), startRedis()]);
+const configLines = values.maxmemory ? [`maxmemory ${values.maxmemory}`] : [];
+const [source, target] = await Promise.all([startRedis({ configLines }), startRedis({ configLines })]);
 try {
   const a = await source.client();
   const b = await target.client();
   console.log(
     `one key of ${mb(elements * elementBytes)} per type (${elements} elements of ${values['element-kb']} KiB)` +
-      (values['size-probe'] ? ', --size-probe' : ''),
+      (values.maxmemory ? `, maxmemory ${values.maxmemory}` : '') +
+      `, --compare-by ${values['compare-by']}`,
   );
   for (const type of types) {
     await Promise.all([a.flushall(), b.flushall()]);
@@ -109,7 +88,7 @@ try {
     const verdict = run.code === 0 ? 'identical' : `exit ${run.code}`;
     console.log(
       `${type.padEnd(7)} ${verdict.padEnd(10)} ${(run.ms / 1000).toFixed(1).padStart(6)} s  peak RSS ${mb(run.peak)}` +
-        `  (compared by ${String(run.report?.comparedBy ?? '?')})`,
+        `  (compared by ${String(run.report?.comparedBy ?? '?')}; sizes probed: ${String((run.report?.sizeProbe as { perKey?: boolean } | undefined)?.perKey ?? '?')})`,
     );
   }
 } finally {

@@ -260,8 +260,15 @@ async function fetchBothSides(
       fetchStates(ctx.target, subset, commands, dumped, maxBytes, ctx.expiry, 'target'),
     ]);
   };
-  if (state.mode !== 'dump') return fetch(keys, () => false, ctx.groupBytes);
   const sizes = state.checkSizes ? await keySizes(ctx, keys) : null;
+  if (state.mode !== 'dump') {
+    // Nothing is dumped; the sizes only tell which keys to read in chunks from the start.
+    const [a, b] = await fetch(keys, () => false, ctx.groupBytes);
+    if (sizes) {
+      for (let i = 0; i < a.length; i++) if (sizes[i]! > ctx.bigKeyBytes) a[i]!.big = b[i]!.big = true;
+    }
+    return [a, b];
+  }
   if (!sizes) return fetch(keys, () => true, ctx.groupBytes);
   const source: SideState[] = [];
   const target: SideState[] = [];

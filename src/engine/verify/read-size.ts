@@ -6,8 +6,11 @@
 
 /** Bytes one chunked read asks for, and keeps, at most (per server). */
 export const READ_BYTES = 2 * 1024 * 1024;
-/** Elements asked for before anything is known about their sizes. */
-const FIRST_COUNT = 16;
+/**
+ * Elements asked for before anything is known about their sizes: one, since the value is known
+ * to be big and its elements may be too (the next read adapts at once).
+ */
+const FIRST_COUNT = 1;
 
 export interface ReadSizer {
   /** Elements to ask for next. */
@@ -18,10 +21,11 @@ export interface ReadSizer {
   saw(biggest: number, cut?: boolean): void;
 }
 
-export function readSizer(maxCount: number): ReadSizer {
+/** `biggestSeen`: the biggest element already seen of this value (a cut first chunk), if any. */
+export function readSizer(maxCount: number, biggestSeen?: number): ReadSizer {
   let count = Math.min(maxCount, FIRST_COUNT);
   let uncapped = false;
-  return {
+  const sizer: ReadSizer = {
     get count() {
       return count;
     },
@@ -42,4 +46,6 @@ export function readSizer(maxCount: number): ReadSizer {
       count = Math.min(next, cut ? count : next);
     },
   };
+  if (biggestSeen !== undefined) sizer.saw(biggestSeen);
+  return sizer;
 }

@@ -74,28 +74,32 @@ async function one(runner: CommandRunner, args: RespArg[], maxBulkBytes?: number
   return reply!;
 }
 
-/** A stream's comparable view; null when the key is gone (or no longer a stream). */
+/**
+ * A stream's comparable view; null when the key is gone (or no longer a stream). `big`: known to
+ * be big, so the first XRANGE asks for one entry instead of `chunk`.
+ */
 export async function readStreamView(
   runner: CommandRunner,
   key: Buffer,
   chunk: number,
+  big = false,
 ): Promise<StreamView | null> {
   try {
-    return await read(runner, key, chunk);
+    return await read(runner, key, chunk, big);
   } catch (err) {
     if (err instanceof StreamGoneError) return null;
     throw err;
   }
 }
 
-async function read(runner: CommandRunner, key: Buffer, chunk: number): Promise<StreamView> {
+async function read(runner: CommandRunner, key: Buffer, chunk: number, big: boolean): Promise<StreamView> {
   const info = fieldMap(await one(runner, ['XINFO', 'STREAM', key]));
   const groupsReply = await one(runner, ['XINFO', 'GROUPS', key]);
 
   const entries = new OrderedDigest();
   // Entries with big field values are read a budgeted number at a time (see read-size.ts): an
   // entry cut off by the byte cap is asked for again, from its id, with fewer entries per read.
-  const sizer = readSizer(chunk);
+  const sizer = readSizer(chunk, big ? undefined : 0);
   let start = '-';
   for (;;) {
     const count = sizer.count;

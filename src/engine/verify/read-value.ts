@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import type { CommandRunner } from '../resp/connection.js';
 import { type RespArg, RespError, type RespReply, SkippedBulk } from '../resp/reply.js';
 import { addZsetEntries, OrderedDigest, UnorderedDigest } from './digest.js';
-import { readSizer } from './read-size.js';
+import { type ReadSizer, readSizer } from './read-size.js';
 import { readStreamView, type StreamView } from './read-stream.js';
 
 export type ValueView =
@@ -47,7 +47,7 @@ const DUPLICATE_RESCANS = 2;
 /** Strings are read in pieces of this many bytes (GETRANGE). */
 export const STRING_CHUNK_BYTES = 1024 * 1024;
 /** Bulk-string bytes the first-chunk pipeline of a batch keeps per server; beyond, keys are re-read in chunks. */
-const FIRST_PAGE_BYTES = 8 * 1024 * 1024;
+const FIRST_PAGE_BYTES = 4 * 1024 * 1024;
 /** Big values and streams read at the same time (each takes several round trips). */
 const PARALLEL_READS = 8;
 
@@ -122,7 +122,8 @@ export async function readValues(
     }
   });
   const replies = commands.length > 0 ? await runner.exec(commands, FIRST_PAGE_BYTES) : [];
-  const slow: { index: number; first: RespReply | null }[] = [];
+  /** first: an uncut first chunk to go on from; biggest: the biggest element of a cut one. */
+  const slow: { index: number; first: RespReply | null; biggest?: number }[] = [];
   const emptyStrings: number[] = [];
   commandIndex.forEach((i, j) => {
     const item = items[i]!;
@@ -136,7 +137,8 @@ export async function readValues(
     }
     const view = firstChunkView(item.type, reply, chunk);
     if (view === 'more') slow.push({ index: i, first: reply });
-    else if (view === 'cut') slow.push({ index: i, first: null });
+    else if (typeof view === 'object' && 'cut' in view)
+      slow.push({ index: i, first: null, biggest: view.cut });
     else if (view === 'empty') emptyStrings.push(i);
     else out[i] = view;
   });
@@ -148,13 +150,13 @@ export async function readValues(
     });
   }
   for (const i of noFirstChunk) slow.push({ index: i, first: null });
-  await forEachLimited(slow, PARALLEL_READS, async ({ index, first }) => {
+  await forEachLimited(slow, PARALLEL_READS, async ({ index, first, biggest }) => {
     const item = items[index]!;
     if (item.type === 'stream') {
-      const stream = await readStreamView(runner, item.key, chunk);
+      const stream = await readStreamView(runner, item.key, chunk, Boolean(item.big));
       out[index] = stream ? { kind: 'stream', stream } : { kind: 'gone' };
     } else {
-      out[index] = await readBig(runner, item, first, chunk);
+      out[index] = await readBig(runner, item, first, chunk, biggest);
     }
   });
   return out;
@@ -178,13 +180,18 @@ function unsupported(type: string, reason: string): ValueView {
 }
 
 /**
- * The value when the first chunk holds all of it; 'more' when it holds only the start, 'cut'
- * when the pipeline's byte cap drained part of it (read again in chunks from the start).
+ * The value when the first chunk holds all of it; 'more' when it holds only the start; `cut`
+ * (with its biggest element) when the pipeline's byte cap drained part of it: read again in
+ * chunks from the start.
  */
-function firstChunkView(type: string, reply: RespReply, chunk: number): ValueView | 'more' | 'cut' | 'empty' {
+function firstChunkView(
+  type: string,
+  reply: RespReply,
+  chunk: number,
+): ValueView | 'more' | { cut: number } | 'empty' {
   switch (type) {
     case 'string':
-      if (reply instanceof SkippedBulk) return 'cut';
+      if (reply instanceof SkippedBulk) return { cut: STRING_CHUNK_BYTES };
       if (!Buffer.isBuffer(reply)) return { kind: 'gone' };
       if (reply.length === 0) return 'empty';
       if (reply.length >= STRING_CHUNK_BYTES) return 'more';
@@ -195,7 +202,8 @@ function firstChunkView(type: string, reply: RespReply, chunk: number): ValueVie
       // Lists and zsets are never empty: an empty reply means the key is gone.
       if (!page || page.length === 0) return { kind: 'gone' };
       const width = type === 'zset' ? 2 : 1;
-      if (wholeElements(page, width).whole * width < page.length) return 'cut';
+      const { whole: uncut, biggest } = wholeElements(page, width);
+      if (uncut * width < page.length) return { cut: biggest };
       if (page.length / width >= chunk) return 'more';
       const whole = page as Buffer[];
       return type === 'list' ? { kind: 'full', type, items: whole } : { kind: 'full', type, entries: whole };
@@ -205,7 +213,8 @@ function firstChunkView(type: string, reply: RespReply, chunk: number): ValueVie
       const page = scanReply(reply);
       if (!page) return { kind: 'gone' };
       const width = type === 'hash' ? 2 : 1;
-      if (wholeElements(page.items, width).whole * width < page.items.length) return 'cut';
+      const { whole: uncut, biggest } = wholeElements(page.items, width);
+      if (uncut * width < page.items.length) return { cut: biggest };
       if (page.cursor !== '0') return 'more';
       if (page.items.length === 0) return { kind: 'gone' };
       const whole = page.items as Buffer[];
@@ -222,6 +231,7 @@ async function readBig(
   item: ReadItem,
   first: RespReply | null,
   chunk: number,
+  biggest?: number,
 ): Promise<ValueView> {
   try {
     switch (item.type) {
@@ -234,16 +244,12 @@ async function readBig(
           item.key,
           item.type,
           first === null ? null : (first as Buffer[]),
-          chunk,
+          readSizer(chunk, biggest),
         );
       case 'set':
       case 'hash':
-        return await readScanned(
-          runner,
-          item.key,
-          item.type,
-          first === null ? null : scanReply(first),
-          chunk,
+        return await readScanned(runner, item.key, item.type, first === null ? null : scanReply(first), () =>
+          readSizer(chunk, biggest),
         );
       default:
         return unsupported(item.type, 'no chunked read for this type');
@@ -288,7 +294,7 @@ async function readRanked(
   key: Buffer,
   type: 'list' | 'zset',
   firstPage: Buffer[] | null,
-  chunk: number,
+  sizer: ReadSizer,
 ): Promise<ValueView> {
   const digest = new OrderedDigest();
   const width = type === 'zset' ? 2 : 1;
@@ -297,7 +303,6 @@ async function readRanked(
     if (type === 'zset') addZsetEntries(digest, whole);
     else for (const item of whole) digest.add(item);
   };
-  const sizer = readSizer(chunk);
   let offset = 0;
   if (firstPage) {
     add(firstPage, firstPage.length / width);
@@ -331,7 +336,7 @@ async function readScanned(
   key: Buffer,
   type: 'set' | 'hash',
   firstPage: { cursor: string; items: Item[] } | null,
-  chunk: number,
+  newSizer: () => ReadSizer,
 ): Promise<ValueView> {
   const scan = type === 'set' ? 'SSCAN' : 'HSCAN';
   const cardCommand = type === 'set' ? 'SCARD' : 'HLEN';
@@ -339,7 +344,7 @@ async function readScanned(
   let page: { cursor: string; items: Item[] } | null = firstPage;
   for (let attempt = 0; ; attempt++) {
     const digest = new UnorderedDigest();
-    const sizer = readSizer(chunk);
+    const sizer = newSizer();
     let cursor = '0';
     for (;;) {
       if (!page) {

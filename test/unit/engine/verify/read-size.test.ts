@@ -9,8 +9,9 @@ const MiB = 1024 * 1024;
 describe('readSizer', () => {
   it('asks for as many elements as fit in the budget, up to the chunk size', () => {
     const s = readSizer(1000);
-    assert.equal(s.count, 16);
+    assert.equal(s.count, 1, 'one element first: the value is big, its elements may be');
     assert.equal(s.cap, READ_BYTES);
+    assert.equal(readSizer(1000, 0).count, 1000, 'nothing big seen yet: the chunk size');
     s.saw(100);
     assert.equal(s.count, 1000);
     s.saw(MiB);
@@ -29,8 +30,8 @@ describe('readSizer', () => {
   });
 
   it('reads a cut page whole when no fewer elements can be asked for (SCAN buckets)', () => {
-    const s = readSizer(1000);
-    s.saw(MiB, true); // 16 asked, cut: fewer next time, still capped
+    const s = readSizer(1000, 100);
+    s.saw(MiB, true); // 1000 asked, cut: fewer next time, still capped
     assert.equal(s.count, 2);
     assert.equal(s.cap, READ_BYTES);
     s.saw(MiB, true); // 2 asked, a bucket gave 3: no progress by asking for fewer
