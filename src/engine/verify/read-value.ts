@@ -47,7 +47,7 @@ const DUPLICATE_RESCANS = 2;
 /** Strings are read in pieces of this many bytes (GETRANGE). */
 export const STRING_CHUNK_BYTES = 1024 * 1024;
 /** Bulk-string bytes the first-chunk pipeline of a batch keeps per server; beyond, keys are re-read in chunks. */
-const FIRST_PAGE_BYTES = 4 * 1024 * 1024;
+const FIRST_PAGE_BYTES = 8 * 1024 * 1024;
 /** Big values and streams read at the same time (each takes several round trips). */
 const PARALLEL_READS = 8;
 
