@@ -123,10 +123,13 @@ describe('a server that accepts and never answers', { concurrency: true }, () =>
     });
   }
 
-  it('worker gives up on a silent control Redis', async () => {
-    const s = await silent();
-    assertGaveUp(await timed(s, ['worker'], { CONTROL_REDIS_URL: s.url }), s.port, 'worker');
-  });
+  for (const command of ['worker', 'audit']) {
+    it(`${command} gives up on a silent control Redis`, async () => {
+      const s = await silent();
+      const args = command === 'audit' ? ['audit', 'm-1'] : [command];
+      assertGaveUp(await timed(s, args, { CONTROL_REDIS_URL: s.url }), s.port, command);
+    });
+  }
 
   it('serve gives up on a silent control Redis', async () => {
     const config = join(dir, 'serve.yml');
