@@ -224,9 +224,10 @@ export function ttlsLine(t: NonNullable<VerifyReport['ttls']>): string {
     return `  TTLs: ${t.reason ?? 'compared by PTTL, bounded by the time between the reads'}`;
   const ahead = t.targetClockAheadMs ?? 0;
   const uncertainty = t.clockUncertaintyMs ?? 0;
+  const ms = (v: number) => `${v < 1 ? v.toFixed(2) : v.toFixed(1)} ms`;
   const clocks =
     Math.abs(ahead) <= uncertainty
-      ? `the servers' clocks agree within ${uncertainty.toFixed(1)} ms`
-      : `the target's clock is ${Math.abs(ahead).toFixed(1)} ms ${ahead > 0 ? 'ahead of' : 'behind'} the source's (±${uncertainty.toFixed(1)} ms), allowed for`;
+      ? `the servers' clocks agree within ${ms(uncertainty)}`
+      : `the target's clock is ${ms(Math.abs(ahead))} ${ahead > 0 ? 'ahead of' : 'behind'} the source's (±${ms(uncertainty)}), allowed for`;
   return `  TTLs: compared as absolute expiry times (PEXPIRETIME); ${clocks}`;
 }
