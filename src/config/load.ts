@@ -55,6 +55,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
       if (ep.tls) extra.tls = ep.tls;
       if (ep.username) extra.username = ep.username;
       if (ep.password) extra.password = ep.password;
+      if (ep.connectTimeout !== undefined) extra.connectTimeoutMs = ep.connectTimeout;
       resolvedEndpoints.set(name, parseEndpointUrl(ep.url, name, extra));
     } catch (err) {
       if (err instanceof EndpointUrlError) throw new ConfigError(file, `endpoints.${name}.url`, err.message);

@@ -2,6 +2,23 @@ import { z } from 'zod';
 
 // The config file's shape. Objects are strict so a misspelt key is an error, not a silent default.
 
+/** "90s", "15m", "1h", "2d" or a number of milliseconds. */
+export const durationSchema = z
+  .union([z.number(), z.string()])
+  .refine((v) => (typeof v === 'number' ? Number.isInteger(v) && v > 0 : /^\d+(ms|s|m|h|d)$/.test(v)), {
+    message: 'must be a duration like 30s, 15m, 1h or 2d (or milliseconds)',
+  })
+  .transform((v) => (typeof v === 'number' ? v : parseDuration(v)));
+
+export function parseDuration(text: string): number {
+  const m = /^(\d+)(ms|s|m|h|d)$/.exec(text);
+  if (!m) throw new Error(`not a duration: ${text}`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[
+    m[2] as 'ms' | 's' | 'm' | 'h' | 'd'
+  ];
+  return Number(m[1]) * unit;
+}
+
 const tlsSchema = z
   .object({
     ca: z.string().min(1).optional(),
@@ -21,6 +38,8 @@ export const endpointSchema = z
     password: z.string().min(1).optional(),
     tls: tlsSchema.optional(),
     cluster: z.boolean().default(false),
+    /** Deadline for opening a connection, handshake and AUTH included (default 10s). */
+    connectTimeout: durationSchema.optional(),
     description: z.string().optional(),
   })
   .strict();
@@ -35,23 +54,6 @@ const principalsSchema = z
       .default([]),
   })
   .strict();
-
-/** "90s", "15m", "1h", "2d" or a number of milliseconds. */
-export const durationSchema = z
-  .union([z.number(), z.string()])
-  .refine((v) => (typeof v === 'number' ? Number.isInteger(v) && v > 0 : /^\d+(ms|s|m|h|d)$/.test(v)), {
-    message: 'must be a duration like 30s, 15m, 1h or 2d (or milliseconds)',
-  })
-  .transform((v) => (typeof v === 'number' ? v : parseDuration(v)));
-
-export function parseDuration(text: string): number {
-  const m = /^(\d+)(ms|s|m|h|d)$/.exec(text);
-  if (!m) throw new Error(`not a duration: ${text}`);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[
-    m[2] as 'ms' | 's' | 'm' | 'h' | 'd'
-  ];
-  return Number(m[1]) * unit;
-}
 
 /**
  * Points of a runbook where configured hooks run (see src/hooks/place.ts):

@@ -1,3 +1,4 @@
+import { DEFAULT_TTL_TOLERANCE_MS } from '../engine/verify/types.js';
 import type { PlanOptions } from './types.js';
 
 /** Keys whose serialized size is above this are copied in chunks (HSCAN/SSCAN/ZSCAN/ranges). */
@@ -11,8 +12,8 @@ export const DEFAULT_WRITE_PAUSE_TIMEOUT_MS = 60_000;
 export const VERIFY_THRESHOLDS = {
   /** Key counts (keys minus expiring keys) per db may differ by this much while writes flow. */
   countTolerancePercent: 1,
-  /** TTLs are compared with this tolerance. */
-  ttlToleranceMs: 100,
+  /** TTLs are compared with verify's default tolerance (measured copy drift; see there). */
+  ttlToleranceMs: DEFAULT_TTL_TOLERANCE_MS,
   /** Keys compared value by value in a sampled verify. */
   sampleSize: 1000,
 } as const;

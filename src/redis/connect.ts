@@ -8,6 +8,19 @@ import { describeEndpoint, type Endpoint } from './endpoint.js';
 /** Every connection we open carries this name prefix, so drain checks can tell ours apart. */
 export const CLIENT_NAME_PREFIX = 'migration-buddy';
 
+/**
+ * How long opening a connection may take, TCP connect, TLS, AUTH, HELLO/SETNAME/SELECT and the
+ * first reply included (an endpoint's `connectTimeout` in the config overrides it). A server that
+ * accepts connections but never answers (stopped, paused, a proxy with nothing behind it) must
+ * fail the command in seconds, not hang it.
+ */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
+/** The connect deadline for an endpoint: the option, else the endpoint's setting, else the default. */
+export function connectTimeoutFor(endpoint: Pick<Endpoint, 'connectTimeoutMs'>, override?: number): number {
+  return override ?? endpoint.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+}
+
 export interface ConnectOptions {
   /** Logical database to select (defaults to the endpoint's). */
   db?: number;
@@ -17,6 +30,7 @@ export interface ConnectOptions {
   maxReconnects?: number;
   /** Per-command retry count while reconnecting; null means wait forever (BullMQ needs that). */
   maxRetriesPerRequest?: number | null;
+  /** Deadline for the whole connection setup (see DEFAULT_CONNECT_TIMEOUT_MS). */
   connectTimeoutMs?: number;
   /** Extra ioredis options for special uses (e.g. a subscriber). */
   extra?: Partial<RedisOptions>;
@@ -30,7 +44,7 @@ export function redisOptions(endpoint: Endpoint, options: ConnectOptions = {}): 
     port: endpoint.port,
     db: options.db ?? endpoint.db,
     connectionName: `${CLIENT_NAME_PREFIX}:${options.role ?? 'client'}`,
-    connectTimeout: options.connectTimeoutMs ?? 10_000,
+    connectTimeout: connectTimeoutFor(endpoint, options.connectTimeoutMs),
     maxRetriesPerRequest: options.maxRetriesPerRequest === undefined ? 3 : options.maxRetriesPerRequest,
     // Back off 100 ms, 200 ms, ... up to 2 s, then give up so the caller can report it.
     retryStrategy: (times: number) => (times > maxReconnects ? null : Math.min(times * 100, 2000)),
@@ -66,8 +80,9 @@ export function tlsOptions(endpoint: Endpoint): ConnectionOptions {
 }
 
 /**
- * Opens a connection and waits until it is ready. Failures become a UserError that names the
- * endpoint (never its password) and says what went wrong: unreachable, auth, TLS.
+ * Opens a connection and waits until it is ready, within the endpoint's connect deadline. Failures
+ * become a UserError that names the endpoint (never its password) and says what went wrong:
+ * unreachable, no answer, auth, TLS.
  */
 export async function connect(endpoint: Endpoint, options: ConnectOptions = {}): Promise<Redis> {
   const client = new Redis(redisOptions(endpoint, options));
@@ -76,13 +91,50 @@ export async function connect(endpoint: Endpoint, options: ConnectOptions = {}):
   client.on('error', (err: Error) => {
     lastError = err;
   });
+  // ioredis's connectTimeout ends at the TCP (or TLS) connect: AUTH, SELECT and the ready check
+  // after it wait forever on a server that accepts and stays silent. This deadline covers it all.
+  const timeoutMs = connectTimeoutFor(endpoint, options.connectTimeoutMs);
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ConnectDeadlineError()), timeoutMs);
+  });
   try {
-    await client.connect();
+    await Promise.race([client.connect(), deadline]);
     return client;
   } catch (err) {
     client.disconnect();
+    if (err instanceof ConnectDeadlineError) throw noAnswerError(endpoint, timeoutMs, lastError);
     throw connectionError(endpoint, (lastError ?? err) as Error);
+  } finally {
+    clearTimeout(timer);
   }
+}
+
+class ConnectDeadlineError extends Error {}
+
+/**
+ * The connect deadline passed. With a connection error seen meanwhile (refused, reset) that is
+ * the story; otherwise the server took the connection and never answered.
+ */
+export function noAnswerError(
+  endpoint: Pick<Endpoint, 'name' | 'redactedUrl'>,
+  timeoutMs: number,
+  lastError?: Error,
+): UserError {
+  const code = (lastError as NodeJS.ErrnoException | undefined)?.code;
+  if (lastError && code !== 'ETIMEDOUT' && !/timeout/i.test(lastError.message)) {
+    return connectionError(endpoint, lastError);
+  }
+  return new UserError(
+    `cannot reach ${describeEndpoint(endpoint)}: no answer within ${formatSeconds(timeoutMs)} ` +
+      '(connect, handshake and AUTH included). Check that the host and port are those of a Redis ' +
+      'server that is up, not paused or overloaded, and that no firewall or proxy swallows the ' +
+      "traffic; on a slow link raise the endpoint's connectTimeout in the config file.",
+  );
+}
+
+function formatSeconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
 }
 
 /** Turns a low-level connection error into a message for people. */
@@ -90,10 +142,17 @@ export function connectionError(endpoint: Pick<Endpoint, 'name' | 'redactedUrl'>
   const where = describeEndpoint(endpoint);
   const code = (err as NodeJS.ErrnoException).code;
   const msg = scrub(err.message);
-  if (code === 'ECONNREFUSED') return new UserError(`cannot reach ${where}: connection refused`);
+  if (code === 'ECONNREFUSED')
+    return new UserError(
+      `cannot reach ${where}: connection refused. Check the host and port, and that redis-server runs there.`,
+    );
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
     return new UserError(`cannot reach ${where}: host not found`);
-  if (code === 'ETIMEDOUT' || /timeout/i.test(msg)) return new UserError(`cannot reach ${where}: timed out`);
+  if (code === 'ETIMEDOUT' || /timeout/i.test(msg))
+    return new UserError(
+      `cannot reach ${where}: timed out. Check the host, the port and the firewall; ` +
+        "on a slow link raise the endpoint's connectTimeout in the config file.",
+    );
   if (/WRONGPASS|NOAUTH|invalid password|invalid username-password/i.test(msg)) {
     return new UserError(`authentication failed for ${where}: ${msg.replace(/^ReplyError: /, '')}`);
   }

@@ -26,6 +26,8 @@ export interface Endpoint {
   db: number;
   tls?: TlsSettings;
   cluster: boolean;
+  /** Deadline for opening a connection (default DEFAULT_CONNECT_TIMEOUT_MS in connect.ts). */
+  connectTimeoutMs?: number;
 }
 
 export class EndpointUrlError extends Error {}
@@ -51,7 +53,13 @@ export function redactUrl(url: string): string {
 export function parseEndpointUrl(
   url: string,
   name = redactUrl(url),
-  extra: { tls?: TlsSettings; cluster?: boolean; username?: string; password?: string } = {},
+  extra: {
+    tls?: TlsSettings;
+    cluster?: boolean;
+    username?: string;
+    password?: string;
+    connectTimeoutMs?: number;
+  } = {},
 ): Endpoint {
   let parsed: URL;
   try {
@@ -93,6 +101,7 @@ export function parseEndpointUrl(
   else if (username === 'default' && password) endpoint.username = 'default';
   if (password) endpoint.password = password;
   if (tls) endpoint.tls = tls;
+  if (extra.connectTimeoutMs !== undefined) endpoint.connectTimeoutMs = extra.connectTimeoutMs;
   return endpoint;
 }
 

@@ -59,7 +59,8 @@ describe('RespConnection: byte cap on a pipeline', () => {
 
   test('bulks past the cap come back as SkippedBulk with their length; the rest as bytes', async () => {
     // a 1000 kept; b 8000 would make 9000: drained; c 3000 -> 4000; d 2000 -> 6000 (exactly the cap);
-    // e 1 -> 6001: drained; empty (0 bytes) still fits; non-bulk replies are untouched.
+    // e 1 -> 6001, but bulks of up to 64 bytes are always kept (cursors, scores, ids, TIME parts);
+    // empty (0 bytes) fits; non-bulk replies are untouched.
     const replies = await conn.execEncoded(
       9,
       (enc) => {
@@ -82,7 +83,7 @@ describe('RespConnection: byte cap on a pipeline', () => {
       'c',
       null,
       'd',
-      'skipped:1',
+      'e',
       'empty',
       'PONG',
     ]);
@@ -96,7 +97,7 @@ describe('RespConnection: byte cap on a pipeline', () => {
       `skipped:${VALUES['tricky']!.length}`,
       'a',
       `skipped:${VALUES['huge']!.length}`,
-      'skipped:1',
+      'e',
     ]);
     assert.equal(await conn.call('PING'), 'PONG');
     assert.deepEqual(describeReplies([await conn.call('GET', 'c')]), ['c']);
@@ -137,5 +138,14 @@ describe('RespConnection: byte cap on a pipeline', () => {
     const replies = await gets(conn, Object.keys(VALUES));
     assert.deepEqual(describeReplies(replies), Object.keys(VALUES));
     assert.equal(conn.broken, false);
+  });
+
+  test('bulks inside arrays are capped too; short ones (cursors, ids) always kept', async () => {
+    const c = await server.client();
+    await c.del('list');
+    await c.rpush('list', VALUES['a']!, VALUES['b']!, VALUES['e']!, VALUES['c']!);
+    const [range] = await conn.exec([['LRANGE', 'list', 0, -1]], 5000);
+    assert.deepEqual(describeReplies(range as RespReply[]), ['a', 'skipped:8000', 'e', 'c']);
+    assert.equal(await conn.call('PING'), 'PONG');
   });
 });

@@ -4,7 +4,7 @@
 import { UnrecoverableStepError } from '../../runbook/errors.js';
 import type { StepContext, StepOutcome } from '../../runbook/step-executor.js';
 import { errorMessage } from '../../util/errors.js';
-import { DIFFERENCE_CLASSES, type VerifyReport, verify } from '../verify/index.js';
+import { DEFAULT_TTL_TOLERANCE_MS, DIFFERENCE_CLASSES, type VerifyReport, verify } from '../verify/index.js';
 import { runGuarded, throwIfStopped } from './guard.js';
 import { persistentKeys, type SourceState, type TargetState } from './info.js';
 import type { ResolvedReplicationOptions } from './options.js';
@@ -68,7 +68,7 @@ export async function verifyReplication(
   const p = ctx.step.params;
   const tolerance = Number(p.countTolerancePercent ?? 1);
   const sampleSize = Number(p.sampleSize ?? 1000);
-  const ttlToleranceMs = Number(p.ttlToleranceMs ?? 100);
+  const ttlToleranceMs = Number(p.ttlToleranceMs ?? DEFAULT_TTL_TOLERANCE_MS);
   const requireLagZero = p.requireLagZero === true;
   return runGuarded(ctx, async (session) => {
     if (!session.source) throw new UnrecoverableStepError('the source is not reachable from this worker');

@@ -4,7 +4,13 @@
 // array that resolves one promise. Error replies are values (RespError), not rejections.
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { CLIENT_NAME_PREFIX, connectionError, tlsOptions } from '../../redis/connect.js';
+import {
+  CLIENT_NAME_PREFIX,
+  connectionError,
+  connectTimeoutFor,
+  noAnswerError,
+  tlsOptions,
+} from '../../redis/connect.js';
 import { describeEndpoint, type Endpoint } from '../../redis/endpoint.js';
 import { UserError } from '../../util/errors.js';
 import { CommandEncoder } from './encoder.js';
@@ -16,6 +22,7 @@ export interface RespConnectOptions {
   db?: number;
   /** Suffix of the CLIENT SETNAME name, e.g. `copy-source`. */
   role?: string;
+  /** Deadline for connect, TLS, AUTH, SETNAME and SELECT together (see DEFAULT_CONNECT_TIMEOUT_MS). */
   connectTimeoutMs?: number;
   /** A connection with commands pending and no reply for this long is considered dead. */
   replyTimeoutMs?: number;
@@ -23,7 +30,11 @@ export interface RespConnectOptions {
 
 /** Anything that runs a pipeline of commands: the lean connection, or an adapter in tests. */
 export interface CommandRunner {
-  exec(commands: readonly (readonly RespArg[])[]): Promise<RespReply[]>;
+  /**
+   * `maxBulkBytes` caps the bulk-string bytes kept from the replies (see execEncoded): those over
+   * it come back as SkippedBulk, at the top level or inside arrays.
+   */
+  exec(commands: readonly (readonly RespArg[])[], maxBulkBytes?: number): Promise<RespReply[]>;
 }
 
 interface Pending {
@@ -35,6 +46,9 @@ interface Pending {
   resolve: (replies: RespReply[]) => void;
   reject: (err: Error) => void;
 }
+
+/** Bulk strings this short are kept whatever a pipeline's byte cap says. */
+const ALWAYS_KEPT_BYTES = 64;
 
 export class RespConnection implements CommandRunner {
   private readonly parser: ReplyParser;
@@ -88,38 +102,62 @@ export class RespConnection implements CommandRunner {
     this.watchdog.unref();
   }
 
-  /** Connects, authenticates, names the client and selects the database. */
+  /**
+   * Connects, authenticates, names the client and selects the database, all within the connect
+   * deadline: a server that accepts the connection and never answers fails here in seconds.
+   */
   static async open(endpoint: Endpoint, options: RespConnectOptions = {}): Promise<RespConnection> {
-    const db = options.db ?? endpoint.db;
-    const socket = await openSocket(endpoint, options.connectTimeoutMs ?? 10_000);
-    const conn = new RespConnection(socket, endpoint, db, options.replyTimeoutMs ?? 120_000);
+    const timeoutMs = connectTimeoutFor(endpoint, options.connectTimeoutMs);
+    const started = Date.now();
+    const socket = await openSocket(endpoint, timeoutMs);
+    const conn = new RespConnection(
+      socket,
+      endpoint,
+      options.db ?? endpoint.db,
+      options.replyTimeoutMs ?? 120_000,
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(noAnswerError(endpoint, timeoutMs)),
+        Math.max(0, timeoutMs - (Date.now() - started)),
+      );
+    });
+    try {
+      await Promise.race([conn.handshake(options.role), deadline]);
+      return conn;
+    } catch (err) {
+      conn.destroy();
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** AUTH, CLIENT SETNAME and SELECT in one round trip; failures become UserErrors. */
+  private async handshake(role: string | undefined): Promise<void> {
+    const { endpoint, db } = this;
     const setup: RespArg[][] = [];
     if (endpoint.password !== undefined) {
       setup.push(
         endpoint.username ? ['AUTH', endpoint.username, endpoint.password] : ['AUTH', endpoint.password],
       );
     }
-    setup.push(['CLIENT', 'SETNAME', `${CLIENT_NAME_PREFIX}:${options.role ?? 'copy'}`]);
+    setup.push(['CLIENT', 'SETNAME', `${CLIENT_NAME_PREFIX}:${role ?? 'copy'}`]);
     if (db !== 0) setup.push(['SELECT', db]);
     let replies: RespReply[];
     try {
-      replies = await conn.exec(setup);
+      replies = await this.exec(setup);
     } catch (err) {
-      conn.destroy();
       throw connectionError(endpoint, err as Error);
     }
     const auth = endpoint.password !== undefined ? replies[0] : undefined;
-    if (auth instanceof RespError) {
-      conn.destroy();
-      throw connectionError(endpoint, new Error(auth.message));
-    }
+    if (auth instanceof RespError) throw connectionError(endpoint, new Error(auth.message));
     const selected = replies[replies.length - 1];
     if (db !== 0 && selected instanceof RespError) {
-      conn.destroy();
       throw new UserError(`${describeEndpoint(endpoint)}: cannot select database ${db}: ${selected.message}`);
     }
     // CLIENT SETNAME may be denied by ACLs: the name is a courtesy, not a requirement.
-    return conn;
   }
 
   get where(): string {
@@ -138,10 +176,17 @@ export class RespConnection implements CommandRunner {
    * Sends the commands in one write and resolves with their replies in order. Error replies come
    * back as RespError values; only a broken connection rejects.
    */
-  exec(commands: readonly (readonly RespArg[])[]): Promise<RespReply[]> {
-    return this.execEncoded(commands.length, (enc) => {
-      for (const cmd of commands) enc.push(cmd);
-    });
+  exec(
+    commands: readonly (readonly RespArg[])[],
+    maxBulkBytes = Number.POSITIVE_INFINITY,
+  ): Promise<RespReply[]> {
+    return this.execEncoded(
+      commands.length,
+      (enc) => {
+        for (const cmd of commands) enc.push(cmd);
+      },
+      maxBulkBytes,
+    );
   }
 
   /**
@@ -239,7 +284,8 @@ export class RespConnection implements CommandRunner {
 
   private keepBulk(length: number): boolean {
     const pending = this.queue[this.head];
-    if (!pending || pending.kept + length <= pending.cap) {
+    // Cursors, scores, stream ids and TIME parts are always kept: a reply needs them to be read.
+    if (!pending || length <= ALWAYS_KEPT_BYTES || pending.kept + length <= pending.cap) {
       if (pending) pending.kept += length;
       return true;
     }
@@ -292,9 +338,8 @@ function openSocket(endpoint: Endpoint, timeoutMs: number): Promise<Socket> {
       return;
     }
     const timer = setTimeout(() => {
-      const err = Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' });
       socket.destroy();
-      reject(connectionError(endpoint, err));
+      reject(noAnswerError(endpoint, timeoutMs));
     }, timeoutMs);
     socket.once(ready, () => {
       clearTimeout(timer);

@@ -1,8 +1,9 @@
 // Streaming RESP2 reply parser. Built for the copy hot path: bulk strings are zero-copy slices of
 // the socket chunk, nested arrays are kept on a stack so a reply split across chunks is never
 // parsed twice, and very large bulk strings are filled in place instead of re-concatenated.
-// A top-level bulk string the owner does not want (over a pipeline's byte cap) is drained as it
-// arrives and never held in memory: the reply is a SkippedBulk with its length.
+// A bulk string the owner does not want (over a pipeline's byte cap), at the top level or inside an
+// array (an element of LRANGE, a field of HSCAN), is drained as it arrives and never held in
+// memory: in its place the reply holds a SkippedBulk with its length.
 import { RespConnectionError, RespError, type RespReply, SkippedBulk } from './reply.js';
 
 const CR = 13;
@@ -33,7 +34,7 @@ export class ReplyParser {
   private kept = false;
 
   /**
-   * @param keepBulk asked for each top-level bulk string before it is buffered; false drains it.
+   * @param keepBulk asked for each bulk string (nested ones too) before it is buffered; false drains it.
    */
   constructor(
     private readonly onReply: (reply: RespReply) => void,
@@ -123,7 +124,7 @@ export class ReplyParser {
           const end = dataStart + n;
           const kept = this.kept;
           this.kept = false;
-          if (this.stack.length === 0 && !kept && !this.keepBulk(n)) {
+          if (!kept && !this.keepBulk(n)) {
             this.pos = dataStart;
             this.skip = { left: n + 2, length: n };
             const rest = this.drain(buf.subarray(dataStart));
@@ -150,7 +151,7 @@ export class ReplyParser {
             this.pos = 0;
           } else {
             // Parsed again when more data arrives: keepBulk must not count it twice.
-            this.kept = this.stack.length === 0;
+            this.kept = true;
           }
           return;
         }

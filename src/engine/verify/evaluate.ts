@@ -1,7 +1,7 @@
 // Compares a batch of keys on both servers: existence, type, TTL and value.
 //
-// Per key and server, one pipeline round reads PTTL + DUMP (or PTTL + TYPE when payloads are not
-// comparable). Before it, when the size probe is on (see copy/size-probe.ts), MEMORY USAGE on the
+// Per key and server, one pipeline round reads the expiry (PEXPIRETIME, or PTTL on servers before
+// 7.0; see expiry.ts) + DUMP (or + TYPE when payloads are not comparable). Before it, when the size probe is on (see copy/size-probe.ts), MEMORY USAGE on the
 // source keeps big keys from being dumped whole (they are compared chunk by chunk instead). Either
 // way DUMP replies are read under a byte cap: a payload over it is drained unread and that key is
 // compared by type, chunk by chunk. The Redis type comes from the payload's first byte, so no
@@ -15,6 +15,15 @@ import type { RespConnection } from '../resp/connection.js';
 import { CommandEncoder, commandTemplate } from '../resp/encoder.js';
 import { RespError, type RespReply, SkippedBulk } from '../resp/reply.js';
 import { compareViews } from './compare-views.js';
+import {
+  absoluteReading,
+  type ExpiryClock,
+  type ExpiryReading,
+  expiryGap,
+  localNow,
+  relativeReading,
+  serverTimeMs,
+} from './expiry.js';
 import { decodeUnorderedPayload, payloadType, payloadVersion } from './rdb.js';
 import { type ReadItem, readValues, type ValueView } from './read-value.js';
 import type { DifferenceClass } from './types.js';
@@ -23,10 +32,12 @@ export interface SideState {
   exists: boolean;
   /** TYPE name ('none' when missing). */
   type: string;
-  /** -2 missing, -1 persistent, else ms left. */
-  pttl: number;
+  /** ttl.pttl: -2 missing, -1 persistent, else about how many ms are left. */
+  ttl: ExpiryReading;
   /** DUMP payload (dump mode only). */
   payload: Buffer | null;
+  /** Known to be big (MEMORY USAGE over the threshold, or its DUMP drained): read in chunks only. */
+  big?: boolean;
 }
 
 export interface Difference {
@@ -60,6 +71,8 @@ export interface EvaluateContext {
   target: RespConnection;
   state: CompareState;
   ttlToleranceMs: number;
+  /** How expiry times are read and put on one clock (see expiry.ts). */
+  expiry: ExpiryClock;
   chunkSize: number;
   /** Keys using more memory than this are compared chunk by chunk, never dumped whole. */
   bigKeyBytes: number;
@@ -68,6 +81,7 @@ export interface EvaluateContext {
 }
 
 const PTTL = commandTemplate(['PTTL'], 1);
+const PEXPIRETIME = commandTemplate(['PEXPIRETIME'], 1);
 const DUMP = commandTemplate(['DUMP'], 1);
 const TYPE = commandTemplate(['TYPE'], 1);
 const MEMORY_USAGE = commandTemplate(['MEMORY', 'USAGE'], 1);
@@ -75,22 +89,31 @@ const MEMORY_USAGE = commandTemplate(['MEMORY', 'USAGE'], 1);
 /** DUMP refused (ACL, renamed command): compare by type instead. */
 class DumpUnavailableError extends Error {}
 
-function pttlOf(reply: RespReply | undefined, where: string): number {
+function expiryOf(reply: RespReply | undefined, command: string, where: string): number {
   if (typeof reply === 'number') return reply;
-  if (reply instanceof RespError) throw new Error(`PTTL on the ${where} failed: ${reply.message}`);
+  if (reply instanceof RespError) throw new Error(`${command} on the ${where} failed: ${reply.message}`);
   return -2;
 }
 
 /** Encodes each batch once, for both servers. */
 const encoder = new CommandEncoder();
 
-/** PTTL + DUMP per key, or PTTL + TYPE for keys not dumped (digest mode, big keys). */
-function stateCommands(keys: readonly Buffer[], dumped: (i: number) => boolean): Buffer[] {
+/**
+ * Expiry + DUMP per key, or expiry + TYPE for keys not dumped (digest mode, big keys). In absolute
+ * mode a TIME at the end gives each server's clock right after it read the page.
+ */
+function stateCommands(
+  keys: readonly Buffer[],
+  dumped: (i: number) => boolean,
+  clock: ExpiryClock,
+): { chunks: Buffer[]; count: number } {
+  const expiry = clock.kind === 'absolute' ? PEXPIRETIME : PTTL;
   for (let i = 0; i < keys.length; i++) {
-    encoder.pushTemplate(PTTL, keys[i]!);
+    encoder.pushTemplate(expiry, keys[i]!);
     encoder.pushTemplate(dumped(i) ? DUMP : TYPE, keys[i]!);
   }
-  return encoder.take();
+  if (clock.kind === 'absolute') encoder.push(['TIME']);
+  return { chunks: encoder.take(), count: keys.length * 2 + (clock.kind === 'absolute' ? 1 : 0) };
 }
 
 /**
@@ -100,17 +123,29 @@ function stateCommands(keys: readonly Buffer[], dumped: (i: number) => boolean):
 async function fetchStates(
   conn: RespConnection,
   keys: readonly Buffer[],
-  commands: readonly Buffer[],
+  commands: { chunks: readonly Buffer[]; count: number },
   dumped: (i: number) => boolean,
   maxBytes: number,
-  where: string,
+  clock: ExpiryClock,
+  where: 'source' | 'target',
 ): Promise<SideState[]> {
   const n = keys.length;
-  const replies = await conn.execChunks(n * 2, commands, maxBytes);
+  const sent = localNow();
+  const replies = await conn.execChunks(commands.count, commands.chunks, maxBytes);
+  const received = localNow();
+  let reading: (expiry: number) => ExpiryReading;
+  if (clock.kind === 'absolute') {
+    const serverNow = serverTimeMs(replies[2 * n]);
+    if (serverNow === null) throw new Error(`TIME on the ${where}: unexpected reply`);
+    reading = (expiry) => absoluteReading(expiry, serverNow, where, clock);
+  } else {
+    reading = (expiry) => relativeReading(expiry, sent, received);
+  }
+  const expiryCommand = clock.kind === 'absolute' ? 'PEXPIRETIME' : 'PTTL';
   const states: SideState[] = new Array(n);
   const unknownType: number[] = [];
   for (let i = 0; i < n; i++) {
-    const pttl = pttlOf(replies[2 * i], where);
+    const ttl = reading(expiryOf(replies[2 * i], expiryCommand, where));
     const reply = replies[2 * i + 1]!;
     const dump = dumped(i);
     if (reply instanceof RespError) {
@@ -119,16 +154,16 @@ async function fetchStates(
     }
     if (reply instanceof SkippedBulk) {
       // Too big to hold: compared by type, chunk by chunk.
-      states[i] = { exists: true, type: '?', pttl, payload: null };
+      states[i] = { exists: true, type: '?', ttl, payload: null, big: true };
       unknownType.push(i);
     } else if (dump) {
       const payload = Buffer.isBuffer(reply) ? reply : null;
       const type = payload ? payloadType(payload) : 'none';
-      states[i] = { exists: payload !== null, type: type ?? '?', pttl, payload };
+      states[i] = { exists: payload !== null, type: type ?? '?', ttl, payload };
       if (payload && type === undefined) unknownType.push(i);
     } else {
       const type = typeof reply === 'string' ? reply : Buffer.isBuffer(reply) ? reply.toString() : 'none';
-      states[i] = { exists: type !== 'none', type, pttl, payload: null };
+      states[i] = { exists: type !== 'none', type, ttl, payload: null };
     }
   }
   if (unknownType.length > 0) {
@@ -171,30 +206,41 @@ function formatTtl(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
 }
 
-/** TTL difference between the source's and the target's PTTL, if any. */
-export function ttlDifference(source: number, target: number, toleranceMs: number): Difference | null {
-  if (source === -1 && target === -1) return null;
-  if (source === -1)
+/**
+ * TTL difference between the source's and the target's expiry, if any: expiring keys differ only
+ * when their expiry windows (see expiry.ts) are more than the tolerance apart.
+ */
+export function ttlDifference(
+  source: ExpiryReading,
+  target: ExpiryReading,
+  toleranceMs: number,
+): Difference | null {
+  if (source.pttl === -1 && target.pttl === -1) return null;
+  if (source.pttl === -1)
     return {
       cls: 'persistence',
-      detail: `persistent on the source, expires in ${formatTtl(target)} on the target`,
+      detail: `persistent on the source, expires in ${formatTtl(target.pttl)} on the target`,
     };
-  if (target === -1)
+  if (target.pttl === -1)
     return {
       cls: 'persistence',
-      detail: `expires in ${formatTtl(source)} on the source, persistent on the target`,
+      detail: `expires in ${formatTtl(source.pttl)} on the source, persistent on the target`,
     };
-  if (Math.abs(source - target) > toleranceMs) {
+  const gap = expiryGap(source, target);
+  if (gap > toleranceMs) {
+    const when = target.earliest > source.latest ? 'later' : 'earlier';
     return {
       cls: 'ttl',
-      detail: `TTL ${formatTtl(source)} vs ${formatTtl(target)} (tolerance ${toleranceMs} ms)`,
+      detail:
+        `TTL ${formatTtl(source.pttl)} vs ${formatTtl(target.pttl)}: expires at least ` +
+        `${formatTtl(Math.round(gap))} ${when} on the target (tolerance ${toleranceMs} ms)`,
     };
   }
   return null;
 }
 
 function describe(state: SideState): string {
-  return state.pttl >= 0 ? `${state.type}, expires in ${formatTtl(state.pttl)}` : state.type;
+  return state.ttl.pttl >= 0 ? `${state.type}, expires in ${formatTtl(state.ttl.pttl)}` : state.type;
 }
 
 /**
@@ -208,14 +254,21 @@ async function fetchBothSides(
 ): Promise<[SideState[], SideState[]]> {
   const { state } = ctx;
   const fetch = (subset: readonly Buffer[], dumped: (i: number) => boolean, maxBytes: number) => {
-    const commands = stateCommands(subset, dumped);
+    const commands = stateCommands(subset, dumped, ctx.expiry);
     return Promise.all([
-      fetchStates(ctx.source, subset, commands, dumped, maxBytes, 'source'),
-      fetchStates(ctx.target, subset, commands, dumped, maxBytes, 'target'),
+      fetchStates(ctx.source, subset, commands, dumped, maxBytes, ctx.expiry, 'source'),
+      fetchStates(ctx.target, subset, commands, dumped, maxBytes, ctx.expiry, 'target'),
     ]);
   };
-  if (state.mode !== 'dump') return fetch(keys, () => false, ctx.groupBytes);
   const sizes = state.checkSizes ? await keySizes(ctx, keys) : null;
+  if (state.mode !== 'dump') {
+    // Nothing is dumped; the sizes only tell which keys to read in chunks from the start.
+    const [a, b] = await fetch(keys, () => false, ctx.groupBytes);
+    if (sizes) {
+      for (let i = 0; i < a.length; i++) if (sizes[i]! > ctx.bigKeyBytes) a[i]!.big = b[i]!.big = true;
+    }
+    return [a, b];
+  }
   if (!sizes) return fetch(keys, () => true, ctx.groupBytes);
   const source: SideState[] = [];
   const target: SideState[] = [];
@@ -225,11 +278,11 @@ async function fetchBothSides(
     while (end < keys.length && (end === start || bytes + sizes[end]! <= ctx.groupBytes))
       bytes += sizes[end++]!;
     // The cap also catches what MEMORY USAGE underestimates (it samples big collections).
-    const [a, b] = await fetch(
-      keys.slice(start, end),
-      (i) => sizes[start + i]! <= ctx.bigKeyBytes,
-      Math.max(ctx.groupBytes, 2 * bytes),
-    );
+    const dumped = (i: number) => sizes[start + i]! <= ctx.bigKeyBytes;
+    const [a, b] = await fetch(keys.slice(start, end), dumped, Math.max(ctx.groupBytes, 2 * bytes));
+    for (let i = 0; i < a.length; i++) {
+      if (!dumped(i)) a[i]!.big = b[i]!.big = true;
+    }
     source.push(...a);
     target.push(...b);
     start = end;
@@ -263,8 +316,8 @@ export async function evaluateKeys(ctx: EvaluateContext, keys: readonly Buffer[]
     const b = target[i]!;
     if (!a.exists && !b.exists) continue;
     // About to expire on the side that still has it: the other side may have expired it already.
-    if (!a.exists && b.pttl >= 0 && b.pttl <= ctx.ttlToleranceMs) continue;
-    if (!b.exists && a.pttl >= 0 && a.pttl <= ctx.ttlToleranceMs) continue;
+    if (!a.exists && b.ttl.pttl >= 0 && b.ttl.pttl <= ctx.ttlToleranceMs) continue;
+    if (!b.exists && a.ttl.pttl >= 0 && a.ttl.pttl <= ctx.ttlToleranceMs) continue;
     if (!a.exists) {
       found[i] = [{ cls: 'extra', detail: `only on the target (${describe(b)})` }];
       continue;
@@ -277,12 +330,12 @@ export async function evaluateKeys(ctx: EvaluateContext, keys: readonly Buffer[]
       found[i] = [{ cls: 'type', detail: `${a.type} on the source, ${b.type} on the target` }];
       continue;
     }
-    if (a.pttl === -2 || b.pttl === -2) {
+    if (a.ttl.pttl === -2 || b.ttl.pttl === -2) {
       // Gone between PTTL and DUMP/TYPE on one side: look again later.
       found[i] = [{ cls: 'value', detail: 'changed while being compared' }];
       continue;
     }
-    const ttl = ttlDifference(a.pttl, b.pttl, ctx.ttlToleranceMs);
+    const ttl = ttlDifference(a.ttl, b.ttl, ctx.ttlToleranceMs);
     if (ttl) found[i] = [ttl];
     if (a.payload && b.payload) {
       const va = payloadVersion(a.payload);
@@ -340,8 +393,13 @@ async function settleValues(
     }
   }
   if (remaining.length === 0) return;
+  // Both sides read a big key the same way: in chunks from the start, never in the first pipeline.
   const items = (side: SideState[]): ReadItem[] =>
-    remaining.map((i) => ({ key: keys[i]!, type: side[i]!.type }));
+    remaining.map((i) => ({
+      key: keys[i]!,
+      type: side[i]!.type,
+      big: Boolean(source[i]!.big || target[i]!.big),
+    }));
   const [va, vb] = await Promise.all([
     readValues(ctx.source, items(source), ctx.chunkSize, 'source'),
     readValues(ctx.target, items(target), ctx.chunkSize, 'target'),

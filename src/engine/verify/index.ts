@@ -2,6 +2,7 @@
 
 export {
   type DbCounts,
+  DEFAULT_TTL_TOLERANCE_MS,
   DIFFERENCE_CLASSES,
   type DifferenceClass,
   type DifferenceSample,

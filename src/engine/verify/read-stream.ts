@@ -9,8 +9,9 @@
 // clock and with every read, and native commands cannot set them exactly), and lag (derived from
 // entries-read and entries-added).
 import type { CommandRunner } from '../resp/connection.js';
-import { type RespArg, RespError, type RespReply } from '../resp/reply.js';
+import { type RespArg, RespError, type RespReply, SkippedBulk } from '../resp/reply.js';
 import { OrderedDigest } from './digest.js';
+import { readSizer } from './read-size.js';
 
 export interface StreamGroupView {
   /** Group name as latin1 (bytes preserved). */
@@ -64,8 +65,8 @@ export function nextStreamId(id: string): string {
   return `${ms}-${seq + 1n}`;
 }
 
-async function one(runner: CommandRunner, args: RespArg[]): Promise<RespReply> {
-  const [reply] = await runner.exec([args]);
+async function one(runner: CommandRunner, args: RespArg[], maxBulkBytes?: number): Promise<RespReply> {
+  const [reply] = await runner.exec([args], maxBulkBytes);
   if (reply instanceof RespError) {
     if (reply.code === 'WRONGTYPE' || /no such key/i.test(reply.message)) throw new StreamGoneError();
     throw new Error(`${String(args[0])} ${String(args[1] ?? '')}: ${reply.message}`);
@@ -73,39 +74,56 @@ async function one(runner: CommandRunner, args: RespArg[]): Promise<RespReply> {
   return reply!;
 }
 
-/** A stream's comparable view; null when the key is gone (or no longer a stream). */
+/**
+ * A stream's comparable view; null when the key is gone (or no longer a stream). `big`: known to
+ * be big, so the first XRANGE asks for one entry instead of `chunk`.
+ */
 export async function readStreamView(
   runner: CommandRunner,
   key: Buffer,
   chunk: number,
+  big = false,
 ): Promise<StreamView | null> {
   try {
-    return await read(runner, key, chunk);
+    return await read(runner, key, chunk, big);
   } catch (err) {
     if (err instanceof StreamGoneError) return null;
     throw err;
   }
 }
 
-async function read(runner: CommandRunner, key: Buffer, chunk: number): Promise<StreamView> {
+async function read(runner: CommandRunner, key: Buffer, chunk: number, big: boolean): Promise<StreamView> {
   const info = fieldMap(await one(runner, ['XINFO', 'STREAM', key]));
   const groupsReply = await one(runner, ['XINFO', 'GROUPS', key]);
 
   const entries = new OrderedDigest();
+  // Entries with big field values are read a budgeted number at a time (see read-size.ts): an
+  // entry cut off by the byte cap is asked for again, from its id, with fewer entries per read.
+  const sizer = readSizer(chunk, big ? undefined : 0);
   let start = '-';
   for (;;) {
-    const page = await one(runner, ['XRANGE', key, start, '+', 'COUNT', chunk]);
+    const count = sizer.count;
+    const page = await one(runner, ['XRANGE', key, start, '+', 'COUNT', count], sizer.cap);
     if (!Array.isArray(page)) break;
     let last: string | null = null;
+    let biggest = 0;
+    let cut = false;
     for (const row of page) {
       if (!Array.isArray(row)) continue;
+      const fields = (Array.isArray(row[1]) ? row[1] : []) as (Buffer | SkippedBulk)[];
+      const bytes = fields.reduce((n, f) => n + f.length, 0);
+      if (bytes > biggest) biggest = bytes;
+      if (cut || fields.some((f) => f instanceof SkippedBulk)) {
+        cut = true;
+        continue;
+      }
       const id = row[0] as Buffer;
-      const fields = (Array.isArray(row[1]) ? row[1] : []) as Buffer[];
-      entries.add(id, ...fields);
+      entries.add(id, ...(fields as Buffer[]));
       last = id.toString('latin1');
     }
-    if (page.length < chunk || last === null) break;
-    start = nextStreamId(last);
+    sizer.saw(biggest, cut);
+    if (last !== null) start = nextStreamId(last);
+    if (!cut && page.length < count) break;
   }
 
   const groups: StreamGroupView[] = [];

@@ -2,6 +2,18 @@
 // additions that callers may ignore.
 import type { Logger } from '../../util/logger.js';
 
+/**
+ * Expiry times further apart than this are a TTL difference. Derived from measurements on a loaded
+ * 2-core machine (bench/ttl-drift.ts, 200,000 keys with TTLs, 5 copies): after our copy the
+ * target's PEXPIRETIME was 20-45 ms from the source's at the median and 99-233 ms at worst, in
+ * both directions (the copy writes relative TTLs aged by the time it held them: the RESTORE queue
+ * and the DUMP queue move them either way). Reading them costs verify nothing with PEXPIRETIME but
+ * the clock-offset uncertainty (0.7-38 ms there); PTTLs read on both sides at once were up to
+ * 354 ms apart, which is why they are bounded by the reading times instead. Twice the worst copy
+ * drift seen.
+ */
+export const DEFAULT_TTL_TOLERANCE_MS = 500;
+
 export interface VerifyOptions {
   /** 'all' = every database that has keys on the source or on the target. */
   dbs: 'all' | number[];
@@ -10,7 +22,7 @@ export interface VerifyOptions {
   /** Check this many random keys (half picked on each side) instead of every key. */
   sample?: number;
   /**
-   * TTLs further apart than this are a difference (default 1000 ms). A key present on one side
+   * Expiry times further apart than this are a difference (default DEFAULT_TTL_TOLERANCE_MS). A key present on one side
    * only is no difference either when it expires there within this time: the other server may
    * have expired it first.
    */
@@ -104,6 +116,16 @@ export interface VerifyReport {
   differentKeys: number;
   /** Whether key sizes were measured (MEMORY USAGE) before DUMP, and why. */
   sizeProbe?: { perKey: boolean; reason: string };
+  /**
+   * How expiry times were compared: 'expiretime' = absolute (PEXPIRETIME) with the measured clock
+   * offset between the servers; 'pttl' = relative, bounded by the time between the reads (reason).
+   */
+  ttls?: {
+    by: 'expiretime' | 'pttl';
+    targetClockAheadMs?: number;
+    clockUncertaintyMs?: number;
+    reason?: string;
+  };
 }
 
 export interface VerifyProgress {

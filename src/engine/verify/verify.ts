@@ -20,10 +20,17 @@ import { RespConnection } from '../resp/connection.js';
 import { type RespArg, RespConnectionError, RespError, type RespReply } from '../resp/reply.js';
 import { DifferenceLog } from './difference-log.js';
 import { type CompareState, type EvaluateContext, evaluateKeys, type KeyOutcome } from './evaluate.js';
-import type { DbCounts, VerifyOptions, VerifyProgress, VerifyReport } from './types.js';
+import { decideExpiryClock, describeExpiryClock, type ExpiryClock } from './expiry.js';
+import {
+  type DbCounts,
+  DEFAULT_TTL_TOLERANCE_MS,
+  type VerifyOptions,
+  type VerifyProgress,
+  type VerifyReport,
+} from './types.js';
 
 const DEFAULTS = {
-  ttlToleranceMs: 1000,
+  ttlToleranceMs: DEFAULT_TTL_TOLERANCE_MS,
   recheckRounds: 3,
   recheckDelayMs: 1000,
   maxSamplesPerClass: 10,
@@ -80,6 +87,7 @@ class VerifyRun {
   /** Keys that differed at first and were fine at a re-check. */
   private cleared = 0;
   private sizeProbe: SizeProbeDecision = { perKey: false, reason: 'not decided yet' };
+  private expiry: ExpiryClock = { kind: 'relative', reason: 'not decided yet' };
 
   constructor(
     private readonly source: Endpoint,
@@ -119,6 +127,8 @@ class VerifyRun {
     this.conns = await openConnections(this.source, this.target);
     try {
       await this.decideSizeProbe();
+      this.expiry = await decideExpiryClock(this.conns.source, this.conns.target);
+      this.logger?.info(describeExpiryClock(this.expiry), 'verify: how TTLs are compared');
       const dbs = await this.resolveDbs();
       const sampled = this.options.sample !== undefined;
       this.totalKeys = sampled ? this.options.sample! : dbs.reduce((n, d) => n + d.sourceKeys, 0);
@@ -148,6 +158,7 @@ class VerifyRun {
         },
         differentKeys: this.log.differentKeys,
         sizeProbe: probeOutcome(this.sizeProbe, this.state.checkSizes),
+        ttls: describeExpiryClock(this.expiry),
       };
       this.emitProgress('done', true);
       return report;
@@ -191,6 +202,7 @@ class VerifyRun {
       target: this.conns.target,
       state: this.state,
       ttlToleranceMs: this.opts.ttlToleranceMs,
+      expiry: this.expiry,
       chunkSize: this.opts.chunkSize,
       bigKeyBytes: this.opts.bigKeyThresholdBytes,
       groupBytes: GROUP_BYTES,

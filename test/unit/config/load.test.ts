@@ -20,6 +20,7 @@ describe('parseConfig', () => {
         '    username: migrator',
         '    password: ${NEW_PW}',
         '    tls: { ca: /etc/ca.pem, servername: cache.example }',
+        '    connectTimeout: 2500ms',
         '  local:',
         '    url: redis://127.0.0.1:${PORT:-6379}',
         'approvals:',
@@ -39,7 +40,9 @@ describe('parseConfig', () => {
     assert.equal(neu.username, 'migrator');
     assert.equal(neu.password, 'p@ss/word');
     assert.equal(neu.redactedUrl, 'rediss://cache.internal:6379');
+    assert.equal(neu.connectTimeoutMs, 2500);
     assert.equal(config.resolvedEndpoints.get('local')!.port, 6379);
+    assert.equal(config.resolvedEndpoints.get('local')!.connectTimeoutMs, undefined);
     assert.equal(config.approvals?.expiresAfter, 90 * 60_000);
   });
 
@@ -54,6 +57,11 @@ describe('parseConfig', () => {
     ['bad db', 'endpoints:\n  a: { url: "redis://h/x" }', /endpoints\.a\.url: database must be a number/],
     ['misspelt tls key', 'endpoints:\n  a: { url: "rediss://h", tls: { cafile: x } }', /endpoints\.a\.tls/],
     ['cert without key', 'endpoints:\n  a: { url: "rediss://h", tls: { cert: c.pem } }', /cert and key/],
+    [
+      'bad connectTimeout',
+      'endpoints:\n  a: { url: "redis://h", connectTimeout: soon }',
+      /endpoints\.a\.connectTimeout: must be a duration/,
+    ],
     [
       'missing env var',
       'endpoints:\n  a: { url: "redis://:${NOPE}@h" }',

@@ -114,15 +114,15 @@ const KEEP_EXPECTED: RespReply[] = [
   new SkippedBulk(DRAINED.length),
   5,
   Buffer.from('abc'),
-  [Buffer.from('in-an-array-14'), [Buffer.from('nested-arr-14!')]],
+  [new SkippedBulk(14), [new SkippedBulk(14)]],
   null,
   Buffer.alloc(0),
   new SkippedBulk(14),
   Buffer.from('last'),
   'END',
 ];
-/** Asked once per top-level bulk, in order: never for nil, never for bulks inside arrays. */
-const KEEP_ASKED = [DRAINED.length, 3, 0, 14, 4];
+/** Asked once per bulk, in order, nested ones too: never for nil. */
+const KEEP_ASKED = [DRAINED.length, 3, 14, 14, 0, 14, 4];
 const dropLength = (n: number) => n !== DRAINED.length && n !== 14;
 
 test('keepBulk false drains a bulk string: a SkippedBulk with its length, the next replies intact', () => {
@@ -154,16 +154,37 @@ test('a kept bulk split across chunks is asked about once (every bulk kept)', ()
   }
 });
 
-test('bulks inside arrays are never asked about, nor is a nil bulk', () => {
+test('bulks inside arrays are asked about once each and drained in place; nil never asked', () => {
   const wire = Buffer.from('*3\r\n$1\r\na\r\n*2\r\n$2\r\nbc\r\n$-1\r\n$3\r\ndef\r\n$-1\r\n*-1\r\n');
   for (let size = 1; size <= wire.length; size++) {
-    const { out, asked } = parseKeeping(split(wire, size), () => false);
+    const { out, asked } = parseKeeping(split(wire, size), (n) => n !== 2);
     assert.deepEqual(
       out,
-      [[Buffer.from('a'), [Buffer.from('bc'), null], Buffer.from('def')], null, null],
+      [[Buffer.from('a'), [new SkippedBulk(2), null], Buffer.from('def')], null, null],
       `chunks of ${size}`,
     );
-    assert.deepEqual(asked, [], `chunks of ${size}`);
+    assert.deepEqual(asked, [1, 2, 3], `chunks of ${size}`);
+  }
+});
+
+test('a big drained bulk inside an array is never buffered; the array goes on after it', () => {
+  const big = Buffer.alloc(600_000, 0x2a); // '*': would parse as arrays if not dropped
+  const wire = Buffer.concat([
+    Buffer.from(`*3\r\n$2\r\nhi\r\n$${big.length}\r\n`),
+    big,
+    Buffer.from('\r\n$3\r\nbye\r\n:1\r\n'),
+  ]);
+  for (const size of [7, 65_536, wire.length]) {
+    const out: RespReply[] = [];
+    const parser = new ReplyParser(
+      (r) => out.push(r),
+      (n) => n !== big.length,
+    );
+    for (const c of split(wire, size)) {
+      parser.feed(c);
+      assert.ok(parser.buffered < 65_600, `buffered ${parser.buffered} bytes`);
+    }
+    assert.deepEqual(out, [[Buffer.from('hi'), new SkippedBulk(big.length), Buffer.from('bye')], 1]);
   }
 });
 

@@ -11,6 +11,12 @@ import {
 import { compareViews } from '../../../../src/engine/verify/compare-views.js';
 import { hashDigest, setDigest } from '../../../../src/engine/verify/digest.js';
 import { ttlDifference } from '../../../../src/engine/verify/evaluate.js';
+import {
+  absoluteReading,
+  expiryGap,
+  relativeReading,
+  serverTimeMs,
+} from '../../../../src/engine/verify/expiry.js';
 import { compareStreams, nextStreamId, type StreamView } from '../../../../src/engine/verify/read-stream.js';
 
 const bufs = (...s: string[]) => s.map((x) => Buffer.from(x));
@@ -103,23 +109,63 @@ describe('compareViews', () => {
 });
 
 describe('ttlDifference', () => {
+  /** A reading known exactly: expires at `at` with `pttl` left. */
+  const exact = (pttl: number, at = pttl) => ({ pttl, earliest: at, latest: at });
+
   it('classifies persistence and TTLs beyond the tolerance', () => {
-    assert.equal(ttlDifference(-1, -1, 1000), null);
-    assert.equal(ttlDifference(5000, 5900, 1000), null);
-    assert.equal(ttlDifference(5000, 6000, 1000), null);
-    assert.deepEqual(ttlDifference(5000, 6001, 1000), {
+    assert.equal(ttlDifference(exact(-1), exact(-1), 1000), null);
+    assert.equal(ttlDifference(exact(5000), exact(5900), 1000), null);
+    assert.equal(ttlDifference(exact(5000), exact(6000), 1000), null);
+    assert.deepEqual(ttlDifference(exact(5000), exact(6001), 1000), {
       cls: 'ttl',
-      detail: 'TTL 5000 ms vs 6001 ms (tolerance 1000 ms)',
+      detail: 'TTL 5000 ms vs 6001 ms: expires at least 1001 ms later on the target (tolerance 1000 ms)',
     });
-    assert.deepEqual(ttlDifference(3_600_000, 1_800_000, 1000), {
+    assert.deepEqual(ttlDifference(exact(3_600_000), exact(1_800_000), 1000), {
       cls: 'ttl',
-      detail: 'TTL 3600.0 s vs 1800.0 s (tolerance 1000 ms)',
+      detail: 'TTL 3600.0 s vs 1800.0 s: expires at least 1800.0 s earlier on the target (tolerance 1000 ms)',
     });
-    assert.equal(ttlDifference(-1, 5000, 1000)?.cls, 'persistence');
+    assert.equal(ttlDifference(exact(-1), exact(5000), 1000)?.cls, 'persistence');
     assert.equal(
-      ttlDifference(5000, -1, 1000)?.detail,
+      ttlDifference(exact(5000), exact(-1), 1000)?.detail,
       'expires in 5000 ms on the source, persistent on the target',
     );
+  });
+
+  it('is no difference when the expiry windows overlap, however far apart the PTTLs were read', () => {
+    // Read 300 ms apart: PTTLs differ by 300 ms, the windows on the local clock overlap.
+    const source = relativeReading(79_494_500, 1_000, 1_010);
+    const target = relativeReading(79_494_200, 1_300, 1_310);
+    assert.equal(ttlDifference(source, target, 100), null);
+    // The same expiry 250 ms later on the target is a difference, whatever the reading times.
+    const later = relativeReading(79_494_450, 1_300, 1_310);
+    assert.match(ttlDifference(source, later, 100)!.detail, /at least 2[34]\d ms later on the target/);
+  });
+});
+
+describe('absolute expiry readings', () => {
+  const clock = { kind: 'absolute' as const, targetAheadMs: 2_000, uncertaintyMs: 0.5 };
+
+  it('puts the target on the source clock, widened by the offset uncertainty', () => {
+    const source = absoluteReading(1_700_000_010_000, 1_700_000_000_000, 'source', clock);
+    const target = absoluteReading(1_700_000_012_000, 1_700_000_002_000, 'target', clock);
+    assert.deepEqual(source, { pttl: 10_000, earliest: 1_700_000_010_000, latest: 1_700_000_010_000 });
+    assert.deepEqual(target, { pttl: 10_000, earliest: 1_700_000_009_999.5, latest: 1_700_000_010_000.5 });
+    assert.equal(expiryGap(source, target), 0);
+    assert.equal(ttlDifference(source, target, 0), null);
+    const off = absoluteReading(1_700_000_012_002, 1_700_000_002_000, 'target', clock);
+    assert.equal(expiryGap(source, off), 1.5);
+    assert.equal(ttlDifference(source, off, 1)?.cls, 'ttl');
+  });
+
+  it('keeps missing and persistent keys as they are', () => {
+    assert.equal(absoluteReading(-1, 5, 'target', clock).pttl, -1);
+    assert.equal(absoluteReading(-2, 5, 'source', clock).pttl, -2);
+    assert.equal(relativeReading(-1, 5, 6).pttl, -1);
+  });
+
+  it('parses TIME replies', () => {
+    assert.equal(serverTimeMs([Buffer.from('1700000000'), Buffer.from('123456')]), 1_700_000_000_123.456);
+    assert.equal(serverTimeMs(null), null);
   });
 });
 
