@@ -8,6 +8,12 @@
 // there and copies the pages that were in flight again (RESTORE REPLACE makes that harmless).
 import { describeEndpoint, type Endpoint } from '../../redis/endpoint.js';
 import { ExitCode, UserError } from '../../util/errors.js';
+import {
+  IdentityGuard,
+  identityChange,
+  ServerChangedError,
+  type ServerIdentity,
+} from '../identity/index.js';
 import type { RespConnection } from '../resp/connection.js';
 import { RespCommandError, RespConnectionError, RespError, replyText } from '../resp/reply.js';
 import { copyBatch } from './batch.js';
@@ -35,6 +41,10 @@ const DEFAULT_IN_FLIGHT_BYTES = 64 * 1024 * 1024;
 export const MAX_BATCHES = 8;
 /** Errors kept in the report and the checkpoint; the rest are only counted. */
 export const MAX_REPORTED_ERRORS = 100;
+/** How often a running copy looks at who source and target are (besides each reconnect and the end). */
+const IDENTITY_CHECK_MS = 2000;
+/** Times a copy starts over because the target lost its keys before it gives up. */
+export const MAX_TARGET_RESTARTS = 3;
 
 export async function copyKeys(
   source: Endpoint,
@@ -44,13 +54,7 @@ export async function copyKeys(
   const started = Date.now();
   const fingerprint = copyFingerprint(source, target, options);
   const saved = options.checkpoint ? await options.checkpoint.load() : undefined;
-  if (saved) {
-    checkFingerprint(saved.fingerprint, fingerprint);
-    if (saved.complete) {
-      options.logger?.info('checkpoint says this copy already finished: nothing to do');
-      return report(saved, started, true, true, 0);
-    }
-  }
+  if (saved) checkFingerprint(saved.fingerprint, fingerprint);
   const session = await CopySession.open(source, target);
   try {
     return await new CopyRun(session, options, fingerprint, saved, started).run();
@@ -67,6 +71,10 @@ class CopyRun {
   private currentDb: number | null = null;
   private processedThisRun = 0;
   private readonly sizeProbe: SizeProbeDecision;
+  private dbList: number[] = [];
+  /** Target keys at the last identity check: a count that collapses from there means lost keys. */
+  private targetKeysSeen = 0;
+  private lastIdentityCheck = Date.now();
 
   constructor(
     private readonly session: CopySession,
@@ -107,6 +115,7 @@ class CopyRun {
     const { session, options } = this;
     const resumed = this.saved !== undefined;
     const dbs = this.saved ? this.saved.dbs.map((d) => d.db) : this.selectDbs();
+    this.dbList = dbs;
     const totalKeys = session.facts.source.keyspace
       .filter((k) => dbs.includes(k.db))
       .reduce((n, k) => n + k.keys, 0);
@@ -116,6 +125,11 @@ class CopyRun {
 
     if (this.saved?.targetPrepared) {
       this.cp = this.saved;
+      const unchanged = await this.checkResume();
+      if (unchanged && this.cp.complete) {
+        options.logger?.info('checkpoint says this copy already finished: nothing to do');
+        return this.report(true, true);
+      }
     } else {
       await this.prepareTarget(dbs, sourceLibs);
     }
@@ -127,27 +141,17 @@ class CopyRun {
         : 'key sizes: no MEMORY USAGE per key',
     );
 
-    try {
-      if (copyFns && !this.cp.functionsDone) {
-        this.progress.update('functions', null, this.cp.counters, true);
-        if (sourceLibs !== null) {
-          const targetLibs = await listLibraries(session.dst);
-          // The policy decided when the copy started holds. A resumed run may have restored the
-          // libraries already: under 'refuse' it replaces its own copies.
-          const policy = resumed && this.cp.policy === 'refuse' ? 'replace' : this.cp.policy;
-          this.cp.functions = await copyFunctions(session.src, session.dst, policy, sourceLibs, targetLibs);
-        }
-        this.cp.functionsDone = true;
-        this.save();
+    for (;;) {
+      try {
+        await this.copyAll(copyFns, sourceLibs, resumed);
+        // Nothing may be called copied that the target lost meanwhile, nor taken from a source
+        // that is no longer the one being copied.
+        if (!options.signal?.aborted) await this.checkIdentities('during the copy');
+        break;
+      } catch (err) {
+        if (err instanceof TargetLost) this.startOver(err.reason, err.now);
+        else throw await this.stopped(err);
       }
-      for (const entry of this.cp.dbs) {
-        if (entry.done) continue;
-        if (options.signal?.aborted) break;
-        this.currentDb = entry.db;
-        await this.copyDbWithRetries(entry);
-      }
-    } catch (err) {
-      throw await this.stopped(err);
     }
     const complete = this.cp.dbs.every((d) => d.done) && (this.cp.functionsDone || !copyFns);
     this.cp.complete = complete;
@@ -155,6 +159,123 @@ class CopyRun {
     await this.writer.flush();
     this.progress.update(complete ? 'done' : 'keys', this.currentDb, this.cp.counters, true);
     return this.report(complete, resumed);
+  }
+
+  private async copyAll(copyFns: boolean, sourceLibs: string[] | null, resumed: boolean): Promise<void> {
+    const { session, options } = this;
+    if (copyFns && !this.cp.functionsDone) {
+      this.progress.update('functions', null, this.cp.counters, true);
+      if (sourceLibs !== null) {
+        const targetLibs = await listLibraries(session.dst);
+        // The policy decided when the copy started holds. A resumed (or restarted) run may have
+        // restored the libraries already: under 'refuse' it replaces its own copies.
+        const again = resumed || (this.cp.restarts?.length ?? 0) > 0;
+        const policy = again && this.cp.policy === 'refuse' ? 'replace' : this.cp.policy;
+        this.cp.functions = await copyFunctions(session.src, session.dst, policy, sourceLibs, targetLibs);
+      }
+      this.cp.functionsDone = true;
+      this.save();
+    }
+    for (const entry of this.cp.dbs) {
+      if (entry.done) continue;
+      if (options.signal?.aborted) break;
+      this.currentDb = entry.db;
+      await this.copyDbWithRetries(entry);
+    }
+  }
+
+  /**
+   * A resumed checkpoint: refused when the source is not the one it was taken from; started over
+   * when the target restarted or lost keys since. Returns whether both are unchanged.
+   */
+  private async checkResume(): Promise<boolean> {
+    const now = await this.session.identities(this.dbList);
+    const saved = this.cp.identity;
+    if (!saved) {
+      // A checkpoint from before identities were recorded: they count from here.
+      this.cp.identity = now;
+      this.targetKeysSeen = now.target.keys;
+      return true;
+    }
+    this.targetKeysSeen = saved.target.keys;
+    const src = identityChange(saved.source, now.source);
+    if (src) {
+      this.sourceGuard().fail(
+        src,
+        `since the checkpoint was saved (${this.cp.updatedAt})`,
+        `nothing was copied in this run; the target keeps the ${this.cp.counters.keysCopied} keys copied before. ` +
+          'Delete the checkpoint to copy this source from the start',
+      );
+    }
+    const lost = this.targetChange(now.target, 'since the checkpoint was saved');
+    if (lost) {
+      this.startOver(lost, now.target);
+      return false;
+    }
+    this.targetKeysSeen = now.target.keys;
+    return true;
+  }
+
+  private sourceGuard(): IdentityGuard {
+    return new IdentityGuard({
+      side: 'source',
+      where: describeEndpoint(this.session.source),
+      baseline: this.cp.identity!.source,
+      dbs: this.dbList,
+    });
+  }
+
+  /** Why the target no longer holds what this copy wrote to it, or null. */
+  private targetChange(now: ServerIdentity, when: string): string | null {
+    const base = this.cp.identity!.target;
+    const change = identityChange({ ...base, keys: Math.max(base.keys, this.targetKeysSeen) }, now);
+    return change ? `the target ${describeEndpoint(this.session.target)} ${change.detail} ${when}` : null;
+  }
+
+  /** Throws when the source changed (ServerChangedError) or the target lost keys (TargetLost). */
+  private async checkIdentities(when: string): Promise<void> {
+    this.lastIdentityCheck = Date.now();
+    const now = await this.session.identities(this.dbList);
+    const src = identityChange(this.cp.identity!.source, now.source);
+    if (src) {
+      this.sourceGuard().fail(
+        src,
+        when,
+        `nothing more was copied; the target keeps the ${this.cp.counters.keysCopied} keys copied so far`,
+      );
+    }
+    const lost = this.targetChange(now.target, when);
+    if (lost) throw new TargetLost(lost, now.target);
+    this.targetKeysSeen = now.target.keys;
+  }
+
+  /** The target lost what was copied: copy everything again from the first key (RESTORE REPLACE). */
+  private startOver(reason: string, target: ServerIdentity): void {
+    const cp = this.cp;
+    const restarts = [...(cp.restarts ?? []), reason];
+    cp.restarts = restarts;
+    if (restarts.length > MAX_TARGET_RESTARTS) {
+      throw new CopyStoppedError(
+        `copy stopped: ${reason}, and the copy already started over ${MAX_TARGET_RESTARTS} times for that. ` +
+          'Find out why the target loses its keys (its log: restarts, evictions, FLUSHALL), then run the copy again',
+        ExitCode.problem,
+        this.report(false, this.saved !== undefined),
+      );
+    }
+    this.options.logger?.warn({ reason, restart: restarts.length }, 'the target lost keys: copying again from the start');
+    for (const d of cp.dbs) {
+      d.cursor = '0';
+      d.done = false;
+    }
+    cp.functionsDone = false;
+    cp.functions = null;
+    cp.counters = zeroCounters();
+    cp.errors = [];
+    cp.errorsOmitted = 0;
+    cp.complete = false;
+    cp.identity = { source: cp.identity!.source, target };
+    this.targetKeysSeen = target.keys;
+    this.save();
   }
 
   private report(complete: boolean, resumed: boolean): CopyReport {
@@ -212,6 +333,8 @@ class CopyRun {
       }
     }
     const now = new Date().toISOString();
+    const identity = await session.identities(dbs);
+    this.targetKeysSeen = identity.target.keys;
     this.cp = {
       version: 1,
       fingerprint: this.fingerprint,
@@ -226,6 +349,8 @@ class CopyRun {
       errorsOmitted: 0,
       startedAt: now,
       updatedAt: now,
+      identity,
+      restarts: [],
     };
     this.save();
     // Written before any key: a run killed from here on resumes without re-asking.
@@ -265,7 +390,10 @@ class CopyRun {
         await sleep(Math.min(200 * 2 ** failures, 5000));
         try {
           await this.session.reconnect(entry.db);
+          // A server that dropped the connection may have restarted (empty) or changed role.
+          await this.checkIdentities('while the copy was reconnecting');
         } catch (reconnectErr) {
+          if (reconnectErr instanceof ServerChangedError || reconnectErr instanceof TargetLost) throw reconnectErr;
           if (failures >= maxReconnects) throw new ReconnectsExhausted(reconnectErr as Error, failures);
           // Next round fails fast on the broken connections and tries again.
         }
@@ -292,6 +420,7 @@ class CopyRun {
       const result = await head.promise;
       window.shift();
       this.commit(entry, head.cursor, result);
+      if (Date.now() - this.lastIdentityCheck >= IDENTITY_CHECK_MS) await this.checkIdentities('during the copy');
     };
     try {
       do {
@@ -362,6 +491,9 @@ class CopyRun {
           : `the ${err.side} ${endpoint} cannot serve the copy (${err.reply})`;
       return new CopyStoppedError(`copy stopped: ${what}. ${done}; ${resume}`, ExitCode.problem, partial);
     }
+    if (err instanceof ServerChangedError) {
+      return new CopyStoppedError(`copy stopped: ${err.message}`, ExitCode.problem, partial);
+    }
     if (err instanceof ReconnectsExhausted) {
       return new CopyStoppedError(
         `copy stopped: ${err.message} (gave up after ${err.attempts} reconnect attempts). ${done}; ${resume}`,
@@ -415,6 +547,17 @@ class PageReader {
   }
 }
 
+/** The target restarted or lost keys: the copy starts over (caught in CopyRun.run). */
+class TargetLost extends Error {
+  constructor(
+    readonly reason: string,
+    readonly now: ServerIdentity,
+  ) {
+    super(reason);
+    this.name = 'TargetLost';
+  }
+}
+
 class ReconnectsExhausted extends Error {
   constructor(
     cause: Error,
@@ -453,5 +596,7 @@ function report(
     peakRssBytes: process.resourceUsage().maxRSS * 1024,
     complete,
     resumed,
+    restarts: cp.restarts ?? [],
+    ...(cp.identity ? { identity: cp.identity } : {}),
   };
 }
