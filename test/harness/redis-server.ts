@@ -14,6 +14,8 @@ export interface RedisServerOptions {
   configLines?: string[];
   /** redis-server binary (default: the one on PATH). */
   binary?: string;
+  /** Listen on this port (e.g. to bring a killed server back where it was), without retries. */
+  port?: number;
 }
 
 export interface RedisServer {
@@ -60,6 +62,7 @@ export async function freePort(): Promise<number> {
 
 export async function startRedis(options: RedisServerOptions = {}): Promise<RedisServer> {
   // A port found free can be taken before redis binds it: retry a few times.
+  if (options.port !== undefined) return startOnce(options, options.port);
   let lastError: unknown;
   for (let attempt = 0; attempt < 5; attempt++) {
     try {

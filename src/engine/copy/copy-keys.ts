@@ -8,12 +8,7 @@
 // there and copies the pages that were in flight again (RESTORE REPLACE makes that harmless).
 import { describeEndpoint, type Endpoint } from '../../redis/endpoint.js';
 import { ExitCode, UserError } from '../../util/errors.js';
-import {
-  IdentityGuard,
-  identityChange,
-  ServerChangedError,
-  type ServerIdentity,
-} from '../identity/index.js';
+import { IdentityGuard, identityChange, ServerChangedError, type ServerIdentity } from '../identity/index.js';
 import type { RespConnection } from '../resp/connection.js';
 import { RespCommandError, RespConnectionError, RespError, replyText } from '../resp/reply.js';
 import { copyBatch } from './batch.js';
@@ -262,7 +257,10 @@ class CopyRun {
         this.report(false, this.saved !== undefined),
       );
     }
-    this.options.logger?.warn({ reason, restart: restarts.length }, 'the target lost keys: copying again from the start');
+    this.options.logger?.warn(
+      { reason, restart: restarts.length },
+      'the target lost keys: copying again from the start',
+    );
     for (const d of cp.dbs) {
       d.cursor = '0';
       d.done = false;
@@ -393,7 +391,8 @@ class CopyRun {
           // A server that dropped the connection may have restarted (empty) or changed role.
           await this.checkIdentities('while the copy was reconnecting');
         } catch (reconnectErr) {
-          if (reconnectErr instanceof ServerChangedError || reconnectErr instanceof TargetLost) throw reconnectErr;
+          if (reconnectErr instanceof ServerChangedError || reconnectErr instanceof TargetLost)
+            throw reconnectErr;
           if (failures >= maxReconnects) throw new ReconnectsExhausted(reconnectErr as Error, failures);
           // Next round fails fast on the broken connections and tries again.
         }
@@ -420,7 +419,8 @@ class CopyRun {
       const result = await head.promise;
       window.shift();
       this.commit(entry, head.cursor, result);
-      if (Date.now() - this.lastIdentityCheck >= IDENTITY_CHECK_MS) await this.checkIdentities('during the copy');
+      if (Date.now() - this.lastIdentityCheck >= IDENTITY_CHECK_MS)
+        await this.checkIdentities('during the copy');
     };
     try {
       do {

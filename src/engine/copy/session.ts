@@ -7,9 +7,9 @@ import { type InfoSections, parseInfo, parseKeyspace } from '../../probe/info.js
 import type { DatabaseStats } from '../../probe/types.js';
 import { describeEndpoint, type Endpoint } from '../../redis/endpoint.js';
 import { UserError } from '../../util/errors.js';
+import { readIdentity, respInfo, type ServerIdentity } from '../identity/index.js';
 import { RespConnection } from '../resp/connection.js';
 import { RespError, replyInt, replyText } from '../resp/reply.js';
-import { readIdentity, respInfo, type ServerIdentity } from '../identity/index.js';
 import { featuresForVersion, type TargetFeatures } from '../types/value.js';
 import { type MemoryFacts, readMemoryFacts } from './size-probe.js';
 
@@ -100,7 +100,9 @@ export class CopySession {
   }
 
   /** Who both servers are now (role, run id, keys in `dbs`). */
-  async identities(dbs: 'all' | readonly number[]): Promise<{ source: ServerIdentity; target: ServerIdentity }> {
+  async identities(
+    dbs: 'all' | readonly number[],
+  ): Promise<{ source: ServerIdentity; target: ServerIdentity }> {
     const [source, target] = await Promise.all([
       readIdentity(respInfo(this.src), dbs),
       readIdentity(respInfo(this.dst), dbs),

@@ -100,15 +100,18 @@ export class IdentityGuard {
     this.dbs = options.dbs ?? 'all';
   }
 
-  /** The change since the baseline, or null. */
-  async change(info: InfoReader): Promise<{ change: IdentityChange | null; now: ServerIdentity }> {
+  /**
+   * Throws ServerChangedError when the server changed; returns what it is now otherwise. Without
+   * `compareKeys` only role and run id count (for callers that judge key counts themselves).
+   */
+  async check(
+    info: InfoReader,
+    during: string,
+    consequence: string,
+    compareKeys = true,
+  ): Promise<ServerIdentity> {
     const now = await readIdentity(info, this.dbs);
-    return { change: identityChange(this.baseline, now), now };
-  }
-
-  /** Throws ServerChangedError when the server changed; returns what it is now otherwise. */
-  async check(info: InfoReader, during: string, consequence: string): Promise<ServerIdentity> {
-    const { change, now } = await this.change(info);
+    const change = identityChange(compareKeys ? this.baseline : { ...this.baseline, keys: 0 }, now);
     if (change) this.fail(change, during, consequence);
     return now;
   }
@@ -121,7 +124,11 @@ export class IdentityGuard {
   }
 
   fail(change: IdentityChange, during: string, consequence: string): never {
-    throw new ServerChangedError(
+    throw this.error(change, during, consequence);
+  }
+
+  error(change: IdentityChange, during: string, consequence: string): ServerChangedError {
+    return new ServerChangedError(
       this.side,
       change,
       changedMessage(this.side, this.where, change, during, consequence),

@@ -29,6 +29,16 @@ import { describeEndpoint, type Endpoint } from '../../redis/endpoint.js';
 import { ExitCode, errorMessage, UserError } from '../../util/errors.js';
 import type { Logger } from '../../util/logger.js';
 import {
+  clientInfo,
+  collapsed,
+  type IdentityChange,
+  IdentityGuard,
+  identityChange,
+  readIdentity,
+  ServerChangedError,
+  type ServerIdentity,
+} from '../identity/index.js';
+import {
   KEY_REMOVING_EVENTS,
   NON_CHANGING_EVENTS,
   parseNotification,
@@ -100,6 +110,13 @@ export interface LiveSyncOptions {
   bigKeyThresholdBytes?: number;
   /** Defaults to the copy engine (src/engine/copy). */
   copier?: Copier;
+  /**
+   * Who the source was when the migration started (see src/engine/identity). Checked at start, on
+   * every keyspace check, before every batch and before a reconcile pass's writes and deletions:
+   * a source that became a replica, restarted or was flushed fails live sync instead of being
+   * followed. Default: the source as it is at start().
+   */
+  sourceIdentity?: ServerIdentity;
 }
 
 export interface LiveSyncStatus {
@@ -150,11 +167,18 @@ export interface DrainReport {
 }
 
 export class LiveSyncError extends UserError {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** Starting live sync again cannot help (the source is no longer the one being migrated). */
+    readonly final = false,
+  ) {
     super(message, ExitCode.problem);
     this.name = 'LiveSyncError';
   }
 }
+
+/** What a source change leaves behind, said in every such failure. */
+const NOTHING_MORE_APPLIED = 'nothing more was applied to the target; the target keeps what it had';
 
 interface Waiter {
   cond: () => boolean;
@@ -211,6 +235,9 @@ export class LiveSync {
   private readonly removedByDb = new Map<number, number>();
   private canaryListener: ((event: string, key: Buffer) => void) | null = null;
   private unlinkSignal: (() => void) | null = null;
+  private sourceGuard: IdentityGuard | undefined;
+  /** The target as last seen applying: a restart or a collapse of its keys asks for a reconcile pass. */
+  private targetSeen: ServerIdentity | undefined;
 
   private readonly counters = {
     eventsReceived: 0,
@@ -274,6 +301,7 @@ export class LiveSync {
     try {
       this.options.signal?.throwIfAborted();
       this.control = await connect(this.source, { role: 'live-sync-control' });
+      await this.captureIdentities();
       const verifyByCanary = await this.ensureNotifications();
       await this.openSubscriber();
       if (verifyByCanary) await this.canaryCheck();
@@ -300,6 +328,56 @@ export class LiveSync {
     if (this.options.reconcileOnStart) this.requestRescan('reconcile requested at start');
     this.emitStatus();
     this.kick();
+  }
+
+  /** The source's identity this live sync checks against (to be kept by whoever resumes it). */
+  sourceIdentity(): ServerIdentity | undefined {
+    return this.sourceGuard?.baseline;
+  }
+
+  /** The baseline (given, or read now) is checked at once: a follower may start after the change. */
+  private async captureIdentities(): Promise<void> {
+    const dbs = this.options.dbs;
+    const info = clientInfo(this.control!);
+    const now = await readIdentity(info, dbs);
+    this.sourceGuard = new IdentityGuard({
+      side: 'source',
+      where: this.where,
+      baseline: this.options.sourceIdentity ?? now,
+      dbs,
+    });
+    const change = identityChange(this.sourceGuard.baseline, now);
+    if (change) throw this.final(change, 'before live sync started');
+    const target = await connect(this.target, { role: 'live-sync-control' });
+    try {
+      this.targetSeen = await readIdentity(clientInfo(target), dbs);
+    } finally {
+      target.disconnect();
+    }
+  }
+
+  /** The failure for a source that changed: starting live sync again cannot help. */
+  private final(change: IdentityChange, during: string): LiveSyncError {
+    return new LiveSyncError(this.sourceGuard!.error(change, during, NOTHING_MORE_APPLIED).message, true);
+  }
+
+  /**
+   * Throws a final LiveSyncError when the source is no longer the one being migrated: role and run
+   * id (key counts are judged against notifications, in checkKeyspace and checkBeforeDeletes).
+   */
+  private async checkSource(during: string, roleOnly = false): Promise<ServerIdentity | undefined> {
+    const guard = this.sourceGuard;
+    if (!guard || !this.control) return undefined;
+    try {
+      if (roleOnly) {
+        await guard.checkRole(clientInfo(this.control), during, NOTHING_MORE_APPLIED);
+        return undefined;
+      }
+      return await guard.check(clientInfo(this.control), during, NOTHING_MORE_APPLIED, false);
+    } catch (err) {
+      if (err instanceof ServerChangedError) throw new LiveSyncError(err.message, true);
+      throw err;
+    }
   }
 
   /** Starts applying the changes collected since start() (after the bulk copy finished). */
@@ -704,6 +782,8 @@ export class LiveSync {
     }
     for (const [k] of batch.entries) busy.add(k);
     try {
+      // A batch may delete keys the source lacks: never for a source that is now someone's replica.
+      await this.checkSource('live sync', true);
       const result = await this.copier.copyKeySet(batch.db, batch.keys);
       this.counters.keysApplied += batch.keys.length - result.keysFailed;
       this.counters.keysFailed += result.keysFailed;
@@ -711,6 +791,7 @@ export class LiveSync {
       this.consecutiveFailures = 0;
     } catch (err) {
       this.dirty.putBack(batch);
+      if (err instanceof LiveSyncError && err.final) throw err;
       // The keys stay busy during the back-off, so no other lane retries them at once.
       await this.afterFailure(err, 'applying changes to the target', describeEndpoint(this.target));
     } finally {
@@ -731,11 +812,14 @@ export class LiveSync {
     try {
       source = await connect(this.source, { role: 'live-sync-reconcile' });
       target = await connect(this.target, { role: 'live-sync-reconcile' });
+      // The pass overwrites (RESTORE REPLACE) and deletes: only from the source being migrated.
+      await this.checkSource('live sync, before a reconcile pass');
       const result = await reconcile(this.copier, source, target, {
         dbs: this.options.dbs,
         ...(this.options.match ? { match: this.options.match } : {}),
         batchSize: this.opts.batchSize,
         signal: this.internal.signal,
+        beforeDeletes: () => this.checkBeforeDeletes(),
       });
       this.counters.extrasDeleted += result.extrasDeleted;
       this.counters.rescans++;
@@ -744,6 +828,7 @@ export class LiveSync {
       this.options.logger?.info(result, 'live sync reconcile pass done');
     } catch (err) {
       if (this.internal.signal.aborted) throw err;
+      if (err instanceof LiveSyncError && err.final) throw err;
       await this.afterFailure(err, 'the reconcile pass', 'source and target');
     } finally {
       source?.disconnect();
@@ -751,6 +836,24 @@ export class LiveSync {
       if (this.state === 'rescanning') this.state = 'following';
       this.notifyWaiters();
       this.emitStatus();
+    }
+  }
+
+  /**
+   * Before each page of a reconcile pass's deletions: the source's role and run id, and its key
+   * count against the last keyspace check (a flush since would make every target key an "extra").
+   */
+  private async checkBeforeDeletes(): Promise<void> {
+    const now = await this.checkSource('live sync, before deleting target keys the source lacks');
+    const seen = this.lastKeyspace
+      ? totalOf(this.lastKeyspace.keys, this.dbFilter)
+      : this.sourceGuard?.baseline.keys;
+    const keys = now?.keys;
+    if (seen !== undefined && keys !== undefined && collapsed(seen, keys)) {
+      throw this.final(
+        { kind: 'dataset', detail: `lost most of its data: ${keys} keys left of ${seen} (flushed?)` },
+        'live sync, before deleting target keys the source lacks',
+      );
     }
   }
 
@@ -784,6 +887,8 @@ export class LiveSync {
     if (this.checkingKeyspace || this.state !== 'following' || !this.subscribed || !this.applying) return;
     this.checkingKeyspace = true;
     try {
+      await this.checkSource('live sync');
+      await this.checkTarget();
       const keys = parseInfoKeyspace(await this.control!.info('keyspace'));
       // After this reply, every notification for a change made before INFO has been counted.
       await withTimeout(this.sub!.ping(), 5000, 'PING');
@@ -801,6 +906,18 @@ export class LiveSync {
         const slack = Math.max(16, Math.ceil(before * 0.001));
         if (drop > notified + slack || (now === 0 && before > 0 && notified < before)) {
           this.counters.silentDropsDetected++;
+          const silent = drop - notified;
+          if (collapsed(before, before - silent)) {
+            // Most of the db vanished without a notification: a flush (or a resync) of the source
+            // under us. Following it would delete the target's keys too.
+            throw this.final(
+              {
+                kind: 'dataset',
+                detail: `lost ${silent} of the ${before} keys of db ${db} without delete notifications (FLUSHDB or FLUSHALL?)`,
+              },
+              'live sync',
+            );
+          }
           this.requestRescan(
             `db ${db} lost ${drop} keys with only ${notified} delete notifications ` +
               `(FLUSHDB, FLUSHALL and SWAPDB publish none)`,
@@ -809,9 +926,33 @@ export class LiveSync {
         }
       }
     } catch (err) {
-      this.options.logger?.debug({ err: errorMessage(err) }, 'keyspace check skipped');
+      if (err instanceof LiveSyncError && err.final) this.fail(err);
+      else this.options.logger?.debug({ err: errorMessage(err) }, 'keyspace check skipped');
     } finally {
       this.checkingKeyspace = false;
+    }
+  }
+
+  /**
+   * A target that restarted or lost most of its keys while changes are applied: a reconcile pass
+   * copies everything again (RESTORE REPLACE) and deletes nothing the source has.
+   */
+  private async checkTarget(): Promise<void> {
+    const seen = this.targetSeen;
+    if (!seen) return;
+    const conn = await connect(this.target, { role: 'live-sync-control', maxReconnects: 0 });
+    let now: ServerIdentity;
+    try {
+      now = await readIdentity(clientInfo(conn), this.options.dbs);
+    } finally {
+      conn.disconnect();
+    }
+    this.targetSeen = now;
+    const change = identityChange(seen, now);
+    if (change && change.kind !== 'role') {
+      this.requestRescan(
+        `the target ${describeEndpoint(this.target)} ${change.detail}: copying every key again`,
+      );
     }
   }
 
@@ -941,6 +1082,12 @@ export class LiveSync {
   private report(consistent: boolean): LiveSyncReport {
     return { ...this.status(), consistent, restoredNotifyConfig: this.restoredNotify };
   }
+}
+
+function totalOf(keys: Map<number, number>, filter: ((db: number) => boolean) | null): number {
+  let n = 0;
+  for (const [db, k] of keys) if (!filter || filter(db)) n += k;
+  return n;
 }
 
 function minNullable(a: number | null, b: number | null): number | null {
