@@ -61,17 +61,17 @@ function nextStep(side: Side, change: IdentityChange): string {
 }
 
 /**
- * The sentence for a change: "the source old (redis://…:6390) became a replica of 127.0.0.1:7000
+ * The sentence for a change (`when`: "during live sync", "since the checkpoint was saved"): "the source old (redis://…:6390) became a replica of 127.0.0.1:7000
  * during live sync; nothing more was applied to the target; the target keeps what it had. Find out…".
  */
 export function changedMessage(
   side: Side,
   where: string,
   change: IdentityChange,
-  during: string,
+  when: string,
   consequence: string,
 ): string {
-  return `the ${side} ${where} ${change.detail} during ${during}; ${consequence}. ${capitalize(nextStep(side, change))}`;
+  return `the ${side} ${where} ${change.detail} ${when}; ${consequence}. ${capitalize(nextStep(side, change))}`;
 }
 
 function capitalize(s: string): string {
@@ -106,32 +106,32 @@ export class IdentityGuard {
    */
   async check(
     info: InfoReader,
-    during: string,
+    when: string,
     consequence: string,
     compareKeys = true,
   ): Promise<ServerIdentity> {
     const now = await readIdentity(info, this.dbs);
     const change = identityChange(compareKeys ? this.baseline : { ...this.baseline, keys: 0 }, now);
-    if (change) this.fail(change, during, consequence);
+    if (change) this.fail(change, when, consequence);
     return now;
   }
 
   /** Role only (one INFO replication): cheap enough before every batch of changes. */
-  async checkRole(info: InfoReader, during: string, consequence: string): Promise<void> {
+  async checkRole(info: InfoReader, when: string, consequence: string): Promise<void> {
     const now = parseIdentity(await info('replication'));
     const change = roleChange(this.baseline, now);
-    if (change) this.fail(change, during, consequence);
+    if (change) this.fail(change, when, consequence);
   }
 
-  fail(change: IdentityChange, during: string, consequence: string): never {
-    throw this.error(change, during, consequence);
+  fail(change: IdentityChange, when: string, consequence: string): never {
+    throw this.error(change, when, consequence);
   }
 
-  error(change: IdentityChange, during: string, consequence: string): ServerChangedError {
+  error(change: IdentityChange, when: string, consequence: string): ServerChangedError {
     return new ServerChangedError(
       this.side,
       change,
-      changedMessage(this.side, this.where, change, during, consequence),
+      changedMessage(this.side, this.where, change, when, consequence),
     );
   }
 }

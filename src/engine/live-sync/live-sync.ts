@@ -357,23 +357,23 @@ export class LiveSync {
   }
 
   /** The failure for a source that changed: starting live sync again cannot help. */
-  private final(change: IdentityChange, during: string): LiveSyncError {
-    return new LiveSyncError(this.sourceGuard!.error(change, during, NOTHING_MORE_APPLIED).message, true);
+  private final(change: IdentityChange, when: string): LiveSyncError {
+    return new LiveSyncError(this.sourceGuard!.error(change, when, NOTHING_MORE_APPLIED).message, true);
   }
 
   /**
    * Throws a final LiveSyncError when the source is no longer the one being migrated: role and run
    * id (key counts are judged against notifications, in checkKeyspace and checkBeforeDeletes).
    */
-  private async checkSource(during: string, roleOnly = false): Promise<ServerIdentity | undefined> {
+  private async checkSource(when: string, roleOnly = false): Promise<ServerIdentity | undefined> {
     const guard = this.sourceGuard;
     if (!guard || !this.control) return undefined;
     try {
       if (roleOnly) {
-        await guard.checkRole(clientInfo(this.control), during, NOTHING_MORE_APPLIED);
+        await guard.checkRole(clientInfo(this.control), when, NOTHING_MORE_APPLIED);
         return undefined;
       }
-      return await guard.check(clientInfo(this.control), during, NOTHING_MORE_APPLIED, false);
+      return await guard.check(clientInfo(this.control), when, NOTHING_MORE_APPLIED, false);
     } catch (err) {
       if (err instanceof ServerChangedError) throw new LiveSyncError(err.message, true);
       throw err;
@@ -783,7 +783,7 @@ export class LiveSync {
     for (const [k] of batch.entries) busy.add(k);
     try {
       // A batch may delete keys the source lacks: never for a source that is now someone's replica.
-      await this.checkSource('live sync', true);
+      await this.checkSource('during live sync', true);
       const result = await this.copier.copyKeySet(batch.db, batch.keys);
       this.counters.keysApplied += batch.keys.length - result.keysFailed;
       this.counters.keysFailed += result.keysFailed;
@@ -813,7 +813,7 @@ export class LiveSync {
       source = await connect(this.source, { role: 'live-sync-reconcile' });
       target = await connect(this.target, { role: 'live-sync-reconcile' });
       // The pass overwrites (RESTORE REPLACE) and deletes: only from the source being migrated.
-      await this.checkSource('live sync, before a reconcile pass');
+      await this.checkSource('during live sync, before a reconcile pass');
       const result = await reconcile(this.copier, source, target, {
         dbs: this.options.dbs,
         ...(this.options.match ? { match: this.options.match } : {}),
@@ -844,7 +844,7 @@ export class LiveSync {
    * count against the last keyspace check (a flush since would make every target key an "extra").
    */
   private async checkBeforeDeletes(): Promise<void> {
-    const now = await this.checkSource('live sync, before deleting target keys the source lacks');
+    const now = await this.checkSource('during live sync, before deleting target keys the source lacks');
     const seen = this.lastKeyspace
       ? totalOf(this.lastKeyspace.keys, this.dbFilter)
       : this.sourceGuard?.baseline.keys;
@@ -852,7 +852,7 @@ export class LiveSync {
     if (seen !== undefined && keys !== undefined && collapsed(seen, keys)) {
       throw this.final(
         { kind: 'dataset', detail: `lost most of its data: ${keys} keys left of ${seen} (flushed?)` },
-        'live sync, before deleting target keys the source lacks',
+        'during live sync, before deleting target keys the source lacks',
       );
     }
   }
@@ -887,7 +887,7 @@ export class LiveSync {
     if (this.checkingKeyspace || this.state !== 'following' || !this.subscribed || !this.applying) return;
     this.checkingKeyspace = true;
     try {
-      await this.checkSource('live sync');
+      await this.checkSource('during live sync');
       await this.checkTarget();
       const keys = parseInfoKeyspace(await this.control!.info('keyspace'));
       // After this reply, every notification for a change made before INFO has been counted.
@@ -915,7 +915,7 @@ export class LiveSync {
                 kind: 'dataset',
                 detail: `lost ${silent} of the ${before} keys of db ${db} without delete notifications (FLUSHDB or FLUSHALL?)`,
               },
-              'live sync',
+              'during live sync',
             );
           }
           this.requestRescan(

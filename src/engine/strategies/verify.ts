@@ -80,11 +80,16 @@ async function guardedBySource<T>(ctx: StepContext, body: () => Promise<T>): Pro
     const recorded = migrationSourceIdentity(ctx.migration);
     if (recorded) {
       const guard = new IdentityGuard({ side: 'source', where, baseline: recorded, dbs });
-      await guard.check(info, 'the migration, before this verification', VERIFY_CONSEQUENCE, false);
+      await guard.check(
+        info,
+        'since the migration started (seen before this verification)',
+        VERIFY_CONSEQUENCE,
+        false,
+      );
     }
     const before = new IdentityGuard({ side: 'source', where, baseline: await readIdentity(info, dbs), dbs });
     const result = await body();
-    await before.check(info, 'the verification', VERIFY_CONSEQUENCE);
+    await before.check(info, 'during the verification', VERIFY_CONSEQUENCE);
     return result;
   } catch (err) {
     if (err instanceof ServerChangedError) throw new UnrecoverableStepError(err.message);

@@ -417,7 +417,7 @@ export class Follower {
   }
 
   /** Throws a final LiveSyncError when the source changed role or restarted since the baseline. */
-  private async checkSource(during: string, consequence: string): Promise<void> {
+  private async checkSource(when: string, consequence: string): Promise<void> {
     const baseline = this.status.sourceIdentity;
     if (!baseline) return;
     const guard = new IdentityGuard({
@@ -428,7 +428,7 @@ export class Follower {
     });
     try {
       // Key counts are live sync's to judge (against notifications): role and run id here.
-      await guard.check(clientInfo(this.admin!), during, consequence, false);
+      await guard.check(clientInfo(this.admin!), when, consequence, false);
     } catch (err) {
       if (err instanceof ServerChangedError) throw new LiveSyncError(err.message, true);
       throw err;
@@ -444,8 +444,8 @@ export class Follower {
     if (!this.status.paused) {
       // Never pause a server that is no longer the source being migrated (e.g. now a replica).
       await this.checkSource(
-        'the write pause',
-        'writes were not paused; nothing more was applied to the target',
+        'before the write pause',
+        'writes were not paused; nothing more was applied to the target; the target keeps what it had',
       );
       this.setState('pausing');
       await this.publishNow();
