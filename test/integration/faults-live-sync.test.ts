@@ -164,6 +164,28 @@ describe('live sync: source and target faults', () => {
     await ls.stop();
   });
 
+  test('the source restarts empty: live sync fails instead of deleting the target keys', async () => {
+    const { source, target, ls, app, failure } = await setUp();
+    const t = await target.client();
+    await new Promise((r) => setTimeout(r, 300));
+    const port = source.port;
+    source.kill();
+    await source.stop();
+    const restarted = await startRedis({ port, configLines: NOTIFY_ON });
+    servers.push(restarted);
+    await waitFor('live sync to fail', () => failure() !== undefined);
+    const appReport = await app.stop();
+    const before = await snapshotDb(t, 0);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.match(failure()!.message, /the source old .* restarted \(run_id \w+ is now \w+\)/);
+    assert.match(failure()!.message, /the target keeps what it had/);
+    assert.deepEqual(changedBetween(before, await snapshotDb(t, 0)), []);
+    await assertSeedIntact(target, 2000);
+    // The app kept writing to the restarted source: none of that may be taken for the migrated data.
+    assert.ok(appReport.acknowledged > 0);
+    await ls.stop();
+  });
+
   test('the target restarts empty: live sync copies everything again', async () => {
     const { source, ls, app, failure } = await setUp();
     let target = servers.at(-1)!;

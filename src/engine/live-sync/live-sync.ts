@@ -236,6 +236,7 @@ export class LiveSync {
   private canaryListener: ((event: string, key: Buffer) => void) | null = null;
   private unlinkSignal: (() => void) | null = null;
   private sourceGuard: IdentityGuard | undefined;
+  private reconnectedSinceCheck = false;
   /** The target as last seen applying: a restart or a collapse of its keys asks for a reconcile pass. */
   private targetSeen: ServerIdentity | undefined;
 
@@ -301,6 +302,10 @@ export class LiveSync {
     try {
       this.options.signal?.throwIfAborted();
       this.control = await connect(this.source, { role: 'live-sync-control' });
+      // connect() resolved on the first 'ready': any later one is a reconnect, maybe to a restarted server.
+      this.control.on('ready', () => {
+        this.reconnectedSinceCheck = true;
+      });
       await this.captureIdentities();
       const verifyByCanary = await this.ensureNotifications();
       await this.openSubscriber();
@@ -407,6 +412,10 @@ export class LiveSync {
     const started = Date.now();
     const appliedBefore = this.counters.keysApplied;
     const deadline = options.timeoutMs === undefined ? undefined : started + options.timeoutMs;
+    // A target that lost keys since the last keyspace check gets its reconcile pass inside the barrier.
+    await this.checkTarget().catch((err: unknown) => {
+      this.options.logger?.warn({ err: errorMessage(err) }, 'could not check the target before draining');
+    });
     await withTimeout(this.sub!.ping(), remaining(deadline), 'the drain barrier (PING on the subscriber)');
     const barrierSeq = this.seq;
     const rescanGen = this.rescanWanted;
@@ -782,8 +791,11 @@ export class LiveSync {
     }
     for (const [k] of batch.entries) busy.add(k);
     try {
-      // A batch may delete keys the source lacks: never for a source that is now someone's replica.
-      await this.checkSource('during live sync', true);
+      // A batch may delete keys the source lacks: never for a source that is now someone's replica
+      // (role, one INFO), nor one that restarted (run id too, after any reconnect).
+      const full = this.reconnectedSinceCheck;
+      await this.checkSource('during live sync', !full);
+      if (full) this.reconnectedSinceCheck = false;
       const result = await this.copier.copyKeySet(batch.db, batch.keys);
       this.counters.keysApplied += batch.keys.length - result.keysFailed;
       this.counters.keysFailed += result.keysFailed;
