@@ -3,22 +3,16 @@
 // target, which keeps what it had (compared with a snapshot taken before the fault, by the
 // independent reader of test/harness/compare.ts); a target that restarts empty is copied again.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { LiveSync, type LiveSyncError } from '../../src/engine/live-sync/index.js';
 import { parseEndpointUrl } from '../../src/redis/endpoint.js';
-import {
-  type AppHandle,
-  type AppReport,
-  checkAcknowledged,
-  readAckLog,
-  startApp,
-  writeEndpointFile,
-} from '../harness/app/index.js';
+import { type AppHandle, checkAcknowledged, startApp, writeEndpointFile } from '../harness/app/index.js';
 import { compareServers, compareSnapshots, snapshotDb } from '../harness/compare.js';
 import { type RedisServer, startRedis } from '../harness/redis-server.js';
+import { ackedBefore, assertSeedIntact, restartEmpty, seed } from './faults-support.js';
 
 const NOTIFY_ON = ['notify-keyspace-events KEA'];
 
@@ -30,13 +24,6 @@ async function waitFor(what: string, cond: () => boolean | Promise<boolean>, tim
   }
 }
 
-async function seed(server: RedisServer, n: number, prefix = 'seed:'): Promise<void> {
-  const c = await server.client();
-  const p = c.pipeline();
-  for (let i = 0; i < n; i++) p.set(`${prefix}${i}`, `v${i}`);
-  await p.exec();
-}
-
 type Snapshot = Awaited<ReturnType<typeof snapshotDb>>;
 
 /** Differences between two snapshots of one target, leaving out what time alone changes (TTLs). */
@@ -44,25 +31,6 @@ function changedBetween(before: Snapshot, after: Snapshot): string[] {
   const lasting = new Map([...before].filter(([, v]) => v.pttl === -1 || v.pttl > 30_000));
   const later = new Map([...after].filter(([k]) => lasting.has(k) || !before.has(k)));
   return compareSnapshots(lasting, later, 0, { ttlToleranceMs: 30_000 });
-}
-
-/** Every seed key is on the target with the source's value. */
-async function assertSeedIntact(target: RedisServer, n: number): Promise<void> {
-  const t = await target.client();
-  const values = await t.mget(Array.from({ length: n }, (_, i) => `seed:${i}`));
-  const wrong = values.map((v, i) => (v === `v${i}` ? null : `seed:${i}=${v}`)).filter(Boolean);
-  assert.deepEqual(wrong.slice(0, 5), [], `${wrong.length} seed keys missing or changed`);
-}
-
-/**
- * The report restricted to writes acknowledged before `at`: a change made just before the source
- * turned into a replica may still have been pending, and cannot be read from it any more.
- */
-async function ackedBefore(report: AppReport, at: number): Promise<AppReport> {
-  const lines = (await readAckLog(report.logFile)).filter((l) => l.at < at);
-  const logFile = `${report.logFile}.before`;
-  writeFileSync(logFile, lines.map((l) => `${JSON.stringify(l)}\n`).join(''));
-  return { ...report, logFile, acknowledged: lines.length };
 }
 
 describe('live sync: source and target faults', () => {
@@ -168,10 +136,7 @@ describe('live sync: source and target faults', () => {
     const { source, target, ls, app, failure } = await setUp();
     const t = await target.client();
     await new Promise((r) => setTimeout(r, 300));
-    const port = source.port;
-    source.kill();
-    await source.stop();
-    const restarted = await startRedis({ port, configLines: NOTIFY_ON });
+    const restarted = await restartEmpty(source, NOTIFY_ON);
     servers.push(restarted);
     await waitFor('live sync to fail', () => failure() !== undefined);
     const appReport = await app.stop();
@@ -189,10 +154,7 @@ describe('live sync: source and target faults', () => {
   test('the target restarts empty: live sync copies everything again', async () => {
     const { source, ls, app, failure } = await setUp();
     let target = servers.at(-1)!;
-    const port = target.port;
-    target.kill();
-    await target.stop();
-    target = await startRedis({ port });
+    target = await restartEmpty(target);
     servers.push(target);
     await waitFor(
       'the target to be filled again',

@@ -6,34 +6,18 @@
 // drain under the write pause sees the target's new run id and copies everything again, so the
 // migration may succeed only with every seed key and every acknowledged write on the target.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type AppReport, checkAcknowledged, startApp, writeEndpointFile } from '../harness/app/index.js';
+import { runCli } from '../harness/cli.js';
 import { type RedisServer, startRedis } from '../harness/redis-server.js';
+import { assertSeedIntact, restartEmpty, seed } from './faults-support.js';
 
 const SEED = 5000;
 
-function cli(args: string[]) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-      env: { ...process.env, LOG_LEVEL: 'silent', CONTROL_REDIS_URL: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[]) => runCli(args, { CONTROL_REDIS_URL: '' });
 
 describe('migrate: the target restarts empty before the cutover', () => {
   let control: RedisServer;
@@ -47,10 +31,7 @@ describe('migrate: the target restarts empty before the cutover', () => {
       startRedis({ configLines: ['notify-keyspace-events KEA'] }),
       startRedis(),
     ]);
-    const db = await source.client();
-    const pipe = db.pipeline();
-    for (let i = 0; i < SEED; i++) pipe.set(`seed:${i}`, `v${i}`);
-    await pipe.exec();
+    await seed(source, SEED);
     dir = mkdtempSync(join(tmpdir(), 'mb-faults-migrate-target-'));
   });
 
@@ -97,10 +78,7 @@ describe('migrate: the target restarts empty before the cutover', () => {
         if (Date.now() > deadline) return;
         await new Promise((r) => setTimeout(r, 50));
       }
-      const port = target.port;
-      target.kill();
-      await target.stop();
-      target = await startRedis({ port });
+      target = await restartEmpty(target);
       restarted = true;
       writeFileSync(done, '');
     })();
@@ -146,10 +124,7 @@ describe('migrate: the target restarts empty before the cutover', () => {
     assert.equal(run.code, 0, out);
     assert.match(out, /migration m[0-9a-z]+ succeeded/);
     // Independent of the engine: the fixture and every acknowledged write are on the new target.
-    const t = await target.client();
-    const values = await t.mget(Array.from({ length: SEED }, (_, i) => `seed:${i}`));
-    const wrong = values.map((v, i) => (v === `v${i}` ? null : `seed:${i}=${v}`)).filter(Boolean);
-    assert.deepEqual(wrong.slice(0, 5), [], `${wrong.length} seed keys missing or changed on the target`);
+    await assertSeedIntact(target, SEED);
     const acked = await checkAcknowledged(report, target.url);
     assert.ok(acked.checked > 100, `${acked.checked} writes checked`);
     assert.ok(acked.ok, JSON.stringify(acked.missing.slice(0, 5)));

@@ -4,7 +4,6 @@
 // happen; the target keeps what it had: every seed key with the source's value (the other server
 // has a different seed:1) and every write the app had acknowledged before the hook ran.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,42 +11,18 @@ import { after, before, describe, it } from 'node:test';
 import {
   type AppReport,
   checkAcknowledged,
-  readAckLog,
   readEndpointFile,
   repointHookCommand,
   startApp,
   writeEndpointFile,
 } from '../harness/app/index.js';
+import { runCli } from '../harness/cli.js';
 import { type RedisServer, startRedis } from '../harness/redis-server.js';
+import { ackedBefore, assertSeedIntact, seed } from './faults-support.js';
 
 const SEED = 5000;
 
-function cli(args: string[]) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-      env: { ...process.env, LOG_LEVEL: 'silent', CONTROL_REDIS_URL: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-/** The report restricted to writes acknowledged before `at` (ms). */
-async function ackedBefore(report: AppReport, at: number): Promise<AppReport> {
-  const lines = (await readAckLog(report.logFile)).filter((l) => l.at < at);
-  const logFile = `${report.logFile}.before`;
-  writeFileSync(logFile, lines.map((l) => `${JSON.stringify(l)}\n`).join(''));
-  return { ...report, logFile, acknowledged: lines.length };
-}
+const cli = (args: string[]) => runCli(args, { CONTROL_REDIS_URL: '' });
 
 describe('migrate: the source becomes a replica before the cutover', () => {
   let control: RedisServer;
@@ -63,10 +38,7 @@ describe('migrate: the source becomes a replica before the cutover', () => {
       startRedis(),
       startRedis(),
     ]);
-    const db = await source.client();
-    const pipe = db.pipeline();
-    for (let i = 0; i < SEED; i++) pipe.set(`seed:${i}`, `v${i}`);
-    await pipe.exec();
+    await seed(source, SEED);
     const o = await other.client();
     await o.set('seed:1', 'from the other server');
     await o.set('other:only', 'x');
@@ -133,11 +105,8 @@ describe('migrate: the source becomes a replica before the cutover', () => {
     assert.doesNotMatch(out, /"Pause source writes" succeeded/, out);
     // The apps were never repointed.
     assert.equal(readEndpointFile(endpointFile), source.url);
-    const t = await target.client();
-    const values = await t.mget(Array.from({ length: SEED }, (_, i) => `seed:${i}`));
-    const wrong = values.map((v, i) => (v === `v${i}` ? null : `seed:${i}=${v}`)).filter(Boolean);
-    assert.deepEqual(wrong.slice(0, 5), [], `${wrong.length} seed keys missing or changed on the target`);
-    assert.equal(await t.exists('other:only'), 0);
+    await assertSeedIntact(target, SEED);
+    assert.equal(await (await target.client()).exists('other:only'), 0);
     const turnedAt = Number(readFileSync(turnedAtFile, 'utf8').trim());
     const acked = await checkAcknowledged(await ackedBefore(report, turnedAt - 1000), target.url);
     assert.ok(acked.checked > 100, `${acked.checked} writes checked`);
