@@ -15,12 +15,11 @@ import {
 } from '../../src/engine/copy/index.js';
 import { parseEndpointUrl } from '../../src/redis/endpoint.js';
 import { type AppHandle, startApp, writeEndpointFile } from '../harness/app/index.js';
-import { runCli } from '../harness/cli.js';
 import { compareServers } from '../harness/compare.js';
 import { type RedisServer, startRedis } from '../harness/redis-server.js';
-import { restartEmpty, seed } from './faults-support.js';
+import { restartEmpty } from './faults-support.js';
 
-const KEYS = 60_000;
+const KEYS = 40_000;
 
 async function fill(server: RedisServer, n: number): Promise<void> {
   const c = await server.client();
@@ -84,36 +83,6 @@ describe('copy: source and target faults', () => {
     assert.match(report.restarts![0]!, /the target new .* restarted \(run_id/);
     // Independent of the engine: the whole fixture is on the new target.
     assert.deepEqual(await compareServers(source, target, { dbs: [0] }), []);
-  });
-
-  test('the CLI: copy --checkpoint with the target SIGKILLed and restarted empty mid-copy', async () => {
-    const source = await server();
-    let target = await server();
-    await seed(source, 200_000);
-    const t0 = await target.client();
-    const run = runCli(['copy', source.url, target.url, '--checkpoint', join(dir, 'cli.json'), '--replace']);
-    let killedAt = 0;
-    for (;;) {
-      const n = await t0.dbsize().catch(() => 0);
-      if (n >= 20_000) {
-        killedAt = n;
-        break;
-      }
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    target = await restartEmpty(target);
-    servers.push(target);
-    const { code, stdout, stderr } = await run;
-    if (code === 0) {
-      assert.match(stdout, /started over from the first key: the target .* restarted/, stdout);
-      // Exit 0 only with every key there: verify says so, and so does the independent reader.
-      const verified = await runCli(['verify', source.url, target.url]);
-      assert.equal(verified.code, 0, verified.stdout + verified.stderr);
-      assert.deepEqual((await compareServers(source, target, { dbs: [0] })).slice(0, 5), []);
-    } else {
-      assert.equal(code, 1, stdout + stderr);
-    }
-    assert.ok(killedAt >= 20_000);
   });
 
   test('a resume against a target that restarted empty since the checkpoint starts over', async () => {

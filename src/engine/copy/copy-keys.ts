@@ -6,6 +6,11 @@
 // have queued work and the copier's memory stays bounded. Pages complete in order, and after each page
 // the checkpoint records the SCAN cursor after it and the counters: a resumed run continues
 // there and copies the pages that were in flight again (RESTORE REPLACE makes that harmless).
+//
+// Who source and target are (src/engine/identity) is recorded with the checkpoint and checked on
+// every reconnect, every IDENTITY_CHECK_MS and before the copy calls itself complete: a source that
+// changed role, restarted or was flushed stops the copy (exit 1); a target that restarted or lost
+// most of its keys makes it start over from the first key, so "copied" means the keys are there.
 import { describeEndpoint, type Endpoint } from '../../redis/endpoint.js';
 import { ExitCode, UserError } from '../../util/errors.js';
 import { IdentityGuard, identityChange, ServerChangedError, type ServerIdentity } from '../identity/index.js';
@@ -67,8 +72,6 @@ class CopyRun {
   private processedThisRun = 0;
   private readonly sizeProbe: SizeProbeDecision;
   private dbList: number[] = [];
-  /** Target keys at the last identity check: a count that collapses from there means lost keys. */
-  private targetKeysSeen = 0;
   private lastIdentityCheck = Date.now();
 
   constructor(
@@ -189,10 +192,8 @@ class CopyRun {
     if (!saved) {
       // A checkpoint from before identities were recorded: they count from here.
       this.cp.identity = now;
-      this.targetKeysSeen = now.target.keys;
       return true;
     }
-    this.targetKeysSeen = saved.target.keys;
     const src = identityChange(saved.source, now.source);
     if (src) {
       this.sourceGuard().fail(
@@ -207,7 +208,7 @@ class CopyRun {
       this.startOver(lost, now.target);
       return false;
     }
-    this.targetKeysSeen = now.target.keys;
+    saved.target.keys = now.target.keys;
     return true;
   }
 
@@ -223,7 +224,7 @@ class CopyRun {
   /** Why the target no longer holds what this copy wrote to it, or null. */
   private targetChange(now: ServerIdentity, when: string): string | null {
     const base = this.cp.identity!.target;
-    const change = identityChange({ ...base, keys: Math.max(base.keys, this.targetKeysSeen) }, now);
+    const change = identityChange(base, now);
     return change ? `the target ${describeEndpoint(this.session.target)} ${change.detail} ${when}` : null;
   }
 
@@ -241,7 +242,8 @@ class CopyRun {
     }
     const lost = this.targetChange(now.target, when);
     if (lost) throw new TargetLost(lost, now.target);
-    this.targetKeysSeen = now.target.keys;
+    // Keys at the last check, kept in the checkpoint: a count that collapses from there means lost keys.
+    this.cp.identity!.target.keys = now.target.keys;
   }
 
   /** The target lost what was copied: copy everything again from the first key (RESTORE REPLACE). */
@@ -272,7 +274,6 @@ class CopyRun {
     cp.errorsOmitted = 0;
     cp.complete = false;
     cp.identity = { source: cp.identity!.source, target };
-    this.targetKeysSeen = target.keys;
     this.save();
   }
 
@@ -332,7 +333,6 @@ class CopyRun {
     }
     const now = new Date().toISOString();
     const identity = await session.identities(dbs);
-    this.targetKeysSeen = identity.target.keys;
     this.cp = {
       version: 1,
       fingerprint: this.fingerprint,

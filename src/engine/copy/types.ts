@@ -87,8 +87,9 @@ export interface CopyCheckpoint {
   updatedAt: string;
   /**
    * Who source and target were when this copy's progress began to count (absent in checkpoints
-   * of older versions). A resume against another source is refused; against a target that
-   * restarted or lost its keys, the copy starts over.
+   * of older versions; the target's key count is the one at the last check). A resume against
+   * another source is refused; against a target that restarted or lost its keys, the copy starts
+   * over.
    */
   identity?: { source: ServerIdentity; target: ServerIdentity };
   /** Why the copy started over from the first key (target restarted, lost keys), oldest first. */

@@ -17,7 +17,13 @@
 //   publishes none when it reloads after a full resync. A cheap detector compares INFO keyspace
 //   counts with the delete notifications received in between and asks for a reconcile pass when keys
 //   vanished silently. It needs a drop of more than 0.1% of the db (at least 16 keys) or a db that
-//   went empty, so emptying a very small db can go unnoticed until the final verification.
+//   went empty, so emptying a very small db can go unnoticed until the final verification. When
+//   most of a db (more than half, at least 16 keys) vanished silently, the source was flushed
+//   under the migration: live sync fails instead, so the target keeps its keys.
+// - The source's identity (src/engine/identity) is checked before every batch (role), after any
+//   reconnect (run id), on every keyspace check and before a reconcile pass writes or deletes: a
+//   source that became a replica or restarted fails live sync for good (LiveSyncError.final). A
+//   target that restarted or lost most of its keys gets a reconcile pass (also checked in drain()).
 // - Subscribing comes first, the initial reconcile (if any) second: no change can fall in between.
 //
 // drain() is the cutover barrier; see its comment.
