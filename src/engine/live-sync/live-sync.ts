@@ -906,7 +906,10 @@ export class LiveSync {
     this.checkingKeyspace = true;
     try {
       await this.checkSource('during live sync');
-      await this.checkTarget();
+      // A target that cannot be read now is no reason to skip the source's counts.
+      await this.checkTarget().catch((err: unknown) => {
+        this.options.logger?.debug({ err: errorMessage(err) }, 'target check skipped');
+      });
       const keys = parseInfoKeyspace(await this.control!.info('keyspace'));
       // After this reply, every notification for a change made before INFO has been counted.
       await withTimeout(this.sub!.ping(), 5000, 'PING');
