@@ -3,7 +3,8 @@
 // Node 20's runner has no glob support for .ts files, so the files are listed here.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 function collect(path, out) {
   if (statSync(path).isDirectory()) {
@@ -20,6 +21,13 @@ const files = (roots.length ? roots : ['test']).flatMap((r) => collect(r, []));
 if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);
+}
+// Find the redis-server the tests start (on a fresh Debian or Ubuntu machine: fetch it into
+// .cache/redis, its progress on the terminal) once, before parallel test files each look for it.
+if (files.some((f) => !/(^|\/)test\/unit\//.test(f))) {
+  const locate = join(dirname(fileURLToPath(import.meta.url)), 'redis-bin', 'main.ts');
+  const found = spawnSync(process.execPath, ['--import', 'tsx', locate], { stdio: 'inherit' });
+  if (found.status !== 0) process.exit(found.status ?? 1);
 }
 const concurrency = process.env.TEST_CONCURRENCY ?? '2';
 const result = spawnSync(

@@ -6,6 +6,7 @@ import { registerMigrateCommand } from './commands/migrate.js';
 import { registerPlanCommand } from './commands/plan.js';
 import { registerProbeCommand } from './commands/probe.js';
 import { registerServeCommand } from './commands/serve.js';
+import { registerUnlockCommand } from './commands/unlock.js';
 import { registerVerifyCommand } from './commands/verify.js';
 import { registerWorkerCommand } from './commands/worker.js';
 import { addGlobalOptions } from './context.js';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerMigrateCommand(program);
   registerWorkerCommand(program);
   registerAuditCommand(program);
+  registerUnlockCommand(program);
   registerServeCommand(program);
   return program;
 }

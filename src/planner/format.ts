@@ -24,15 +24,24 @@ function strategyLine(plan: Plan): string {
   return 'Strategy: none, no strategy is possible';
 }
 
-function stepLines(step: PlannedStep, index: number): string[] {
+/** Extra lines from the caller (e.g. who may approve), which the planner does not know. */
+export interface FormatPlanOptions {
+  /** Who may approve a gated step, e.g. "by the buddy U1", shown under it. */
+  gate?: (step: PlannedStep) => string | undefined;
+  /** Printed after the steps. */
+  footer?: string;
+}
+
+function stepLines(step: PlannedStep, index: number, gate?: FormatPlanOptions['gate']): string[] {
   const tags = [step.needsApproval ? 'needs approval' : '', step.irreversible ? 'irreversible' : ''].filter(
     Boolean,
   );
+  const rule = step.needsApproval ? gate?.(step) : undefined;
   const head = `  ${index + 1}. ${step.title} [${step.id}]${tags.length ? ` (${tags.join(', ')})` : ''}`;
-  return [head, `     ${step.description}`];
+  return [head, `     ${step.description}`, ...(rule ? [`     Approval: ${rule}.`] : [])];
 }
 
-export function formatPlan(plan: Plan): string {
+export function formatPlan(plan: Plan, options: FormatPlanOptions = {}): string {
   const { estimates } = plan;
   const lines = [
     `Source: ${endpoint(plan.source)}`,
@@ -67,8 +76,9 @@ export function formatPlan(plan: Plan): string {
   if (plan.steps.length > 0) {
     lines.push('', 'Steps:');
     plan.steps.forEach((s, i) => {
-      lines.push(...stepLines(s, i));
+      lines.push(...stepLines(s, i, options.gate));
     });
   }
+  if (options.footer) lines.push('', options.footer);
   return lines.join('\n');
 }

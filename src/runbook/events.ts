@@ -28,6 +28,7 @@ export const EVENT_TYPES = [
   'migration_succeeded',
   'migration_failed',
   'migration_rejected',
+  'lock_cleared', // an approver cleared a stale server lock the migration held
   'note',
   'error',
 ] as const;

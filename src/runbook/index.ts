@@ -4,10 +4,15 @@
 // retryStep on MigrationService (refusals come back as values with a sentence for the person),
 // subscribeEvents(handler, { group }) to render every migration's events from any number of
 // processes, tailEvents for one migration, subscribeProgress/progress for status cards.
+// Creating a migration goes through src/usecases/plan-migration.ts (probe, plan, hooks, who may
+// approve, server locks), which calls MigrationService.create.
 export {
+  type ApprovalPolicy,
   type ApprovalSettings,
+  checkPlanPolicy,
   DEFAULT_APPROVAL_EXPIRY_MS,
   type Identity,
+  policyOf,
   type Refusal,
   type RefusalCode,
 } from './approval-policy.js';
@@ -18,7 +23,7 @@ export {
   type SubscribeOptions,
   type Subscription,
 } from './audit.js';
-export { describeState } from './describe.js';
+export { describeState, gateRule, policySummary } from './describe.js';
 export {
   classifyError,
   FencedError,
@@ -27,6 +32,15 @@ export {
   UnrecoverableStepError,
 } from './errors.js';
 export { type AuditEvent, type AuditEventType, EVENT_TYPES, SYSTEM_ACTOR } from './events.js';
+export {
+  describeLockUnit,
+  LockHeldError,
+  type LockHolder,
+  lockUnits,
+  parseLockUnit,
+  type ServerAddress,
+  serverKey,
+} from './locks.js';
 export * from './model.js';
 export {
   type Accepted,

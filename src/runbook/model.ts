@@ -1,6 +1,7 @@
 // The runbook's data: a Migration with its ordered Steps, as stored (JSON) in the control Redis.
 // Plain data only, so it round-trips through JSON and can be shown with --json.
 import type { Plan, PlannedStep, PlanOptions, StepKind } from '../planner/types.js';
+import type { ApprovalPolicy } from './approval-policy.js';
 
 export const STEP_STATUSES = [
   'pending',
@@ -99,6 +100,13 @@ export interface Migration {
   plan: Plan;
   requester: string;
   buddy?: string;
+  /**
+   * Who may approve, the quorum per step kind and the expiry, fixed when the migration was created
+   * (absent only in documents from before that; see policyOf).
+   */
+  policy?: ApprovalPolicy;
+  /** The servers this migration holds while it is active (see locks.ts), as lock units. */
+  locks?: string[];
   status: MigrationStatus;
   createdAt: string;
   updatedAt: string;

@@ -12,10 +12,13 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
  * audit events of the transition (per-migration stream + bounded global stream).
  *
  * KEYS: doc, fence, events, globalEvents, index, active
- * ARGV[1]: JSON control {v, id, created?, active?, claim?, release?, abort?, maxlen, publish?}; absent
- *   members are left out, never null (cjson decodes null to a truthy value)
+ * ARGV[1]: JSON control {v, id, created?, active?, claim?, release?, abort?, maxlen, publish?, lock?,
+ *   unlock?}; absent members are left out, never null (cjson decodes null to a truthy value).
+ *   lock/unlock: [{k = lock hash key, f = db or '*', u = unit}] server locks to take or give back
+ *   (see locks.ts; the hashes are named in ARGV because which servers is known only from the doc).
  * ARGV[2]: the new document (JSON); ARGV[3..]: events (JSON)
  * Returns {'ok', version, eventIds...} | {'conflict', version} | {'busy', leaseUntil} | {'exists'}
+ *   | {'locked', holderId, unit}
  */
 export const COMMIT = `
 ${NOW_MS}
@@ -25,6 +28,17 @@ if c.v == -1 then
   if current ~= -1 then return {'exists'} end
 elseif current ~= c.v then
   return {'conflict', tostring(current)}
+end
+if c.lock then
+  for _, l in ipairs(c.lock) do
+    local held = redis.call('HGETALL', l.k)
+    for i = 1, #held, 2 do
+      local f, holder = held[i], held[i + 1]
+      if holder ~= c.id and (f == '*' or l.f == '*' or f == l.f) then
+        return {'locked', holder, string.sub(l.u, 1, #l.u - #l.f) .. f}
+      end
+    end
+  end
 end
 if c.claim then
   local step = c.claim.step
@@ -44,6 +58,14 @@ if c.release then
   end
 end
 if c.abort then redis.call('HSET', KEYS[2], 'abort', c.abort) end
+if c.lock then
+  for _, l in ipairs(c.lock) do redis.call('HSET', l.k, l.f, c.id) end
+end
+if c.unlock then
+  for _, l in ipairs(c.unlock) do
+    if redis.call('HGET', l.k, l.f) == c.id then redis.call('HDEL', l.k, l.f) end
+  end
+end
 local version = c.v + 1
 redis.call('HSET', KEYS[1], 'doc', ARGV[2], 'version', tostring(version))
 if c.created then redis.call('ZADD', KEYS[5], tostring(c.created), c.id) end
@@ -93,4 +115,13 @@ for i = 2, #ARGV do
   out[#out + 1] = id
 end
 return out
+`;
+
+/**
+ * Clears one server lock if it is still held by the migration named (a stale lock: its migration
+ * is gone or ended). KEYS: lock hash. ARGV: field, holder id. Returns 1 when cleared, else 0.
+ */
+export const CLEAR_LOCK = `
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then return redis.call('HDEL', KEYS[1], ARGV[1]) end
+return 0
 `;

@@ -8,13 +8,18 @@ import { UserError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import {
   type ApprovalSettings,
+  checkPlanPolicy,
   DEFAULT_APPROVAL_SETTINGS,
   decideAbort,
   decideApproval,
   decideConfirmation,
   decideRejection,
+  freezePolicy,
+  hasApprovers,
   type Identity,
+  isApprover,
   isInvolved,
+  policyOf,
   quorumFor,
   type Refusal,
   refuse,
@@ -22,6 +27,7 @@ import {
 import { AuditLog, type EventHandler, type SubscribeOptions, type Subscription } from './audit.js';
 import { approverPhrase, describeState } from './describe.js';
 import { type AuditEvent, type AuditEventType, SYSTEM_ACTOR } from './events.js';
+import { EVERY_DB, LockHeldError, type LockHolder, lockHeldMessage, parseLockUnit } from './locks.js';
 import {
   findStep,
   type Migration,
@@ -69,6 +75,8 @@ export interface CreateInput {
   buddy?: string;
   options?: Partial<PlanOptions>;
   meta?: Record<string, string>;
+  /** Server lock units (locks.ts) the migration holds while active; creation fails if one is held. */
+  locks?: readonly string[];
   /** Normally generated. */
   id?: string;
 }
@@ -168,10 +176,15 @@ export class MigrationService {
     };
   }
 
-  /** The approver groups (from config) that `userId` belongs to. */
-  async identify(userId: string): Promise<Identity> {
+  /**
+   * The approver groups among `configured` (by default the config's) that `userId` belongs to.
+   * Decisions on a migration resolve the groups of its own fixed policy (identifyFor).
+   */
+  async identify(
+    userId: string,
+    configured: readonly string[] = this.settings.approvers.groups,
+  ): Promise<Identity> {
     const groups: string[] = [];
-    const configured = this.settings.approvers.groups;
     if (configured.length > 0 && !this.directory) {
       this.logger?.warn('approver groups are configured but no directory resolves them');
     }
@@ -187,6 +200,110 @@ export class MigrationService {
     return { userId, groups };
   }
 
+  /** `userId` with the groups of migration `id`'s own approval policy. */
+  private async identifyFor(id: string, userId: string): Promise<Identity> {
+    const m = await this.store.get(id);
+    return this.identify(userId, m ? policyOf(m).approvers.groups : []);
+  }
+
+  /**
+   * Whether a migration planned by `requester` with `buddy` could be approved under the policy a
+   * new migration gets now (the config's): refused at plan time rather than at the first click.
+   */
+  async checkPlanPolicy(
+    requester: string,
+    buddy: string | undefined,
+    steps: readonly { kind: Step['kind']; title: string; needsApproval: boolean }[],
+  ): Promise<Refusal | null> {
+    const buddyIdentity = buddy ? await this.identify(buddy) : undefined;
+    return checkPlanPolicy(
+      this.settings,
+      requester,
+      buddyIdentity,
+      steps.filter((s) => s.needsApproval),
+    );
+  }
+
+  /** The active migrations holding any of `units` (read-only; creation checks again atomically). */
+  async lockHolders(units: readonly string[]): Promise<LockHolder[]> {
+    const out = new Map<string, LockHolder>();
+    const servers = new Map<string, string[]>();
+    for (const unit of units) {
+      const parsed = parseLockUnit(unit);
+      if (!parsed) continue;
+      servers.set(parsed.server, [...(servers.get(parsed.server) ?? []), parsed.db]);
+    }
+    for (const [server, dbs] of servers) {
+      for (const [unit, holderId] of await this.store.locksOf(server)) {
+        const db = parseLockUnit(unit)!.db;
+        if (!dbs.some((d) => d === EVERY_DB || db === EVERY_DB || d === db)) continue;
+        if (!out.has(holderId)) out.set(holderId, await this.holder(unit, holderId));
+      }
+    }
+    return [...out.values()];
+  }
+
+  private async holder(unit: string, migrationId: string): Promise<LockHolder> {
+    const migration = await this.store.get(migrationId);
+    return { unit, migrationId, ...(migration ? { migration } : {}) };
+  }
+
+  /** A holder whose migration is gone or ended holds a stale lock. */
+  isStaleLock(holder: LockHolder): boolean {
+    return !holder.migration || TERMINAL_MIGRATION_STATUSES.has(holder.migration.status);
+  }
+
+  /**
+   * Clears the stale locks of a server ("10.0.0.5:6379"): those whose migration is gone or ended.
+   * Only an approver may (when approvers are configured); a lock of an active migration is never
+   * cleared here: abort that migration instead. Each clearing is recorded in the holder's audit trail.
+   */
+  async unlock(
+    server: string,
+    userId: string,
+  ): Promise<{ ok: true; message: string; cleared: string[] } | Refusal> {
+    const who = await this.identify(userId);
+    if (hasApprovers(this.settings) && !isApprover(this.settings, who)) {
+      return refuse('not_approver', 'only a configured approver can clear a server lock');
+    }
+    const held = [...(await this.store.locksOf(server))];
+    if (held.length === 0) {
+      return refuse('not_found', `no migration holds a lock on ${server}; nothing to clear`);
+    }
+    const cleared: string[] = [];
+    const active: string[] = [];
+    for (const [unit, holderId] of held) {
+      const holder = await this.holder(unit, holderId);
+      if (!this.isStaleLock(holder)) {
+        active.push(`${holderId} (${holder.migration!.status})`);
+        continue;
+      }
+      if (!(await this.store.clearLock(unit, holderId))) continue;
+      cleared.push(unit);
+      await this.store.append(holderId, [
+        {
+          migrationId: holderId,
+          type: 'lock_cleared',
+          at: this.iso(),
+          actor: userId,
+          message: `${userId} cleared the stale lock ${unit} of migration ${holderId} (${holder.migration ? `it had ended: ${holder.migration.status}` : 'it no longer exists'})`,
+          data: { unit, holderId },
+        },
+      ]);
+    }
+    if (cleared.length === 0) {
+      return refuse(
+        'locked',
+        `${server} is held by active migration ${active.join(', ')}; a lock of an active migration is ` +
+          'not cleared: abort that migration if it must stop',
+      );
+    }
+    const message =
+      `cleared ${cleared.join(', ')}` +
+      (active.length > 0 ? `; still held by active migration ${active.join(', ')}` : '');
+    return { ok: true, message, cleared };
+  }
+
   // ---- creating and starting -----------------------------------------------------------------
 
   async create(input: CreateInput): Promise<Migration> {
@@ -196,20 +313,21 @@ export class MigrationService {
       throw new UserError(`cannot create a migration from a blocked plan: ${why}`);
     }
     if (plan.steps.length === 0) throw new UserError('the plan has no steps');
-    if (input.buddy && input.buddy === input.requester) {
-      throw new UserError('the buddy must be someone other than the requester');
-    }
+    // The policy is fixed here: whoever decides later decides by this, whatever their config.
+    const policy = freezePolicy(this.settings);
+    const refusal = await this.checkPlanPolicy(input.requester, input.buddy, plan.steps);
+    if (refusal) throw new UserError(refusal.reason);
     const at = this.iso();
     const id = input.id ?? newMigrationId(this.now());
     const steps: Step[] = plan.steps.map((p) => ({
       ...p,
-      hash: stepHash(p),
+      hash: stepHash(id, p),
       status: 'pending',
       attempt: 1,
       attempts: 0,
       epoch: 0,
       approvals: [],
-      quorum: p.needsApproval ? quorumFor(p, input.buddy, this.settings) : 0,
+      quorum: p.needsApproval ? quorumFor(p, policy) : 0,
       updatedAt: at,
     }));
     const migration: Migration = {
@@ -221,6 +339,8 @@ export class MigrationService {
       plan,
       requester: input.requester,
       ...(input.buddy ? { buddy: input.buddy } : {}),
+      policy,
+      ...(input.locks?.length ? { locks: [...input.locks] } : {}),
       status: 'created',
       createdAt: at,
       updatedAt: at,
@@ -233,7 +353,13 @@ export class MigrationService {
         message:
           `${input.requester} created migration ${id}: ${input.source} -> ${input.target}` +
           (input.buddy ? `, buddy ${input.buddy}` : ''),
-        data: { source: input.source, target: input.target, buddy: input.buddy ?? null },
+        data: {
+          source: input.source,
+          target: input.target,
+          buddy: input.buddy ?? null,
+          policy,
+          locks: migration.locks ?? [],
+        },
       }),
       this.event(migration, 'migration_planned', SYSTEM_ACTOR, {
         message:
@@ -254,7 +380,15 @@ export class MigrationService {
         },
       }),
     ];
-    const res = await this.store.commit(migration, -1, events, { create: true, active: true });
+    const res = await this.store.commit(migration, -1, events, {
+      create: true,
+      active: true,
+      ...(migration.locks ? { lock: migration.locks } : {}),
+    });
+    if (!res.ok && res.reason === 'locked') {
+      const holder = await this.holder(res.unit, res.holderId);
+      throw new LockHeldError(holder, this.isStaleLock(holder));
+    }
     if (!res.ok) throw new UserError(`a migration with id ${id} already exists`);
     migration.version = res.version;
     return migration;
@@ -262,9 +396,9 @@ export class MigrationService {
 
   /** Starts the runbook: the first step is enqueued, or its approval is requested. Idempotent. */
   async start(id: string, userId: string): Promise<ActionResult> {
-    const who = await this.identify(userId);
+    const who = await this.identifyFor(id, userId);
     return this.mutate(id, (m) => {
-      if (!isInvolved(m, who, this.settings)) {
+      if (!isInvolved(m, who)) {
         return refuse(
           'not_involved',
           'only the requester, the buddy or an approver can start this migration',
@@ -285,7 +419,7 @@ export class MigrationService {
 
   /** One approval of one exact step version (`seenHash`) by `userId`. */
   async approve(id: string, stepId: string, userId: string, seenHash: string): Promise<ActionResult> {
-    const who = await this.identify(userId);
+    const who = await this.identifyFor(id, userId);
     const result = await this.mutate(id, (m) => {
       const step = findStep(m, stepId);
       if (!step) return refuse('not_found', `migration ${id} has no step ${stepId}`);
@@ -295,7 +429,6 @@ export class MigrationService {
         who,
         stepHash: seenHash,
         nowMs: this.now(),
-        settings: this.settings,
       });
       if (!decision.ok) return this.withExpiry(m, step, decision);
       const events: AuditEvent[] = [];
@@ -341,7 +474,7 @@ export class MigrationService {
     seenHash: string,
     reason = '',
   ): Promise<ActionResult> {
-    const who = await this.identify(userId);
+    const who = await this.identifyFor(id, userId);
     const result = await this.mutate(id, (m) => {
       const step = findStep(m, stepId);
       if (!step) return refuse('not_found', `migration ${id} has no step ${stepId}`);
@@ -351,7 +484,6 @@ export class MigrationService {
         who,
         stepHash: seenHash,
         nowMs: this.now(),
-        settings: this.settings,
       });
       if (!decision.ok) return this.withExpiry(m, step, decision);
       this.move(step, 'reject');
@@ -376,7 +508,7 @@ export class MigrationService {
     seenHash: string,
     note = '',
   ): Promise<ActionResult> {
-    const who = await this.identify(userId);
+    const who = await this.identifyFor(id, userId);
     const result = await this.mutate(id, (m) => {
       const step = findStep(m, stepId);
       if (!step) return refuse('not_found', `migration ${id} has no step ${stepId}`);
@@ -386,7 +518,6 @@ export class MigrationService {
         who,
         stepHash: seenHash,
         nowMs: this.now(),
-        settings: this.settings,
       });
       if (!decision.ok) return decision;
       this.move(step, 'confirm');
@@ -415,9 +546,9 @@ export class MigrationService {
    * (abort flag + pub/sub; its worker records what it left behind).
    */
   async abort(id: string, userId: string, reason = ''): Promise<ActionResult> {
-    const who = await this.identify(userId);
+    const who = await this.identifyFor(id, userId);
     const result = await this.mutate(id, (m) => {
-      const refusal = decideAbort(m, who, this.settings);
+      const refusal = decideAbort(m, who);
       if (refusal) return refusal;
       const at = this.iso();
       m.abort = { userId, at, ...(reason ? { reason } : {}) };
@@ -449,11 +580,11 @@ export class MigrationService {
 
   /** Asks again for an approval that expired. */
   async requestApproval(id: string, stepId: string, userId: string): Promise<ActionResult> {
-    const who = await this.identify(userId);
+    const who = await this.identifyFor(id, userId);
     return this.mutate(id, (m) => {
       const step = findStep(m, stepId);
       if (!step) return refuse('not_found', `migration ${id} has no step ${stepId}`);
-      if (!isInvolved(m, who, this.settings) && userId !== SYSTEM_ACTOR) {
+      if (!isInvolved(m, who) && userId !== SYSTEM_ACTOR) {
         return refuse('not_involved', 'only the requester, the buddy or an approver can ask for approvals');
       }
       if (m.abort) return refuse('aborted', `this migration was aborted by ${m.abort.userId}`);
@@ -474,11 +605,11 @@ export class MigrationService {
 
   /** Runs a failed step again (with a fresh job id, and a fresh approval when it is gated). */
   async retryStep(id: string, stepId: string, userId: string): Promise<ActionResult> {
-    const who = await this.identify(userId);
+    const who = await this.identifyFor(id, userId);
     return this.mutate(id, (m) => {
       const step = findStep(m, stepId);
       if (!step) return refuse('not_found', `migration ${id} has no step ${stepId}`);
-      if (!isInvolved(m, who, this.settings)) {
+      if (!isInvolved(m, who)) {
         return refuse('not_involved', 'only the requester, the buddy or an approver can retry steps');
       }
       if (m.abort) return refuse('aborted', `this migration was aborted by ${m.abort.userId}`);
@@ -519,7 +650,7 @@ export class MigrationService {
       }
       const before = step.hash;
       step.params = params;
-      step.hash = stepHash(step);
+      step.hash = stepHash(m.id, step);
       if (step.hash === before) return this.noChange(m, 'no change');
       step.approvals = [];
       const events = [
@@ -614,7 +745,16 @@ export class MigrationService {
       const ended = this.finalize(current, next, events);
       const reopened =
         TERMINAL_MIGRATION_STATUSES.has(current.status) && !TERMINAL_MIGRATION_STATUSES.has(next.status);
-      const options = ended || reopened ? { ...decision.options, active: !ended } : decision.options;
+      // Its server locks go with it, and are taken again (if still free) when it reopens.
+      const locks = next.locks ?? [];
+      const options =
+        ended || reopened
+          ? {
+              ...decision.options,
+              active: !ended,
+              ...(locks.length ? (ended ? { unlock: locks } : { lock: locks }) : {}),
+            }
+          : decision.options;
       const res = await this.store.commit(next, current.version, events, options);
       if (res.ok) {
         next.version = res.version;
@@ -629,6 +769,10 @@ export class MigrationService {
         return { ...refuse('busy', 'another worker holds this step'), retryInMs: res.retryInMs };
       }
       if (res.reason === 'exists') throw new Error(`migration ${id} exists`);
+      if (res.reason === 'locked') {
+        const holder = await this.holder(res.unit, res.holderId);
+        return refuse('locked', lockHeldMessage(holder, this.isStaleLock(holder)));
+      }
       // Lost the race: back off a little (more as contention persists) and decide again.
       if (round >= 2) await sleep(Math.random() * Math.min(50, 2 * round));
     }
@@ -668,9 +812,11 @@ export class MigrationService {
     const now = this.now();
     step.gate = 'approval';
     step.approvals = [];
-    step.quorum = quorumFor(step, m.buddy, this.settings);
+    // Both come from the migration's own policy, never from this process's config.
+    const policy = policyOf(m);
+    step.quorum ||= quorumFor(step, policy);
     step.approvalRequestedAt = new Date(now).toISOString();
-    step.approvalExpiresAt = new Date(now + this.settings.expiresAfterMs).toISOString();
+    step.approvalExpiresAt = new Date(now + policy.expiresAfterMs).toISOString();
     events.push(
       this.stepEvent(m, step, 'approval_requested', actor, {
         message:

@@ -25,11 +25,12 @@ function canonicalize(value: unknown): unknown {
 }
 
 /**
- * What an approval is bound to: the step's identity and parameters. If any parameter changes, the
- * hash changes and earlier approvals no longer count.
+ * What an approval is bound to: the migration, the step's identity and its parameters. If any of
+ * them differs, the hash differs, so an approval of one migration's step can never count for another
+ * migration's identical step, and earlier approvals stop counting when a parameter changes.
  */
-export function stepHash(step: Pick<PlannedStep, 'id' | 'kind' | 'params'>): string {
+export function stepHash(migrationId: string, step: Pick<PlannedStep, 'id' | 'kind' | 'params'>): string {
   return createHash('sha256')
-    .update(canonicalJson({ id: step.id, kind: step.kind, params: step.params }))
+    .update(canonicalJson({ migration: migrationId, id: step.id, kind: step.kind, params: step.params }))
     .digest('hex');
 }

@@ -4,8 +4,9 @@
 import type { Redis } from 'ioredis';
 import { scrubDeep } from '../util/secrets.js';
 import type { AuditEvent } from './events.js';
+import { parseLockUnit } from './locks.js';
 import type { Migration, ProgressUpdate } from './model.js';
-import { APPEND, COMMIT, FENCED_HSET, HEARTBEAT } from './scripts.js';
+import { APPEND, CLEAR_LOCK, COMMIT, FENCED_HSET, HEARTBEAT } from './scripts.js';
 
 export interface StoreOptions {
   /** Key prefix (default `mb`). */
@@ -34,12 +35,17 @@ export interface CommitOptions {
   active?: boolean;
   /** New migration: fail if the id exists, add it to the index. */
   create?: boolean;
+  /** Server lock units to take (all or none: the commit fails with `locked` if one is held). */
+  lock?: readonly string[];
+  /** Server lock units to give back (those this migration still holds). */
+  unlock?: readonly string[];
 }
 
 export type CommitResult =
   | { ok: true; version: number; eventIds: string[] }
   | { ok: false; reason: 'conflict' | 'exists' }
-  | { ok: false; reason: 'busy'; retryInMs: number };
+  | { ok: false; reason: 'busy'; retryInMs: number }
+  | { ok: false; reason: 'locked'; holderId: string; unit: string };
 
 export type HeartbeatResult = 'ok' | 'fenced' | 'aborted';
 
@@ -57,6 +63,7 @@ export class MigrationStore {
     redis.defineCommand('mbHeartbeat', { numberOfKeys: 1, lua: HEARTBEAT });
     redis.defineCommand('mbFencedHset', { numberOfKeys: 2, lua: FENCED_HSET });
     redis.defineCommand('mbAppend', { numberOfKeys: 2, lua: APPEND });
+    redis.defineCommand('mbClearLock', { numberOfKeys: 1, lua: CLEAR_LOCK });
   }
 
   private get scripts(): RedisWithScripts {
@@ -76,6 +83,10 @@ export class MigrationStore {
   }
   get activeKey(): string {
     return `${this.prefix}:migrations:active`;
+  }
+  /** The hash of one server's locks: field = db or '*', value = the holding migration's id. */
+  lockKey(server: string): string {
+    return `${this.prefix}:lock:${server}`;
   }
   get abortChannel(): string {
     return `${this.prefix}:abort`;
@@ -144,6 +155,8 @@ export class MigrationStore {
         requireExpired: c.requireExpired,
       };
     }
+    if (options.lock?.length) control.lock = this.lockSpecs(options.lock);
+    if (options.unlock?.length) control.unlock = this.lockSpecs(options.unlock);
     if (options.release) control.release = { step: options.release.stepId, epoch: options.release.epoch };
     if (options.abort) {
       const flag = JSON.stringify(options.abort);
@@ -174,9 +187,32 @@ export class MigrationStore {
         return { ok: false, reason: 'busy', retryInMs: Number(res[1]) };
       case 'exists':
         return { ok: false, reason: 'exists' };
+      case 'locked':
+        return { ok: false, reason: 'locked', holderId: String(res[1]), unit: String(res[2]) };
       default:
         return { ok: false, reason: 'conflict' };
     }
+  }
+
+  private lockSpecs(units: readonly string[]): { k: string; f: string; u: string }[] {
+    return units.map((u) => {
+      const parsed = parseLockUnit(u);
+      if (!parsed) throw new Error(`not a lock unit: ${u}`);
+      return { k: this.lockKey(parsed.server), f: parsed.db, u };
+    });
+  }
+
+  /** Who holds which databases of a server: unit -> migration id. */
+  async locksOf(server: string): Promise<Map<string, string>> {
+    const held = await this.redis.hgetall(this.lockKey(server));
+    return new Map(Object.entries(held).map(([db, id]) => [`${server}/${db}`, id]));
+  }
+
+  /** Clears a lock unit if `holderId` still holds it; true when it did. */
+  async clearLock(unit: string, holderId: string): Promise<boolean> {
+    const parsed = parseLockUnit(unit);
+    if (!parsed) return false;
+    return (await this.scripts.mbClearLock(this.lockKey(parsed.server), parsed.db, holderId)) === 1;
   }
 
   async heartbeat(id: string, stepId: string, epoch: number, leaseMs: number): Promise<HeartbeatResult> {
@@ -281,4 +317,5 @@ interface RedisWithScripts {
   mbHeartbeat: ScriptFn;
   mbFencedHset: ScriptFn;
   mbAppend: ScriptFn;
+  mbClearLock: ScriptFn;
 }

@@ -64,6 +64,7 @@ export function recordingHandlers(): {
       verify: handler('verify'),
       abort: handler('abort'),
       audit: handler('audit'),
+      unlock: handler('unlock'),
     },
     decisions: {
       approve: decision('approve'),

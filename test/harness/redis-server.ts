@@ -6,14 +6,15 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis, type RedisOptions } from 'ioredis';
+import { type RedisServerBinary, redisServerBinary } from '../../scripts/redis-bin/locate.js';
 
 export interface RedisServerOptions {
   /** `requirepass` for the default user. */
   password?: string;
   /** Extra config lines, e.g. `rename-command CONFIG ""`, `user migrator on >pw ~* +@all -replicaof`. */
   configLines?: string[];
-  /** redis-server binary (default: the one on PATH). */
-  binary?: string;
+  /** redis-server to run (default: REDIS_SERVER_BIN, the PATH's, or the project's cached copy). */
+  binary?: RedisServerBinary;
   /** Listen on this port (e.g. to bring a killed server back where it was), without retries. */
   port?: number;
 }
@@ -61,12 +62,13 @@ export async function freePort(): Promise<number> {
 }
 
 export async function startRedis(options: RedisServerOptions = {}): Promise<RedisServer> {
+  const binary = options.binary ?? (await redisServerBinary());
+  if (options.port !== undefined) return startOnce(options, binary, options.port);
   // A port found free can be taken before redis binds it: retry a few times.
-  if (options.port !== undefined) return startOnce(options, options.port);
   let lastError: unknown;
   for (let attempt = 0; attempt < 5; attempt++) {
     try {
-      return await startOnce(options, await freePort());
+      return await startOnce(options, binary, await freePort());
     } catch (err) {
       lastError = err;
     }
@@ -74,7 +76,11 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
   throw lastError;
 }
 
-async function startOnce(options: RedisServerOptions, port: number): Promise<RedisServer> {
+async function startOnce(
+  options: RedisServerOptions,
+  binary: RedisServerBinary,
+  port: number,
+): Promise<RedisServer> {
   const dir = mkdtempSync(join(tmpdir(), 'mb-redis-'));
   const lines = [
     `port ${port}`,
@@ -90,9 +96,12 @@ async function startOnce(options: RedisServerOptions, port: number): Promise<Red
   ];
   const confPath = join(dir, 'redis.conf');
   writeFileSync(confPath, `${lines.join('\n')}\n`);
-  const child: ChildProcess = spawn(options.binary ?? 'redis-server', [confPath], { stdio: 'ignore' });
+  const child: ChildProcess = spawn(binary.path, [confPath], {
+    stdio: 'ignore',
+    env: { ...process.env, ...binary.env },
+  });
   const pid = child.pid;
-  if (pid === undefined) throw new Error('redis-server did not start (is it installed?)');
+  if (pid === undefined) throw new Error(`${binary.path} did not start`);
   let exited = false;
   const exitPromise = new Promise<void>((resolve) => {
     child.once('exit', () => {

@@ -173,7 +173,13 @@ describe('dump-restore executors', () => {
       const scheduler = new RecordingScheduler();
       const service = new MigrationService({ store, scheduler });
       const plan = testPlan([plannedStep(1, 'verify', false, params)]);
-      const m = await service.create({ source: 'src', target: 'dst', plan, requester: 'UREQ' });
+      const m = await service.create({
+        source: 'src',
+        target: 'dst',
+        plan,
+        requester: 'UREQ',
+        buddy: 'UBUDDY',
+      });
       await service.start(m.id, 'UREQ');
       const runner = new StepRunner({
         service,

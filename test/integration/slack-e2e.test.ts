@@ -150,7 +150,7 @@ slack:
     users: [${REQUESTER}]
     groups: [S0DEVS]
 approvers:
-  users: [U0LEAD]
+  users: [U0LEAD, ${BUDDY}]
   groups: [S0SRE]
 `;
 }
@@ -364,7 +364,7 @@ describe('replication, every gate, from Slack', () => {
     assert.match(String(selfReply.text), /You requested this migration/);
 
     const stranger = await click('mb_step_approve', request, STRANGER, root);
-    assert.match(String((await slack.reply(stranger)).text), /only the named buddy/i);
+    assert.match(String((await slack.reply(stranger)).text), /not one of the approvers of this migration/i);
 
     const after = await migration(id);
     assert.equal(stepOf(after, 'start_replication').status, 'awaiting_approval', 'no transition');

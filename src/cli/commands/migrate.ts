@@ -1,20 +1,21 @@
 import { createInterface } from 'node:readline/promises';
 import { type Command, Option } from 'commander';
-import { placeHooks } from '../../hooks/index.js';
 import { buildExecutorRegistry } from '../../jobs/executors.js';
 import { type Runtime, startWorkers, type WorkerPool } from '../../jobs/runtime.js';
 import { withDefaults } from '../../planner/defaults.js';
-import { formatPlan } from '../../planner/format.js';
-import { planMigration } from '../../planner/plan.js';
 import { type PlanOptions, STRATEGIES } from '../../planner/types.js';
-import { probeEndpoint } from '../../probe/index.js';
 import { describeEndpoint } from '../../redis/endpoint.js';
+import { hasApprovers } from '../../runbook/approval-policy.js';
 import { formatEvent } from '../../runbook/audit.js';
 import type { AuditEvent } from '../../runbook/events.js';
+import { LockHeldError } from '../../runbook/locks.js';
 import { type Migration, TERMINAL_MIGRATION_STATUSES } from '../../runbook/model.js';
+import { approvalSettingsFromConfig } from '../../runbook/settings.js';
+import { rootOf } from '../../slack/adapter/message-store.js';
+import { createPlannedMigration, describePlan } from '../../usecases/plan-migration.js';
 import { ExitCode, UserError } from '../../util/errors.js';
 import { action, addGlobalOptions, type CliContext } from '../context.js';
-import { parseDbList } from './plan.js';
+import { parseDbList, prepareCliPlan } from './plan.js';
 import { openCliRuntime } from './worker.js';
 
 interface MigrateCliOptions {
@@ -101,36 +102,35 @@ async function runMigrate(
     byType: Boolean(opts.byType),
     bigKeyThresholdBytes: ctx.config?.copy?.bigKeyThresholdBytes,
   });
-  const [sp, tp] = await Promise.allSettled([probeEndpoint(source), probeEndpoint(target)]);
-  if (sp.status === 'rejected') throw sp.reason;
-  if (tp.status === 'rejected') throw tp.reason;
-  // Configured hooks join the runbook at their points (maintenance on/off, repoint, ...).
-  const planned = planMigration(sp.value, tp.value, options);
-  const plan = { ...planned, steps: placeHooks(planned.steps, ctx.config ?? {}) };
-  if (!plan.strategy || plan.blockers.length > 0) {
-    if (ctx.json) ctx.printJson({ plan, error: 'the plan is blocked' });
-    else ctx.print(formatPlan(plan));
-    return ExitCode.problem;
-  }
-  if (!ctx.json) ctx.print(formatPlan(plan));
-
-  const rt = await openCliRuntime(ctx);
+  // The plan-and-create use case: what is printed here is what runs, hooks included.
+  const prepared = await prepareCliPlan(source, target, options, ctx.config?.hooks);
+  const { plan } = prepared;
+  const policy = approvalSettingsFromConfig(ctx.config);
   let buddy = opts.buddy;
-  const { users, groups } = rt.service.settings.approvers;
-  if (!buddy && opts.approveAs.length > 0 && users.length === 0 && groups.length === 0) {
+  if (!buddy && opts.approveAs.length > 0 && !hasApprovers(policy)) {
     // No approvers configured: the scripted approver is the buddy, so the two-person rule holds.
     buddy = opts.approveAs[0];
     ctx.note(`no approvers configured: ${buddy} is the buddy of this migration`);
   }
+  if (prepared.blocked) {
+    if (ctx.json) ctx.printJson({ plan, error: 'the plan is blocked' });
+    else ctx.print(describePlan(plan, policy, buddy));
+    return ExitCode.problem;
+  }
+  if (!ctx.json) ctx.print(describePlan(plan, policy, buddy));
+  const rt = await openCliRuntime(ctx);
   let pool: WorkerPool | undefined;
   try {
-    const migration = await rt.service.create({
-      source: source.name,
-      target: target.name,
-      plan,
+    const migration = await createPlannedMigration(rt.service, prepared, {
       requester: opts.as,
       ...(buddy ? { buddy } : {}),
-      options,
+    }).catch((err: unknown) => {
+      const thread = err instanceof LockHeldError && err.holder.migration && rootOf(err.holder.migration);
+      if (thread)
+        ctx.note(
+          `the migration holding it has its Slack thread in channel ${thread.channel} (message ${thread.ts})`,
+        );
+      throw err;
     });
     ctx.note(
       `migration ${migration.id}: ${describeEndpoint(source)} -> ${describeEndpoint(target)} ` +

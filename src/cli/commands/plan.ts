@@ -1,10 +1,15 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { withDefaults } from '../../planner/defaults.js';
-import { formatPlan } from '../../planner/format.js';
-import { planMigration } from '../../planner/plan.js';
 import { type PlanOptions, STRATEGIES } from '../../planner/types.js';
 import { probeEndpoint } from '../../probe/index.js';
-import type { ProbeResult } from '../../probe/types.js';
+import type { Endpoint } from '../../redis/endpoint.js';
+import { approvalSettingsFromConfig } from '../../runbook/settings.js';
+import {
+  describePlan,
+  type PreparedPlan,
+  ProbeFailedError,
+  preparePlan,
+} from '../../usecases/plan-migration.js';
 import { ExitCode, UserError } from '../../util/errors.js';
 import { action, addGlobalOptions } from '../context.js';
 
@@ -16,6 +21,7 @@ interface PlanCommandOptions {
   db: string;
   match?: string;
   bigKeys?: boolean;
+  buddy?: string;
   sourceCanReachTarget?: boolean;
   targetCanReachSource?: boolean;
 }
@@ -44,14 +50,19 @@ function nonEmpty(value: string): string {
   return value;
 }
 
-/** Probes both ends together; reports the first failure once both are done (no stray connections). */
-async function probeBoth(
-  ...jobs: [Promise<ProbeResult>, Promise<ProbeResult>]
-): Promise<[ProbeResult, ProbeResult]> {
-  const [s, t] = await Promise.allSettled(jobs);
-  if (s.status === 'rejected') throw s.reason;
-  if (t.status === 'rejected') throw t.reason;
-  return [s.value, t.value];
+/** The plan-and-create use case's read-only part with the real probe; a probe's own error as is. */
+export async function prepareCliPlan(
+  source: Endpoint,
+  target: Endpoint,
+  options: PlanOptions,
+  hooks: Parameters<typeof preparePlan>[0]['hooks'],
+  bigKeys = false,
+): Promise<PreparedPlan> {
+  try {
+    return await preparePlan({ source, target, options, hooks, bigKeys }, (e, o) => probeEndpoint(e, o));
+  } catch (err) {
+    throw err instanceof ProbeFailedError ? err.cause : err;
+  }
 }
 
 export function registerPlanCommand(program: Command): void {
@@ -61,8 +72,8 @@ export function registerPlanCommand(program: Command): void {
     .description(
       'Probes the source and the target, picks the strategy their constraints allow (replication, ' +
         'dump-restore or MIGRATE), says why the others are ruled out, lists blockers and warnings, and ' +
-        'prints the runbook steps, marking those that need a second person to approve. Read-only: ' +
-        'it changes nothing on either server.',
+        'prints the runbook steps as they will run (configured hooks included), with who may approve each ' +
+        'gated one and the approval policy a migration would get. Read-only: it changes nothing on either server.',
     )
     .argument('<source>', 'endpoint to migrate from: a name from the config file, or a redis:// URL')
     .argument('<target>', 'endpoint to migrate to: a name from the config file, or a redis:// URL')
@@ -81,6 +92,7 @@ export function registerPlanCommand(program: Command): void {
       nonEmpty,
     )
     .option('--big-keys', 'sample the source for big keys (SCAN + MEMORY USAGE) before planning')
+    .option('--buddy <user>', 'show the approvals as they would be with this buddy (a Slack user id)')
     .option(
       '--source-can-reach-target <yes|no>',
       'whether the source server can connect to the target (MIGRATE)',
@@ -128,22 +140,26 @@ export function registerPlanCommand(program: Command): void {
       const source = ctx.endpoint(sourceName);
       const target = ctx.endpoint(targetName);
       // Big keys matter on the source only: they are what gets copied.
-      const [sourceProbe, targetProbe] = await probeBoth(
-        probeEndpoint(source, { bigKeys: Boolean(opts.bigKeys) }),
-        probeEndpoint(target),
+      const prepared = await prepareCliPlan(
+        source,
+        target,
+        options,
+        ctx.config?.hooks,
+        Boolean(opts.bigKeys),
       );
-      const plan = planMigration(sourceProbe, targetProbe, options);
+      const { plan, sourceProbe, targetProbe } = prepared;
+      const policy = approvalSettingsFromConfig(ctx.config);
       if (ctx.json) {
-        ctx.printJson(plan);
+        ctx.printJson({ ...plan, approvalPolicy: policy });
       } else {
-        ctx.print(formatPlan(plan));
+        ctx.print(describePlan(plan, policy, opts.buddy));
         const notes = [
           ...sourceProbe.notes.map((n) => `  - source: ${n}`),
           ...targetProbe.notes.map((n) => `  - target: ${n}`),
         ];
         if (notes.length > 0) ctx.print(['', 'Probe notes:', ...notes].join('\n'));
       }
-      return plan.strategy !== null && plan.blockers.length === 0 ? ExitCode.ok : ExitCode.problem;
+      return prepared.blocked ? ExitCode.problem : ExitCode.ok;
     }),
   );
 }

@@ -13,6 +13,14 @@ export function numberSteps(drafts: StepDraft[]): PlannedStep[] {
 }
 
 /**
+ * Numbers steps again after steps were added (hooks): ids keep their slug, and the number in an id
+ * is always the step's position in the run, as plans, cards and the thread show it.
+ */
+export function renumberSteps(steps: readonly PlannedStep[]): PlannedStep[] {
+  return steps.map((s, i) => ({ ...s, id: `${i + 1}-${s.id.replace(/^\d+-/, '')}` }));
+}
+
+/**
  * Parameters every step carries: the two servers (redacted URLs) so an approval binds to the
  * exact pair it was given for, and the strategy.
  */

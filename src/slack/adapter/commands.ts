@@ -5,20 +5,27 @@ import type { webApi } from '@slack/bolt';
 import type { Config } from '../../config/load.js';
 import { judge, verifyOptionsFromParams } from '../../engine/strategies/verify.js';
 import { verify } from '../../engine/verify/index.js';
-import { placeHooks } from '../../hooks/index.js';
 import { withDefaults } from '../../planner/defaults.js';
-import { planMigration } from '../../planner/plan.js';
 import type { PlanOptions } from '../../planner/types.js';
 import { probeEndpoint } from '../../probe/index.js';
 import type { ProbeResult } from '../../probe/types.js';
 import type { Endpoint } from '../../redis/endpoint.js';
-import { isInvolved } from '../../runbook/approval-policy.js';
+import { resolveServer } from '../../redis/resolve.js';
+import { isInvolved, policyOf, type RefusalCode } from '../../runbook/approval-policy.js';
+import { LockHeldError, serverKey } from '../../runbook/locks.js';
 import type { Migration } from '../../runbook/model.js';
-import { type MigrationService, newMigrationId } from '../../runbook/service.js';
+import type { MigrationService } from '../../runbook/service.js';
+import {
+  createPlannedMigration,
+  PlanRefusedError,
+  type PreparedPlan,
+  ProbeFailedError,
+  preparePlan,
+} from '../../usecases/plan-migration.js';
 import { errorMessage, UserError } from '../../util/errors.js';
 import type { Logger } from '../../util/logger.js';
 import { scrub } from '../../util/secrets.js';
-import { contextBlock, message, section } from '../blocks/message.js';
+import { contextBlock, message, type SlackMessage, section } from '../blocks/message.js';
 import { migrationListMessage } from '../blocks/migration-list.js';
 import { migrationCard } from '../blocks/status-card.js';
 import { escapeMrkdwn, mention } from '../blocks/text.js';
@@ -74,14 +81,9 @@ export class SlackCommandHandlers implements MigrateCommandHandlers {
         'Name someone else with `buddy=@someone`, or leave it out to let the configured approvers decide.',
       );
     }
-    const approvers = service.settings.approvers;
-    if (!command.buddyId && approvers.users.length === 0 && approvers.groups.length === 0) {
-      throw new SlackRefusal(
-        'Nobody could approve the steps of this migration: no buddy is named and no approvers are configured.',
-        'Name your buddy with `buddy=@someone`, or ask an admin to add `approvers` to the config.',
-        USAGE.plan,
-      );
-    }
+    // Who could approve, checked before anything is probed (the quorum once the steps are known).
+    const early = await service.checkPlanPolicy(request.userId, command.buddyId, []);
+    if (early) throw planRefusal(early.code, early.reason);
     const source = this.endpoint(command.source);
     const target = this.endpoint(command.target);
     const options: PlanOptions = withDefaults({
@@ -91,39 +93,75 @@ export class SlackCommandHandlers implements MigrateCommandHandlers {
       match: command.match,
       bigKeyThresholdBytes: this.deps.config.copy?.bigKeyThresholdBytes,
     });
-    const [sp, tp] = await Promise.allSettled([this.probe(source), this.probe(target)]);
-    for (const [name, res] of [
-      [source.name, sp],
-      [target.name, tp],
-    ] as const) {
-      if (res.status === 'rejected') {
-        const why =
-          res.reason instanceof ProbeTimeout
-            ? res.reason.message
-            : redactCredentials(errorMessage(res.reason));
-        throw new SlackRefusal(
-          `Could not probe ${name}: ${why}`,
-          'Check that the server is up and reachable from the app, then plan again.',
+    let prepared: PreparedPlan;
+    try {
+      prepared = await preparePlan({ source, target, options, hooks: this.deps.config.hooks }, (e) =>
+        this.probe(e),
+      );
+    } catch (err) {
+      if (!(err instanceof ProbeFailedError)) throw err;
+      const why =
+        err.cause instanceof ProbeTimeout ? err.cause.message : redactCredentials(errorMessage(err.cause));
+      throw new SlackRefusal(
+        `Could not probe ${err.endpoint.name}: ${why}`,
+        'Check that the server is up and reachable from the app, then plan again.',
+      );
+    }
+    const { plan } = prepared;
+    const names: PlanCardInput = {
+      source: source.name,
+      target: target.name,
+      requesterId: request.userId,
+      policy: service.settings,
+    };
+    if (command.buddyId) names.buddyId = command.buddyId;
+    if (prepared.blocked) return migrationCard(planCardView(plan, names));
+
+    // The card goes up once every check passed and before the migration is created, so it is
+    // created knowing where its thread is: every event from the first one on can be posted there.
+    let root: MessageRef | undefined;
+    let id: string;
+    try {
+      const migration = await createPlannedMigration(service, prepared, {
+        requester: request.userId,
+        ...(command.buddyId ? { buddy: command.buddyId } : {}),
+        announce: async (newId) => {
+          root = await this.postCard(
+            request.channelId,
+            migrationCard(planCardView(plan, { ...names, id: newId })),
+          );
+          this.deps.cards.remember(newId, root);
+          return rootMeta(root);
+        },
+      });
+      id = migration.id;
+    } catch (err) {
+      const refusal = createRefusal(err);
+      if (root) {
+        await gateway.update(
+          root,
+          message('Migration was not created', [
+            section(`:x: This migration was not created: ${escapeMrkdwn(errorMessage(err))}`),
+          ]),
         );
       }
+      throw refusal;
     }
-    const planned = planMigration(
-      (sp as PromiseFulfilledResult<ProbeResult>).value,
-      (tp as PromiseFulfilledResult<ProbeResult>).value,
-      options,
-    );
-    // Configured hooks join the runbook at their points (maintenance on/off, repoint, ...).
-    const plan = { ...planned, steps: placeHooks(planned.steps, this.deps.config) };
-    const names: PlanCardInput = { source: source.name, target: target.name, requesterId: request.userId };
-    if (command.buddyId) names.buddyId = command.buddyId;
-    if (!plan.strategy || plan.blockers.length > 0) return migrationCard(planCardView(plan, names));
+    const started = await service.start(id, request.userId);
+    if (!started.ok) throw new UserError(sentence(started.reason));
+    void this.deps.cards.refresh(id);
+    const who = command.buddyId ? mention(command.buddyId) : 'an approver';
+    return message(`Migration ${id} planned`, [
+      section(
+        `:white_check_mark: Migration \`${id}\` is planned (${escapeMrkdwn(plan.strategy ?? '')}) and posted in this ` +
+          `channel. ${who} approves each gated step in its thread.`,
+      ),
+    ]);
+  }
 
-    // The card goes up first, so the migration is created knowing where its thread is: every
-    // event from the first one on can be posted there by whichever process handles it.
-    const id = newMigrationId(this.now());
-    let root: MessageRef;
+  private async postCard(channelId: string, card: SlackMessage): Promise<MessageRef> {
     try {
-      root = await gateway.postRoot(request.channelId, migrationCard(planCardView(plan, { ...names, id })));
+      return await this.deps.gateway.postRoot(channelId, card);
     } catch (err) {
       const code = (err as { slackError?: string }).slackError;
       if (code === 'not_in_channel' || code === 'channel_not_found') {
@@ -134,37 +172,6 @@ export class SlackCommandHandlers implements MigrateCommandHandlers {
       }
       throw err;
     }
-    this.deps.cards.remember(id, root);
-    try {
-      await service.create({
-        id,
-        source: source.name,
-        target: target.name,
-        plan,
-        requester: request.userId,
-        ...(command.buddyId ? { buddy: command.buddyId } : {}),
-        options,
-        meta: rootMeta(root),
-      });
-    } catch (err) {
-      await gateway.update(
-        root,
-        message(`Migration ${id} was not created`, [
-          section(`:x: Migration \`${id}\` was not created: ${escapeMrkdwn(errorMessage(err))}`),
-        ]),
-      );
-      throw err;
-    }
-    const started = await service.start(id, request.userId);
-    if (!started.ok) throw new UserError(sentence(started.reason));
-    void this.deps.cards.refresh(id);
-    const who = command.buddyId ? mention(command.buddyId) : 'an approver';
-    return message(`Migration ${id} planned`, [
-      section(
-        `:white_check_mark: Migration \`${id}\` is planned (${escapeMrkdwn(plan.strategy)}) and posted in this ` +
-          `channel. ${who} approves each gated step in its thread.`,
-      ),
-    ]);
   }
 
   async status(command: { id?: string }, request: CommandRequest): Promise<CommandReply | undefined> {
@@ -293,9 +300,24 @@ export class SlackCommandHandlers implements MigrateCommandHandlers {
     ]);
   }
 
+  async unlock(command: { endpoint: string }, request: CommandRequest): Promise<CommandReply | undefined> {
+    const endpoint = this.endpoint(command.endpoint, USAGE.unlock);
+    const server = serverKey(await resolveServer(endpoint));
+    const res = await this.deps.service.unlock(server, request.userId);
+    if (!res.ok) {
+      throw new SlackRefusal(
+        sentence(res.reason),
+        res.code === 'not_approver' ? 'Ask one of the configured approvers to clear it.' : undefined,
+      );
+    }
+    return message(`Unlocked ${endpoint.name}`, [
+      section(`:unlock: ${escapeMrkdwn(`${endpoint.name} (${server}): ${sentence(res.message)}`)}`),
+    ]);
+  }
+
   // ---- helpers -------------------------------------------------------------------------------
 
-  private endpoint(name: string): Endpoint {
+  private endpoint(name: string, usage = USAGE.plan): Endpoint {
     const found = this.deps.config.resolvedEndpoints.get(name);
     if (found) return found;
     const known = [...this.deps.config.resolvedEndpoints.keys()].sort();
@@ -304,7 +326,7 @@ export class SlackCommandHandlers implements MigrateCommandHandlers {
       known.length > 0
         ? `Known endpoints: ${known.map((k) => `\`${escapeMrkdwn(k)}\``).join(', ')} (\`/migrate endpoints\`).`
         : `No endpoints are configured in \`${escapeMrkdwn(this.deps.config.file)}\`.`,
-      USAGE.plan,
+      usage,
     );
   }
 
@@ -317,8 +339,8 @@ export class SlackCommandHandlers implements MigrateCommandHandlers {
   }
 
   private async assertInvolvedOrRequester(m: Migration, userId: string, verb: string): Promise<void> {
-    const who = await this.deps.service.identify(userId);
-    if (isInvolved(m, who, this.deps.service.settings)) return;
+    const who = await this.deps.service.identify(userId, policyOf(m).approvers.groups);
+    if (isInvolved(m, who)) return;
     if (this.deps.access.restricted && (await this.deps.access.mayRequest(userId))) return;
     throw new SlackRefusal(
       `Only the requester, the buddy or an approver of ${m.id} can ${verb} it.`,
@@ -341,6 +363,33 @@ function withTimeout<T>(work: Promise<T>, ms: number, error: () => Error): Promi
     timer = setTimeout(() => reject(error()), ms);
   });
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+const PLAN_NEXT: Partial<Record<RefusalCode, string>> = {
+  requester:
+    'Name someone else with `buddy=@someone`, or leave it out to let the configured approvers decide.',
+  no_approvers: 'Name your buddy with `buddy=@someone`, or ask an admin to add `approvers` to the config.',
+  buddy_not_approver: 'Name one of the approvers as your buddy, or leave `buddy=` out.',
+  quorum_unreachable: 'Ask an admin to add approvers, or to lower `approvals.quorum`, in the config.',
+};
+
+function planRefusal(code: RefusalCode, reason: string): SlackRefusal {
+  return new SlackRefusal(sentence(reason), PLAN_NEXT[code], code === 'requester' ? undefined : USAGE.plan);
+}
+
+/** What the person who planned is told when the use case refused to create the migration. */
+function createRefusal(err: unknown): unknown {
+  if (err instanceof PlanRefusedError) return planRefusal(err.code, err.message);
+  if (err instanceof LockHeldError) {
+    const thread = err.holder.migration && rootOf(err.holder.migration);
+    return new SlackRefusal(
+      sentence(err.message),
+      thread
+        ? `Its thread is in <#${thread.channel}>: \`/migrate status ${err.holder.migrationId}\` shows where it stands.`
+        : `\`/migrate status ${err.holder.migrationId}\` shows where it stands.`,
+    );
+  }
+  return err;
 }
 
 /** Refusal reasons from the runbook are lower-case clauses; shown as a sentence. */

@@ -12,6 +12,7 @@ const NEXT: Partial<Record<string, string>> = {
   requester: 'Your buddy (or an approver) has to decide this one.',
   not_buddy: 'Only the buddy named in the plan can decide; ask them to look at the thread.',
   not_approver: 'Ask one of the configured approvers to decide.',
+  needs_buddy: 'Ask the buddy named in the plan to approve: their approval is one of those needed.',
   stale_hash: 'Use the newest request in the thread.',
   expired: 'Ask for the approval again with the button in the thread.',
   not_awaiting: '`/migrate status` shows where the migration stands.',

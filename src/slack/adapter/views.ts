@@ -1,6 +1,8 @@
 // Runbook data -> the view models the block builders take. Pure functions: everything shown about
 // an endpoint is its name, version and redacted URL.
 import type { Plan } from '../../planner/types.js';
+import type { ApprovalPolicy } from '../../runbook/approval-policy.js';
+import { gateRule, policySummary } from '../../runbook/describe.js';
 import type { Migration, ProgressUpdate, Step } from '../../runbook/model.js';
 import { TERMINAL_MIGRATION_STATUSES } from '../../runbook/model.js';
 import { currentStep } from '../../runbook/state-machine.js';
@@ -52,6 +54,7 @@ function stepCard(m: Migration, s: Step): CardStep {
   switch (s.status) {
     case 'awaiting_approval':
       if (s.gate === 'confirmation') set(`waiting for someone to confirm: ${s.gatePrompt ?? 'done'}`);
+      else if (m.buddy && s.quorum > 1) set(`waiting for ${s.quorum} approvals, one of them from`, m.buddy);
       else if (m.buddy) set('waiting for', m.buddy);
       else set(s.quorum > 1 ? `waiting for ${s.quorum} approvers` : 'waiting for an approver');
       break;
@@ -143,6 +146,8 @@ export interface PlanCardInput {
   buddyId?: string;
   /** The id it will be created with; none for a blocked plan (never stored). */
   id?: string;
+  /** The approval policy the migration gets: who may approve each gated step is shown with it. */
+  policy?: ApprovalPolicy;
 }
 
 /**
@@ -167,11 +172,18 @@ export function planCardView(plan: Plan, input: PlanCardInput): MigrationCardVie
         ? ['no strategy is possible']
         : plan.blockers.map((b) => b.message),
     warnings: plan.warnings.map((w) => w.message),
-    steps: plan.steps.map((s) => ({ id: s.id, title: s.title, state: 'pending', gated: s.needsApproval })),
+    steps: plan.steps.map((s) => {
+      const step: CardStep = { id: s.id, title: s.title, state: 'pending', gated: s.needsApproval };
+      const rule = input.policy && gateRule(s, input.policy, input.buddyId);
+      if (rule) step.note = `needs ${rule}`;
+      return step;
+    }),
     requesterId: input.requesterId,
-    footer: blocked
-      ? 'Nothing was started. Fix the blockers, then plan again.'
-      : 'Approvals, results and verification are posted in the thread.',
+    footer:
+      (blocked
+        ? 'Nothing was started. Fix the blockers, then plan again.'
+        : 'Approvals, results and verification are posted in the thread.') +
+      (input.policy ? ` ${policySummary(input.policy, input.buddyId)}` : ''),
   };
   const why = blocked
     ? plan.candidate
@@ -199,8 +211,14 @@ export function approvalView(
     irreversible: step.irreversible,
     requesterId: m.requester,
   };
+  // The migration's own approvers, not this process's config (the policy is fixed at creation).
+  const own = m.policy?.approvers;
+  const approvers = own
+    ? approversHint({ users: own.users.filter((u) => u !== m.requester), groups: own.groups }) || undefined
+    : hint;
   if (m.buddy) view.buddyId = m.buddy;
-  else if (hint) view.approversHint = hint;
+  // With a quorum above one, the buddy alone cannot approve: the other approvers are asked too.
+  if (approvers && (!m.buddy || step.quorum > 1)) view.approversHint = approvers;
   if (request.prompt) view.prompt = request.prompt;
   if (request.expiresAt) view.expiresAt = request.expiresAt;
   return view;

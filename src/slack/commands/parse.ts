@@ -23,7 +23,8 @@ export type MigrateCommand =
   | { kind: 'list' }
   | { kind: 'verify'; id: string }
   | { kind: 'abort'; id: string }
-  | { kind: 'audit'; id: string };
+  | { kind: 'audit'; id: string }
+  | { kind: 'unlock'; endpoint: string };
 
 export type ParseError = {
   ok: false;
@@ -102,6 +103,15 @@ function parse(text: string): ParseResult {
     }
     case 'plan':
       return parsePlan(rest);
+    case 'unlock': {
+      if (rest.length !== 1 || !ENDPOINT_NAME.test(rest[0]!)) {
+        return fail(
+          'unlock needs exactly one endpoint name (`/migrate endpoints` lists them).',
+          USAGE.unlock,
+        );
+      }
+      return { ok: true, command: { kind: 'unlock', endpoint: rest[0]! } };
+    }
   }
 }
 

@@ -9,6 +9,7 @@ export const SUBCOMMANDS = [
   'verify',
   'abort',
   'audit',
+  'unlock',
   'endpoints',
   'help',
 ] as const;
@@ -25,6 +26,7 @@ export const USAGE: Record<Subcommand, string> = {
   verify: '/migrate verify <id>',
   abort: '/migrate abort <id>',
   audit: '/migrate audit <id>',
+  unlock: '/migrate unlock <endpoint>',
   endpoints: '/migrate endpoints',
   help: '/migrate help [subcommand]',
 };
@@ -36,6 +38,7 @@ export const SUMMARY: Record<Subcommand, string> = {
   verify: 'compare source and target of a migration now',
   abort: 'stop a migration; steps already done stay done',
   audit: 'show the audit trail of a migration',
+  unlock: 'clear a stale lock on the server an endpoint names (approvers only)',
   endpoints: 'list the endpoints named in the config',
   help: 'this help',
 };
@@ -45,9 +48,13 @@ export const DETAILS: Partial<Record<Subcommand, string[]>> = {
   plan: [
     '`<source>` and `<target>` are endpoint names from the config (`/migrate endpoints`), never URLs.',
     '`strategy=` forces a strategy; `auto` (the default) picks the best one the servers allow.',
-    '`buddy=@user` names the person who approves each irreversible step (never yourself).',
+    '`buddy=@user` names the person who approves each irreversible step (never yourself; one of the configured approvers when there are any).',
     '`db=` picks databases (`all`, or numbers like `0,3`); `match=` copies only keys matching a pattern.',
     '`replace` overwrites keys that already exist on the target; `flush-target` empties it first.',
+  ],
+  unlock: [
+    'One migration at a time may use a server, as source or target. A lock whose migration is gone or has ended is stale.',
+    '`/migrate unlock <endpoint>` clears the stale locks of the server that endpoint names; a lock of an active migration is never cleared (abort it instead).',
   ],
 };
 

@@ -32,6 +32,8 @@ export interface MigrateCommandHandlers {
   verify(command: Of<'verify'>, request: CommandRequest): Promise<CommandReply | undefined>;
   abort(command: Of<'abort'>, request: CommandRequest): Promise<CommandReply | undefined>;
   audit(command: Of<'audit'>, request: CommandRequest): Promise<CommandReply | undefined>;
+  /** Clears the stale locks of the server an endpoint names. */
+  unlock(command: Of<'unlock'>, request: CommandRequest): Promise<CommandReply | undefined>;
 }
 
 /** A click on a step's button: which step version, by whom, on which message. */

@@ -60,9 +60,10 @@ export const SETTINGS: ApprovalSettings = {
 /** A migration document in memory (for the pure policy tests). */
 export function memoryMigration(overrides: Partial<Migration> = {}, plan = testPlan()): Migration {
   const at = '2026-01-01T00:00:00.000Z';
+  const id = overrides.id ?? 'mtest';
   const steps: Step[] = plan.steps.map((p) => ({
     ...p,
-    hash: stepHash(p),
+    hash: stepHash(id, p),
     status: 'pending',
     attempt: 1,
     attempts: 0,
@@ -72,13 +73,14 @@ export function memoryMigration(overrides: Partial<Migration> = {}, plan = testP
     updatedAt: at,
   }));
   return {
-    id: 'mtest',
+    id,
     version: 0,
     source: 'src',
     target: 'dst',
     options: {},
     plan,
     requester: 'UREQ',
+    policy: SETTINGS,
     status: 'running',
     createdAt: at,
     updatedAt: at,

@@ -88,6 +88,8 @@ function route(
       return deps.commands.abort(command, request);
     case 'audit':
       return deps.commands.audit(command, request);
+    case 'unlock':
+      return deps.commands.unlock(command, request);
     case 'help':
     case 'endpoints':
       return Promise.resolve(undefined);

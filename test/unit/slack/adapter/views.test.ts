@@ -96,21 +96,34 @@ test('a blocked plan becomes a card marked blocked, for the requester only', () 
   assert.match(JSON.stringify(migrationCard(draft).blocks), /Migration m1: src → dst/);
 });
 
-test('approval requests mention the buddy, or else the configured approvers', () => {
-  const m = memoryMigration();
+test('approval requests mention the buddy, or else the migration\u2019s own approvers', () => {
+  const m = memoryMigration(); // policy: UAPPROVER1, UAPPROVER2, UREQ (the requester) and group SDBA
   const step = awaiting(m, 1, 0);
-  const hint = approversHint({ users: ['ULEAD'], groups: ['S0SRE'] });
-  const request = approvalRequestMessage(
-    approvalView(m, step, { gate: 'approval', stepHash: step.hash }, hint),
+  const configHint = approversHint({ users: ['ULEAD'], groups: ['S0SRE'] });
+  const view = () =>
+    JSON.stringify(
+      approvalRequestMessage(approvalView(m, step, { gate: 'approval', stepHash: step.hash }, configHint))
+        .blocks,
+    );
+  valid(
+    approvalRequestMessage(approvalView(m, step, { gate: 'approval', stepHash: step.hash })).blocks,
+    'request',
   );
-  valid(request.blocks, 'request');
-  assert.match(JSON.stringify(request.blocks), /an approver \(or <!subteam\^S0SRE>, <@ULEAD>\)/);
-  m.buddy = 'UBUDDY';
-  const withBuddy = approvalRequestMessage(
-    approvalView(m, step, { gate: 'approval', stepHash: step.hash }, hint),
+  assert.match(
+    view(),
+    /an approver \(or <!subteam\^SDBA>, <@UAPPROVER1>, <@UAPPROVER2>\)/,
+    'never the requester',
   );
-  assert.match(JSON.stringify(withBuddy.blocks), /<@UBUDDY>, please review/);
-  assert.doesNotMatch(JSON.stringify(withBuddy.blocks), /subteam/);
+  assert.doesNotMatch(view(), /S0SRE|ULEAD/, 'not this process\u2019s config');
+  m.buddy = 'UAPPROVER1';
+  assert.match(view(), /<@UAPPROVER1>, please review/);
+  assert.doesNotMatch(view(), /subteam/, 'a quorum of one: the buddy alone');
+  step.quorum = 2;
+  assert.match(view(), /<@UAPPROVER1> \(or <!subteam\^SDBA>/, 'a quorum of two: the others are asked too');
+  delete m.policy;
+  delete m.buddy;
+  step.quorum = 1;
+  assert.match(view(), /an approver \(or <!subteam\^S0SRE>, <@ULEAD>\)/, 'an old document: the config');
 });
 
 function event(type: AuditEvent['type'], extra: Partial<AuditEvent> = {}): AuditEvent {

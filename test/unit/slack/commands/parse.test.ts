@@ -40,6 +40,14 @@ test('simple subcommands', () => {
   assert.match(err('status mig:42').error, /not a migration id/);
 });
 
+test('unlock takes one endpoint name, never an address', () => {
+  assert.deepEqual(ok('unlock new-cache'), { kind: 'unlock', endpoint: 'new-cache' });
+  assert.match(err('unlock').error, /exactly one endpoint name/);
+  assert.equal(err('unlock a b').usage, USAGE.unlock);
+  const address = err('unlock 10.0.0.5:6379');
+  assert.doesNotMatch(address.error, /10\.0\.0\.5/, 'an address is not repeated');
+});
+
 test('plan with defaults', () => {
   assert.deepEqual(ok('plan old-cache new-cache'), {
     kind: 'plan',
