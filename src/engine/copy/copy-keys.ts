@@ -13,7 +13,7 @@
 // most of its keys makes it start over from the first key, so "copied" means the keys are there.
 import { describeEndpoint, type Endpoint } from '../../redis/endpoint.js';
 import { ExitCode, UserError } from '../../util/errors.js';
-import { IdentityGuard, identityChange, ServerChangedError, type ServerIdentity } from '../identity/index.js';
+import { ServerChangedError, type ServerIdentity } from '../identity/index.js';
 import type { RespConnection } from '../resp/connection.js';
 import { RespCommandError, RespConnectionError, RespError, replyText } from '../resp/reply.js';
 import { copyBatch } from './batch.js';
@@ -22,6 +22,7 @@ import { CheckpointWriter, checkFingerprint, copyFingerprint } from './checkpoin
 import { type BatchContext, type BatchResult, unsizedBatchBytes } from './context.js';
 import { CopyStoppedError, FatalReplyError } from './errors.js';
 import { copyFunctions, listLibraries } from './functions.js';
+import { CopyIdentityCheck, startOver, TargetLost, tooManyRestarts } from './identity-check.js';
 import { ProgressTracker } from './progress.js';
 import { CopySession } from './session.js';
 import { decideSizeProbe, probeOutcome, type SizeProbeDecision } from './size-probe.js';
@@ -43,8 +44,6 @@ export const MAX_BATCHES = 8;
 export const MAX_REPORTED_ERRORS = 100;
 /** How often a running copy looks at who source and target are (besides each reconnect and the end). */
 const IDENTITY_CHECK_MS = 2000;
-/** Times a copy starts over because the target lost its keys before it gives up. */
-export const MAX_TARGET_RESTARTS = 3;
 
 export async function copyKeys(
   source: Endpoint,
@@ -71,7 +70,7 @@ class CopyRun {
   private currentDb: number | null = null;
   private processedThisRun = 0;
   private readonly sizeProbe: SizeProbeDecision;
-  private dbList: number[] = [];
+  private identity!: CopyIdentityCheck;
   private lastIdentityCheck = Date.now();
 
   constructor(
@@ -113,7 +112,7 @@ class CopyRun {
     const { session, options } = this;
     const resumed = this.saved !== undefined;
     const dbs = this.saved ? this.saved.dbs.map((d) => d.db) : this.selectDbs();
-    this.dbList = dbs;
+    this.identity = new CopyIdentityCheck(session, dbs, () => session.identities(dbs));
     const totalKeys = session.facts.source.keyspace
       .filter((k) => dbs.includes(k.db))
       .reduce((n, k) => n + k.keys, 0);
@@ -187,93 +186,31 @@ class CopyRun {
    * when the target restarted or lost keys since. Returns whether both are unchanged.
    */
   private async checkResume(): Promise<boolean> {
-    const now = await this.session.identities(this.dbList);
-    const saved = this.cp.identity;
-    if (!saved) {
-      // A checkpoint from before identities were recorded: they count from here.
-      this.cp.identity = now;
-      return true;
-    }
-    const src = identityChange(saved.source, now.source);
-    if (src) {
-      this.sourceGuard().fail(
-        src,
-        `since the checkpoint was saved (${this.cp.updatedAt})`,
-        `nothing was copied in this run; the target keeps the ${this.cp.counters.keysCopied} keys copied before. ` +
-          'Delete the checkpoint to copy this source from the start',
-      );
-    }
-    const lost = this.targetChange(now.target, 'since the checkpoint was saved');
-    if (lost) {
-      this.startOver(lost, now.target);
-      return false;
-    }
-    saved.target.keys = now.target.keys;
-    return true;
-  }
-
-  private sourceGuard(): IdentityGuard {
-    return new IdentityGuard({
-      side: 'source',
-      where: describeEndpoint(this.session.source),
-      baseline: this.cp.identity!.source,
-      dbs: this.dbList,
-    });
-  }
-
-  /** Why the target no longer holds what this copy wrote to it, or null. */
-  private targetChange(now: ServerIdentity, when: string): string | null {
-    const base = this.cp.identity!.target;
-    const change = identityChange(base, now);
-    return change ? `the target ${describeEndpoint(this.session.target)} ${change.detail} ${when}` : null;
+    const lost = await this.identity.resume(this.cp);
+    if (!lost) return true;
+    this.startOver(lost.lost, lost.now);
+    return false;
   }
 
   /** Throws when the source changed (ServerChangedError) or the target lost keys (TargetLost). */
   private async checkIdentities(when: string): Promise<void> {
     this.lastIdentityCheck = Date.now();
-    const now = await this.session.identities(this.dbList);
-    const src = identityChange(this.cp.identity!.source, now.source);
-    if (src) {
-      this.sourceGuard().fail(
-        src,
-        when,
-        `nothing more was copied; the target keeps the ${this.cp.counters.keysCopied} keys copied so far`,
-      );
-    }
-    const lost = this.targetChange(now.target, when);
-    if (lost) throw new TargetLost(lost, now.target);
-    // Keys at the last check, kept in the checkpoint: a count that collapses from there means lost keys.
-    this.cp.identity!.target.keys = now.target.keys;
+    await this.identity.check(this.cp, when);
   }
 
   /** The target lost what was copied: copy everything again from the first key (RESTORE REPLACE). */
   private startOver(reason: string, target: ServerIdentity): void {
-    const cp = this.cp;
-    const restarts = [...(cp.restarts ?? []), reason];
-    cp.restarts = restarts;
-    if (restarts.length > MAX_TARGET_RESTARTS) {
+    if (!startOver(this.cp, reason, target)) {
       throw new CopyStoppedError(
-        `copy stopped: ${reason}, and the copy already started over ${MAX_TARGET_RESTARTS} times for that. ` +
-          'Find out why the target loses its keys (its log: restarts, evictions, FLUSHALL), then run the copy again',
+        `copy stopped: ${tooManyRestarts(reason)}`,
         ExitCode.problem,
         this.report(false, this.saved !== undefined),
       );
     }
     this.options.logger?.warn(
-      { reason, restart: restarts.length },
+      { reason, restart: this.cp.restarts?.length },
       'the target lost keys: copying again from the start',
     );
-    for (const d of cp.dbs) {
-      d.cursor = '0';
-      d.done = false;
-    }
-    cp.functionsDone = false;
-    cp.functions = null;
-    cp.counters = zeroCounters();
-    cp.errors = [];
-    cp.errorsOmitted = 0;
-    cp.complete = false;
-    cp.identity = { source: cp.identity!.source, target };
     this.save();
   }
 
@@ -332,7 +269,7 @@ class CopyRun {
       }
     }
     const now = new Date().toISOString();
-    const identity = await session.identities(dbs);
+    const identity = await this.identity.capture();
     this.cp = {
       version: 1,
       fingerprint: this.fingerprint,
@@ -544,17 +481,6 @@ class PageReader {
       throw new FatalReplyError('source', 'unavailable', `SCAN failed: ${String(reply)}`);
     }
     return { cursor: replyText(reply[0]) ?? '0', keys: (reply[1] ?? []) as Buffer[] };
-  }
-}
-
-/** The target restarted or lost keys: the copy starts over (caught in CopyRun.run). */
-class TargetLost extends Error {
-  constructor(
-    readonly reason: string,
-    readonly now: ServerIdentity,
-  ) {
-    super(reason);
-    this.name = 'TargetLost';
   }
 }
 
