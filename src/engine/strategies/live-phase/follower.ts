@@ -28,7 +28,13 @@ import {
   resumeWrites,
   type SourceClient,
 } from '../../cutover/index.js';
-import { clientInfo, IdentityGuard, readIdentity, ServerChangedError } from '../../identity/index.js';
+import {
+  clientInfo,
+  IdentityGuard,
+  readIdentity,
+  ServerChangedError,
+  type ServerIdentity,
+} from '../../identity/index.js';
 import {
   checkNotifyFlags,
   LiveSync,
@@ -173,8 +179,7 @@ export class Follower {
         maxReconnects: 20,
       });
       this.status.sourceIdentity ??=
-        (migration && migrationSourceIdentity(migration)) ??
-        (await readIdentity(clientInfo(this.admin), this.spec.live?.dbs ?? 'all'));
+        (migration && migrationSourceIdentity(migration)) ?? (await this.readSourceIdentity());
       // A pause that was on stays on: re-establish it before anything else (unless the migration
       // ended meanwhile: then the loop below lifts it at once anyway).
       const ending = ['abort', 'stop'].includes(effectiveGoal(claim.command.goal, migration, false).goal);
@@ -413,6 +418,18 @@ export class Follower {
       this.warn(
         `could not restore notify-keyspace-events to "${original}" (${errorMessage(err)}); set it back by hand`,
       );
+    }
+  }
+
+  /** The source as it is now, or undefined (with a warning) when it will not say. */
+  private async readSourceIdentity(): Promise<ServerIdentity | undefined> {
+    try {
+      return await readIdentity(clientInfo(this.admin!), this.spec.live?.dbs ?? 'all');
+    } catch (err) {
+      this.warn(
+        `cannot read INFO on the source (${errorMessage(err)}): a change of its role or a restart cannot be detected`,
+      );
+      return undefined;
     }
   }
 
