@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { changedSteps } from '../../../../src/engine/strategies/preflight.js';
 import { placeHooks } from '../../../../src/hooks/index.js';
 import { planMigration } from '../../../../src/planner/plan.js';
+import { renumberSteps } from '../../../../src/planner/steps/common.js';
 import { options, source, target } from '../../planner/fixtures.js';
 
 const hooks = {
@@ -30,4 +31,11 @@ test('preflight still catches a step whose parameters changed', () => {
   const step = fresh.steps.find((s) => s.kind !== 'preflight')!;
   step.params = { ...step.params, dbs: [0, 3] };
   assert.deepEqual(changedSteps(approved, fresh), [step.title]);
+});
+
+test('preflight accepts hooks numbered as they run (the steps after them renumbered)', () => {
+  const planned = planMigration(source(), target(), options());
+  const approved = { ...planned, steps: renumberSteps(placeHooks(planned.steps, hooks)) };
+  assert.ok(approved.steps.some((s, i) => s.kind !== 'hook' && s.id !== planned.steps[i]?.id));
+  assert.deepEqual(changedSteps(approved, planMigration(source(), target(), options())), []);
 });
