@@ -19,7 +19,12 @@ import { compareServers } from '../harness/compare.js';
 import { type RedisServer, startRedis } from '../harness/redis-server.js';
 import { restartEmpty } from './faults-support.js';
 
-const KEYS = 40_000;
+const KEYS = 100_000;
+/**
+ * The fault is injected at the first progress report that shows this many keys: progress comes
+ * about every 250 ms, so well before the end of a 100,000-key copy even on a fast machine.
+ */
+const FAULT_AT = 2000;
 
 async function fill(server: RedisServer, n: number): Promise<void> {
   const c = await server.client();
@@ -69,7 +74,7 @@ describe('copy: source and target faults', () => {
         batchSize: 200,
         checkpoint: fileCheckpointStore(join(dir, 'restart.json')),
         onProgress: (p) => {
-          if (!restarting && p.keysCopied >= 15_000) restarting = restartEmpty(target);
+          if (!restarting && p.keysCopied >= FAULT_AT) restarting = restartEmpty(target);
         },
       });
     } finally {
@@ -101,7 +106,7 @@ describe('copy: source and target faults', () => {
       ...options(),
       signal: stop.signal,
       onProgress: (p) => {
-        if (p.keysCopied >= 10_000) stop.abort();
+        if (p.keysCopied >= FAULT_AT) stop.abort();
       },
     });
     assert.equal(first.complete, false);
@@ -140,7 +145,7 @@ describe('copy: source and target faults', () => {
       onNonEmptyTarget: 'refuse',
       batchSize: 200,
       onProgress: (p) => {
-        if (!restarting && p.keysCopied >= 10_000) restarting = restartEmpty(source);
+        if (!restarting && p.keysCopied >= FAULT_AT) restarting = restartEmpty(source);
       },
     }).catch((e: unknown) => e);
     source = await restarting!;
@@ -167,7 +172,7 @@ describe('copy: source and target faults', () => {
         onNonEmptyTarget: 'refuse',
         batchSize: 200,
         onProgress: (p) => {
-          if (!turned && p.keysCopied >= 10_000) {
+          if (!turned && p.keysCopied >= FAULT_AT) {
             turned = true;
             void source.client().then((c) => c.call('REPLICAOF', '127.0.0.1', String(other.port)));
           }

@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { LiveSync, type LiveSyncError } from '../../src/engine/live-sync/index.js';
 import { parseEndpointUrl } from '../../src/redis/endpoint.js';
 import { type AppHandle, checkAcknowledged, startApp, writeEndpointFile } from '../harness/app/index.js';
-import { compareServers, compareSnapshots, snapshotDb } from '../harness/compare.js';
+import { compareSnapshots, snapshotDb } from '../harness/compare.js';
 import { type RedisServer, startRedis } from '../harness/redis-server.js';
 import { ackedBefore, assertSeedIntact, restartEmpty, seed } from './faults-support.js';
 
@@ -152,7 +152,7 @@ describe('live sync: source and target faults', () => {
   });
 
   test('the target restarts empty: live sync copies everything again', async () => {
-    const { source, ls, app, failure } = await setUp();
+    const { ls, app, failure } = await setUp();
     let target = servers.at(-1)!;
     target = await restartEmpty(target);
     servers.push(target);
@@ -164,8 +164,11 @@ describe('live sync: source and target faults', () => {
     await ls.drain({ timeoutMs: 20_000 });
     assert.equal(failure(), undefined);
     assert.match(ls.status().lastRescanReason ?? '', /the target new .* restarted/);
-    assert.deepEqual((await compareServers(source, target, { dbs: [0] })).slice(0, 10), []);
-    assert.ok((await checkAcknowledged(appReport, target.url)).ok);
+    // Everything written is there: the seed, and every acknowledged app write (its checker allows
+    // for 1.5 s PX keys expiring on the way, which a key-by-key comparison of the two cannot).
+    await assertSeedIntact(target, 2000);
+    const acked = await checkAcknowledged(appReport, target.url);
+    assert.ok(acked.ok, JSON.stringify(acked.missing.slice(0, 5)));
     await ls.stop();
   });
 });

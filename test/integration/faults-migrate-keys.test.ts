@@ -40,7 +40,7 @@ describe('MIGRATE: the target restarts mid-run', () => {
         onNonEmptyTarget: 'refuse',
         batchKeys: 100,
         onProgress: (p) => {
-          if (!restarting && p.keysCopied >= 8000) restarting = restartEmpty(target);
+          if (!restarting && p.keysCopied >= 2000) restarting = restartEmpty(target);
         },
       });
     } finally {
