@@ -157,6 +157,28 @@ describe('copy: source and target faults', () => {
     assert.equal(err.report.complete, false);
   });
 
+  test('the source was flushed mid-copy: the copy stops with exit 1 instead of calling it copied', async () => {
+    const source = await server();
+    const target = await server();
+    await fill(source, KEYS);
+    let flushed = false;
+    const err = await copyKeys(parseEndpointUrl(source.url, 'old'), parseEndpointUrl(target.url, 'new'), {
+      dbs: [0],
+      onNonEmptyTarget: 'refuse',
+      batchSize: 200,
+      onProgress: (p) => {
+        if (!flushed && p.keysCopied >= FAULT_AT) {
+          flushed = true;
+          void source.client().then((c) => c.flushall());
+        }
+      },
+    }).catch((e: unknown) => e);
+    assert.ok(err instanceof CopyStoppedError, String(err));
+    assert.equal(err.exitCode, 1);
+    assert.match(err.message, /the source old .* lost most of its data: 0 keys left of 100000 \(flushed\?\)/);
+    assert.match(err.message, /the target keeps the \d+ keys copied so far/);
+  });
+
   test('the source became a replica mid-copy: the copy stops with exit 1 and never says copied', async () => {
     const source = await server();
     const target = await server();
