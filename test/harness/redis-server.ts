@@ -15,6 +15,8 @@ export interface RedisServerOptions {
   configLines?: string[];
   /** redis-server to run (default: REDIS_SERVER_BIN, the PATH's, or the project's cached copy). */
   binary?: RedisServerBinary;
+  /** Listen on this port (e.g. to bring a killed server back where it was), without retries. */
+  port?: number;
 }
 
 export interface RedisServer {
@@ -61,6 +63,7 @@ export async function freePort(): Promise<number> {
 
 export async function startRedis(options: RedisServerOptions = {}): Promise<RedisServer> {
   const binary = options.binary ?? (await redisServerBinary());
+  if (options.port !== undefined) return startOnce(options, binary, options.port);
   // A port found free can be taken before redis binds it: retry a few times.
   let lastError: unknown;
   for (let attempt = 0; attempt < 5; attempt++) {

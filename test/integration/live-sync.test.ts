@@ -396,17 +396,18 @@ describe('LiveSync', () => {
     }
   });
 
-  test('FLUSHDB (no notifications) is detected from the key counts and reconciled', async () => {
+  // A flush of most of a bigger db fails live sync instead (test/integration/faults-live-sync.test.ts).
+  test('FLUSHDB of a small db (no notifications) is detected from the key counts and reconciled', async () => {
     const p = await pair();
     try {
       const ls = liveSync(p, { dbs: [0], keyspaceCheckIntervalMs: 50 });
       await ls.start();
       const w = await p.source.client();
-      for (let i = 0; i < 40; i++) await w.set(`k${i}`, i);
+      for (let i = 0; i < 10; i++) await w.set(`k${i}`, i);
       await ls.drain({ timeoutMs: 5000 });
       const t = await p.target.client();
-      assert.equal(await t.dbsize(), 40);
-      await new Promise((r) => setTimeout(r, 150)); // a keyspace check sees the 40 keys
+      assert.equal(await t.dbsize(), 10);
+      await new Promise((r) => setTimeout(r, 150)); // a keyspace check sees the 10 keys
       await w.flushdb();
       await waitFor('the target to be emptied', async () => (await t.dbsize()) === 0);
       assert.ok(ls.status().silentDropsDetected >= 1);

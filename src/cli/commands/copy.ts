@@ -177,6 +177,7 @@ export function summary(r: CopyReport, source: string, target: string): string {
   if (r.bigKeysChunked) lines.push(`  big keys copied in chunks: ${fmtInt(r.bigKeysChunked)}`);
   if (r.sizeProbe) lines.push(sizeProbeLine(r.sizeProbe));
   if (r.functions) lines.push(`  functions: ${r.functions.libraries} libraries, ${r.functions.action}`);
+  for (const why of r.restarts ?? []) lines.push(`  started over from the first key: ${why}`);
   if (r.errors.length > 0) {
     lines.push('  errors:');
     for (const e of r.errors) lines.push(`    db${e.db} ${e.key}: ${e.reason}`);

@@ -6,8 +6,14 @@
 // have queued work and the copier's memory stays bounded. Pages complete in order, and after each page
 // the checkpoint records the SCAN cursor after it and the counters: a resumed run continues
 // there and copies the pages that were in flight again (RESTORE REPLACE makes that harmless).
+//
+// Who source and target are (src/engine/identity) is recorded with the checkpoint and checked on
+// every reconnect, every IDENTITY_CHECK_MS and before the copy calls itself complete: a source that
+// changed role, restarted or was flushed stops the copy (exit 1); a target that restarted or lost
+// most of its keys makes it start over from the first key, so "copied" means the keys are there.
 import { describeEndpoint, type Endpoint } from '../../redis/endpoint.js';
 import { ExitCode, UserError } from '../../util/errors.js';
+import { ServerChangedError, type ServerIdentity } from '../identity/index.js';
 import type { RespConnection } from '../resp/connection.js';
 import { RespCommandError, RespConnectionError, RespError, replyText } from '../resp/reply.js';
 import { copyBatch } from './batch.js';
@@ -16,6 +22,7 @@ import { CheckpointWriter, checkFingerprint, copyFingerprint } from './checkpoin
 import { type BatchContext, type BatchResult, unsizedBatchBytes } from './context.js';
 import { CopyStoppedError, FatalReplyError } from './errors.js';
 import { copyFunctions, listLibraries } from './functions.js';
+import { CopyIdentityCheck, startOver, TargetLost, tooManyRestarts } from './identity-check.js';
 import { ProgressTracker } from './progress.js';
 import { CopySession } from './session.js';
 import { decideSizeProbe, probeOutcome, type SizeProbeDecision } from './size-probe.js';
@@ -35,6 +42,8 @@ const DEFAULT_IN_FLIGHT_BYTES = 64 * 1024 * 1024;
 export const MAX_BATCHES = 8;
 /** Errors kept in the report and the checkpoint; the rest are only counted. */
 export const MAX_REPORTED_ERRORS = 100;
+/** How often a running copy looks at who source and target are (besides each reconnect and the end). */
+const IDENTITY_CHECK_MS = 2000;
 
 export async function copyKeys(
   source: Endpoint,
@@ -44,13 +53,7 @@ export async function copyKeys(
   const started = Date.now();
   const fingerprint = copyFingerprint(source, target, options);
   const saved = options.checkpoint ? await options.checkpoint.load() : undefined;
-  if (saved) {
-    checkFingerprint(saved.fingerprint, fingerprint);
-    if (saved.complete) {
-      options.logger?.info('checkpoint says this copy already finished: nothing to do');
-      return report(saved, started, true, true, 0);
-    }
-  }
+  if (saved) checkFingerprint(saved.fingerprint, fingerprint);
   const session = await CopySession.open(source, target);
   try {
     return await new CopyRun(session, options, fingerprint, saved, started).run();
@@ -67,6 +70,8 @@ class CopyRun {
   private currentDb: number | null = null;
   private processedThisRun = 0;
   private readonly sizeProbe: SizeProbeDecision;
+  private identity!: CopyIdentityCheck;
+  private lastIdentityCheck = Date.now();
 
   constructor(
     private readonly session: CopySession,
@@ -107,6 +112,7 @@ class CopyRun {
     const { session, options } = this;
     const resumed = this.saved !== undefined;
     const dbs = this.saved ? this.saved.dbs.map((d) => d.db) : this.selectDbs();
+    this.identity = new CopyIdentityCheck(session, dbs, () => session.identities(dbs));
     const totalKeys = session.facts.source.keyspace
       .filter((k) => dbs.includes(k.db))
       .reduce((n, k) => n + k.keys, 0);
@@ -116,6 +122,11 @@ class CopyRun {
 
     if (this.saved?.targetPrepared) {
       this.cp = this.saved;
+      const unchanged = await this.checkResume();
+      if (unchanged && this.cp.complete) {
+        options.logger?.info('checkpoint says this copy already finished: nothing to do');
+        return this.report(true, true);
+      }
     } else {
       await this.prepareTarget(dbs, sourceLibs);
     }
@@ -127,27 +138,17 @@ class CopyRun {
         : 'key sizes: no MEMORY USAGE per key',
     );
 
-    try {
-      if (copyFns && !this.cp.functionsDone) {
-        this.progress.update('functions', null, this.cp.counters, true);
-        if (sourceLibs !== null) {
-          const targetLibs = await listLibraries(session.dst);
-          // The policy decided when the copy started holds. A resumed run may have restored the
-          // libraries already: under 'refuse' it replaces its own copies.
-          const policy = resumed && this.cp.policy === 'refuse' ? 'replace' : this.cp.policy;
-          this.cp.functions = await copyFunctions(session.src, session.dst, policy, sourceLibs, targetLibs);
-        }
-        this.cp.functionsDone = true;
-        this.save();
+    for (;;) {
+      try {
+        await this.copyAll(copyFns, sourceLibs, resumed);
+        // Nothing may be called copied that the target lost meanwhile, nor taken from a source
+        // that is no longer the one being copied.
+        if (!options.signal?.aborted) await this.checkIdentities('during the copy');
+        break;
+      } catch (err) {
+        if (err instanceof TargetLost) this.startOver(err.reason, err.now);
+        else throw await this.stopped(err);
       }
-      for (const entry of this.cp.dbs) {
-        if (entry.done) continue;
-        if (options.signal?.aborted) break;
-        this.currentDb = entry.db;
-        await this.copyDbWithRetries(entry);
-      }
-    } catch (err) {
-      throw await this.stopped(err);
     }
     const complete = this.cp.dbs.every((d) => d.done) && (this.cp.functionsDone || !copyFns);
     this.cp.complete = complete;
@@ -155,6 +156,62 @@ class CopyRun {
     await this.writer.flush();
     this.progress.update(complete ? 'done' : 'keys', this.currentDb, this.cp.counters, true);
     return this.report(complete, resumed);
+  }
+
+  private async copyAll(copyFns: boolean, sourceLibs: string[] | null, resumed: boolean): Promise<void> {
+    const { session, options } = this;
+    if (copyFns && !this.cp.functionsDone) {
+      this.progress.update('functions', null, this.cp.counters, true);
+      if (sourceLibs !== null) {
+        const targetLibs = await listLibraries(session.dst);
+        // The policy decided when the copy started holds. A resumed (or restarted) run may have
+        // restored the libraries already: under 'refuse' it replaces its own copies.
+        const again = resumed || (this.cp.restarts?.length ?? 0) > 0;
+        const policy = again && this.cp.policy === 'refuse' ? 'replace' : this.cp.policy;
+        this.cp.functions = await copyFunctions(session.src, session.dst, policy, sourceLibs, targetLibs);
+      }
+      this.cp.functionsDone = true;
+      this.save();
+    }
+    for (const entry of this.cp.dbs) {
+      if (entry.done) continue;
+      if (options.signal?.aborted) break;
+      this.currentDb = entry.db;
+      await this.copyDbWithRetries(entry);
+    }
+  }
+
+  /**
+   * A resumed checkpoint: refused when the source is not the one it was taken from; started over
+   * when the target restarted or lost keys since. Returns whether both are unchanged.
+   */
+  private async checkResume(): Promise<boolean> {
+    const lost = await this.identity.resume(this.cp);
+    if (!lost) return true;
+    this.startOver(lost.lost, lost.now);
+    return false;
+  }
+
+  /** Throws when the source changed (ServerChangedError) or the target lost keys (TargetLost). */
+  private async checkIdentities(when: string): Promise<void> {
+    this.lastIdentityCheck = Date.now();
+    await this.identity.check(this.cp, when);
+  }
+
+  /** The target lost what was copied: copy everything again from the first key (RESTORE REPLACE). */
+  private startOver(reason: string, target: ServerIdentity): void {
+    if (!startOver(this.cp, reason, target)) {
+      throw new CopyStoppedError(
+        `copy stopped: ${tooManyRestarts(reason)}`,
+        ExitCode.problem,
+        this.report(false, this.saved !== undefined),
+      );
+    }
+    this.options.logger?.warn(
+      { reason, restart: this.cp.restarts?.length },
+      'the target lost keys: copying again from the start',
+    );
+    this.save();
   }
 
   private report(complete: boolean, resumed: boolean): CopyReport {
@@ -214,6 +271,7 @@ class CopyRun {
       }
     }
     const now = new Date().toISOString();
+    const identity = await this.identity.capture();
     this.cp = {
       version: 1,
       fingerprint: this.fingerprint,
@@ -228,6 +286,8 @@ class CopyRun {
       errorsOmitted: 0,
       startedAt: now,
       updatedAt: now,
+      identity,
+      restarts: [],
     };
     this.save();
     // Written before any key: a run killed from here on resumes without re-asking.
@@ -267,7 +327,11 @@ class CopyRun {
         await sleep(Math.min(200 * 2 ** failures, 5000));
         try {
           await this.session.reconnect(entry.db);
+          // A server that dropped the connection may have restarted (empty) or changed role.
+          await this.checkIdentities('while the copy was reconnecting');
         } catch (reconnectErr) {
+          if (reconnectErr instanceof ServerChangedError || reconnectErr instanceof TargetLost)
+            throw reconnectErr;
           if (failures >= maxReconnects) throw new ReconnectsExhausted(reconnectErr as Error, failures);
           // Next round fails fast on the broken connections and tries again.
         }
@@ -294,6 +358,8 @@ class CopyRun {
       const result = await head.promise;
       window.shift();
       this.commit(entry, head.cursor, result);
+      if (Date.now() - this.lastIdentityCheck >= IDENTITY_CHECK_MS)
+        await this.checkIdentities('during the copy');
     };
     try {
       do {
@@ -363,6 +429,9 @@ class CopyRun {
           ? `the ${err.side} ${endpoint} is out of memory (${err.reply}); free memory or raise maxmemory`
           : `the ${err.side} ${endpoint} cannot serve the copy (${err.reply})`;
       return new CopyStoppedError(`copy stopped: ${what}. ${done}; ${resume}`, ExitCode.problem, partial);
+    }
+    if (err instanceof ServerChangedError) {
+      return new CopyStoppedError(`copy stopped: ${err.message}`, ExitCode.problem, partial);
     }
     if (err instanceof ReconnectsExhausted) {
       return new CopyStoppedError(
@@ -455,5 +524,7 @@ function report(
     peakRssBytes: process.resourceUsage().maxRSS * 1024,
     complete,
     resumed,
+    restarts: cp.restarts ?? [],
+    ...(cp.identity ? { identity: cp.identity } : {}),
   };
 }

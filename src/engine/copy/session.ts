@@ -7,6 +7,7 @@ import { type InfoSections, parseInfo, parseKeyspace } from '../../probe/info.js
 import type { DatabaseStats } from '../../probe/types.js';
 import { describeEndpoint, type Endpoint } from '../../redis/endpoint.js';
 import { UserError } from '../../util/errors.js';
+import { readIdentity, respInfo, type ServerIdentity } from '../identity/index.js';
 import { RespConnection } from '../resp/connection.js';
 import { RespError, replyInt, replyText } from '../resp/reply.js';
 import { featuresForVersion, type TargetFeatures } from '../types/value.js';
@@ -96,6 +97,17 @@ export class CopySession {
 
   async select(db: number): Promise<void> {
     await Promise.all([this.src.select(db), this.scan.select(db), this.dst.select(db)]);
+  }
+
+  /** Who both servers are now (role, run id, keys in `dbs`). */
+  async identities(
+    dbs: 'all' | readonly number[],
+  ): Promise<{ source: ServerIdentity; target: ServerIdentity }> {
+    const [source, target] = await Promise.all([
+      readIdentity(respInfo(this.src), dbs),
+      readIdentity(respInfo(this.dst), dbs),
+    ]);
+    return { source, target };
   }
 
   /** Fresh key counts per database (INFO keyspace) of one side. */

@@ -1,5 +1,6 @@
 // Public types of the copy engine (see .tmp/ENGINE_API.md for the contract other parts code against).
 import type { Logger } from '../../util/logger.js';
+import type { ServerIdentity } from '../identity/index.js';
 
 export type CopyMode = 'auto' | 'dump' | 'by-type';
 export type NonEmptyTargetPolicy = 'refuse' | 'replace' | 'flush';
@@ -84,6 +85,15 @@ export interface CopyCheckpoint {
   errorsOmitted: number;
   startedAt: string;
   updatedAt: string;
+  /**
+   * Who source and target were when this copy's progress began to count (absent in checkpoints
+   * of older versions; the target's key count is the one at the last check). A resume against
+   * another source is refused; against a target that restarted or lost its keys, the copy starts
+   * over.
+   */
+  identity?: { source: ServerIdentity; target: ServerIdentity };
+  /** Why the copy started over from the first key (target restarted, lost keys), oldest first. */
+  restarts?: string[];
 }
 
 export interface CopyFingerprint {
@@ -125,6 +135,10 @@ export interface CopyReport extends CopyCounters {
   resumed: boolean;
   /** Whether keys were measured (MEMORY USAGE) before DUMP, and why. */
   sizeProbe?: { perKey: boolean; reason: string };
+  /** Why the copy started over from the first key (the target restarted or lost keys). */
+  restarts?: string[];
+  /** Source and target as they were at the start (and after a restart, the target since). */
+  identity?: { source: ServerIdentity; target: ServerIdentity };
 }
 
 /** Result of copyKeySet: the counters plus keys deleted on the target because the source lacks them. */

@@ -17,7 +17,13 @@
 //   publishes none when it reloads after a full resync. A cheap detector compares INFO keyspace
 //   counts with the delete notifications received in between and asks for a reconcile pass when keys
 //   vanished silently. It needs a drop of more than 0.1% of the db (at least 16 keys) or a db that
-//   went empty, so emptying a very small db can go unnoticed until the final verification.
+//   went empty, so emptying a very small db can go unnoticed until the final verification. When
+//   most of a db (more than half, at least 16 keys) vanished silently, the source was flushed
+//   under the migration: live sync fails instead, so the target keeps its keys.
+// - The source's identity (src/engine/identity) is checked before every batch (role), after any
+//   reconnect (run id), on every keyspace check and before a reconcile pass writes or deletes: a
+//   source that became a replica or restarted fails live sync for good (LiveSyncError.final). A
+//   target that restarted or lost most of its keys gets a reconcile pass (also checked in drain()).
 // - Subscribing comes first, the initial reconcile (if any) second: no change can fall in between.
 //
 // drain() is the cutover barrier; see its comment.
@@ -28,6 +34,16 @@ import { connect } from '../../redis/connect.js';
 import { describeEndpoint, type Endpoint } from '../../redis/endpoint.js';
 import { ExitCode, errorMessage, UserError } from '../../util/errors.js';
 import type { Logger } from '../../util/logger.js';
+import {
+  clientInfo,
+  collapsed,
+  type IdentityChange,
+  IdentityGuard,
+  identityChange,
+  readIdentity,
+  ServerChangedError,
+  type ServerIdentity,
+} from '../identity/index.js';
 import {
   KEY_REMOVING_EVENTS,
   NON_CHANGING_EVENTS,
@@ -100,6 +116,13 @@ export interface LiveSyncOptions {
   bigKeyThresholdBytes?: number;
   /** Defaults to the copy engine (src/engine/copy). */
   copier?: Copier;
+  /**
+   * Who the source was when the migration started (see src/engine/identity). Checked at start, on
+   * every keyspace check, before every batch and before a reconcile pass's writes and deletions:
+   * a source that became a replica, restarted or was flushed fails live sync instead of being
+   * followed. Default: the source as it is at start().
+   */
+  sourceIdentity?: ServerIdentity;
 }
 
 export interface LiveSyncStatus {
@@ -150,11 +173,18 @@ export interface DrainReport {
 }
 
 export class LiveSyncError extends UserError {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** Starting live sync again cannot help (the source is no longer the one being migrated). */
+    readonly final = false,
+  ) {
     super(message, ExitCode.problem);
     this.name = 'LiveSyncError';
   }
 }
+
+/** What a source change leaves behind, said in every such failure. */
+const NOTHING_MORE_APPLIED = 'nothing more was applied to the target; the target keeps what it had';
 
 interface Waiter {
   cond: () => boolean;
@@ -211,6 +241,10 @@ export class LiveSync {
   private readonly removedByDb = new Map<number, number>();
   private canaryListener: ((event: string, key: Buffer) => void) | null = null;
   private unlinkSignal: (() => void) | null = null;
+  private sourceGuard: IdentityGuard | undefined;
+  private reconnectedSinceCheck = false;
+  /** The target as last seen applying: a restart or a collapse of its keys asks for a reconcile pass. */
+  private targetSeen: ServerIdentity | undefined;
 
   private readonly counters = {
     eventsReceived: 0,
@@ -274,6 +308,11 @@ export class LiveSync {
     try {
       this.options.signal?.throwIfAborted();
       this.control = await connect(this.source, { role: 'live-sync-control' });
+      // connect() resolved on the first 'ready': any later one is a reconnect, maybe to a restarted server.
+      this.control.on('ready', () => {
+        this.reconnectedSinceCheck = true;
+      });
+      await this.captureIdentities();
       const verifyByCanary = await this.ensureNotifications();
       await this.openSubscriber();
       if (verifyByCanary) await this.canaryCheck();
@@ -300,6 +339,56 @@ export class LiveSync {
     if (this.options.reconcileOnStart) this.requestRescan('reconcile requested at start');
     this.emitStatus();
     this.kick();
+  }
+
+  /** The source's identity this live sync checks against (to be kept by whoever resumes it). */
+  sourceIdentity(): ServerIdentity | undefined {
+    return this.sourceGuard?.baseline;
+  }
+
+  /** The baseline (given, or read now) is checked at once: a follower may start after the change. */
+  private async captureIdentities(): Promise<void> {
+    const dbs = this.options.dbs;
+    const info = clientInfo(this.control!);
+    const now = await readIdentity(info, dbs);
+    this.sourceGuard = new IdentityGuard({
+      side: 'source',
+      where: this.where,
+      baseline: this.options.sourceIdentity ?? now,
+      dbs,
+    });
+    const change = identityChange(this.sourceGuard.baseline, now);
+    if (change) throw this.final(change, 'before live sync started');
+    const target = await connect(this.target, { role: 'live-sync-control' });
+    try {
+      this.targetSeen = await readIdentity(clientInfo(target), dbs);
+    } finally {
+      target.disconnect();
+    }
+  }
+
+  /** The failure for a source that changed: starting live sync again cannot help. */
+  private final(change: IdentityChange, when: string): LiveSyncError {
+    return new LiveSyncError(this.sourceGuard!.error(change, when, NOTHING_MORE_APPLIED).message, true);
+  }
+
+  /**
+   * Throws a final LiveSyncError when the source is no longer the one being migrated: role and run
+   * id (key counts are judged against notifications, in checkKeyspace and checkBeforeDeletes).
+   */
+  private async checkSource(when: string, roleOnly = false): Promise<ServerIdentity | undefined> {
+    const guard = this.sourceGuard;
+    if (!guard || !this.control) return undefined;
+    try {
+      if (roleOnly) {
+        await guard.checkRole(clientInfo(this.control), when, NOTHING_MORE_APPLIED);
+        return undefined;
+      }
+      return await guard.check(clientInfo(this.control), when, NOTHING_MORE_APPLIED, false);
+    } catch (err) {
+      if (err instanceof ServerChangedError) throw new LiveSyncError(err.message, true);
+      throw err;
+    }
   }
 
   /** Starts applying the changes collected since start() (after the bulk copy finished). */
@@ -329,6 +418,10 @@ export class LiveSync {
     const started = Date.now();
     const appliedBefore = this.counters.keysApplied;
     const deadline = options.timeoutMs === undefined ? undefined : started + options.timeoutMs;
+    // A target that lost keys since the last keyspace check gets its reconcile pass inside the barrier.
+    await this.checkTarget().catch((err: unknown) => {
+      this.options.logger?.warn({ err: errorMessage(err) }, 'could not check the target before draining');
+    });
     await withTimeout(this.sub!.ping(), remaining(deadline), 'the drain barrier (PING on the subscriber)');
     const barrierSeq = this.seq;
     const rescanGen = this.rescanWanted;
@@ -704,6 +797,11 @@ export class LiveSync {
     }
     for (const [k] of batch.entries) busy.add(k);
     try {
+      // A batch may delete keys the source lacks: never for a source that is now someone's replica
+      // (role, one INFO), nor one that restarted (run id too, after any reconnect).
+      const full = this.reconnectedSinceCheck;
+      await this.checkSource('during live sync', !full);
+      if (full) this.reconnectedSinceCheck = false;
       const result = await this.copier.copyKeySet(batch.db, batch.keys);
       this.counters.keysApplied += batch.keys.length - result.keysFailed;
       this.counters.keysFailed += result.keysFailed;
@@ -711,6 +809,7 @@ export class LiveSync {
       this.consecutiveFailures = 0;
     } catch (err) {
       this.dirty.putBack(batch);
+      if (err instanceof LiveSyncError && err.final) throw err;
       // The keys stay busy during the back-off, so no other lane retries them at once.
       await this.afterFailure(err, 'applying changes to the target', describeEndpoint(this.target));
     } finally {
@@ -731,11 +830,14 @@ export class LiveSync {
     try {
       source = await connect(this.source, { role: 'live-sync-reconcile' });
       target = await connect(this.target, { role: 'live-sync-reconcile' });
+      // The pass overwrites (RESTORE REPLACE) and deletes: only from the source being migrated.
+      await this.checkSource('during live sync, before a reconcile pass');
       const result = await reconcile(this.copier, source, target, {
         dbs: this.options.dbs,
         ...(this.options.match ? { match: this.options.match } : {}),
         batchSize: this.opts.batchSize,
         signal: this.internal.signal,
+        beforeDeletes: () => this.checkBeforeDeletes(),
       });
       this.counters.extrasDeleted += result.extrasDeleted;
       this.counters.rescans++;
@@ -744,6 +846,7 @@ export class LiveSync {
       this.options.logger?.info(result, 'live sync reconcile pass done');
     } catch (err) {
       if (this.internal.signal.aborted) throw err;
+      if (err instanceof LiveSyncError && err.final) throw err;
       await this.afterFailure(err, 'the reconcile pass', 'source and target');
     } finally {
       source?.disconnect();
@@ -751,6 +854,24 @@ export class LiveSync {
       if (this.state === 'rescanning') this.state = 'following';
       this.notifyWaiters();
       this.emitStatus();
+    }
+  }
+
+  /**
+   * Before each page of a reconcile pass's deletions: the source's role and run id, and its key
+   * count against the last keyspace check (a flush since would make every target key an "extra").
+   */
+  private async checkBeforeDeletes(): Promise<void> {
+    const now = await this.checkSource('during live sync, before deleting target keys the source lacks');
+    const seen = this.lastKeyspace
+      ? totalOf(this.lastKeyspace.keys, this.dbFilter)
+      : this.sourceGuard?.baseline.keys;
+    const keys = now?.keys;
+    if (seen !== undefined && keys !== undefined && collapsed(seen, keys)) {
+      throw this.final(
+        { kind: 'dataset', detail: `lost most of its data: ${keys} keys left of ${seen} (flushed?)` },
+        'during live sync, before deleting target keys the source lacks',
+      );
     }
   }
 
@@ -784,6 +905,11 @@ export class LiveSync {
     if (this.checkingKeyspace || this.state !== 'following' || !this.subscribed || !this.applying) return;
     this.checkingKeyspace = true;
     try {
+      await this.checkSource('during live sync');
+      // A target that cannot be read now is no reason to skip the source's counts.
+      await this.checkTarget().catch((err: unknown) => {
+        this.options.logger?.debug({ err: errorMessage(err) }, 'target check skipped');
+      });
       const keys = parseInfoKeyspace(await this.control!.info('keyspace'));
       // After this reply, every notification for a change made before INFO has been counted.
       await withTimeout(this.sub!.ping(), 5000, 'PING');
@@ -801,6 +927,18 @@ export class LiveSync {
         const slack = Math.max(16, Math.ceil(before * 0.001));
         if (drop > notified + slack || (now === 0 && before > 0 && notified < before)) {
           this.counters.silentDropsDetected++;
+          const silent = drop - notified;
+          if (collapsed(before, before - silent)) {
+            // Most of the db vanished without a notification: a flush (or a resync) of the source
+            // under us. Following it would delete the target's keys too.
+            throw this.final(
+              {
+                kind: 'dataset',
+                detail: `lost ${silent} of the ${before} keys of db ${db} without delete notifications (FLUSHDB or FLUSHALL?)`,
+              },
+              'during live sync',
+            );
+          }
           this.requestRescan(
             `db ${db} lost ${drop} keys with only ${notified} delete notifications ` +
               `(FLUSHDB, FLUSHALL and SWAPDB publish none)`,
@@ -809,9 +947,33 @@ export class LiveSync {
         }
       }
     } catch (err) {
-      this.options.logger?.debug({ err: errorMessage(err) }, 'keyspace check skipped');
+      if (err instanceof LiveSyncError && err.final) this.fail(err);
+      else this.options.logger?.debug({ err: errorMessage(err) }, 'keyspace check skipped');
     } finally {
       this.checkingKeyspace = false;
+    }
+  }
+
+  /**
+   * A target that restarted or lost most of its keys while changes are applied: a reconcile pass
+   * copies everything again (RESTORE REPLACE) and deletes nothing the source has.
+   */
+  private async checkTarget(): Promise<void> {
+    const seen = this.targetSeen;
+    if (!seen) return;
+    const conn = await connect(this.target, { role: 'live-sync-control', maxReconnects: 0 });
+    let now: ServerIdentity;
+    try {
+      now = await readIdentity(clientInfo(conn), this.options.dbs);
+    } finally {
+      conn.disconnect();
+    }
+    this.targetSeen = now;
+    const change = identityChange(seen, now);
+    if (change && change.kind !== 'role') {
+      this.requestRescan(
+        `the target ${describeEndpoint(this.target)} ${change.detail}: copying every key again`,
+      );
     }
   }
 
@@ -941,6 +1103,12 @@ export class LiveSync {
   private report(consistent: boolean): LiveSyncReport {
     return { ...this.status(), consistent, restoredNotifyConfig: this.restoredNotify };
   }
+}
+
+function totalOf(keys: Map<number, number>, filter: ((db: number) => boolean) | null): number {
+  let n = 0;
+  for (const [db, k] of keys) if (!filter || filter(db)) n += k;
+  return n;
 }
 
 function minNullable(a: number | null, b: number | null): number | null {

@@ -16,6 +16,8 @@ export interface ReconcileOptions {
   /** Keys per SCAN round and per EXISTS pipeline on the source. */
   batchSize: number;
   signal: AbortSignal;
+  /** Called before each page of deletions; throws to stop the pass (the source changed). */
+  beforeDeletes?: () => Promise<void>;
 }
 
 export interface ReconcileResult {
@@ -49,7 +51,7 @@ export async function deleteExtraKeys(
   source: Redis,
   target: Redis,
   db: number,
-  options: Pick<ReconcileOptions, 'match' | 'batchSize' | 'signal'>,
+  options: Pick<ReconcileOptions, 'match' | 'batchSize' | 'signal' | 'beforeDeletes'>,
 ): Promise<number> {
   await source.select(db);
   await target.select(db);
@@ -70,8 +72,10 @@ export async function deleteExtraKeys(
       if (err) throw err;
       if (n === 0) extras.push(keys[i]!);
     });
+    if (extras.length === 0) continue;
+    await options.beforeDeletes?.();
     // UNLINK frees big values off the main thread of the target.
-    if (extras.length > 0) deleted += await target.unlink(...extras);
+    deleted += await target.unlink(...extras);
   } while (cursor !== '0');
   return deleted;
 }

@@ -2,7 +2,9 @@
 // batched `MIGRATE host port "" db timeout COPY REPLACE [AUTH2 user pass | AUTH pass] KEYS ...`
 // over SCAN. COPY always: the source is never modified. Resumable like the copy engine (same
 // checkpoint shape: SCAN cursor per db + counters, saved after every page) with the same progress
-// events. A batch sent again after a resume is harmless (REPLACE).
+// events. A batch sent again after a resume is harmless (REPLACE). Source and target identities
+// are kept and checked as in the copy engine (../copy/identity-check.ts): a source that changed
+// stops the run, a target that lost keys makes it start over.
 //
 // MIGRATE blocks the source (and the target) while a batch moves, so batches stay small. The
 // source opens the connection to the target: the target address must be reachable from the
@@ -14,6 +16,7 @@ import { ExitCode, UserError } from '../../util/errors.js';
 import type { Logger } from '../../util/logger.js';
 import { CheckpointWriter, checkFingerprint, copyFingerprint } from '../copy/checkpoint.js';
 import { copyFunctions, listLibraries } from '../copy/functions.js';
+import { CopyIdentityCheck, startOver, TargetLost, tooManyRestarts } from '../copy/identity-check.js';
 import type {
   CheckpointStore,
   CopyCheckpoint,
@@ -23,6 +26,7 @@ import type {
 } from '../copy/index.js';
 import { ProgressTracker } from '../copy/progress.js';
 import { type CopyFingerprint, zeroCounters } from '../copy/types.js';
+import { clientInfo, readIdentity, type ServerIdentity } from '../identity/index.js';
 import { deleteExtraKeys } from '../live-sync/index.js';
 import { RespConnection } from '../resp/connection.js';
 import { classifyMigrateReply, cleanMessage, migrateArgs } from './command.js';
@@ -63,6 +67,9 @@ export interface MigrateReport extends CopyReport {
 }
 
 /** MIGRATE failed in a way a retry of the step will not fix without a change (auth, network path, OOM). */
+/** How often a run looks at who source and target are (besides a resume and the end). */
+const IDENTITY_CHECK_MS = 2000;
+
 export class MigrateError extends UserError {
   constructor(message: string) {
     super(message, ExitCode.problem);
@@ -84,10 +91,7 @@ export async function migrateKeys(
   const started = Date.now();
   const fingerprint = copyFingerprint(source, target, options);
   const saved = (await options.checkpoint?.load()) as MigrateCheckpoint | undefined;
-  if (saved) {
-    checkFingerprint(saved.fingerprint, fingerprint);
-    if (saved.complete) return report(saved, started, true, 0);
-  }
+  if (saved) checkFingerprint(saved.fingerprint, fingerprint);
   const src = await connect(source, { role: 'migrate-source' });
   let dst: Redis | undefined;
   try {
@@ -105,6 +109,8 @@ class MigrateRun {
   private progress!: ProgressTracker;
   private processedThisRun = 0;
   private readonly address: { host: string; port: number };
+  private identity!: CopyIdentityCheck;
+  private lastIdentityCheck = Date.now();
 
   constructor(
     private readonly sourceEp: Endpoint,
@@ -129,20 +135,35 @@ class MigrateRun {
       : options.dbs === 'all'
         ? [...sourceKeyspace.keys()].sort((a, b) => a - b)
         : [...new Set(options.dbs)].sort((a, b) => a - b);
-    if (this.saved?.targetPrepared) this.cp = this.saved;
-    else await this.prepare(dbs);
+    this.identity = new CopyIdentityCheck(
+      { source: this.sourceEp, target: this.targetEp },
+      dbs,
+      async () => ({
+        source: await readIdentity(clientInfo(this.src), dbs),
+        target: await readIdentity(clientInfo(this.dst), dbs),
+      }),
+    );
+    if (this.saved?.targetPrepared) {
+      this.cp = this.saved;
+      const lost = await this.identity.resume(this.cp);
+      if (lost) this.startOver(lost.lost, lost.now);
+      else if (this.cp.complete) return report(this.cp, this.started, true, 0);
+    } else {
+      await this.prepare(dbs);
+    }
     const total = dbs.reduce((n, db) => n + (sourceKeyspace.get(db) ?? 0), 0);
     this.progress = new ProgressTracker(total, this.cp.counters, options.onProgress);
 
-    if (!this.cp.functionsDone && options.functions) {
-      this.progress.update('functions', null, this.cp.counters, true);
-      await this.copyFunctions(options.functions);
-    }
-    this.cp.functionsDone = true;
-    for (const entry of this.cp.dbs) {
-      if (entry.done) continue;
-      if (options.signal?.aborted) break;
-      await this.migrateDb(entry);
+    for (;;) {
+      try {
+        await this.migrateAll();
+        // Before the deletions and before "complete": the same source, a target that kept the keys.
+        if (!options.signal?.aborted) await this.checkIdentities('during the copy');
+        break;
+      } catch (err) {
+        if (!(err instanceof TargetLost)) throw err;
+        this.startOver(err.reason, err.now);
+      }
     }
     const keysDone = this.cp.dbs.every((d) => d.done);
     if (keysDone && options.deleteRemoved && !this.cp.deleteDone && !options.signal?.aborted) {
@@ -160,6 +181,35 @@ class MigrateRun {
     await this.writer.flush();
     this.progress.update(this.cp.complete ? 'done' : 'keys', null, this.cp.counters, true);
     return report(this.cp, this.started, this.saved !== undefined, this.processedThisRun);
+  }
+
+  private async migrateAll(): Promise<void> {
+    const { options } = this;
+    if (!this.cp.functionsDone && options.functions) {
+      this.progress.update('functions', null, this.cp.counters, true);
+      await this.copyFunctions(options.functions);
+    }
+    this.cp.functionsDone = true;
+    for (const entry of this.cp.dbs) {
+      if (entry.done) continue;
+      if (options.signal?.aborted) break;
+      await this.migrateDb(entry);
+    }
+  }
+
+  private async checkIdentities(when: string): Promise<void> {
+    this.lastIdentityCheck = Date.now();
+    await this.identity.check(this.cp, when);
+  }
+
+  /** The target lost what was copied: everything again from the first key (REPLACE). */
+  private startOver(reason: string, target: ServerIdentity): void {
+    if (!startOver(this.cp, reason, target))
+      throw new MigrateError(`MIGRATE stopped: ${tooManyRestarts(reason)}`);
+    this.cp.keysDeleted = 0;
+    this.cp.deleteDone = false;
+    this.options.logger?.warn({ reason }, 'the target lost keys: migrating again from the start');
+    this.save();
   }
 
   /** MIGRATE speaks TLS to the target only with tls-cluster yes on the source. */
@@ -217,6 +267,8 @@ class MigrateRun {
       errorsOmitted: 0,
       startedAt: now,
       updatedAt: now,
+      identity: await this.identity.capture(),
+      restarts: [],
     };
     this.save();
     // Written before any key: a resumed run does not check or flush again.
@@ -264,6 +316,8 @@ class MigrateRun {
       entry.cursor = cursor;
       this.save();
       this.progress.update('keys', entry.db, this.cp.counters);
+      if (Date.now() - this.lastIdentityCheck >= IDENTITY_CHECK_MS)
+        await this.checkIdentities('during the copy');
     } while (cursor !== '0');
     entry.done = true;
     this.save();
@@ -371,5 +425,7 @@ function report(cp: MigrateCheckpoint, started: number, resumed: boolean, proces
     keysPerSecond: durationMs > 0 ? Math.round((processed * 1000) / durationMs) : 0,
     complete: cp.complete,
     resumed,
+    restarts: cp.restarts ?? [],
+    ...(cp.identity ? { identity: cp.identity } : {}),
   };
 }

@@ -1,7 +1,9 @@
 // Shared plumbing of the replication executors: a session per run, errors mapped for the runner,
 // and the abort path (detach + restore) for every step that runs while the target replicates.
+import { describeEndpoint } from '../../redis/endpoint.js';
 import { StepAbortedError, UnrecoverableStepError } from '../../runbook/errors.js';
 import type { StepContext, StepOutcome } from '../../runbook/step-executor.js';
+import { clientInfo, IdentityGuard, ServerChangedError } from '../identity/index.js';
 import { describeDetach, detachAndRestore, stoppedByAbort } from './abort.js';
 import { rememberedOriginals, startRecord } from './records.js';
 import { LinkSession } from './session.js';
@@ -26,8 +28,38 @@ export interface GuardOptions {
   replicaOf?: () => { host: string; port: number } | undefined;
 }
 
+const SOURCE_CHANGED_CONSEQUENCE =
+  'the target was not promoted, and while it replicates it takes whatever the source holds now: abort the ' +
+  'migration to detach it (REPLICAOF NO ONE) and keep what it has';
+
 /**
- * Runs a step body with a session. An abort (during the body, or noticed right after it) detaches
+ * The source must still be the server start_replication attached the target to (role and run id;
+ * a flush is replicated like any write, so key counts tell nothing here). Throws an unrecoverable
+ * error saying what changed; a no-op without a recorded identity or a source connection.
+ */
+export async function checkSourceIdentity(
+  ctx: StepContext,
+  session: LinkSession,
+  when: string,
+): Promise<void> {
+  const baseline = startRecord(ctx.migration)?.sourceIdentity;
+  if (!baseline || !session.source) return;
+  const guard = new IdentityGuard({
+    side: 'source',
+    where: describeEndpoint(ctx.endpoints.source),
+    baseline,
+  });
+  try {
+    await guard.check(clientInfo(session.source), when, SOURCE_CHANGED_CONSEQUENCE, false);
+  } catch (err) {
+    if (err instanceof ServerChangedError) throw new UnrecoverableStepError(err.message);
+    throw err;
+  }
+}
+
+/**
+ * Runs a step body with a session, between two checks of the source's identity (a step never
+ * succeeds on a source that changed). An abort (during the body, or noticed right after it) detaches
  * the target and restores its settings, then reports that as the state the abort left. Any other
  * stop (shutdown, takeover) just ends the run: another worker continues from the checkpoint.
  */
@@ -43,7 +75,9 @@ export async function runGuarded(
     let outcome: StepOutcome | undefined;
     let error: unknown;
     try {
+      await checkSourceIdentity(ctx, session, `before "${ctx.step.title}"`);
       outcome = await body(session);
+      await checkSourceIdentity(ctx, session, `during "${ctx.step.title}"`);
     } catch (err) {
       error = err;
     }

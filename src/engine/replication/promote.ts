@@ -3,7 +3,7 @@
 // after a crash finds the target a primary already and only restores what is left.
 import { UnrecoverableStepError } from '../../runbook/errors.js';
 import type { StepContext, StepOutcome } from '../../runbook/step-executor.js';
-import { runGuarded } from './guard.js';
+import { checkSourceIdentity, runGuarded } from './guard.js';
 import { replicatesFrom, totalKeys } from './info.js';
 import type { ResolvedReplicationOptions } from './options.js';
 import { rememberedOriginals, startRecord } from './records.js';
@@ -32,6 +32,8 @@ export async function promote(ctx: StepContext, options: ResolvedReplicationOpti
         );
       }
       offsets = { source: read.source.offset, target: read.target.offset };
+      // Lag 0 against a source that is now someone else's replica would promote another dataset.
+      await checkSourceIdentity(ctx, session, 'before the promotion');
       await session.target.call('REPLICAOF', 'NO', 'ONE');
     } else if (before.role === 'replica') {
       throw new UnrecoverableStepError(

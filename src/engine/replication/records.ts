@@ -2,6 +2,7 @@
 // and results (read by later steps: promote and the abort cleanup restore what start and
 // make_writable changed).
 import type { Migration, Step } from '../../runbook/model.js';
+import type { ServerIdentity } from '../identity/index.js';
 import { mergeOriginals, type Originals } from './settings.js';
 
 export interface StartCheckpoint {
@@ -12,6 +13,8 @@ export interface StartCheckpoint {
   /** INFO stats sync_full of the source before REPLICAOF (full syncs are counted from here). */
   syncFullBaseline: number | null;
   startedAt: string;
+  /** The source before REPLICAOF (absent in older records): every later step checks against it. */
+  sourceIdentity?: ServerIdentity;
 }
 
 export interface WritableCheckpoint {

@@ -4,6 +4,7 @@ import { describeEndpoint } from '../../redis/endpoint.js';
 import { UnrecoverableStepError } from '../../runbook/errors.js';
 import type { StepContext, StepOutcome } from '../../runbook/step-executor.js';
 import { errorMessage } from '../../util/errors.js';
+import { clientInfo, readIdentity } from '../identity/index.js';
 import { describeDetach, detachAndRestore } from './abort.js';
 import { runGuarded, throwIfStopped } from './guard.js';
 import { describeLink, replicatesFrom, type SourceState, type TargetState, totalKeys } from './info.js';
@@ -116,6 +117,9 @@ export async function startReplication(
       const refusal = refuseReason(ctx, target, source, address, attached);
       if (refusal) throw new UnrecoverableStepError(refusal);
       const discarded = totalKeys(target.keyspace);
+      const sourceIdentity =
+        record?.sourceIdentity ??
+        (session.source ? await readIdentity(clientInfo(session.source)) : undefined);
 
       const { changed } = await attach(
         ctx,
@@ -128,6 +132,7 @@ export async function startReplication(
             replicaOf: address,
             syncFullBaseline: record?.syncFullBaseline ?? source?.syncFull ?? null,
             startedAt: record?.startedAt ?? new Date().toISOString(),
+            ...(sourceIdentity ? { sourceIdentity } : {}),
           };
           if (JSON.stringify(next) !== JSON.stringify(record)) await ctx.saveCheckpoint(next);
           record = next;

@@ -46,6 +46,7 @@ function summarize(r: CopyReport): string {
     r.keysFailed ? `${r.keysFailed} failed` : '',
     r.keysByTypeFallback ? `${r.keysByTypeFallback} copied type by type` : '',
     r.resumed ? 'resumed from a checkpoint' : '',
+    ...(r.restarts ?? []).map((why) => `started over from the first key: ${why}`),
   ].filter(Boolean);
   return (
     `copied ${r.keysCopied} keys (${mb} MiB) from db ${r.dbs.join(', ')} in ${(r.durationMs / 1000).toFixed(1)} s` +
@@ -103,6 +104,9 @@ export const bulkCopyExecutor: StepExecutor = {
       errors: report.errors.slice(0, 20),
       durationMs: report.durationMs,
       keysPerSecond: report.keysPerSecond,
+      restarts: report.restarts ?? [],
+      // Who source and target were: later steps and followers check the source against it.
+      ...(report.identity ? { identity: report.identity } : {}),
     };
     // Keys that could not be copied leave the target incomplete; verification will show which.
     return { summary: summarize(report), result, verdict: report.keysFailed > 0 ? 'warning' : 'ok' };

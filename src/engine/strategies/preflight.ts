@@ -8,15 +8,18 @@ import { UnrecoverableStepError } from '../../runbook/errors.js';
 import type { StepExecutor } from '../../runbook/step-executor.js';
 import { canonicalJson } from '../../runbook/step-hash.js';
 
-/** Steps after preflight whose parameters differ in a fresh plan (by id). */
+/** A step's id without its number: placed hooks renumber the steps after them. */
+const unnumbered = (id: string) => id.replace(/^\d+-/, '');
+
+/** Steps after preflight whose parameters differ in a fresh plan (by id, whatever its number). */
 export function changedSteps(approved: Plan, fresh: Plan): string[] {
-  const freshById = new Map(fresh.steps.map((s) => [s.id, s]));
+  const freshById = new Map(fresh.steps.map((s) => [unnumbered(s.id), s]));
   // Hooks are placed from the config after planning (src/hooks/place.ts), so a fresh plan has
   // none: compare only what the servers decide.
   return approved.steps
     .filter((s) => s.kind !== 'preflight' && s.kind !== 'hook')
     .filter((s) => {
-      const now = freshById.get(s.id);
+      const now = freshById.get(unnumbered(s.id));
       return (
         !now ||
         now.kind !== s.kind ||

@@ -2,8 +2,13 @@
 // against the thresholds the plan carries, and put a summary in the audit trail. Differences fail
 // the step at once: retrying does not make a copy correct.
 
-import type { StepExecutor, StepOutcome } from '../../runbook/step-executor.js';
+import { connect } from '../../redis/connect.js';
+import { describeEndpoint } from '../../redis/endpoint.js';
+import { UnrecoverableStepError } from '../../runbook/errors.js';
+import type { StepContext, StepExecutor, StepOutcome } from '../../runbook/step-executor.js';
+import { clientInfo, IdentityGuard, readIdentity, ServerChangedError } from '../identity/index.js';
 import { type VerifyOptions, type VerifyReport, verify } from '../verify/index.js';
+import { migrationSourceIdentity } from './source-identity.js';
 
 /** Verification options from the step's parameters, as planned and approved. */
 export function verifyOptionsFromParams(params: Record<string, unknown>): Omit<VerifyOptions, 'signal'> {
@@ -58,22 +63,60 @@ export function judge(report: VerifyReport, tolerancePercent: number): StepOutco
   return { summary: `verification failed: ${what}; ${checked}${eg}`, result, verdict: 'failed' };
 }
 
+const VERIFY_CONSEQUENCE = 'no verdict was given (verification only reads: nothing was changed)';
+
+/**
+ * Runs `body` between two looks at the source: it must be the source the migration started with
+ * (role and run id, when the bulk copy recorded it) before, and the same server after, or the
+ * verdict would be about some other data.
+ */
+async function guardedBySource<T>(ctx: StepContext, body: () => Promise<T>): Promise<T> {
+  const source = ctx.endpoints.source;
+  const conn = await connect(source, { role: 'verify-guard' });
+  try {
+    const dbs = (ctx.step.params.dbs as 'all' | number[] | undefined) ?? 'all';
+    const info = clientInfo(conn);
+    const where = describeEndpoint(source);
+    const recorded = migrationSourceIdentity(ctx.migration);
+    if (recorded) {
+      const guard = new IdentityGuard({ side: 'source', where, baseline: recorded, dbs });
+      await guard.check(
+        info,
+        'since the migration started (seen before this verification)',
+        VERIFY_CONSEQUENCE,
+        false,
+      );
+    }
+    const before = new IdentityGuard({ side: 'source', where, baseline: await readIdentity(info, dbs), dbs });
+    const result = await body();
+    await before.check(info, 'during the verification', VERIFY_CONSEQUENCE);
+    return result;
+  } catch (err) {
+    if (err instanceof ServerChangedError) throw new UnrecoverableStepError(err.message);
+    throw err;
+  } finally {
+    conn.disconnect();
+  }
+}
+
 export const verifyExecutor: StepExecutor = {
   async run(ctx) {
     const params = ctx.step.params;
-    const report = await verify(ctx.endpoints.source, ctx.endpoints.target, {
-      ...verifyOptionsFromParams(params),
-      signal: ctx.signal,
-      logger: ctx.logger,
-      onProgress: (p) =>
-        ctx.reportProgress({
-          phase: p.phase,
-          keysDone: p.keysChecked,
-          keysTotal: p.totalKeys,
-          keysPerSecond: p.keysPerSecond,
-          etaSeconds: p.etaSeconds,
-        }),
-    });
+    const report = await guardedBySource(ctx, () =>
+      verify(ctx.endpoints.source, ctx.endpoints.target, {
+        ...verifyOptionsFromParams(params),
+        signal: ctx.signal,
+        logger: ctx.logger,
+        onProgress: (p) =>
+          ctx.reportProgress({
+            phase: p.phase,
+            keysDone: p.keysChecked,
+            keysTotal: p.totalKeys,
+            keysPerSecond: p.keysPerSecond,
+            etaSeconds: p.etaSeconds,
+          }),
+      }),
+    );
     // A report cut short by a stop is not a verdict.
     ctx.signal.throwIfAborted();
     const tolerance = typeof params.countTolerancePercent === 'number' ? params.countTolerancePercent : 0;

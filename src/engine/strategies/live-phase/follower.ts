@@ -17,7 +17,7 @@
 
 import type { Redis } from 'ioredis';
 import { connect } from '../../../redis/connect.js';
-import type { Endpoint } from '../../../redis/endpoint.js';
+import { describeEndpoint, type Endpoint } from '../../../redis/endpoint.js';
 import type { Migration } from '../../../runbook/model.js';
 import { errorMessage } from '../../../util/errors.js';
 import type { Logger } from '../../../util/logger.js';
@@ -29,12 +29,20 @@ import {
   type SourceClient,
 } from '../../cutover/index.js';
 import {
+  clientInfo,
+  IdentityGuard,
+  readIdentity,
+  ServerChangedError,
+  type ServerIdentity,
+} from '../../identity/index.js';
+import {
   checkNotifyFlags,
   LiveSync,
   LiveSyncError,
   type LiveSyncOptions,
   withNeededFlags,
 } from '../../live-sync/index.js';
+import { migrationSourceIdentity } from '../source-identity.js';
 import {
   effectiveGoal,
   type FollowerSpec,
@@ -99,6 +107,8 @@ export class Follower {
   private ls: LiveSync | undefined;
   private lsAbort: AbortController | undefined;
   private lsFailure: string | undefined;
+  /** Live sync failed in a way a restart cannot fix (the source changed): the follower fails. */
+  private lsFinal = false;
   private lsStarts = 0;
   private reconcileNext = false;
 
@@ -168,6 +178,8 @@ export class Follower {
         role: 'live-phase',
         maxReconnects: 20,
       });
+      this.status.sourceIdentity ??=
+        (migration && migrationSourceIdentity(migration)) ?? (await this.readSourceIdentity());
       // A pause that was on stays on: re-establish it before anything else (unless the migration
       // ended meanwhile: then the loop below lifts it at once anyway).
       const ending = ['abort', 'stop'].includes(effectiveGoal(claim.command.goal, migration, false).goal);
@@ -236,6 +248,8 @@ export class Follower {
   }
 
   private async converge(goal: FollowerGoal): Promise<void> {
+    // Whatever the goal (even a pause already drained): a source that changed ends the run.
+    if (this.lsFinal) throw new LiveSyncError(this.lsFailure ?? 'the source changed', true);
     switch (goal) {
       case 'collect':
         await this.ensureLive(true);
@@ -297,6 +311,7 @@ export class Follower {
     if (this.ls && this.lsFailure !== undefined) {
       const why = this.lsFailure;
       await this.dropLiveSync();
+      if (this.lsFinal) throw new LiveSyncError(why, true);
       if (this.status.paused && this.status.drained) {
         // Nothing changes on a drained, paused source: live sync is not needed to finish.
         this.warn(`live sync stopped while writes were paused (${why}); the resume goes on without it`);
@@ -334,8 +349,10 @@ export class Follower {
         trustNotifyConfig: this.status.paused,
         onError: (err) => {
           this.lsFailure = err.message;
+          this.lsFinal = err.final;
           this.wake();
         },
+        ...(this.status.sourceIdentity ? { sourceIdentity: this.status.sourceIdentity } : {}),
         signal: abort.signal,
         logger: this.log,
       };
@@ -349,6 +366,7 @@ export class Follower {
     this.lsStarts++;
     const { ls, abort } = await startWithRetries(open, this.log, () => this.releasing || this.fenced);
     this.ls = ls;
+    this.status.sourceIdentity ??= ls.sourceIdentity();
     this.lsAbort = abort;
     this.lsFailure = undefined;
     this.status.subscribed = true;
@@ -403,6 +421,37 @@ export class Follower {
     }
   }
 
+  /** The source as it is now, or undefined (with a warning) when it will not say. */
+  private async readSourceIdentity(): Promise<ServerIdentity | undefined> {
+    try {
+      return await readIdentity(clientInfo(this.admin!), this.spec.live?.dbs ?? 'all');
+    } catch (err) {
+      this.warn(
+        `cannot read INFO on the source (${errorMessage(err)}): a change of its role or a restart cannot be detected`,
+      );
+      return undefined;
+    }
+  }
+
+  /** Throws a final LiveSyncError when the source changed role or restarted since the baseline. */
+  private async checkSource(when: string, consequence: string): Promise<void> {
+    const baseline = this.status.sourceIdentity;
+    if (!baseline) return;
+    const guard = new IdentityGuard({
+      side: 'source',
+      where: describeEndpoint(this.options.endpoints.source),
+      baseline,
+      dbs: this.spec.live?.dbs ?? 'all',
+    });
+    try {
+      // Key counts are live sync's to judge (against notifications): role and run id here.
+      await guard.check(clientInfo(this.admin!), when, consequence, false);
+    } catch (err) {
+      if (err instanceof ServerChangedError) throw new LiveSyncError(err.message, true);
+      throw err;
+    }
+  }
+
   // ---- the write pause -----------------------------------------------------------------------
 
   /** Writes paused on the source and every change made before the pause applied to the target. */
@@ -410,6 +459,11 @@ export class Follower {
     if (this.status.paused && this.status.drained) return;
     await this.ensureLive(false);
     if (!this.status.paused) {
+      // Never pause a server that is no longer the source being migrated (e.g. now a replica).
+      await this.checkSource(
+        'before the write pause',
+        'writes were not paused; nothing more was applied to the target; the target keeps what it had',
+      );
       this.setState('pausing');
       await this.publishNow();
       await this.pauseNow();
@@ -707,6 +761,7 @@ export class Follower {
       lagMs: 0,
       eventsReceived: 0,
       keysApplied: previous?.keysApplied ?? 0,
+      ...(previous?.sourceIdentity ? { sourceIdentity: previous.sourceIdentity } : {}),
       reconnects: 0,
       rescans: 0,
       rescanPending: false,

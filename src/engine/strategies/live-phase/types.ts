@@ -1,3 +1,5 @@
+import type { ServerIdentity } from '../../identity/index.js';
+
 // The live phase of a client-side copy (dump-restore; MIGRATE's write pause): what the follower
 // publishes, what it is told, and the few things the executors need from the process around them.
 //
@@ -106,6 +108,8 @@ export interface FollowerStatus {
   drain?: { durationMs: number; keysApplied: number };
   resume?: ResumeReport;
   stoppedBecause?: string;
+  /** The source as this run first saw it (or as the bulk copy recorded it): a takeover checks against it. */
+  sourceIdentity?: ServerIdentity;
   warnings: string[];
   error?: string;
   updatedAt: string;

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { changedSteps, preflightExecutor } from '../../../../src/engine/strategies/preflight.js';
 import { placeHooks } from '../../../../src/hooks/index.js';
 import { planMigration } from '../../../../src/planner/plan.js';
+import { renumberSteps } from '../../../../src/planner/steps/common.js';
 import { UnrecoverableStepError } from '../../../../src/runbook/errors.js';
 import { options, source, target } from '../../planner/fixtures.js';
 
@@ -55,4 +56,11 @@ test('preflight refuses a target that gained function libraries since the plan, 
     );
     return true;
   });
+});
+
+test('preflight accepts hooks numbered as they run (the steps after them renumbered)', () => {
+  const planned = planMigration(source(), target(), options());
+  const approved = { ...planned, steps: renumberSteps(placeHooks(planned.steps, hooks)) };
+  assert.ok(approved.steps.some((s, i) => s.kind !== 'hook' && s.id !== planned.steps[i]?.id));
+  assert.deepEqual(changedSteps(approved, planMigration(source(), target(), options())), []);
 });
