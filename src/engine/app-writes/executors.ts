@@ -7,7 +7,10 @@ import { errorMessage } from '../../util/errors.js';
 import type { AppWritesProvider } from './final-check.js';
 
 /** Wraps make_writable (replication: apps may write from then on) and repoint, whatever is registered for them. */
-export function registerAppWriteRecording(registry: ExecutorRegistry, get: AppWritesProvider): ExecutorRegistry {
+export function registerAppWriteRecording(
+  registry: ExecutorRegistry,
+  get: AppWritesProvider,
+): ExecutorRegistry {
   for (const kind of ['make_writable', 'repoint'] as const) {
     const inner = registry.get(kind);
     if (inner) registry.register(kind, recordingExecutor(inner, get));
