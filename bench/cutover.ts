@@ -55,6 +55,9 @@ for (const [name, v] of [
 }
 /** A migration that has not ended by then is stopped (Ctrl-C: the CLI aborts and lifts any pause). */
 const RUN_TIMEOUT_MS = 120_000;
+/** How long the CLI may take to exit once it printed the migration's end (it should be at once). */
+const EXIT_GRACE_MS = 35_000;
+const ENDED = /migration m[0-9a-z]+ (succeeded|stopped)/;
 
 interface RunResult {
   ok: boolean;
@@ -68,9 +71,14 @@ interface RunResult {
   bySource: number;
   byTarget: number;
   appErrors: number;
+  /** The CLI stayed this long after printing the migration's end and was killed. */
+  lingeredMs?: number;
 }
 
-function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** The CLI's run; `lingeredMs` when it had to be stopped after printing the migration's end. */
+function runCli(
+  args: string[],
+): Promise<{ code: number | null; stdout: string; stderr: string; lingeredMs?: number }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -78,17 +86,28 @@ function runCli(args: string[]): Promise<{ code: number | null; stdout: string; 
     });
     let stdout = '';
     let stderr = '';
+    let endedAt: number | undefined;
+    let lingered: NodeJS.Timeout | undefined;
     child.stdout.on('data', (d: Buffer) => {
       stdout += d.toString();
+      if (endedAt === undefined && ENDED.test(stdout)) {
+        endedAt = Date.now();
+        lingered = setTimeout(() => child.kill('SIGKILL'), EXIT_GRACE_MS);
+      }
     });
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
     });
     const timer = setTimeout(() => child.kill('SIGINT'), RUN_TIMEOUT_MS);
     child.on('error', reject);
-    child.on('exit', (code) => {
+    child.on('exit', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr });
+      clearTimeout(lingered);
+      if (signal === 'SIGKILL' && endedAt !== undefined) {
+        // The verdict was printed; the process just would not leave.
+        const verdict = ENDED.exec(stdout)?.[1] === 'succeeded' ? 0 : 1;
+        resolve({ code: verdict, stdout, stderr, lingeredMs: Date.now() - endedAt });
+      } else resolve({ code, stdout, stderr });
     });
   });
 }
@@ -165,6 +184,7 @@ async function oneRun(strategy: string, seed: number): Promise<RunResult> {
       bySource: at(source),
       byTarget: at(target),
       appErrors: report.errors,
+      ...(run.lingeredMs ? { lingeredMs: run.lingeredMs } : {}),
     };
   } finally {
     await Promise.all(servers.map((s) => s.stop()));
@@ -190,34 +210,39 @@ for (const strategy of strategies) {
       process.stderr.write(
         `${strategy} run ${i + 1}/${runs}: ${r.ok ? 'succeeded' : `FAILED (${r.error})`}, ${r.ok ? r.lost : '-'} lost of ` +
           `${r.acknowledged}, app pause ${fmt(r.appPauseMs)} ms, engine pause ${r.enginePauseMs ?? '-'} ms, ` +
-          `${(r.durationMs / 1000).toFixed(1)} s\n`,
+          `${(r.durationMs / 1000).toFixed(1)} s` +
+          (r.lingeredMs
+            ? ` (the CLI did not exit ${Math.round(r.lingeredMs / 1000)} s after the migration ended)`
+            : '') +
+          '\n',
       );
     }
   }
 }
 
-const summary = Object.entries(results).map(([strategy, rs]) => {
+// Pauses, latencies and losses only mean something in runs that cut over.
+const summary = Object.entries(results).map(([strategy, all]) => {
+  const rs = all.filter((r) => r.ok);
   const engine = rs.map((r) => r.enginePauseMs).filter((v): v is number => v !== null);
   return {
     strategy,
-    runs: rs.length,
-    succeeded: rs.filter((r) => r.ok).length,
-    lostAcknowledged: rs.filter((r) => r.ok).reduce((n, r) => n + r.lost, 0),
-    acknowledged: rs.filter((r) => r.ok).reduce((n, r) => n + r.acknowledged, 0),
+    runs: all.length,
+    succeeded: rs.length,
+    lostAcknowledged: rs.reduce((n, r) => n + r.lost, 0),
+    acknowledged: rs.reduce((n, r) => n + r.acknowledged, 0),
     appPauseMedianMs: median(rs.map((r) => r.appPauseMs)),
-    appPauseMaxMs: Math.max(...rs.map((r) => r.appPauseMs)),
+    appPauseMaxMs: rs.length ? Math.max(...rs.map((r) => r.appPauseMs)) : Number.NaN,
     enginePauseMedianMs: engine.length ? median(engine) : null,
     p99MedianMs: median(rs.map((r) => r.p99Ms)),
     writesBySourceMedian: median(rs.map((r) => r.bySource)),
     writesByTargetMedian: median(rs.map((r) => r.byTarget)),
-    errors: rs.map((r) => r.error).filter(Boolean),
+    errors: all.map((r) => r.error).filter(Boolean),
   };
 });
 
 if (values.json) {
   process.stdout.write(`${JSON.stringify({ keys, rate, runs, summary, results })}\n`);
 } else {
-  // Acknowledged writes only count as lost in a run that cut over: a failed run never moved the app.
   const rows = [
     ['strategy', 'ok', 'lost', 'pause median', 'pause max', 'engine pause', 'p99', 'by source', 'by target'],
     ...summary.map((s) => [
