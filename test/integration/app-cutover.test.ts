@@ -112,6 +112,15 @@ for (const strategy of ['dump-restore', 'replication']) {
       assert.ok(!out.includes(PASSWORD), 'no secret in the output');
       assert.equal(run.code, 0, out);
       assert.match(run.stdout, /migration m[0-9a-z]+ succeeded/);
+      if (strategy === 'dump-restore') {
+        // The pause as the engine measured it closes the run (and the Slack thread).
+        const pause =
+          /succeeded: src -> dst; source writes were paused for (\d+) ms \(measured on the source\)/.exec(
+            run.stdout,
+          );
+        assert.ok(pause, run.stdout);
+        t.diagnostic(`engine-measured write pause ${pause[1]} ms`);
+      }
       assert.match(
         run.stdout,
         /"Final check and summary" succeeded: .*\d+ keys? written by apps after the repoint/,
