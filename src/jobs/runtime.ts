@@ -7,6 +7,7 @@ import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { cleanupAfterAbort } from '../engine/replication/index.js';
 import {
+  type ControlLost,
   FollowerStore,
   type LivePhase,
   type LivePhaseTiming,
@@ -22,7 +23,7 @@ import { StepRunner } from '../runbook/step-runner.js';
 import { MigrationStore } from '../runbook/store.js';
 import { errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
-import { bullConnection, connectControl } from './connection.js';
+import { bullConnection, connectControl, watchControlRestarts } from './connection.js';
 import { attachLivePhase } from './executors.js';
 import { FOLLOWERS_QUEUE, FollowerPool, FollowerQueue } from './followers.js';
 import { stepJobId } from './job-ids.js';
@@ -108,6 +109,12 @@ export interface WorkerOptions {
   workerId?: string;
   /** Also run the sweeper (approval expiry, repairs). Default true. */
   sweeper?: boolean;
+  /**
+   * A follower found its migration gone from the control Redis and put the source back. The audit
+   * stream is gone with it: this is the way to tell people (the Slack thread, a terminal). Logged
+   * as an error either way.
+   */
+  onControlLost?: (lost: ControlLost) => void;
 }
 
 export interface WorkerPool {
@@ -163,6 +170,7 @@ export async function startWorkers(rt: Runtime, options: WorkerOptions): Promise
     leaseMs: timing.followerLockDurationMs,
     timing: rt.livePhase.timing,
     logger: log,
+    ...(options.onControlLost ? { onControlLost: options.onControlLost } : {}),
   });
   const followerWorker = new Worker(FOLLOWERS_QUEUE, followers.process, {
     ...common,
@@ -174,6 +182,12 @@ export async function startWorkers(rt: Runtime, options: WorkerOptions): Promise
   followerWorker.on('error', (err) => log.warn({ err: errorMessage(err) }, 'follower worker error'));
   followerWorker.on('stalled', (jobId) => log.warn({ jobId }, 'a follower stalled; it will be taken over'));
   const nudges = await rt.livePhase.store.subscribe((migrationId) => followers.wake(migrationId));
+  // A restarted control Redis may have come back empty: followers look for their migration now
+  // rather than at their next poll.
+  const unwatch = await watchControlRestarts(rt.redis, (before, after) => {
+    log.warn({ before, after }, 'the control Redis restarted (new run_id); checking running migrations');
+    followers.wakeAll();
+  });
 
   // Abort: the pub/sub message stops local runs at once (the heartbeat's flag poll is the backstop).
   const abortSub = rt.redis.duplicate();
@@ -242,6 +256,7 @@ export async function startWorkers(rt: Runtime, options: WorkerOptions): Promise
       }
       abortSub.disconnect();
       nudges.close();
+      unwatch();
       await maintenance?.close();
       return { clean };
     })();

@@ -18,7 +18,7 @@ export {
   resumeWritesExecutor,
   writePauseExecutor,
 } from './executors.js';
-export { Follower, type FollowerOptions, type FollowerOutcome } from './follower.js';
+export { type ControlLost, Follower, type FollowerOptions, type FollowerOutcome } from './follower.js';
 export {
   effectiveGoal,
   type FollowerSpec,
