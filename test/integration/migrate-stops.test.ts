@@ -1,75 +1,239 @@
-// Every way a `migrate` run stops leaves the source as it was: notify-keyspace-events back to its
-// original value, writes not paused, and the CLI gone within seconds with every connection closed.
+// Every way a `migrate` run stops leaves the source as it was and the CLI gone: succeeded, failed
+// (a hook fails with live sync running, or under the write pause), aborted (Ctrl-C, both stages),
+// rejected, and the control Redis restarted empty. In each the test app keeps writing; afterwards
+// notify-keyspace-events is back to its original value, the source takes writes, no connection of
+// the CLI is left on source or target, and every write the app saw acknowledged is where it must be
+// (on the target once the apps were repointed), checked by the harness's own reads.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type { Redis } from 'ioredis';
+import { openRuntime, type Runtime } from '../../src/jobs/runtime.js';
+import { parseEndpointUrl } from '../../src/redis/endpoint.js';
+import { createLogger } from '../../src/util/logger.js';
+import { checkAcknowledged, repointHookCommand, startApp, writeEndpointFile } from '../harness/app/index.js';
+import { compareServers } from '../harness/compare.js';
 import { type RedisServer, startRedis } from '../harness/redis-server.js';
+
+/** From the stop (or the failure showing) to the CLI's exit. */
+const EXIT_BOUND_MS = 10_000;
 
 interface Stage {
   name: string;
-  /** Hook point of the failing hook. */
-  at: string;
+  /** Extra hooks (YAML lines under `hooks:`). */
+  hooks: string[];
+  /** Output that marks the moment to act (or the failure itself). */
+  when: RegExp;
+  /** What the test does then (nothing for a failure of the run's own). */
+  act?: (ctx: { cli: ChildProcess; rt: Runtime; migrationId: string; control: RedisServer }) => Promise<void>;
+  /** The CLI answers gates itself (--approve-as); otherwise the test approves, and may reject. */
+  scripted: boolean;
+  code: number;
+  /** Output expected after the stop. */
+  says: RegExp;
+  /**
+   * Where every acknowledged write must be. The app moves only when resume_writes kills its source
+   * connection, so after any stop but success it is still on the source.
+   */
+  appOn: 'source' | 'target';
+  /** Stop the app when this shows (default: after the stop). */
+  stopAppAt?: RegExp;
 }
+
+const slow = (at: string) => `  slow: { command: "sleep 30", at: ${at}, timeout: 1m }`;
 
 const STAGES: Stage[] = [
-  { name: 'a hook fails while live sync runs', at: 'before_cutover' },
-  { name: 'a hook fails under the write pause', at: 'after_repoint' },
+  {
+    name: 'succeeded',
+    hooks: [],
+    when: /"Final check and summary" succeeded/,
+    scripted: true,
+    code: 0,
+    says: /migration m\w+ succeeded/,
+    appOn: 'target',
+    // Writes after the cutover go to the target only; the final check compares both servers.
+    stopAppAt: /"Verify the copy" succeeded/,
+  },
+  {
+    name: 'failed: a hook fails while live sync runs',
+    hooks: ['  broken: { command: "exit 3", at: before_cutover }'],
+    when: /"Run hook broken" failed/,
+    scripted: true,
+    code: 1,
+    says: /stopped: "Run hook broken" failed/,
+    appOn: 'source',
+  },
+  {
+    name: 'failed: a hook fails under the write pause',
+    hooks: ['  broken: { command: "exit 3", at: after_repoint }'],
+    when: /"Run hook broken" failed/,
+    scripted: true,
+    code: 1,
+    says: /source writes resumed after a \d+ ms pause/,
+    appOn: 'source',
+  },
+  {
+    name: 'aborted: Ctrl-C while live sync runs',
+    hooks: [slow('before_cutover')],
+    when: /started "Run hook slow"/,
+    act: async ({ cli }) => {
+      cli.kill('SIGINT');
+    },
+    scripted: true,
+    code: 1,
+    says: /aborted the migration \(interrupted on the terminal\)/,
+    appOn: 'source',
+  },
+  {
+    name: 'aborted: Ctrl-C under the write pause',
+    hooks: [slow('after_repoint')],
+    when: /started "Run hook slow"/,
+    act: async ({ cli }) => {
+      cli.kill('SIGINT');
+    },
+    scripted: true,
+    code: 1,
+    says: /source writes resumed after a \d+ ms pause/,
+    appOn: 'source',
+  },
+  {
+    name: 'rejected: the buddy rejects the write pause',
+    hooks: [],
+    when: /"Pause source writes" needs approval/,
+    act: async ({ rt, migrationId }) => {
+      const m = (await rt.service.get(migrationId))!;
+      const step = m.steps.find((s) => s.kind === 'write_pause')!;
+      const res = await rt.service.reject(migrationId, step.id, 'UBUDDY', step.hash, 'not tonight');
+      assert.ok(res.ok, res.ok ? '' : res.reason);
+    },
+    scripted: false,
+    code: 1,
+    says: /follower stopped: the migration stopped: "Pause source writes" rejected/,
+    appOn: 'source',
+  },
+  {
+    name: 'control state lost: the control Redis restarts empty under the write pause',
+    hooks: [slow('after_repoint')],
+    when: /started "Run hook slow"/,
+    act: async ({ control }) => {
+      await restartEmpty(control);
+    },
+    scripted: true,
+    code: 1,
+    says: /the control Redis no longer has migration m\w+ .*source writes resumed after a \d+ ms pause/,
+    appOn: 'source',
+  },
 ];
 
-function runMigrate(args: string[], timeoutMs: number) {
-  return new Promise<{ code: number | null; out: string; ms: number; timedOut: boolean }>((resolve) => {
-    const t0 = Date.now();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-      env: { ...process.env, LOG_LEVEL: 'silent', CONTROL_REDIS_URL: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+const restarted = new Set<ChildProcess>();
+
+/** SIGKILLs the server and starts an empty one on its port (stopped by PID in the stage's cleanup). */
+async function restartEmpty(server: RedisServer): Promise<void> {
+  server.kill();
+  for (let attempt = 0; ; attempt++) {
+    const child = spawn(
+      'redis-server',
+      ['--port', String(server.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      { stdio: 'ignore' },
+    );
+    const up = await new Promise<boolean>((resolve) => {
+      child.once('exit', () => resolve(false));
+      setTimeout(() => resolve(child.exitCode === null), 300);
     });
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-    });
-    child.stderr.on('data', (d) => {
-      out += d;
-    });
-    let failedAt: number | undefined;
-    let timedOut = false;
-    const poll = setInterval(() => {
-      if (failedAt === undefined && /failed/.test(out)) failedAt = Date.now();
-      if (failedAt !== undefined && Date.now() - failedAt > timeoutMs) {
-        timedOut = true;
-        child.kill('SIGKILL');
-      }
-    }, 50);
-    child.on('exit', (code) => {
-      clearInterval(poll);
-      resolve({ code, out, ms: failedAt ? Date.now() - failedAt : -1, timedOut });
-    });
-  });
+    if (up) {
+      restarted.add(child);
+      return;
+    }
+    if (attempt > 20) throw new Error(`could not start a server on port ${server.port} again`);
+  }
 }
 
-describe('migrate: every stop restores the source', () => {
-  let control: RedisServer;
+interface CliRun {
+  child: ChildProcess;
+  out: () => string;
+  /** Resolves with the first match of `re` in the output. */
+  seen(re: RegExp, ms: number): Promise<RegExpExecArray>;
+  exited: Promise<number | null>;
+}
+
+function startCli(args: string[]): CliRun {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    env: { ...process.env, LOG_LEVEL: 'silent', CONTROL_REDIS_URL: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const listeners = new Set<() => void>();
+  const onData = (d: Buffer) => {
+    out += d.toString();
+    for (const l of [...listeners]) l();
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  return {
+    child,
+    out: () => out,
+    exited,
+    seen: (re, ms) =>
+      new Promise((resolve, reject) => {
+        const check = () => {
+          const m = re.exec(out);
+          if (!m) return;
+          done();
+          resolve(m);
+        };
+        const timer = setTimeout(() => {
+          done();
+          reject(new Error(`no ${re} in the output within ${ms} ms:\n${out}`));
+        }, ms);
+        const gone = () => {
+          done();
+          if (!re.exec(out)) reject(new Error(`the CLI exited without ${re}:\n${out}`));
+        };
+        const done = () => {
+          clearTimeout(timer);
+          listeners.delete(check);
+          child.off('exit', gone);
+        };
+        listeners.add(check);
+        child.once('exit', gone);
+        check();
+      }),
+  };
+}
+
+async function ownConnections(client: Redis): Promise<string[]> {
+  const list = (await client.client('LIST')) as string;
+  return list.split('\n').filter((l) => /name=migration-buddy/.test(l));
+}
+
+describe('migrate: every way a migration stops puts the source back', () => {
   let dir: string;
-  before(async () => {
-    control = await startRedis();
+  before(() => {
     dir = mkdtempSync(join(tmpdir(), 'mb-stops-'));
   });
-  after(async () => {
-    await control?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
 
-  for (const stage of STAGES) {
-    it(stage.name, async () => {
-      const [source, target] = await Promise.all([startRedis(), startRedis()]);
+  for (const [i, stage] of STAGES.entries()) {
+    it(stage.name, async (t) => {
+      const [control, source, target] = await Promise.all([startRedis(), startRedis(), startRedis()]);
+      const rt = await openRuntime({
+        control: parseEndpointUrl(control.url, 'control'),
+        logger: createLogger({ level: 'silent' }),
+      });
+      let cli: CliRun | undefined;
       try {
         const db = await source.client();
         const pipe = db.pipeline();
-        for (let i = 0; i < 2000; i++) pipe.set(`key:${i}`, `value-${i}`);
+        for (let k = 0; k < 5000; k++) pipe.set(`key:${k}`, `value-${k}`);
         await pipe.exec();
-        const config = join(dir, `${stage.at}.yml`);
+        const endpointFile = join(dir, `app-${i}.url`);
+        writeEndpointFile(endpointFile, source.url);
+        const app = await startApp({ endpointFile, rate: 300, dir });
+        const config = join(dir, `stage-${i}.yml`);
         writeFileSync(
           config,
           `${[
@@ -78,38 +242,76 @@ describe('migrate: every stop restores the source', () => {
             `  dst: { url: "${target.url}" }`,
             `control: { url: "${control.url}" }`,
             'hooks:',
-            `  broken: { command: "exit 3", at: ${stage.at} }`,
+            `  repoint: { command: "${repointHookCommand(endpointFile).replace(/"/g, '\\"')}", at: repoint }`,
+            ...stage.hooks,
           ].join('\n')}\n`,
         );
-        const run = await runMigrate(
-          [
-            'migrate',
-            'src',
-            'dst',
-            '-c',
-            config,
-            '--as',
-            'UREQ',
-            '--approve-as',
-            'UBUDDY',
-            '--confirm-as',
-            'UBUDDY',
-            '--strategy',
-            'dump-restore',
-          ],
-          10_000,
-        );
-        assert.ok(!run.timedOut, `the CLI did not exit within 10 s of the failure:\n${run.out}`);
-        assert.equal(run.code, 1, run.out);
+        const gates = stage.scripted ? ['--approve-as', 'UBUDDY', '--confirm-as', 'UBUDDY'] : [];
+        const args = ['migrate', 'src', 'dst', '-c', config, '--as', 'UREQ', '--buddy', 'UBUDDY'];
+        const run = startCli([...args, ...gates, '--strategy', 'dump-restore']);
+        cli = run;
+        const id = (await run.seen(/migration (m[0-9a-z]+): /, 60_000))[1]!;
+        if (!stage.scripted) {
+          await run.seen(/"Copy the keys" needs approval/, 60_000);
+          const m = (await rt.service.get(id))!;
+          const copy = m.steps.find((s) => s.kind === 'bulk_copy')!;
+          const res = await rt.service.approve(id, copy.id, 'UBUDDY', copy.hash);
+          assert.ok(res.ok, res.ok ? '' : res.reason);
+        }
+        let report: Awaited<ReturnType<typeof app.stop>> | undefined;
+        if (stage.stopAppAt) {
+          await run.seen(stage.stopAppAt, 90_000);
+          report = await app.stop();
+        }
+        await run.seen(stage.when, 90_000);
+        const t0 = Date.now();
+        await stage.act?.({ cli: run.child, rt, migrationId: id, control });
+        let timer: NodeJS.Timeout | undefined;
+        const code = await Promise.race([
+          run.exited,
+          new Promise<'hung'>((r) => {
+            timer = setTimeout(() => r('hung'), EXIT_BOUND_MS);
+          }),
+        ]);
+        clearTimeout(timer);
+        if (code === 'hung') {
+          const names = async (srv: RedisServer) =>
+            (await ownConnections(await srv.client())).map((l) => /name=(\S+)/.exec(l)?.[1]);
+          t.diagnostic(`still connected: source ${await names(source)}, target ${await names(target)}`);
+        }
+        assert.notEqual(code, 'hung', `the CLI did not exit within ${EXIT_BOUND_MS} ms:\n${run.out()}`);
+        t.diagnostic(`exited ${Date.now() - t0} ms after the stop, code ${code}`);
+        assert.equal(code, stage.code, run.out());
+        assert.match(run.out(), stage.says);
+
+        // The source as it was: settings back, writes go through at once. (A new client: the
+        // resume killed every application connection, ours too.)
+        const src = await source.client();
+        // After a success with the app stopped before the cutover, both servers hold the same data
+        // (an independent comparison: test/harness/compare.ts).
+        if (stage.code === 0) assert.deepEqual(await compareServers(source, target), []);
+        assert.equal(((await src.config('GET', 'notify-keyspace-events')) as string[])[1], '');
+        const began = Date.now();
+        assert.equal(await src.set('probe:after-stop', '1'), 'OK');
+        assert.ok(Date.now() - began < 1000, 'a write on the source waited: still paused?');
         const tgt = await target.client();
-        const names = async (c: typeof db) =>
-          ((await c.client('LIST')) as string).split('\n').filter((l) => /name=migration-buddy/.test(l));
-        assert.deepEqual(await names(db), []);
-        assert.deepEqual(await names(tgt), []);
-        assert.equal(((await db.config('GET', 'notify-keyspace-events')) as string[])[1], '');
-        assert.equal(await db.set('probe:after', '1'), 'OK');
+        assert.deepEqual(await ownConnections(src), [], 'connections of the CLI left on the source');
+        assert.deepEqual(await ownConnections(tgt), [], 'connections of the CLI left on the target');
+
+        report ??= await app.stop();
+        assert.ok(report.acknowledged > 0, 'the app wrote');
+        t.diagnostic(`app: ${report.acknowledged} writes acknowledged, longest wait ${report.maxWaitMs} ms`);
+        const check = await checkAcknowledged(report, stage.appOn === 'target' ? target.url : source.url);
+        assert.ok(
+          check.ok,
+          `${check.missing.length} acknowledged writes missing: ${JSON.stringify(check.missing.slice(0, 5))}`,
+        );
       } finally {
-        await Promise.all([source.stop(), target.stop()]);
+        if (cli && cli.child.exitCode === null) cli.child.kill('SIGKILL');
+        await rt.close();
+        for (const c of restarted) c.kill('SIGKILL');
+        restarted.clear();
+        await Promise.all([control.stop(), source.stop(), target.stop()]);
       }
     });
   }

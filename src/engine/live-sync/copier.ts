@@ -49,12 +49,17 @@ export function engineCopier(source: Endpoint, target: Endpoint, options: Engine
     ...(options.logger ? { logger: options.logger } : {}),
   };
   const idle: KeySetCopier[] = [];
+  // A batch still in flight when close() runs must not hand its lane back to the idle list
+  // afterwards: nobody would close it, and its connections would keep the process alive.
+  let closed = false;
   return {
     async copyKeySet(db, keys) {
+      if (closed) throw new UserError('live sync stopped: no more keys are copied');
       const lane = idle.pop() ?? (await KeySetCopier.open(source, target, shared));
       try {
         const counters = await lane.copy(db, keys);
-        idle.push(lane);
+        if (closed) await lane.close();
+        else idle.push(lane);
         return { keysFailed: counters.keysFailed, keysDeleted: counters.keysDeleted };
       } catch (err) {
         await lane.close();
@@ -75,6 +80,7 @@ export function engineCopier(source: Endpoint, target: Endpoint, options: Engine
       return { keysCopied: report.keysCopied };
     },
     async close() {
+      closed = true;
       await Promise.all(idle.splice(0).map((lane) => lane.close()));
     },
   };
