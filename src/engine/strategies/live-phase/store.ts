@@ -87,13 +87,14 @@ return {'ok', tostring(epoch), status or '', redis.call('HGET', KEYS[1], 'cmd') 
 `;
 
 /**
- * KEYS: follower, migration fence, migration. ARGV: run, epoch, leaseMs. 'lost' when the migration
- * or its follower record is gone (the control Redis restarted empty, or someone deleted them):
- * nobody can take the run over then, so the holder must undo what it did on the source.
+ * KEYS: follower, migration fence. ARGV: run, epoch, leaseMs. 'lost' when the follower record is
+ * gone (the control Redis restarted empty, or someone deleted it): nobody can take the run over
+ * then, so the holder must undo what it did on the source. (A migration deleted on its own is
+ * seen by the follower's loop, which reads it.)
  */
 const HEARTBEAT = `
 ${NOW_MS}
-if redis.call('EXISTS', KEYS[3]) == 0 or redis.call('EXISTS', KEYS[1]) == 0 then return 'lost' end
+if redis.call('EXISTS', KEYS[1]) == 0 then return 'lost' end
 if tonumber(redis.call('HGET', KEYS[1], 'run') or '0') ~= tonumber(ARGV[1]) or
    tonumber(redis.call('HGET', KEYS[1], 'epoch') or '0') ~= tonumber(ARGV[2]) then
   return 'fenced'
@@ -165,7 +166,7 @@ export class FollowerStore implements FollowerChannel {
     this.redis.defineCommand('mbFollowerStartRun', { numberOfKeys: 1, lua: START_RUN });
     this.redis.defineCommand('mbFollowerCommand', { numberOfKeys: 1, lua: COMMAND });
     this.redis.defineCommand('mbFollowerClaim', { numberOfKeys: 1, lua: CLAIM });
-    this.redis.defineCommand('mbFollowerHeartbeat', { numberOfKeys: 3, lua: HEARTBEAT });
+    this.redis.defineCommand('mbFollowerHeartbeat', { numberOfKeys: 2, lua: HEARTBEAT });
     this.redis.defineCommand('mbFollowerStatus', { numberOfKeys: 1, lua: PUBLISH_STATUS });
     this.redis.defineCommand('mbFollowerRead', { numberOfKeys: 1, lua: READ });
   }
@@ -279,7 +280,6 @@ export class FollowerStore implements FollowerChannel {
     return (await this.scripts.mbFollowerHeartbeat(
       this.key(ref.migrationId),
       this.migrations.key(ref.migrationId, 'fence'),
-      this.migrations.key(ref.migrationId),
       String(ref.run),
       String(epoch),
       String(leaseMs),
