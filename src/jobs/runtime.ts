@@ -8,6 +8,7 @@ import type { Redis } from 'ioredis';
 import { cleanupAfterAbort } from '../engine/replication/index.js';
 import {
   type ControlLost,
+  cleanupLivePhase,
   FollowerStore,
   type LivePhase,
   type LivePhaseTiming,
@@ -272,8 +273,9 @@ export function stepJobState(rt: Runtime, ref: StepRef): Promise<string> {
 
 /**
  * After an abort that found no step running here, undo what a strategy left half-done between
- * steps (a target still replicating from the source). One process wins the claim, so several
- * workers and serve replicas do it once; the cleanup itself is idempotent.
+ * steps: a target still replicating from the source, or a source a dead follower left paused or
+ * with notify-keyspace-events changed. One process wins the claim, so several workers and serve
+ * replicas do it once; the cleanup itself is idempotent.
  */
 async function cleanupIdleAbort(
   rt: Runtime,
@@ -283,7 +285,7 @@ async function cleanupIdleAbort(
 ): Promise<void> {
   try {
     const migration = await rt.store.get(migrationId, { checkpoints: true });
-    if (!migration || migration.plan.strategy !== 'replication') return;
+    if (!migration) return;
     if (migration.steps.some((s) => s.status === 'running')) return; // that step cleans up itself
     const endpoints = resolveEndpoints(migration);
     if (!endpoints) return; // another process knows these endpoints
@@ -295,7 +297,11 @@ async function cleanupIdleAbort(
       'NX',
     );
     if (claimed !== 'OK') return;
-    const outcome = await cleanupAfterAbort(migration, { target: endpoints.target });
+    const outcome =
+      migration.plan.strategy === 'replication'
+        ? await cleanupAfterAbort(migration, { target: endpoints.target })
+        : await cleanupLivePhase(rt.livePhase, migration, endpoints.source);
+    if (outcome === undefined) return;
     await rt.store.append(migrationId, [
       {
         migrationId,
