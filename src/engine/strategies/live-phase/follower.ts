@@ -270,6 +270,8 @@ export class Follower {
         await this.ensureLive(true);
         return;
       case 'follow':
+        // Following never holds the source's writes (a pause whose gate expired is lifted here).
+        if (this.status.paused) await this.liftPause('a request under the write pause expired');
         await this.ensureLive(false);
         return;
       case 'pause':
@@ -593,6 +595,17 @@ export class Follower {
     this.status.drained = false;
     delete this.status.pauseUntilMs;
     return started === undefined ? 0 : Math.max(0, endMs - started);
+  }
+
+  /** Ends the pause but keeps following: the migration may go on (and pause again) later. */
+  private async liftPause(why: string): Promise<void> {
+    const pausedMs = await this.unpauseNow();
+    this.setState(null);
+    await this.publishNow();
+    await this.note(
+      `${why}: source writes resumed after a ${pausedMs} ms pause; live sync goes on, and the write ` +
+        'pause is taken again when the migration goes on',
+    );
   }
 
   /** An abort lifts the pause at once, even while a drain is running. */
