@@ -343,6 +343,13 @@ describe('migrate: every way a migration stops puts the source back', () => {
         assert.deepEqual(await ownConnections(src), [], 'connections of the CLI left on the source');
         assert.deepEqual(await ownConnections(tgt), [], 'connections of the CLI left on the target');
 
+        // A failed or rejected migration can still be aborted (people say "not retrying" so).
+        const ended = await rt.service.get(id);
+        if (ended?.status === 'failed' || ended?.status === 'rejected') {
+          const res = await rt.service.abort(id, 'UREQ', 'not retrying');
+          assert.ok(res.ok, res.ok ? '' : res.reason);
+          assert.equal(res.migration.status, 'aborted');
+        }
         if (!report) {
           report = await app.stop();
           stopped = true;
