@@ -141,6 +141,18 @@ const STAGES: Stage[] = [
     appOn: 'source',
   },
   {
+    name: 'control state lost: the control Redis restarts empty at the write-pause gate',
+    hooks: [],
+    when: /"Pause source writes" needs approval/,
+    act: async ({ control }) => {
+      await restartEmpty(control);
+    },
+    scripted: false,
+    code: 1,
+    says: /the control Redis no longer has migration m\w+ .*live sync stopped, source writes were not paused, notify-keyspace-events restored to ""/,
+    appOn: 'source',
+  },
+  {
     name: 'control state lost: the control Redis restarts empty under the write pause',
     hooks: [slow('after_repoint')],
     when: /started "Run hook slow"/,
