@@ -249,7 +249,7 @@ export class Follower {
       // A goal that failed is not tried again until it is asked for again (a new seq).
       const retrying = command.seq === this.failedSeq;
       try {
-        await this.converge(retrying ? 'follow' : goal);
+        await this.converge(retrying ? 'follow' : goal, because);
         if (goal === 'resume' && !retrying) return { kind: 'stopped', status: this.status };
         if (!retrying) this.handled(command.seq);
       } catch (err) {
@@ -264,14 +264,14 @@ export class Follower {
     }
   }
 
-  private async converge(goal: FollowerGoal): Promise<void> {
+  private async converge(goal: FollowerGoal, because?: string): Promise<void> {
     switch (goal) {
       case 'collect':
         await this.ensureLive(true);
         return;
       case 'follow':
         // Following never holds the source's writes (a pause whose gate expired is lifted here).
-        if (this.status.paused) await this.liftPause('a request under the write pause expired');
+        if (this.status.paused) await this.liftPause(because ?? 'the goal is to follow, not to pause');
         await this.ensureLive(false);
         return;
       case 'pause':
