@@ -262,9 +262,10 @@ function follow(ctx: CliContext, rt: Runtime, migration: Migration, opts: Migrat
     }
   }
 
+  let closed = false;
   const ended = (async (): Promise<Migration | undefined> => {
     try {
-      for (;;) {
+      while (!closed) {
         const cur = await service.get(migration.id);
         if (!cur) {
           ctx.note(
@@ -279,14 +280,18 @@ function follow(ctx: CliContext, rt: Runtime, migration: Migration, opts: Migrat
         }
         await new Promise((r) => setTimeout(r, 200));
       }
+      return undefined;
     } finally {
       process.off('SIGINT', onSigint);
       rl?.close();
     }
   })();
+  // Not awaited when the start was refused: its end must not become an unhandled rejection.
+  ended.catch(() => undefined);
   return {
     ended,
     async close() {
+      closed = true;
       await printRest();
       await tail.close();
     },
