@@ -47,6 +47,9 @@ export async function runCommandHook(
   const pid = child.pid;
   child.stdout!.on('data', (c: Buffer) => stdout.push(c));
   child.stderr!.on('data', (c: Buffer) => stderr.push(c));
+  // Listen now: the pipes usually close before 'exit' is seen, and a listener added afterwards
+  // would never fire, leaving every hook to wait out the whole grace period.
+  const pipesClosed = Promise.all([closed(child.stdout!), closed(child.stderr!)]);
 
   let stoppedBy: 'timeout' | 'abort' | undefined;
   let killTimer: NodeJS.Timeout | undefined;
@@ -77,10 +80,9 @@ export async function runCommandHook(
   clearTimeout(timer);
   options.signal?.removeEventListener('abort', onAbort);
   // Read what is left in the pipes, but do not wait for a background child that keeps them open.
-  await Promise.race([
-    Promise.all([once(child.stdout!), once(child.stderr!)]),
-    new Promise((r) => setTimeout(r, CLOSE_GRACE_MS)),
-  ]);
+  let graceTimer: NodeJS.Timeout | undefined;
+  await Promise.race([pipesClosed, new Promise((r) => (graceTimer = setTimeout(r, CLOSE_GRACE_MS)))]);
+  clearTimeout(graceTimer);
   child.stdout!.destroy();
   child.stderr!.destroy();
   if (stoppedBy) {
@@ -117,7 +119,7 @@ export async function runCommandHook(
   });
 }
 
-function once(stream: NodeJS.ReadableStream): Promise<void> {
+function closed(stream: NodeJS.ReadableStream): Promise<void> {
   return new Promise((resolve) => {
     stream.once('close', () => resolve());
     stream.once('end', () => resolve());

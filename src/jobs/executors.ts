@@ -3,6 +3,7 @@
 // modules route their own variants of a kind (e.g. MIGRATE's bulk_copy) and hand the rest to
 // the executor registered before them.
 import type { Config } from '../config/load.js';
+import { type AppWrites, registerAppWriteRecording } from '../engine/app-writes/index.js';
 import { registerDumpRestoreExecutors } from '../engine/strategies/index.js';
 import { type LivePhase, registerLivePhaseExecutors } from '../engine/strategies/live-phase/index.js';
 import { registerMigrateExecutors } from '../engine/strategies/migrate.js';
@@ -12,12 +13,19 @@ import type { Endpoint } from '../redis/endpoint.js';
 import type { Migration } from '../runbook/model.js';
 import { ExecutorRegistry } from '../runbook/step-executor.js';
 
-/** The live phase each registry's executors use; filled by startWorkers when not given here. */
-const livePhases = new WeakMap<ExecutorRegistry, { livePhase: LivePhase | undefined }>();
+interface Slot {
+  livePhase: LivePhase | undefined;
+  appWrites: AppWrites | undefined;
+}
+
+/** The live phase and app-write record each registry's executors use; filled by startWorkers when not given here. */
+const slots = new WeakMap<ExecutorRegistry, Slot>();
 
 export interface RegistryOptions {
   /** The follower queue and records (Runtime.livePhase); startWorkers attaches its own otherwise. */
   livePhase?: LivePhase;
+  /** The record of writes after the repoint (Runtime.appWrites); startWorkers attaches its own otherwise. */
+  appWrites?: AppWrites;
 }
 
 export function buildExecutorRegistry(
@@ -26,22 +34,31 @@ export function buildExecutorRegistry(
 ): ExecutorRegistry {
   const hooks = config?.hooks;
   const registry = new ExecutorRegistry();
-  registerDumpRestoreExecutors(registry);
+  const slot: Slot = { livePhase: options.livePhase, appWrites: options.appWrites };
+  slots.set(registry, slot);
+  const appWrites = () => slot.appWrites;
+  registerDumpRestoreExecutors(registry, { appWrites });
   registerHookExecutors(registry, { hooks });
-  registerReplicationExecutors(registry, { hooks });
+  registerReplicationExecutors(registry, { hooks, appWrites });
   registerMigrateExecutors(registry, { hooks });
+  // The target's writes are recorded from before the apps can move (make_writable, repoint).
+  registerAppWriteRecording(registry, appWrites);
   // Last: live_sync, write_pause and resume_writes, and the follower's part of bulk_copy, verify
-  // (requireBacklogEmpty) and repoint, around whatever the strategies registered for those.
-  const slot = { livePhase: options.livePhase };
-  livePhases.set(registry, slot);
+  // (requireBacklogEmpty) and repoint, around whatever the strategies registered for those (so the
+  // source is paused and drained before the recording starts).
   registerLivePhaseExecutors(registry, () => slot.livePhase);
   return registry;
 }
 
-/** Gives a registry from buildExecutorRegistry this process's live phase, unless it has one. */
-export function attachLivePhase(registry: ExecutorRegistry, livePhase: LivePhase): void {
-  const slot = livePhases.get(registry);
+/** Gives a registry from buildExecutorRegistry this process's live phase and app-write record, unless it has them. */
+export function attachLivePhase(
+  registry: ExecutorRegistry,
+  livePhase: LivePhase,
+  appWrites?: AppWrites,
+): void {
+  const slot = slots.get(registry);
   if (slot && !slot.livePhase) slot.livePhase = livePhase;
+  if (slot && !slot.appWrites) slot.appWrites = appWrites;
 }
 
 /**

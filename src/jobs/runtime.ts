@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { AppWriteRecord, type AppWrites, AppWriteWatches } from '../engine/app-writes/index.js';
 import { cleanupAfterAbort } from '../engine/replication/index.js';
 import {
   type ControlLost,
@@ -55,6 +56,8 @@ export interface Runtime {
   /** Followers (live sync and write pause) of client-side copies: their queue and records. */
   followers: FollowerQueue;
   livePhase: LivePhase;
+  /** Keys written on targets after their repoint (recorded by this process's watches). */
+  appWrites: AppWrites;
   logger: Logger;
   prefix: string;
   close(): Promise<void>;
@@ -81,6 +84,14 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     launcher: followers,
     timing: resolveLivePhaseTiming(options.livePhase),
   };
+  const appWriteRecord = new AppWriteRecord(store, options.now);
+  const appWrites: AppWrites = {
+    record: appWriteRecord,
+    watches: new AppWriteWatches(
+      appWriteRecord,
+      `${hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`,
+    ),
+  };
   return {
     control: options.control,
     redis,
@@ -90,9 +101,11 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     timing,
     followers,
     livePhase,
+    appWrites,
     logger: options.logger,
     prefix,
     async close() {
+      await appWrites.watches.closeAll().catch(() => undefined);
       await Promise.all([queue.close(), followers.close()]);
       redis.disconnect();
     },
@@ -162,7 +175,7 @@ export async function startWorkers(rt: Runtime, options: WorkerOptions): Promise
   worker.on('stalled', (jobId) => log.warn({ jobId }, 'a step job stalled; it will be resumed'));
 
   // Followers: the live phase of client-side copies, beside the steps in every worker process.
-  attachLivePhase(options.registry, rt.livePhase);
+  attachLivePhase(options.registry, rt.livePhase, rt.appWrites);
   const followers = new FollowerPool({
     service: rt.service,
     store: rt.livePhase.store,

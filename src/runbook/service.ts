@@ -727,7 +727,7 @@ export class MigrationService {
         this.event(next, eventType, SYSTEM_ACTOR, {
           message:
             next.status === 'succeeded'
-              ? `migration ${next.id} succeeded: ${next.source} -> ${next.target}`
+              ? `migration ${next.id} succeeded: ${next.source} -> ${next.target}${writePauseText(next)}`
               : `migration ${next.id} stopped: "${failed?.title}" ${next.status}`,
         }),
       );
@@ -817,4 +817,11 @@ export function newMigrationId(nowMs: number): string {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/** The cutover's write pause as resume_writes measured it on the source, for the closing line. */
+function writePauseText(m: Migration): string {
+  const resume = m.steps.find((s) => s.kind === 'resume_writes' && s.status === 'succeeded');
+  const ms = resume?.result?.pausedMs;
+  return typeof ms === 'number' ? `; source writes were paused for ${ms} ms (measured on the source)` : '';
 }

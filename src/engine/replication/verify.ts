@@ -1,9 +1,12 @@
 // verify / post_verify of the replication strategy: lag 0 (while the target still replicates), key
 // counts per db (keys minus expiring keys: expiry runs independently and skews raw counts) and a
-// sampled value compare in both directions with the verify engine.
+// sampled value compare in both directions with the verify engine. The final check (post_verify)
+// sets aside the keys the apps wrote on the target after the repoint, as every strategy's does
+// (../app-writes); any other difference fails it.
 import { UnrecoverableStepError } from '../../runbook/errors.js';
 import type { StepContext, StepOutcome } from '../../runbook/step-executor.js';
 import { errorMessage } from '../../util/errors.js';
+import { type AppWritesProvider, describeAppWrites, FinalCheckAppWrites } from '../app-writes/index.js';
 import { DIFFERENCE_CLASSES, type VerifyReport, verify } from '../verify/index.js';
 import { runGuarded, throwIfStopped } from './guard.js';
 import { persistentKeys, type SourceState, type TargetState } from './info.js';
@@ -19,17 +22,20 @@ export interface CountCheck {
   ok: boolean;
 }
 
+/** `allowance`: keys the counts may differ by beyond the tolerance (as many as the apps wrote after the repoint). */
 export function compareCounts(
   source: Pick<SourceState, 'keyspace'>,
   target: Pick<TargetState, 'keyspace'>,
   dbs: readonly number[],
   tolerancePercent: number,
+  allowance = 0,
 ): CountCheck[] {
   return dbs.map((db) => {
     const s = persistentKeys(source.keyspace, db);
     const t = persistentKeys(target.keyspace, db);
     const differencePercent = s === t ? 0 : (Math.abs(s - t) / Math.max(1, s)) * 100;
-    return { db, source: s, target: t, differencePercent, ok: differencePercent <= tolerancePercent };
+    const ok = Math.abs(s - t) <= (Math.max(1, s) * tolerancePercent) / 100 + allowance;
+    return { db, source: s, target: t, differencePercent, ok };
   });
 }
 
@@ -64,6 +70,7 @@ function differenceSummary(report: VerifyReport): string {
 export async function verifyReplication(
   ctx: StepContext,
   options: ResolvedReplicationOptions,
+  appWritesProvider?: AppWritesProvider,
 ): Promise<StepOutcome> {
   const p = ctx.step.params;
   const tolerance = Number(p.countTolerancePercent ?? 1);
@@ -91,14 +98,9 @@ export async function verifyReplication(
     const dbs = [...new Set([...planned, ...[...source.keyspace, ...target.keyspace].map((d) => d.db)])].sort(
       (a, b) => a - b,
     );
-    const counts = compareCounts(source, target, dbs, tolerance);
-    for (const c of counts.filter((x) => !x.ok)) {
-      problems.push(
-        `db${c.db}: ${c.target} persistent keys on the target vs ${c.source} on the source ` +
-          `(${c.differencePercent.toFixed(2)}% apart, tolerance ${tolerance}%)`,
-      );
-    }
-
+    // The final check: after the repoint the apps write to the target.
+    const final = ctx.step.kind === 'post_verify';
+    const appWrites = final ? new FinalCheckAppWrites(ctx, appWritesProvider) : undefined;
     let report: VerifyReport | null = null;
     if (dbs.length > 0 && sampleSize > 0) {
       ctx.reportProgress({ phase: 'compare', message: `comparing ${sampleSize} sampled keys` });
@@ -108,6 +110,7 @@ export async function verifyReplication(
           sample: sampleSize,
           ttlToleranceMs,
           ...options.verify,
+          ...(appWrites ? { explain: appWrites.explain } : {}),
           signal: ctx.signal,
           logger: ctx.logger,
           onProgress: (v) =>
@@ -124,21 +127,28 @@ export async function verifyReplication(
         throw new UnrecoverableStepError(`the sampled compare failed: ${errorMessage(err)}`);
       }
       throwIfStopped(ctx.signal);
-      if (!report.identical) problems.push(`sampled compare: ${differenceSummary(report)}`);
     }
+    // The counts were read before the record stopped, so it covers every write that moved them.
+    const apps = appWrites ? await appWrites.conclude() : undefined;
+    const counts = compareCounts(source, target, dbs, tolerance, apps?.complete ? apps.recordedKeys : 0);
+    for (const c of counts.filter((x) => !x.ok)) {
+      problems.push(
+        `db${c.db}: ${c.target} persistent keys on the target vs ${c.source} on the source ` +
+          `(${c.differencePercent.toFixed(2)}% apart, tolerance ${tolerance}%)`,
+      );
+    }
+
+    if (report && !report.identical) problems.push(`sampled compare: ${differenceSummary(report)}`);
 
     const countText = counts.map((c) => `db${c.db} ${c.target}/${c.source}`).join(', ') || 'no keys';
     const sampleText = report ? `${report.keysChecked} sampled keys compared` : 'no sample compared';
     const lagText = lag === null ? '' : `lag ${lag} bytes; `;
-    // After the promote the apps write to the target: keys only there, or changed since, are
-    // expected, so differences are a warning to look at rather than a failure.
-    const after = ctx.step.kind === 'post_verify';
+    const appsText = apps ? describeAppWrites(apps, report?.explained?.count ?? 0, problems.length > 0) : '';
+    const tail = appsText ? `; ${appsText}` : '';
     const summary =
       problems.length === 0
-        ? `${lagText}persistent keys per db (target/source) ${countText}; ${sampleText}, all equal`
-        : after
-          ? `source and target differ (expected where the apps wrote to the target after the repoint): ${problems.join('; ')}`
-          : `verification failed: ${problems.join('; ')}`;
+        ? `${lagText}persistent keys per db (target/source) ${countText}; ${sampleText}, all equal${tail}`
+        : `verification failed: ${problems.join('; ')}${tail}`;
     const result = {
       lagBytes: lag,
       linkUp: target.linkUp,
@@ -152,8 +162,17 @@ export async function verifyReplication(
           }
         : null,
       problems,
+      ...(apps
+        ? {
+            appWrites: {
+              ...apps,
+              explained: report?.explained?.count ?? 0,
+              samples: report?.explained?.samples.slice(0, 5) ?? [],
+            },
+          }
+        : {}),
     };
     await ctx.audit('verification', summary, result);
-    return { summary, result, verdict: problems.length === 0 ? 'ok' : after ? 'warning' : 'failed' };
+    return { summary, result, verdict: problems.length === 0 ? 'ok' : 'failed' };
   });
 }

@@ -2,21 +2,31 @@
 // live_sync, write_pause and resume_writes, and the follower's part of bulk_copy, verify and
 // repoint, come from ./live-phase (registerLivePhaseExecutors, registered last by src/jobs).
 import { ExecutorRegistry } from '../../runbook/step-executor.js';
+import type { AppWritesProvider } from '../app-writes/index.js';
 import { bulkCopyExecutor } from './bulk-copy.js';
 import { preflightExecutor } from './preflight.js';
 import { personConfirmsRepoint } from './repoint.js';
-import { verifyExecutor } from './verify.js';
+import { finalCheckExecutor, verifyExecutor } from './verify.js';
 
 export { bulkCopyExecutor, copyOptionsFromParams, stepCheckpointStore } from './bulk-copy.js';
 export { changedSteps, preflightExecutor } from './preflight.js';
 export { personConfirmsRepoint } from './repoint.js';
-export { countMismatches, judge, verifyExecutor, verifyOptionsFromParams } from './verify.js';
+export {
+  countMismatches,
+  finalCheckExecutor,
+  judge,
+  verifyExecutor,
+  verifyOptionsFromParams,
+} from './verify.js';
 
-export function registerDumpRestoreExecutors(registry = new ExecutorRegistry()): ExecutorRegistry {
+export function registerDumpRestoreExecutors(
+  registry = new ExecutorRegistry(),
+  options: { appWrites?: AppWritesProvider } = {},
+): ExecutorRegistry {
   return registry
     .register('preflight', preflightExecutor())
     .register('bulk_copy', bulkCopyExecutor)
     .register('repoint', personConfirmsRepoint)
     .register('verify', verifyExecutor)
-    .register('post_verify', verifyExecutor);
+    .register('post_verify', finalCheckExecutor(options.appWrites));
 }

@@ -3,6 +3,7 @@
 // to whatever was registered for the kind before. So register this after the generic executors.
 import { type HookExecutorOptions, registerHookExecutors } from '../../hooks/executors.js';
 import { ExecutorRegistry, type StepContext, type StepExecutor } from '../../runbook/step-executor.js';
+import type { AppWritesProvider } from '../app-writes/index.js';
 import {
   drainCheck,
   makeWritable,
@@ -18,6 +19,8 @@ import { preflightExecutor } from './preflight.js';
 export interface ReplicationExecutorOptions extends ReplicationOptions {
   /** The config's hooks, for the repoint step (a person confirms when there is none). */
   hooks?: HookExecutorOptions['hooks'];
+  /** The record of the apps' writes after the repoint, for the final check. */
+  appWrites?: AppWritesProvider;
 }
 
 /**
@@ -96,7 +99,7 @@ export function registerReplicationExecutors(
           'detaching it and restores its settings',
       ),
     );
-  const verify = (ctx: StepContext) => verifyReplication(ctx, resolved);
+  const verify = (ctx: StepContext) => verifyReplication(ctx, resolved, options.appWrites);
   registerRouted(registry, 'verify', isReplication, step(verify, STILL_ATTACHED));
   registerRouted(
     registry,

@@ -1,8 +1,15 @@
 // verify / post_verify: compare target with source (the verification engine), judge the report
 // against the thresholds the plan carries, and put a summary in the audit trail. Differences fail
-// the step at once: retrying does not make a copy correct.
+// the step at once: retrying does not make a copy correct. The final check (post_verify) sets
+// aside the keys the apps wrote on the target after the repoint (../app-writes).
 
 import type { StepExecutor, StepOutcome } from '../../runbook/step-executor.js';
+import {
+  type AppWritesOutcome,
+  type AppWritesProvider,
+  describeAppWrites,
+  FinalCheckAppWrites,
+} from '../app-writes/index.js';
 import { type VerifyOptions, type VerifyReport, verify } from '../verify/index.js';
 
 /** Verification options from the step's parameters, as planned and approved. */
@@ -16,24 +23,34 @@ export function verifyOptionsFromParams(params: Record<string, unknown>): Omit<V
   return options;
 }
 
-/** Databases whose key counts (keys minus expiring keys) are further apart than the tolerance. */
-export function countMismatches(report: VerifyReport, tolerancePercent: number): string[] {
+/**
+ * Databases whose key counts (keys minus expiring keys) are further apart than the tolerance, plus
+ * `allowance` keys (as many as the apps wrote after the repoint: each moves a count by one at most).
+ */
+export function countMismatches(report: VerifyReport, tolerancePercent: number, allowance = 0): string[] {
   const out: string[] = [];
   for (const d of report.dbs) {
     const src = d.sourceKeys - (d.sourceExpires ?? 0);
     const dst = d.targetKeys - (d.targetExpires ?? 0);
-    const allowed = (Math.max(src, dst) * tolerancePercent) / 100;
+    const allowed = (Math.max(src, dst) * tolerancePercent) / 100 + allowance;
     if (Math.abs(src - dst) > allowed)
       out.push(`db ${d.db}: ${src} keys on the source, ${dst} on the target`);
   }
   return out;
 }
 
-/** The verdict and the sentence for people. */
-export function judge(report: VerifyReport, tolerancePercent: number): StepOutcome {
+/** The verdict and the sentence for people; `appWrites` for the final check (after the repoint). */
+export function judge(
+  report: VerifyReport,
+  tolerancePercent: number,
+  appWrites?: AppWritesOutcome,
+): StepOutcome {
   const classes = Object.entries(report.differences).filter(([, v]) => v.count > 0);
-  const counts = countMismatches(report, tolerancePercent);
-  const checked = `${report.keysChecked} keys checked${report.sampled ? ' (sampled)' : ''}`;
+  const allowance = appWrites?.complete ? appWrites.recordedKeys : 0;
+  const counts = countMismatches(report, tolerancePercent, allowance);
+  const explained = report.explained?.count ?? 0;
+  const apps = appWrites ? describeAppWrites(appWrites, explained, classes.length + counts.length > 0) : '';
+  const checked = `${report.keysChecked} keys checked${report.sampled ? ' (sampled)' : ''}${apps ? `; ${apps}` : ''}`;
   const result = {
     identical: report.identical,
     keysChecked: report.keysChecked,
@@ -45,6 +62,15 @@ export function judge(report: VerifyReport, tolerancePercent: number): StepOutco
     ),
     countMismatches: counts,
     durationMs: report.durationMs,
+    ...(appWrites
+      ? {
+          appWrites: {
+            ...appWrites,
+            explained,
+            samples: report.explained?.samples.slice(0, 5) ?? [],
+          },
+        }
+      : {}),
   };
   if (classes.length === 0 && counts.length === 0) {
     return { summary: `identical: ${checked}`, result, verdict: 'ok' };
@@ -58,28 +84,40 @@ export function judge(report: VerifyReport, tolerancePercent: number): StepOutco
   return { summary: `verification failed: ${what}; ${checked}${eg}`, result, verdict: 'failed' };
 }
 
-export const verifyExecutor: StepExecutor = {
-  async run(ctx) {
-    const params = ctx.step.params;
-    const report = await verify(ctx.endpoints.source, ctx.endpoints.target, {
-      ...verifyOptionsFromParams(params),
-      signal: ctx.signal,
-      logger: ctx.logger,
-      onProgress: (p) =>
-        ctx.reportProgress({
-          phase: p.phase,
-          keysDone: p.keysChecked,
-          keysTotal: p.totalKeys,
-          keysPerSecond: p.keysPerSecond,
-          etaSeconds: p.etaSeconds,
-        }),
-    });
-    // A report cut short by a stop is not a verdict.
-    ctx.signal.throwIfAborted();
-    const tolerance = typeof params.countTolerancePercent === 'number' ? params.countTolerancePercent : 0;
-    const outcome = judge(report, tolerance);
-    await ctx.audit('verification', outcome.summary, outcome.result);
-    return outcome;
-  },
-  abortState: () => 'verification only reads, so it changed nothing on source or target',
-};
+/** verify; with `final`, the final check (post_verify), which knows the apps' writes after the repoint. */
+function verifyStep(final?: { appWrites: AppWritesProvider | undefined }): StepExecutor {
+  return {
+    async run(ctx) {
+      const params = ctx.step.params;
+      const appWrites = final ? new FinalCheckAppWrites(ctx, final.appWrites) : undefined;
+      const report = await verify(ctx.endpoints.source, ctx.endpoints.target, {
+        ...verifyOptionsFromParams(params),
+        ...(appWrites ? { explain: appWrites.explain } : {}),
+        signal: ctx.signal,
+        logger: ctx.logger,
+        onProgress: (p) =>
+          ctx.reportProgress({
+            phase: p.phase,
+            keysDone: p.keysChecked,
+            keysTotal: p.totalKeys,
+            keysPerSecond: p.keysPerSecond,
+            etaSeconds: p.etaSeconds,
+          }),
+      });
+      // A report cut short by a stop is not a verdict.
+      ctx.signal.throwIfAborted();
+      const tolerance = typeof params.countTolerancePercent === 'number' ? params.countTolerancePercent : 0;
+      const outcome = judge(report, tolerance, appWrites ? await appWrites.conclude() : undefined);
+      await ctx.audit('verification', outcome.summary, outcome.result);
+      return outcome;
+    },
+    abortState: () => 'verification only reads, so it changed nothing on source or target',
+  };
+}
+
+export const verifyExecutor: StepExecutor = verifyStep();
+
+/** post_verify: the final check, with the record of the apps' writes after the repoint when this process has one. */
+export function finalCheckExecutor(appWrites?: AppWritesProvider): StepExecutor {
+  return verifyStep({ appWrites });
+}

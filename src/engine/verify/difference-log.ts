@@ -27,6 +27,8 @@ export class DifferenceLog {
   candidatesSeen = 0;
   /** Keys tallied as different. */
   differentKeys = 0;
+  private readonly explained: DifferenceSample[] = [];
+  private explainedCount = 0;
 
   constructor(
     private readonly maxRecheck: number,
@@ -88,6 +90,28 @@ export class DifferenceLog {
       }
       if (list.length < this.maxSamples) list.push({ db, key: printableKey(key), detail: d.detail });
     }
+  }
+
+  /** Sets aside the candidates `explain` accounts for (VerifyOptions.explain); call before finish(). */
+  async explain(explain: (keys: Array<{ db: number; key: Buffer }>) => Promise<boolean[]>): Promise<void> {
+    const all = [...this.candidates.entries()];
+    if (all.length === 0) return;
+    const answers = await explain(all.map(([, c]) => ({ db: c.db, key: c.key })));
+    all.forEach(([id, c], i) => {
+      if (!answers[i]) return;
+      this.candidates.delete(id);
+      this.explainedCount++;
+      if (this.explained.length < this.maxSamples)
+        this.explained.push({
+          db: c.db,
+          key: printableKey(c.key),
+          detail: c.diffs.map((d) => d.detail).join('; '),
+        });
+    });
+  }
+
+  explainedTally(): { count: number; samples: DifferenceSample[] } {
+    return { count: this.explainedCount, samples: this.explained };
   }
 
   /** Moves every remaining candidate into the tally and returns the per-class result. */

@@ -50,6 +50,12 @@ export interface VerifyOptions {
   sizeProbe?: 'auto' | 'always';
   /** Differing keys kept for re-checks at most; beyond it they are reported unconfirmed (default 100,000). */
   maxRecheckKeys?: number;
+  /**
+   * Asked once, after the re-checks, about every key still differing: those it says yes to (e.g.
+   * keys the apps wrote on the target after the repoint) are counted in `explained`, not as
+   * differences. Keys past maxRecheckKeys are never asked: they stay differences.
+   */
+  explain?: (keys: Array<{ db: number; key: Buffer }>) => Promise<boolean[]>;
 }
 
 export type DifferenceClass = 'missing' | 'extra' | 'type' | 'value' | 'ttl' | 'persistence';
@@ -104,6 +110,8 @@ export interface VerifyReport {
   differentKeys: number;
   /** Whether key sizes were measured (MEMORY USAGE) before DUMP, and why. */
   sizeProbe?: { perKey: boolean; reason: string };
+  /** With VerifyOptions.explain: differing keys it explained (not counted in differences). */
+  explained?: { count: number; samples: DifferenceSample[] };
 }
 
 export interface VerifyProgress {

@@ -127,6 +127,7 @@ class VerifyRun {
       // Counted before the re-checks, which compare some keys again.
       const comparisons = { byPayload: this.state.byPayload, byType: this.state.byType };
       const rounds = await this.recheck();
+      if (this.options.explain) await this.log.explain(this.options.explain);
       const differences = this.log.finish();
       const durationMs = Date.now() - this.started;
       const report: VerifyReport = {
@@ -149,6 +150,7 @@ class VerifyRun {
         differentKeys: this.log.differentKeys,
         sizeProbe: probeOutcome(this.sizeProbe, this.state.checkSizes),
       };
+      if (this.options.explain) report.explained = this.log.explainedTally();
       this.emitProgress('done', true);
       return report;
     } finally {

@@ -148,6 +148,28 @@ describe('test app harness', () => {
     assert.equal(onA.ok, false);
   });
 
+  it('moves between writes when the endpoint file names another server, without an error', async () => {
+    const endpointFile = join(dir, 'endpoint-4');
+    writeEndpointFile(endpointFile, a.url);
+    const app = await startApp({ endpointFile, dir, prefix: 'app4:', rate: 500 });
+    await sleep(300);
+    writeEndpointFile(endpointFile, b.url);
+    await until(
+      'the app to write to b',
+      async () => (await (await b.client()).exists('app4:counter:1')) === 1,
+    );
+    const report = await app.stop();
+    assert.equal(report.errors, 0, report.lastErrors.join('; '));
+    assert.ok(report.byServer[`${a.host}:${a.port}`]! > 0 && report.byServer[`${b.host}:${b.port}`]! > 0);
+    // Each write was acknowledged by the server it went to: the ones b acknowledged are on b.
+    const lines = await readAckLog(report.logFile);
+    const firstOnB = lines.findIndex((l) => l.server === `${b.host}:${b.port}`);
+    assert.ok(
+      lines.slice(firstOnB).every((l) => l.server === `${b.host}:${b.port}`),
+      'it never went back',
+    );
+  });
+
   it('the repoint hook refuses to run without MB_TARGET_URL', async () => {
     const { spawnSync } = await import('node:child_process');
     const run = spawnSync('/bin/sh', ['-c', repointHookCommand(join(dir, 'endpoint-3'))], {

@@ -1,8 +1,10 @@
 // The test app, run as its own child process by startApp(): one connection, one command at a
 // time (each waits for its reply), at a steady rate. On an error it reconnects to whatever the
-// endpoint file names now and retries the same write, as an app behind a repointed config would.
+// endpoint file names now and retries the same write; between writes it also notices the file
+// naming another server and moves there, as an app reloading its config would (a write blocked by
+// a pause stays on the old connection until that connection fails).
 // Every acknowledged write is logged (log.ts); on a 'stop' message it reports (AppReport).
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, statSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { readEndpointFile } from './endpoint-file.js';
 import type { AckedWrite, AckLine, AppReport } from './log.js';
@@ -24,6 +26,8 @@ const MAX_BEHIND_MS = 50;
 /** Between retries after the first failed one (a server that refuses writes, a file not yet rewritten). */
 const RETRY_BACKOFF_MS = 5;
 const STOP_GRACE_MS = 10_000;
+/** How often the endpoint file is looked at between writes. */
+const FILE_CHECK_MS = 20;
 
 type Command = { args: (string | number)[]; write: (reply: unknown, deadline: number) => AckedWrite };
 
@@ -70,10 +74,32 @@ function hostPort(url: string): string {
 class Connection {
   client: Redis | undefined;
   server = '';
+  private url = '';
+  private fileMtimeMs = 0;
+  private fileCheckedAt = 0;
 
-  async open(endpointFile: string): Promise<void> {
+  constructor(private readonly endpointFile: string) {}
+
+  /** Closes the connection when the endpoint file names another server now (looked at every FILE_CHECK_MS). */
+  followFile(): void {
+    const now = performance.now();
+    if (!this.client || now - this.fileCheckedAt < FILE_CHECK_MS) return;
+    this.fileCheckedAt = now;
+    try {
+      const mtime = statSync(this.endpointFile).mtimeMs;
+      if (mtime === this.fileMtimeMs) return;
+      this.fileMtimeMs = mtime;
+      if (readEndpointFile(this.endpointFile) !== this.url) this.close();
+    } catch {
+      // Being replaced right now: look again next time.
+    }
+  }
+
+  async open(): Promise<void> {
     this.close();
-    const url = readEndpointFile(endpointFile);
+    this.fileMtimeMs = statSync(this.endpointFile).mtimeMs;
+    const url = readEndpointFile(this.endpointFile);
+    this.url = url;
     const client = new Redis(url, {
       lazyConnect: true,
       enableOfflineQueue: false,
@@ -95,7 +121,7 @@ class Connection {
 
 async function main(config: WriterConfig): Promise<void> {
   const log = createWriteStream(config.logFile, { flags: 'w' });
-  const conn = new Connection();
+  const conn = new Connection(config.endpointFile);
   const waits: number[] = [];
   const byServer: Record<string, number> = {};
   const lastErrors: string[] = [];
@@ -116,7 +142,7 @@ async function main(config: WriterConfig): Promise<void> {
     const command = commandFor(n, config.prefix, firstAttempt);
     for (let attempts = 1; ; attempts++) {
       try {
-        if (!conn.client) await conn.open(config.endpointFile);
+        if (!conn.client) await conn.open();
         const [name, ...args] = command.args;
         const reply = await conn.client!.call(String(name), ...args);
         const waitMs = performance.now() - started;
@@ -154,6 +180,7 @@ async function main(config: WriterConfig): Promise<void> {
         continue;
       }
       if (now - next > MAX_BEHIND_MS) next = now;
+      conn.followFile();
       if (!(await writeOne(seq))) break;
       if (seq === 0) process.send?.({ type: 'ready' });
       seq++;

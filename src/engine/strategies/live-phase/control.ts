@@ -89,9 +89,11 @@ export interface WaitOptions {
 }
 
 /**
- * Polls the follower's status until `until` holds, on a fresh status (or a final one). A failed or
- * stopped follower fails the wait (unrecoverable: its message says why); running out of time is
- * transient (the step is retried).
+ * Reads the follower's status until `until` holds, on a fresh status (or a final one): again at
+ * each status the follower publishes (so a cutover step goes on the moment the follower is done,
+ * not at the next poll), and every pollMs in case an announcement was missed. A failed or stopped
+ * follower fails the wait (unrecoverable: its message says why); running out of time is transient
+ * (the step is retried).
  */
 export async function waitForFollower(
   lp: LivePhase,
@@ -101,7 +103,32 @@ export async function waitForFollower(
   const id = ctx.migration.id;
   const deadline = Date.now() + options.timeoutMs;
   let last: FollowerStatus | undefined;
-  for (;;) {
+  let wake: (() => void) | undefined;
+  let announced = false;
+  const stopListening = await lp.store
+    .onStatus(id, () => {
+      announced = true;
+      wake?.();
+    })
+    .catch(() => () => {});
+  try {
+    for (;;) {
+      announced = false;
+      const s = await readAndJudge();
+      if (s) return s;
+      if (!announced) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          void sleep(lp.timing.pollMs, ctx.signal).then(resolve);
+        });
+      }
+      wake = undefined;
+    }
+  } finally {
+    stopListening();
+  }
+
+  async function readAndJudge(): Promise<FollowerStatus | undefined> {
     if (ctx.signal.aborted) throw ctx.signal.reason ?? new Error('stopped');
     const rec = await lp.store.read(id);
     const s = rec.status;
@@ -132,7 +159,7 @@ export async function waitForFollower(
             : `no worker has picked up follower run ${rec.run} (are workers of this build running and do they know the endpoints?)`),
       );
     }
-    await sleep(lp.timing.pollMs, ctx.signal);
+    return undefined;
   }
 }
 

@@ -113,6 +113,7 @@ if tonumber(redis.call('HGET', KEYS[1], 'run') or '0') ~= tonumber(ARGV[1]) or
 end
 redis.call('HSET', KEYS[1], 'status', ARGV[3], 'status-at', tostring(now))
 if ARGV[4] == '1' then redis.call('HSET', KEYS[1], 'lease', '0') end
+redis.call('PUBLISH', ARGV[5], ARGV[6])
 return 'ok'
 `;
 
@@ -157,6 +158,9 @@ interface WithScripts {
 
 export class FollowerStore implements FollowerChannel {
   readonly redis: Redis;
+  private statusListeners:
+    | { listeners: Map<string, Set<() => void>>; sub: Redis; ready: Promise<void> }
+    | undefined;
 
   constructor(
     readonly migrations: MigrationStore,
@@ -293,8 +297,58 @@ export class FollowerStore implements FollowerChannel {
       String(epoch),
       JSON.stringify(scrubDeep(status)),
       release ? '1' : '0',
+      this.statusChannel,
+      ref.migrationId,
     );
     return res === 'ok';
+  }
+
+  /** Pub/sub channel on which every status publication is announced (message: the migration id). */
+  get statusChannel(): string {
+    return `${this.channel}:status`;
+  }
+
+  /**
+   * Calls `handler` each time the follower of this migration publishes a status, until the returned
+   * function is called; ready once subscribed. One connection serves every listener of this store.
+   */
+  async onStatus(migrationId: string, handler: () => void): Promise<() => void> {
+    if (!this.statusListeners) {
+      const listeners = new Map<string, Set<() => void>>();
+      const sub = this.redis.duplicate();
+      sub.on('error', () => {});
+      sub.on('message', (_channel: string, id: string) => {
+        for (const h of listeners.get(id) ?? []) h();
+      });
+      this.statusListeners = {
+        listeners,
+        sub,
+        ready: sub.subscribe(this.statusChannel).then(() => undefined),
+      };
+    }
+    const state = this.statusListeners;
+    let set = state.listeners.get(migrationId);
+    if (!set) {
+      set = new Set();
+      state.listeners.set(migrationId, set);
+    }
+    set.add(handler);
+    const remove = () => {
+      const current = state.listeners.get(migrationId);
+      current?.delete(handler);
+      if (current?.size === 0) state.listeners.delete(migrationId);
+      if (state.listeners.size === 0 && this.statusListeners === state) {
+        this.statusListeners = undefined;
+        state.sub.disconnect();
+      }
+    };
+    try {
+      await state.ready;
+    } catch (err) {
+      remove();
+      throw err;
+    }
+    return remove;
   }
 
   async rememberNotifyOriginal(migrationId: string, value: string): Promise<string> {
