@@ -14,7 +14,14 @@ import type { Redis } from 'ioredis';
 import { openRuntime, type Runtime } from '../../src/jobs/runtime.js';
 import { parseEndpointUrl } from '../../src/redis/endpoint.js';
 import { createLogger } from '../../src/util/logger.js';
-import { checkAcknowledged, repointHookCommand, startApp, writeEndpointFile } from '../harness/app/index.js';
+import {
+  type AckLine,
+  checkAcknowledged,
+  readAckLog,
+  repointHookCommand,
+  startApp,
+  writeEndpointFile,
+} from '../harness/app/index.js';
 import { compareServers } from '../harness/compare.js';
 import { type RedisServer, startRedis } from '../harness/redis-server.js';
 
@@ -43,10 +50,13 @@ interface Stage {
   /** Output expected after the stop. */
   says: RegExp;
   /**
-   * Where every acknowledged write must be. The app moves only when resume_writes kills its source
-   * connection, so after any stop but success it is still on the source.
+   * Which writes the source acknowledged must also be on the target: all (the migration ran to
+   * the end), those before the write pause began (the drain carried them over before the stop),
+   * or none (the stop came while live sync ran: it stopped following). Every write is checked on
+   * the server that acknowledged it as well (the app follows its endpoint file, so it may have
+   * moved to the target after the repoint).
    */
-  appOn: 'source' | 'target';
+  carried: 'all' | 'before-pause' | 'none';
   /** Stop the app when this shows (default: after the stop). */
   stopAppAt?: RegExp;
 }
@@ -61,7 +71,7 @@ const STAGES: Stage[] = [
     scripted: true,
     code: 0,
     says: /migration m\w+ succeeded/,
-    appOn: 'target',
+    carried: 'all',
     // Writes after the cutover go to the target only; the final check compares both servers.
     stopAppAt: /"Verify the copy" succeeded/,
   },
@@ -72,7 +82,7 @@ const STAGES: Stage[] = [
     scripted: true,
     code: 1,
     says: /stopped: "Run hook broken" failed/,
-    appOn: 'source',
+    carried: 'none',
   },
   {
     name: 'failed: a hook fails under the write pause',
@@ -81,7 +91,7 @@ const STAGES: Stage[] = [
     scripted: true,
     code: 1,
     says: /source writes resumed after a \d+ ms pause/,
-    appOn: 'source',
+    carried: 'before-pause',
   },
   {
     name: 'aborted: Ctrl-C while live sync runs',
@@ -93,7 +103,7 @@ const STAGES: Stage[] = [
     scripted: true,
     code: 1,
     says: /aborted the migration \(interrupted on the terminal\)/,
-    appOn: 'source',
+    carried: 'none',
   },
   {
     name: 'aborted: Ctrl-C under the write pause',
@@ -105,7 +115,7 @@ const STAGES: Stage[] = [
     scripted: true,
     code: 1,
     says: /source writes resumed after a \d+ ms pause/,
-    appOn: 'source',
+    carried: 'before-pause',
   },
   {
     name: 'rejected: the buddy rejects the write pause',
@@ -120,7 +130,7 @@ const STAGES: Stage[] = [
     scripted: false,
     code: 1,
     says: /follower stopped: the migration stopped: "Pause source writes" rejected/,
-    appOn: 'source',
+    carried: 'none',
   },
   {
     name: 'expired: an approval under the pause expires (writes go on), then the migration is aborted',
@@ -138,7 +148,7 @@ const STAGES: Stage[] = [
     scripted: false,
     code: 1,
     says: /follower stopped: the migration was aborted by UREQ/,
-    appOn: 'source',
+    carried: 'before-pause',
   },
   {
     name: 'control state lost: the control Redis restarts empty at the write-pause gate',
@@ -150,7 +160,7 @@ const STAGES: Stage[] = [
     scripted: false,
     code: 1,
     says: /the control Redis no longer has migration m\w+ .*live sync stopped, source writes were not paused, notify-keyspace-events restored to ""/,
-    appOn: 'source',
+    carried: 'none',
   },
   {
     name: 'control state lost: the control Redis restarts empty under the write pause',
@@ -162,7 +172,7 @@ const STAGES: Stage[] = [
     scripted: true,
     code: 1,
     says: /the control Redis no longer has migration m\w+ .*source writes resumed after a \d+ ms pause/,
-    appOn: 'source',
+    carried: 'before-pause',
   },
 ];
 
@@ -368,11 +378,47 @@ describe('migrate: every way a migration stops puts the source back', () => {
         }
         assert.ok(report.acknowledged > 0, 'the app wrote');
         t.diagnostic(`app: ${report.acknowledged} writes acknowledged, longest wait ${report.maxWaitMs} ms`);
-        const check = await checkAcknowledged(report, stage.appOn === 'target' ? target.url : source.url);
-        assert.ok(
-          check.ok,
-          `${check.missing.length} acknowledged writes missing: ${JSON.stringify(check.missing.slice(0, 5))}`,
-        );
+        const lines = await readAckLog(report.logFile);
+        const srcAddr = `127.0.0.1:${source.port}`;
+        const tgtAddr = `127.0.0.1:${target.port}`;
+        const pausedSince = /source writes paused since (\S+?);/.exec(run.out())?.[1];
+        const cutoff =
+          stage.carried === 'all'
+            ? Number.POSITIVE_INFINITY
+            : stage.carried === 'none'
+              ? 0
+              : Date.parse(pausedSince ?? '');
+        assert.ok(!Number.isNaN(cutoff), 'the pause start is in the output');
+        const checks = [
+          {
+            what: 'acknowledged by the source, on the source',
+            url: source.url,
+            keep: (l: AckLine) => l.server === srcAddr,
+          },
+          {
+            what: 'acknowledged by the target, on the target',
+            url: target.url,
+            keep: (l: AckLine) => l.server === tgtAddr,
+          },
+          {
+            what: 'acknowledged by the source before the stop could matter, on the target',
+            url: target.url,
+            keep: (l: AckLine) => l.server === srcAddr && l.at < cutoff,
+          },
+        ];
+        for (const [n, c] of checks.entries()) {
+          const kept = lines.filter(c.keep);
+          if (kept.length === 0) continue;
+          const logFile = join(dir, `acks-${i}-${n}.jsonl`);
+          writeFileSync(logFile, `${kept.map((l) => JSON.stringify(l)).join('\n')}\n`);
+          const check = await checkAcknowledged({ ...report, logFile }, c.url);
+          t.diagnostic(`${c.what}: ${check.checked} checked`);
+          assert.ok(
+            check.ok,
+            `${c.what}: ${check.missing.length} of ${kept.length} missing: ${JSON.stringify(check.missing.slice(0, 5))}`,
+          );
+        }
+        if (stage.carried === 'all') assert.equal(lines.filter((l) => l.server === tgtAddr).length, 0);
       } finally {
         if (cli && cli.child.exitCode === null) cli.child.kill('SIGKILL');
         if (app && !stopped) await app.stop().catch(() => undefined);
