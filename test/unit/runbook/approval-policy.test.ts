@@ -201,6 +201,9 @@ describe('confirmation and abort policy', () => {
     for (const status of ['failed', 'rejected'] as const) {
       assert.equal(decideAbort(memoryMigration({ status }), who('UREQ'), SETTINGS), null, status);
     }
-    assert.equal(decideAbort(memoryMigration({ status: 'succeeded' }), who('UREQ'), SETTINGS)?.code, 'finished');
+    assert.equal(
+      decideAbort(memoryMigration({ status: 'succeeded' }), who('UREQ'), SETTINGS)?.code,
+      'finished',
+    );
   });
 });
