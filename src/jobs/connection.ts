@@ -43,3 +43,27 @@ export function bullConnection(endpoint: Endpoint, role: string): ConnectionOpti
 export function connectControl(endpoint: Endpoint, role = 'control'): Promise<Redis> {
   return connect(endpoint, { role, maxRetriesPerRequest: null, maxReconnects: FOREVER });
 }
+
+/**
+ * Calls `onRestart(before, after)` when a connection to the control Redis comes back from a
+ * reconnect to a different server process (INFO run_id changed): a restart, which without
+ * persistence means every migration, queue and lease is gone. Returns a function that stops it.
+ */
+export async function watchControlRestarts(
+  redis: Redis,
+  onRestart: (before: string, after: string) => void,
+): Promise<() => void> {
+  const runId = async () => /^run_id:(\w+)/m.exec(await redis.info('server'))?.[1] ?? '';
+  let known = await runId();
+  const onReady = () => {
+    runId().then(
+      (now) => {
+        if (now && known && now !== known) onRestart(known, now);
+        if (now) known = now;
+      },
+      () => undefined,
+    );
+  };
+  redis.on('ready', onReady);
+  return () => redis.off('ready', onReady);
+}

@@ -6,6 +6,7 @@ import { DelayedError, type Job, Queue, UnrecoverableError } from 'bullmq';
 import {
   Follower,
   type FollowerLauncher,
+  type FollowerOptions,
   type FollowerRef,
   type FollowerStore,
   type LivePhaseTiming,
@@ -66,6 +67,7 @@ export interface FollowerPoolOptions {
   leaseMs: number;
   timing: LivePhaseTiming;
   logger: Logger;
+  onControlLost?: FollowerOptions['onControlLost'];
 }
 
 /** The followers running in this process, and the BullMQ processor that runs them. */
@@ -77,6 +79,11 @@ export class FollowerPool {
 
   get activeCount(): number {
     return this.running.size;
+  }
+
+  /** Every follower here looks at its goal and migration now (e.g. the control Redis restarted). */
+  wakeAll(): void {
+    for (const f of this.running) f.wake();
   }
 
   /** A command for this migration's follower arrived (pub/sub nudge). */
@@ -130,6 +137,7 @@ export class FollowerPool {
       leaseMs: this.options.leaseMs,
       timing: this.options.timing,
       logger,
+      ...(this.options.onControlLost ? { onControlLost: this.options.onControlLost } : {}),
     });
     this.running.add(follower);
     const onCancel = () => follower.release();

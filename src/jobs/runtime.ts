@@ -8,6 +8,8 @@ import type { Redis } from 'ioredis';
 import { AppWriteRecord, type AppWrites, AppWriteWatches } from '../engine/app-writes/index.js';
 import { cleanupAfterAbort } from '../engine/replication/index.js';
 import {
+  type ControlLost,
+  cleanupLivePhase,
   FollowerStore,
   type LivePhase,
   type LivePhaseTiming,
@@ -23,7 +25,7 @@ import { StepRunner } from '../runbook/step-runner.js';
 import { MigrationStore } from '../runbook/store.js';
 import { errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
-import { bullConnection, connectControl } from './connection.js';
+import { bullConnection, connectControl, watchControlRestarts } from './connection.js';
 import { attachLivePhase } from './executors.js';
 import { FOLLOWERS_QUEUE, FollowerPool, FollowerQueue } from './followers.js';
 import { stepJobId } from './job-ids.js';
@@ -121,6 +123,12 @@ export interface WorkerOptions {
   workerId?: string;
   /** Also run the sweeper (approval expiry, repairs). Default true. */
   sweeper?: boolean;
+  /**
+   * A follower found its migration gone from the control Redis and put the source back. The audit
+   * stream is gone with it: this is the way to tell people (the Slack thread, a terminal). Logged
+   * as an error either way.
+   */
+  onControlLost?: (lost: ControlLost) => void;
 }
 
 export interface WorkerPool {
@@ -176,6 +184,7 @@ export async function startWorkers(rt: Runtime, options: WorkerOptions): Promise
     leaseMs: timing.followerLockDurationMs,
     timing: rt.livePhase.timing,
     logger: log,
+    ...(options.onControlLost ? { onControlLost: options.onControlLost } : {}),
   });
   const followerWorker = new Worker(FOLLOWERS_QUEUE, followers.process, {
     ...common,
@@ -187,6 +196,12 @@ export async function startWorkers(rt: Runtime, options: WorkerOptions): Promise
   followerWorker.on('error', (err) => log.warn({ err: errorMessage(err) }, 'follower worker error'));
   followerWorker.on('stalled', (jobId) => log.warn({ jobId }, 'a follower stalled; it will be taken over'));
   const nudges = await rt.livePhase.store.subscribe((migrationId) => followers.wake(migrationId));
+  // A restarted control Redis may have come back empty: followers look for their migration now
+  // rather than at their next poll.
+  const unwatch = await watchControlRestarts(rt.redis, (before, after) => {
+    log.warn({ before, after }, 'the control Redis restarted (new run_id); checking running migrations');
+    followers.wakeAll();
+  });
 
   // Abort: the pub/sub message stops local runs at once (the heartbeat's flag poll is the backstop).
   const abortSub = rt.redis.duplicate();
@@ -255,6 +270,7 @@ export async function startWorkers(rt: Runtime, options: WorkerOptions): Promise
       }
       abortSub.disconnect();
       nudges.close();
+      unwatch();
       await maintenance?.close();
       return { clean };
     })();
@@ -270,8 +286,9 @@ export function stepJobState(rt: Runtime, ref: StepRef): Promise<string> {
 
 /**
  * After an abort that found no step running here, undo what a strategy left half-done between
- * steps (a target still replicating from the source). One process wins the claim, so several
- * workers and serve replicas do it once; the cleanup itself is idempotent.
+ * steps: a target still replicating from the source, or a source a dead follower left paused or
+ * with notify-keyspace-events changed. One process wins the claim, so several workers and serve
+ * replicas do it once; the cleanup itself is idempotent.
  */
 async function cleanupIdleAbort(
   rt: Runtime,
@@ -281,7 +298,7 @@ async function cleanupIdleAbort(
 ): Promise<void> {
   try {
     const migration = await rt.store.get(migrationId, { checkpoints: true });
-    if (!migration || migration.plan.strategy !== 'replication') return;
+    if (!migration) return;
     if (migration.steps.some((s) => s.status === 'running')) return; // that step cleans up itself
     const endpoints = resolveEndpoints(migration);
     if (!endpoints) return; // another process knows these endpoints
@@ -293,7 +310,11 @@ async function cleanupIdleAbort(
       'NX',
     );
     if (claimed !== 'OK') return;
-    const outcome = await cleanupAfterAbort(migration, { target: endpoints.target });
+    const outcome =
+      migration.plan.strategy === 'replication'
+        ? await cleanupAfterAbort(migration, { target: endpoints.target })
+        : await cleanupLivePhase(rt.livePhase, migration, endpoints.source);
+    if (outcome === undefined) return;
     await rt.store.append(migrationId, [
       {
         migrationId,

@@ -28,17 +28,23 @@ export interface JobTiming {
   followerStalledIntervalMs: number;
 }
 
+/**
+ * A SIGKILLed worker's step or follower is taken over within about lockDuration + stalledInterval
+ * (BullMQ moves a job back to wait at the first stall check after its lock lapsed) plus a pick-up:
+ * 5 s + 2 s keeps that under 10 s. A worker whose event loop stalls longer than the lock may see its
+ * job run elsewhere meanwhile: the step's and the follower's epochs fence the late one out.
+ */
 export const DEFAULT_TIMING: JobTiming = {
-  lockDurationMs: 30_000,
-  stalledIntervalMs: 30_000,
+  lockDurationMs: 5_000,
+  stalledIntervalMs: 2_000,
   maxStalledCount: 10,
   attempts: 5,
   backoffMs: 2_000,
   sweepIntervalMs: 15_000,
   progressIntervalMs: 1_000,
   shutdownTimeoutMs: 30_000,
-  followerLockDurationMs: 10_000,
-  followerStalledIntervalMs: 10_000,
+  followerLockDurationMs: 5_000,
+  followerStalledIntervalMs: 2_000,
 };
 
 export function resolveTiming(partial: Partial<JobTiming> = {}): JobTiming {

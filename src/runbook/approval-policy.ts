@@ -353,7 +353,9 @@ export function decideConfirmation(input: ApprovalInput): Refusal | { ok: true }
 export function decideAbort(migration: Migration, who: Identity): Refusal | null {
   if (migration.abort)
     return refuse('aborted', `this migration was already aborted by ${migration.abort.userId}`);
-  if (['succeeded', 'failed', 'rejected', 'aborted'].includes(migration.status)) {
+  // A failed or rejected migration may still be aborted: that is how people say "we are not
+  // retrying", and the abort puts the source back where a dead worker left it changed.
+  if (['succeeded', 'aborted'].includes(migration.status)) {
     return refuse('finished', `this migration has already ended (${migration.status})`);
   }
   if (!isInvolved(migration, who)) {

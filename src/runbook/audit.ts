@@ -141,7 +141,11 @@ function loop(conn: Redis, step: () => Promise<void>): Subscription {
     async close() {
       closed = true;
       conn.disconnect();
-      await done;
+      // A read queued while the connection was reconnecting is never settled by disconnect(): do
+      // not wait for it for ever (the connection is closed either way).
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([done, new Promise((r) => (timer = setTimeout(r, 1000)))]);
+      clearTimeout(timer);
     },
   };
 }

@@ -88,6 +88,7 @@ return out
  */
 export const HEARTBEAT = `
 ${NOW_MS}
+if redis.call('EXISTS', KEYS[1]) == 0 then return 'lost' end
 if tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0') ~= tonumber(ARGV[2]) then return 'fenced' end
 redis.call('HSET', KEYS[1], ARGV[1] .. '|lease', tostring(now + tonumber(ARGV[3])))
 if redis.call('HEXISTS', KEYS[1], 'abort') == 1 then return 'aborted' end

@@ -59,7 +59,13 @@ export type RunResult =
   | { kind: 'released'; reason: string }
   | { kind: 'fenced' };
 
-type StopReason = { kind: 'abort' } | { kind: 'shutdown' } | { kind: 'cancelled' } | { kind: 'fenced' };
+type StopReason =
+  | { kind: 'abort' }
+  | { kind: 'shutdown' }
+  | { kind: 'cancelled' }
+  | { kind: 'fenced' }
+  /** The control Redis no longer has the migration: nothing can be recorded, nobody takes over. */
+  | { kind: 'lost' };
 
 interface ActiveRun {
   migrationId: string;
@@ -154,19 +160,33 @@ export class StepRunner {
 
     // The lease: renewed while we run; tells us when we were fenced out or the migration aborted.
     let lastBeat = Date.now();
+    let beating = false;
     const heartbeat = setInterval(() => {
-      store.heartbeat(ref.migrationId, ref.stepId, epoch, this.options.leaseMs).then(
-        (res) => {
-          lastBeat = Date.now();
-          if (res === 'fenced') stop({ kind: 'fenced' });
-          else if (res === 'aborted') stop({ kind: 'abort' });
-        },
-        (err) => {
-          logger.warn({ err: errorMessage(err) }, 'lease renewal failed');
-          // Out of touch for a whole lease: assume another worker may hold the step by now.
-          if (Date.now() - lastBeat > this.options.leaseMs) stop({ kind: 'fenced' });
-        },
-      );
+      // A renewal queued on a control Redis that is down waits for the reconnect: one at a time,
+      // and being out of touch for a whole lease is noticed without its answer.
+      if (beating) {
+        if (Date.now() - lastBeat > this.options.leaseMs) stop({ kind: 'fenced' });
+        return;
+      }
+      beating = true;
+      store
+        .heartbeat(ref.migrationId, ref.stepId, epoch, this.options.leaseMs)
+        .then(
+          (res) => {
+            lastBeat = Date.now();
+            if (res === 'lost') stop({ kind: 'lost' });
+            else if (res === 'fenced') stop({ kind: 'fenced' });
+            else if (res === 'aborted') stop({ kind: 'abort' });
+          },
+          (err) => {
+            logger.warn({ err: errorMessage(err) }, 'lease renewal failed');
+            // Out of touch for a whole lease: assume another worker may hold the step by now.
+            if (Date.now() - lastBeat > this.options.leaseMs) stop({ kind: 'fenced' });
+          },
+        )
+        .finally(() => {
+          beating = false;
+        });
     }, this.heartbeatMs);
 
     const progress = new ProgressThrottle(this.options.progressIntervalMs ?? 1000, async (p) => {
@@ -222,6 +242,13 @@ export class StepRunner {
     }
 
     const reason = stopReason as StopReason | undefined;
+    if (reason?.kind === 'lost') {
+      logger.error(
+        'the control Redis no longer has this migration (it restarted without its data, or the keys were ' +
+          'deleted): the step stopped and nothing was recorded; its follower, if any, puts the source back',
+      );
+      return { kind: 'fenced' };
+    }
     if (reason?.kind === 'fenced' || error instanceof FencedError) {
       await progress.flush(false);
       return this.noteFenced(ref, step);

@@ -47,7 +47,8 @@ export type CommitResult =
   | { ok: false; reason: 'busy'; retryInMs: number }
   | { ok: false; reason: 'locked'; holderId: string; unit: string };
 
-export type HeartbeatResult = 'ok' | 'fenced' | 'aborted';
+/** lost: the migration's fence is gone (the control Redis restarted empty, or it was deleted). */
+export type HeartbeatResult = 'ok' | 'fenced' | 'aborted' | 'lost';
 
 export class MigrationStore {
   readonly prefix: string;

@@ -16,6 +16,7 @@ import type { Logger } from '../util/logger.js';
 import { RequesterAccess } from './adapter/access.js';
 import { CardUpdater } from './adapter/cards.js';
 import { SlackCommandHandlers } from './adapter/commands.js';
+import { postControlLost } from './adapter/control-lost.js';
 import { SlackDecisionHandlers } from './adapter/decisions.js';
 import { SlackUserGroupDirectory } from './adapter/directory.js';
 import { EventRelay, type EventRelayOptions } from './adapter/event-relay.js';
@@ -24,6 +25,7 @@ import { InFlight } from './adapter/in-flight.js';
 import { SlackMessageStore } from './adapter/message-store.js';
 import { approversHint } from './adapter/views.js';
 import { type CreateSlackAppOptions, createSlackApp, type SlackApp, slackClientOptions } from './app.js';
+import type { SlackGateway } from './gateway.js';
 import type { SlackSettings } from './settings.js';
 
 export interface SlackServerOptions {
@@ -79,6 +81,7 @@ export async function startSlackServer(options: SlackServerOptions): Promise<Sla
 
   let cards: CardUpdater | undefined;
   let relay: EventRelay | undefined;
+  let threads: SlackGateway | undefined;
   let pool: WorkerPool | undefined;
   let slack: SlackApp | undefined;
   try {
@@ -86,6 +89,7 @@ export async function startSlackServer(options: SlackServerOptions): Promise<Sla
       settings,
       logger,
       ({ client, gateway }) => {
+        threads = gateway;
         cards = new CardUpdater(service, gateway, messages, log, {
           progressIntervalMs: options.app?.gateway?.minUpdateIntervalMs ?? 3000,
         });
@@ -120,6 +124,9 @@ export async function startSlackServer(options: SlackServerOptions): Promise<Sla
         registry: options.workers?.registry ?? buildExecutorRegistry(config),
         resolveEndpoints: configEndpointResolver(config),
         concurrency: options.workers?.concurrency ?? 2,
+        onControlLost: (lost) => {
+          if (threads) void postControlLost(threads, lost, log);
+        },
       });
     }
     await slack.start();

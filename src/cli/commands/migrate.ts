@@ -120,6 +120,7 @@ async function runMigrate(
   if (!ctx.json) ctx.print(describePlan(plan, policy, buddy));
   const rt = await openCliRuntime(ctx);
   let pool: WorkerPool | undefined;
+  let following: ReturnType<typeof follow> | undefined;
   try {
     const migration = await createPlannedMigration(rt.service, prepared, {
       requester: opts.as,
@@ -142,20 +143,31 @@ async function runMigrate(
       registry: buildExecutorRegistry(ctx.config, { livePhase: rt.livePhase }),
       resolveEndpoints: (m) => (m.id === migration.id ? { source, target } : undefined),
       concurrency: 1,
+      // The audit trail went with the control Redis: the terminal is where this is told.
+      onControlLost: (lost) => ctx.note(lost.message),
     });
-    const following = follow(ctx, rt, migration, opts);
+    following = follow(ctx, rt, migration, opts);
     const started = await rt.service.start(migration.id, opts.as);
     if (!started.ok) throw new UserError(started.reason);
-    const final = await following;
-    return final.status === 'succeeded' ? ExitCode.ok : ExitCode.problem;
+    const final = await following.ended;
+    return final?.status === 'succeeded' ? ExitCode.ok : ExitCode.problem;
   } finally {
-    await pool?.close();
+    // The follower puts the source back as the workers stop (its events are still printed); the
+    // migration has ended, so nothing is worth waiting long for.
+    await pool?.close(SHUTDOWN_AFTER_END_MS);
+    await following?.close();
     await rt.close();
   }
 }
 
-/** Prints events as they come, answers gates, and returns the migration once it has ended. */
-async function follow(ctx: CliContext, rt: Runtime, migration: Migration, opts: MigrateCliOptions) {
+/** Bound of the workers' stop once the migration has ended (the CLI exits within seconds). */
+const SHUTDOWN_AFTER_END_MS = 5000;
+
+/**
+ * Prints events as they come and answers gates; `ended` resolves with the migration once it has
+ * ended (undefined when the control Redis lost it). `close` prints what came after, then stops.
+ */
+function follow(ctx: CliContext, rt: Runtime, migration: Migration, opts: MigrateCliOptions) {
   const { service } = rt;
   const interactive = opts.approveAs.length === 0 && Boolean(process.stdin.isTTY);
   const rl = interactive ? createInterface({ input: process.stdin, output: process.stderr }) : undefined;
@@ -241,23 +253,47 @@ async function follow(ctx: CliContext, rt: Runtime, migration: Migration, opts: 
     if (!res.ok) ctx.note(`${by} cannot confirm: ${res.reason}`);
   }
 
-  try {
-    for (;;) {
-      const cur = await service.get(migration.id);
-      if (!cur || TERMINAL_MIGRATION_STATUSES.has(cur.status)) {
-        // Let the tail print the last events before leaving.
-        const lastId = (await service.events(migration.id)).at(-1)?.id;
-        const deadline = Date.now() + 5000;
-        while (lastId && lastPrinted !== lastId && Date.now() < deadline) {
-          await new Promise((r) => setTimeout(r, 50));
-        }
-        return cur ?? migration;
-      }
-      await new Promise((r) => setTimeout(r, 200));
+  /** Lets the tail print the last events (bounded). */
+  async function printRest() {
+    const lastId = (await service.events(migration.id).catch(() => [])).at(-1)?.id;
+    const deadline = Date.now() + 2000;
+    while (lastId && lastPrinted !== lastId && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
     }
-  } finally {
-    process.off('SIGINT', onSigint);
-    rl?.close();
-    await tail.close();
   }
+
+  let closed = false;
+  const ended = (async (): Promise<Migration | undefined> => {
+    try {
+      while (!closed) {
+        const cur = await service.get(migration.id);
+        if (!cur) {
+          ctx.note(
+            `the control Redis no longer has migration ${migration.id}: it restarted without its data ` +
+              '(give it persistence: appendonly yes) or its keys were deleted; stopping',
+          );
+          return undefined;
+        }
+        if (TERMINAL_MIGRATION_STATUSES.has(cur.status)) {
+          await printRest();
+          return cur;
+        }
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      return undefined;
+    } finally {
+      process.off('SIGINT', onSigint);
+      rl?.close();
+    }
+  })();
+  // Not awaited when the start was refused: its end must not become an unhandled rejection.
+  ended.catch(() => undefined);
+  return {
+    ended,
+    async close() {
+      closed = true;
+      await printRest();
+      await tail.close();
+    },
+  };
 }

@@ -53,8 +53,8 @@ export function registerWorkerCommand(program: Command): void {
     )
     .option('--concurrency <n>', 'steps run at once by this process', '2')
     .option('--shutdown-timeout <duration>', 'longest wait for running steps on SIGTERM', '30s')
-    .option('--lock-duration <duration>', 'a silent worker loses its step after this long (default 30s)')
-    .option('--stalled-interval <duration>', 'how often stalled steps are looked for (default 30s)');
+    .option('--lock-duration <duration>', 'a silent worker loses its step after this long (default 5s)')
+    .option('--stalled-interval <duration>', 'how often stalled steps are looked for (default 2s)');
   addGlobalOptions(cmd);
   cmd.action(action(runWorker));
 }

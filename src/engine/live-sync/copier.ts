@@ -1,11 +1,11 @@
 // What live sync needs from the copy engine, as a small interface: the real one wraps
-// src/engine/copy (KeySetCopier for the flusher, copyKeys for the reconcile pass); tests of live
-// sync's own logic can pass a simpler one.
+// src/engine/copy's KeySetCopier (for the flusher and the keys the reconcile pass found different);
+// tests of live sync's own logic can pass a simpler one.
 
 import type { Endpoint } from '../../redis/endpoint.js';
 import { UserError } from '../../util/errors.js';
 import type { Logger } from '../../util/logger.js';
-import { copyKeys, KeySetCopier } from '../copy/index.js';
+import { KeySetCopier } from '../copy/index.js';
 
 export interface KeySetResult {
   /** Keys that could not be copied (the copy engine logged why); they are not retried. */
@@ -21,12 +21,6 @@ export interface Copier {
    * rename_from and move_from all converge this way).
    */
   copyKeySet(db: number, keys: Buffer[]): Promise<KeySetResult>;
-  /** Re-copies every key of the selected dbs (REPLACE), for the reconcile pass. */
-  copyAll(
-    dbs: 'all' | number[],
-    match: string | undefined,
-    signal: AbortSignal,
-  ): Promise<{ keysCopied: number }>;
   /** Releases connections; called when live sync stops. */
   close?(): Promise<void>;
 }
@@ -49,32 +43,25 @@ export function engineCopier(source: Endpoint, target: Endpoint, options: Engine
     ...(options.logger ? { logger: options.logger } : {}),
   };
   const idle: KeySetCopier[] = [];
+  // A batch still in flight when close() runs must not hand its lane back to the idle list
+  // afterwards: nobody would close it, and its connections would keep the process alive.
+  let closed = false;
   return {
     async copyKeySet(db, keys) {
+      if (closed) throw new UserError('live sync stopped: no more keys are copied');
       const lane = idle.pop() ?? (await KeySetCopier.open(source, target, shared));
       try {
         const counters = await lane.copy(db, keys);
-        idle.push(lane);
+        if (closed) await lane.close();
+        else idle.push(lane);
         return { keysFailed: counters.keysFailed, keysDeleted: counters.keysDeleted };
       } catch (err) {
         await lane.close();
         throw err;
       }
     },
-    async copyAll(dbs, match, signal) {
-      const report = await copyKeys(source, target, {
-        ...shared,
-        dbs,
-        ...(match ? { match } : {}),
-        onNonEmptyTarget: 'replace',
-        copyFunctions: false,
-        signal,
-      });
-      signal.throwIfAborted();
-      if (!report.complete) throw new UserError('the reconcile copy stopped before the end');
-      return { keysCopied: report.keysCopied };
-    },
     async close() {
+      closed = true;
       await Promise.all(idle.splice(0).map((lane) => lane.close()));
     },
   };

@@ -34,6 +34,7 @@ import { connect } from '../../redis/connect.js';
 import { describeEndpoint, type Endpoint } from '../../redis/endpoint.js';
 import { ExitCode, errorMessage, UserError } from '../../util/errors.js';
 import type { Logger } from '../../util/logger.js';
+import { withTimeout as boundWait } from '../../util/timeout.js';
 import {
   clientInfo,
   collapsed,
@@ -1122,12 +1123,7 @@ function remaining(deadline: number | undefined): number | undefined {
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number | undefined, what: string): Promise<T> {
-  if (ms === undefined) return promise;
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new LiveSyncError(`${what} timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  return boundWait(promise, ms, what, (m) => new LiveSyncError(m));
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -1,5 +1,6 @@
 // A worker process with the real executors and follower, as `migration-buddy worker` runs them.
-// Env: CONTROL_URL, SOURCE_URL, TARGET_URL, PREFIX, WORKER_ID, LOCK_MS, STALLED_MS.
+// Env: CONTROL_URL, SOURCE_URL, TARGET_URL, PREFIX, WORKER_ID, LOCK_MS, STALLED_MS (DEFAULT_JOB_TIMING=1:
+// the production lock and stall timings instead).
 // Prints "ready" once taking jobs.
 import { buildExecutorRegistry } from '../../../src/jobs/executors.js';
 import { openRuntime, startWorkers } from '../../../src/jobs/runtime.js';
@@ -17,8 +18,9 @@ const rt = await openRuntime({
   logger: createLogger({ level: env.LOG_LEVEL ?? 'silent' }),
   prefix: env.PREFIX ?? 'mb',
   timing: {
-    lockDurationMs: num(env.LOCK_MS, 1000),
-    stalledIntervalMs: num(env.STALLED_MS, 1000),
+    ...(env.DEFAULT_JOB_TIMING === '1'
+      ? {}
+      : { lockDurationMs: num(env.LOCK_MS, 1000), stalledIntervalMs: num(env.STALLED_MS, 1000) }),
     sweepIntervalMs: 60_000,
     backoffMs: 100,
     progressIntervalMs: 100,

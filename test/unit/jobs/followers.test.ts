@@ -19,9 +19,10 @@ describe('follower jobs', () => {
     );
   });
 
-  it('hold a shorter lock than steps, and never a longer one than the steps were given', () => {
-    assert.equal(DEFAULT_TIMING.followerLockDurationMs, 10_000);
-    assert.ok(DEFAULT_TIMING.followerLockDurationMs < DEFAULT_TIMING.lockDurationMs);
+  it('are taken over within 10 s, and never hold a longer lock than the steps were given', () => {
+    // A dead follower's job returns at the first stall check after its lock lapsed.
+    assert.ok(DEFAULT_TIMING.followerLockDurationMs + DEFAULT_TIMING.followerStalledIntervalMs <= 8000);
+    assert.ok(DEFAULT_TIMING.followerLockDurationMs <= DEFAULT_TIMING.lockDurationMs);
     const test = resolveTiming({ lockDurationMs: 1000, stalledIntervalMs: 500 });
     assert.equal(test.followerLockDurationMs, 1000);
     assert.equal(test.followerStalledIntervalMs, 500);

@@ -22,7 +22,9 @@ describe('step job ids', () => {
 
 describe('timing', () => {
   it('defaults to production values, overridable one by one', () => {
-    assert.equal(DEFAULT_TIMING.lockDurationMs, 30_000);
+    assert.equal(DEFAULT_TIMING.lockDurationMs, 5000);
+    // A dead worker's step is back on the queue by lock + one stall interval: under 10 s with pick-up.
+    assert.ok(DEFAULT_TIMING.lockDurationMs + DEFAULT_TIMING.stalledIntervalMs <= 8000);
     const t = resolveTiming({ lockDurationMs: 1000 });
     assert.equal(t.lockDurationMs, 1000);
     assert.equal(t.stalledIntervalMs, DEFAULT_TIMING.stalledIntervalMs);

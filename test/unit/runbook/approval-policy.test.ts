@@ -365,4 +365,11 @@ describe('confirmation and abort policy', () => {
     m.abort = { userId: 'UREQ', at: 'x' };
     assert.match(decideAbort(m, who('UREQ'))?.reason ?? '', /already aborted by UREQ/);
   });
+
+  it('a failed or rejected migration can still be aborted (its cleanup runs); a succeeded one cannot', () => {
+    for (const status of ['failed', 'rejected'] as const) {
+      assert.equal(decideAbort(memoryMigration({ status }), who('UREQ')), null, status);
+    }
+    assert.equal(decideAbort(memoryMigration({ status: 'succeeded' }), who('UREQ'))?.code, 'finished');
+  });
 });

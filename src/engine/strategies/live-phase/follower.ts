@@ -21,6 +21,7 @@ import { describeEndpoint, type Endpoint } from '../../../redis/endpoint.js';
 import type { Migration } from '../../../runbook/model.js';
 import { errorMessage } from '../../../util/errors.js';
 import type { Logger } from '../../../util/logger.js';
+import { withTimeout } from '../../../util/timeout.js';
 import {
   killClients,
   listSourceClients,
@@ -74,6 +75,18 @@ export interface FollowerOptions {
   leaseMs: number;
   timing: LivePhaseTiming;
   logger: Logger;
+  /**
+   * The control Redis lost the migration (restarted empty): the follower has undone its changes on
+   * the source and says so here, since the audit stream that feeds the Slack thread is gone.
+   * `migration` is the last copy it read (its meta says where the Slack thread is).
+   */
+  onControlLost?: (lost: ControlLost) => void;
+}
+
+export interface ControlLost {
+  migrationId: string;
+  migration: Migration | undefined;
+  message: string;
 }
 
 export type FollowerOutcome =
@@ -82,6 +95,8 @@ export type FollowerOutcome =
   /** Let go for a shutdown: another worker takes the run over. */
   | { kind: 'released' }
   | { kind: 'fenced' }
+  /** The control Redis lost the migration; the source was put back (see ControlLost). */
+  | { kind: 'lost'; message: string }
   | { kind: 'stale' }
   | { kind: 'done' }
   | { kind: 'busy'; retryInMs: number };
@@ -119,6 +134,12 @@ export class Follower {
   private publishing: Promise<void> = Promise.resolve();
 
   private fenced = false;
+  /** The migration or this follower's record vanished from the control Redis. */
+  private lost = false;
+  /** The last migration read, for the Slack thread when the control Redis loses it. */
+  private lastMigration: Migration | undefined;
+  /** notify-keyspace-events before this migration changed it (kept here too: the record can vanish). */
+  private notifyOriginalSeen: string | undefined;
   private releasing = false;
   private abortFlag = false;
   private failedSeq = -1;
@@ -165,6 +186,8 @@ export class Follower {
     const previous = claim.previous;
     const restart = claim.epoch > 1;
     const migration = await this.options.readMigration();
+    this.lastMigration = migration;
+    this.notifyOriginalSeen = await ch.notifyOriginal(ref.migrationId);
     this.spec = followerSpec(migration ?? { steps: [] });
     this.status = this.initialStatus(previous);
     this.startTimers();
@@ -209,34 +232,40 @@ export class Follower {
     let command = first;
     for (;;) {
       if (this.fenced) return this.letGo('fenced');
-      if (this.releasing) return this.letGo('released');
+      if (this.lost) return this.finishLost();
       let cmd: FollowerCommand | undefined;
       let migration: Migration | undefined;
       try {
-        [cmd, migration] = await Promise.all([
-          this.ch.command(this.ref.migrationId),
-          this.options.readMigration(),
-        ]);
+        // A shutdown reads once more (bounded: the control Redis may be down), so a migration
+        // that ended is finished here rather than handed to a worker that may never come.
+        const read = Promise.all([this.ch.command(this.ref.migrationId), this.options.readMigration()]);
+        [cmd, migration] = await withTimeout(read, this.releasing ? 2000 : undefined, 'reading the goal');
       } catch (err) {
+        if (this.releasing) return this.letGo('released');
         // The control Redis blinked: carry on as we are (the lease says when to give up).
         this.log.warn({ err: errorMessage(err) }, 'could not read the goal; trying again');
         await this.idle(Math.max(50, Math.floor(this.options.leaseMs / 3)));
         continue;
       }
+      // Gone from the control Redis: nobody can drive or take over this run any more.
+      if (!migration) this.lost = true;
+      if (this.lost) return this.finishLost();
+      this.lastMigration = migration;
       if (cmd) command = cmd;
       const { goal, because } = effectiveGoal(command.goal, migration, this.abortFlag);
       if (goal === 'abort' || goal === 'stop') {
         await this.finish(goal, because ?? `${goal} asked by ${command.by}`);
         return { kind: 'stopped', status: this.status };
       }
+      if (this.releasing) return this.letGo('released');
       // A goal that failed is not tried again until it is asked for again (a new seq).
       const retrying = command.seq === this.failedSeq;
       try {
-        await this.converge(retrying ? 'follow' : goal);
+        await this.converge(retrying ? 'follow' : goal, because);
         if (goal === 'resume' && !retrying) return { kind: 'stopped', status: this.status };
         if (!retrying) this.handled(command.seq);
       } catch (err) {
-        if (this.fenced || this.releasing || this.abortFlag) continue;
+        if (this.fenced || this.releasing || this.abortFlag || this.lost) continue;
         if (!(err instanceof CommandFailed)) throw err;
         this.failedSeq = command.seq;
         this.handled(command.seq, err.message);
@@ -247,7 +276,7 @@ export class Follower {
     }
   }
 
-  private async converge(goal: FollowerGoal): Promise<void> {
+  private async converge(goal: FollowerGoal, because?: string): Promise<void> {
     // Whatever the goal (even a pause already drained): a source that changed ends the run.
     if (this.lsFinal) throw new LiveSyncError(this.lsFailure ?? 'the source changed', true);
     switch (goal) {
@@ -255,6 +284,8 @@ export class Follower {
         await this.ensureLive(true);
         return;
       case 'follow':
+        // Following never holds the source's writes (a pause whose gate expired is lifted here).
+        if (this.status.paused) await this.liftPause(because ?? 'the goal is to follow, not to pause');
         await this.ensureLive(false);
         return;
       case 'pause':
@@ -400,7 +431,7 @@ export class Follower {
     const reply = (await admin.config('GET', 'notify-keyspace-events')) as string[];
     const value = reply[1] ?? '';
     if (checkNotifyFlags(value).ok) return;
-    await this.ch.rememberNotifyOriginal(this.ref.migrationId, value);
+    this.notifyOriginalSeen = await this.ch.rememberNotifyOriginal(this.ref.migrationId, value);
     await admin.config('SET', 'notify-keyspace-events', withNeededFlags(value));
     this.log.warn({ before: value }, 'turned keyspace notifications on for live sync');
   }
@@ -408,8 +439,11 @@ export class Follower {
   /** Puts notify-keyspace-events back, if a follower of this migration changed it. */
   private async restoreNotifyConfig(): Promise<void> {
     if (!this.spec.live?.setConfig) return;
-    // Recorded before the first CONFIG SET: no record, no change of ours to undo.
-    const original = await this.ch.notifyOriginal(this.ref.migrationId);
+    // Recorded before the first CONFIG SET: no record, no change of ours to undo. Once the control
+    // Redis lost the record, the copy read at claim time is all there is.
+    const original = this.lost
+      ? this.notifyOriginalSeen
+      : ((await this.ch.notifyOriginal(this.ref.migrationId)) ?? this.notifyOriginalSeen);
     if (original === undefined) return;
     try {
       const reply = (await this.admin!.config('GET', 'notify-keyspace-events')) as string[];
@@ -475,7 +509,7 @@ export class Follower {
         const drained = await this.ls.drain({ timeoutMs: this.options.timing.drainTimeoutMs });
         this.status.drain = drained;
       } catch (err) {
-        if (this.abortFlag || this.releasing || this.fenced) throw err;
+        if (this.abortFlag || this.releasing || this.fenced || this.lost) throw err;
         // The pause must not outlive a drain that cannot finish.
         await this.unpauseNow();
         this.setState(null);
@@ -615,6 +649,17 @@ export class Follower {
     this.status.drained = false;
     delete this.status.pauseUntilMs;
     return started === undefined ? 0 : Math.max(0, endMs - started);
+  }
+
+  /** Ends the pause but keeps following: the migration may go on (and pause again) later. */
+  private async liftPause(why: string): Promise<void> {
+    const pausedMs = await this.unpauseNow();
+    this.setState(null);
+    await this.publishNow();
+    await this.note(
+      `${why}: source writes resumed after a ${pausedMs} ms pause; live sync goes on, and the write ` +
+        'pause is taken again when the migration goes on',
+    );
   }
 
   /** An abort lifts the pause at once, even while a drain is running. */
@@ -843,17 +888,78 @@ export class Follower {
     this.stopRenewing();
   }
 
+  private beating = false;
+
   private async heartbeat(): Promise<void> {
+    // Commands to a control Redis that is down wait for the reconnect: bound the renewal, so being
+    // out of touch is noticed (and renewals do not pile up).
+    if (this.beating) {
+      if (Date.now() - this.lastBeat > this.options.leaseMs) this.fence();
+      return;
+    }
+    this.beating = true;
     try {
-      const res = await this.ch.heartbeat(this.ref, this.epoch, this.options.leaseMs);
+      const res = await withTimeout(
+        this.ch.heartbeat(this.ref, this.epoch, this.options.leaseMs),
+        this.options.leaseMs,
+        'the follower lease renewal',
+      );
       this.lastBeat = Date.now();
-      if (res === 'fenced') this.fence();
+      if (res === 'lost') this.markLost();
+      else if (res === 'fenced') this.fence();
       else if (res === 'aborted' && !this.abortFlag) this.abortNow();
     } catch (err) {
       this.log.warn({ err: errorMessage(err) }, 'follower lease renewal failed');
       // Out of touch for a whole lease: another worker may hold the run by now.
       if (Date.now() - this.lastBeat > this.options.leaseMs) this.fence();
+    } finally {
+      this.beating = false;
     }
+  }
+
+  private markLost(): void {
+    if (this.lost || this.fenced) return;
+    this.lost = true;
+    this.lsAbort?.abort(new Error('the control Redis lost the migration'));
+    this.wake();
+  }
+
+  /**
+   * The control Redis no longer has the migration: nobody can drive or take over this run, so the
+   * source is put back now (pause lifted, notifications restored) and live sync stops. The target
+   * keeps what was applied so far: every change up to the moment live sync stopped.
+   */
+  private async finishLost(): Promise<FollowerOutcome> {
+    this.stopRenewing();
+    const wasPaused = this.status.paused;
+    const pausedMs = wasPaused ? await this.unpauseNow().catch(() => 0) : 0;
+    await this.dropLiveSync().catch(() => undefined);
+    await this.restoreNotifyConfig().catch(() => undefined);
+    const undone = [
+      'live sync stopped',
+      wasPaused ? `source writes resumed after a ${pausedMs} ms pause` : 'source writes were not paused',
+      this.notifyOriginalSeen !== undefined && this.spec.live?.setConfig
+        ? `notify-keyspace-events restored to "${this.notifyOriginalSeen}"`
+        : undefined,
+    ].filter(Boolean);
+    const message =
+      `the control Redis no longer has migration ${this.ref.migrationId} (it restarted without its data, ` +
+      `or the keys were deleted): ${undone.join(', ')}. The target keeps the changes applied until now; ` +
+      'it is not cut over. Give the control Redis persistence (appendonly yes), then plan and start the ' +
+      'migration again (with --replace, as the target holds keys).';
+    this.status.error = message;
+    this.setState('failed');
+    this.log.error({ warnings: this.status.warnings }, message);
+    try {
+      this.options.onControlLost?.({
+        migrationId: this.ref.migrationId,
+        migration: this.lastMigration,
+        message,
+      });
+    } catch (err) {
+      this.log.warn({ err: errorMessage(err) }, 'could not report the lost migration');
+    }
+    return { kind: 'lost', message };
   }
 
   private fence(): void {

@@ -1,5 +1,7 @@
 // The live phase of client-side copies: a follower job per migration that owns live sync and the
 // write pause, and the executors that drive it (see follower.ts and executors.ts).
+
+export { cleanupLivePhase } from './cleanup.js';
 export {
   describeStatus,
   type Ensured,
@@ -18,7 +20,7 @@ export {
   resumeWritesExecutor,
   writePauseExecutor,
 } from './executors.js';
-export { Follower, type FollowerOptions, type FollowerOutcome } from './follower.js';
+export { type ControlLost, Follower, type FollowerOptions, type FollowerOutcome } from './follower.js';
 export {
   effectiveGoal,
   type FollowerSpec,

@@ -113,6 +113,11 @@ export function effectiveGoal(
     };
   }
   if (migration.status === 'succeeded') return { goal: 'stop', because: 'the migration succeeded' };
+  // A gate under the pause (the repoint's confirmation) expired: nobody is at the keyboard, so the
+  // apps' writes must not stay held. Live sync goes on; the step that asks again re-pauses.
+  if (migration.status === 'expired' && commanded === 'pause') {
+    return { goal: 'follow', because: 'a request under the write pause expired' };
+  }
   return { goal: commanded };
 }
 

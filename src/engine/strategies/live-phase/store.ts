@@ -86,9 +86,15 @@ return {'ok', tostring(epoch), status or '', redis.call('HGET', KEYS[1], 'cmd') 
   redis.call('HGET', KEYS[1], 'reconcile') or '0'}
 `;
 
-/** KEYS: follower, migration fence. ARGV: run, epoch, leaseMs. */
+/**
+ * KEYS: follower, migration fence. ARGV: run, epoch, leaseMs. 'lost' when the follower record is
+ * gone (the control Redis restarted empty, or someone deleted it): nobody can take the run over
+ * then, so the holder must undo what it did on the source. (A migration deleted on its own is
+ * seen by the follower's loop, which reads it.)
+ */
 const HEARTBEAT = `
 ${NOW_MS}
+if redis.call('EXISTS', KEYS[1]) == 0 then return 'lost' end
 if tonumber(redis.call('HGET', KEYS[1], 'run') or '0') ~= tonumber(ARGV[1]) or
    tonumber(redis.call('HGET', KEYS[1], 'epoch') or '0') ~= tonumber(ARGV[2]) then
   return 'fenced'

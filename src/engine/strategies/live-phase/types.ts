@@ -132,12 +132,13 @@ export type ClaimResult =
   /** Another worker holds the run and its lease has not run out. */
   | { kind: 'busy'; retryInMs: number };
 
-export type HeartbeatResult = 'ok' | 'fenced' | 'aborted';
+/** lost: the migration or its follower record is gone from the control Redis (restarted empty). */
+export type HeartbeatResult = 'ok' | 'fenced' | 'aborted' | 'lost';
 
 /** The control-Redis side of a running follower (FollowerStore implements it). */
 export interface FollowerChannel {
   claim(ref: FollowerRef, owner: string, leaseMs: number): Promise<ClaimResult>;
-  /** Renews the lease; says when another holder took over or the migration was aborted. */
+  /** Renews the lease; says when another holder took over, the migration was aborted or is gone. */
   heartbeat(ref: FollowerRef, epoch: number, leaseMs: number): Promise<HeartbeatResult>;
   /** Fenced write of the status; false when another holder took over. `release` drops the lease. */
   publish(ref: FollowerRef, epoch: number, status: FollowerStatus, release?: boolean): Promise<boolean>;

@@ -106,9 +106,17 @@ describe('the goal the follower works towards', () => {
   };
 
   it('is the commanded one while the migration runs or waits for a person', () => {
-    for (const status of ['running', 'awaiting_approval', 'expired'] as const) {
+    for (const status of ['running', 'awaiting_approval'] as const) {
       assert.deepEqual(effectiveGoal('pause', withStatus(status), false), { goal: 'pause' });
     }
+    assert.deepEqual(effectiveGoal('follow', withStatus('expired'), false), { goal: 'follow' });
+  });
+
+  it('lifts the pause (follows on) while a request under it has expired: nobody is there to go on', () => {
+    assert.deepEqual(effectiveGoal('pause', withStatus('expired'), false), {
+      goal: 'follow',
+      because: 'a request under the write pause expired',
+    });
   });
 
   it('is abort when the migration was aborted (flag or document) or is gone', () => {
