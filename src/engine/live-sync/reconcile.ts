@@ -6,7 +6,9 @@
 // keys whose payload or TTL differ are copied. After a short gap almost every key is already equal,
 // so a takeover costs reads, not a second bulk copy (rewriting every key also churns the target's
 // memory and replication). A payload can differ for equal values (another internal encoding):
-// such a key is copied again, which is merely redundant.
+// such a key is copied again, which is merely redundant. A key that may be big (MEMORY USAGE over
+// COMPARE_MAX_BYTES on either server, or unknown) is copied without comparing: the copier moves big
+// keys in chunks, while a DUMP of it here would be held whole, twice.
 //
 // Run it only while the flusher is held: a flush of key K interleaved with this pass could write
 // a newer K before the pass writes an older one. Changes made during the pass land in the dirty
@@ -37,6 +39,8 @@ export interface ReconcileResult {
 
 /** TTLs further apart than this differ (the two PTTL reads are not at the same instant). */
 const TTL_TOLERANCE_MS = 1000;
+/** Keys estimated above this on either server are copied, not compared (bounded memory). */
+const COMPARE_MAX_BYTES = 1024 * 1024;
 
 export async function reconcile(
   copier: Copier,
@@ -82,9 +86,15 @@ export async function copyDiffering(
     const [next, keys] = (await source.callBuffer('SCAN', ...args)) as [Buffer, Buffer[]];
     cursor = next.toString();
     if (keys.length === 0) continue;
-    const [a, b] = await Promise.all([dumpAll(source, keys), dumpAll(target, keys)]);
-    const differing = keys.filter((_, i) => !same(a[i]!, b[i]!));
-    compared += keys.length;
+    const [sizeA, sizeB] = await Promise.all([memoryUsage(source, keys), memoryUsage(target, keys)]);
+    const fits = keys.map((_, i) => sizeA[i]! <= COMPARE_MAX_BYTES && sizeB[i]! <= COMPARE_MAX_BYTES);
+    const small = keys.filter((_, i) => fits[i]);
+    const differing = keys.filter((_, i) => !fits[i]);
+    const [a, b] = await Promise.all([dumpAll(source, small), dumpAll(target, small)]);
+    small.forEach((key, i) => {
+      if (!same(a[i]!, b[i]!)) differing.push(key);
+    });
+    compared += small.length;
     if (differing.length > 0) {
       options.signal.throwIfAborted();
       const res = await copier.copyKeySet(db, differing);
@@ -92,6 +102,18 @@ export async function copyDiffering(
     }
   } while (cursor !== '0');
   return { compared, copied };
+}
+
+/** MEMORY USAGE per key: 0 for a missing key, Infinity when the server will not say (ACL, error). */
+async function memoryUsage(client: Redis, keys: Buffer[]): Promise<number[]> {
+  const pipeline = client.pipeline();
+  for (const key of keys) pipeline.call('MEMORY', 'USAGE', key);
+  const replies = (await pipeline.exec()) ?? [];
+  return keys.map((_, i) => {
+    const [err, bytes] = replies[i] ?? [new Error('no reply'), null];
+    if (err) return Number.POSITIVE_INFINITY;
+    return bytes === null ? 0 : Number(bytes);
+  });
 }
 
 interface Dumped {
