@@ -117,7 +117,13 @@ describe('abort with a dead follower', () => {
       onNonEmptyTarget: 'replace',
     });
     // notify-keyspace-events is "KA" now, so the plan would not set it: the recorded plan did.
-    const m = await rt.service.create({ source: 'src', target: 'dst', plan, requester: 'UREQ' });
+    const m = await rt.service.create({
+      source: 'src',
+      target: 'dst',
+      plan,
+      requester: 'UREQ',
+      buddy: 'UBUDDY',
+    });
     const migration = (await rt.service.get(m.id))!;
     for (const s of migration.steps) if (s.kind === 'live_sync') s.params.setConfig = true;
     const store = rt.livePhase.store;

@@ -109,7 +109,7 @@ describe('migrate: the source becomes a replica before the cutover', () => {
     assert.equal(await (await target.client()).exists('other:only'), 0);
     const turnedAt = Number(readFileSync(turnedAtFile, 'utf8').trim());
     const acked = await checkAcknowledged(await ackedBefore(report, turnedAt - 1000), target.url);
-    assert.ok(acked.checked > 100, `${acked.checked} writes checked`);
+    assert.ok(acked.checked > 20, `${acked.checked} writes checked`);
     assert.ok(acked.ok, JSON.stringify(acked.missing.slice(0, 5)));
   });
 });
