@@ -24,6 +24,8 @@ export interface Endpoint {
   username?: string;
   password?: string;
   db: number;
+  /** The database the URL names (`/3`), when it names one: it selects what is copied (engine/db-mapping.ts). */
+  urlDb?: number;
   tls?: TlsSettings;
   cluster: boolean;
   /** Deadline for opening a connection (default DEFAULT_CONNECT_TIMEOUT_MS in connect.ts). */
@@ -97,6 +99,7 @@ export function parseEndpointUrl(
     db,
     cluster: extra.cluster ?? false,
   };
+  if (path !== '') endpoint.urlDb = db;
   if (username && username !== 'default') endpoint.username = username;
   else if (username === 'default' && password) endpoint.username = 'default';
   if (password) endpoint.password = password;

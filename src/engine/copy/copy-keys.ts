@@ -13,6 +13,7 @@
 // most of its keys makes it start over from the first key, so "copied" means the keys are there.
 import { describeEndpoint, type Endpoint } from '../../redis/endpoint.js';
 import { ExitCode, UserError } from '../../util/errors.js';
+import { checkMapping, sourceDbOf } from '../db-mapping.js';
 import { ServerChangedError, type ServerIdentity } from '../identity/index.js';
 import type { RespConnection } from '../resp/connection.js';
 import { RespCommandError, RespConnectionError, RespError, replyText } from '../resp/reply.js';
@@ -54,7 +55,7 @@ export async function copyKeys(
   const fingerprint = copyFingerprint(source, target, options);
   const saved = options.checkpoint ? await options.checkpoint.load() : undefined;
   if (saved) checkFingerprint(saved.fingerprint, fingerprint);
-  const session = await CopySession.open(source, target);
+  const session = await CopySession.open(source, target, 0, options.remap);
   try {
     return await new CopyRun(session, options, fingerprint, saved, started).run();
   } finally {
@@ -218,10 +219,12 @@ class CopyRun {
     return {
       ...report(this.cp, this.started, complete, resumed, this.processedThisRun),
       sizeProbe: probeOutcome(this.sizeProbe, this.ctx.sizeProbe),
+      ...(this.options.remap ? { remap: this.options.remap } : {}),
     };
   }
 
   private selectDbs(): number[] {
+    checkMapping(this.options);
     const { dbs } = this.options;
     if (dbs === 'all') {
       return this.session.facts.source.keyspace.filter((k) => k.keys > 0).map((k) => k.db);
@@ -239,8 +242,9 @@ class CopyRun {
     // Every selected database must exist on both sides.
     for (const db of dbs) await this.selectBoth(db);
     const targetKeyspace = await session.keyspace('target');
+    const targetDbs = dbs.map((db) => session.targetDb(db));
     const relevant = targetKeyspace.filter(
-      (k) => k.keys > 0 && (options.dbs === 'all' || dbs.includes(k.db)),
+      (k) => k.keys > 0 && (options.dbs === 'all' || targetDbs.includes(k.db)),
     );
     const targetLibs = sourceLibs !== null ? await listLibraries(session.dst) : null;
     const where = describeEndpoint(session.target);
@@ -262,7 +266,8 @@ class CopyRun {
         throw new UserError(`not confirmed: target ${where} was left as it was`, ExitCode.problem);
       }
       for (const k of relevant) {
-        await this.selectBoth(k.db);
+        // relevant holds target dbs; under a remap only the mapped one is ever relevant.
+        await this.selectBoth(sourceDbOf(options, k.db) ?? k.db);
         // ASYNC (Redis 4+) empties the database at once and frees memory in the background, so a
         // huge database does not block the target; older servers flush synchronously.
         const [flushed] = await session.dst.exec([['FLUSHDB', 'ASYNC']]);
@@ -299,7 +304,8 @@ class CopyRun {
       await this.session.select(db);
     } catch (err) {
       if (err instanceof RespCommandError) {
-        throw new UserError(`cannot select database ${db}: ${err.message}`);
+        const where = this.session.targetDb(db) === db ? `database ${db}` : `database ${db} (target db ${this.session.targetDb(db)})`;
+        throw new UserError(`cannot select ${where}: ${err.message}`);
       }
       throw err;
     }

@@ -25,6 +25,8 @@ export async function listLibraries(conn: RespConnection): Promise<string[] | nu
 export interface FunctionsOutcome {
   libraries: number;
   action: string;
+  /** Set when the source's libraries were not copied: the copy is then not a success. */
+  notCopied?: string;
 }
 
 export async function copyFunctions(
@@ -42,10 +44,8 @@ export async function copyFunctions(
     return { libraries: 0, action: 'none' };
   }
   if (targetLibs === null) {
-    return {
-      libraries: sourceLibs.length,
-      action: `not copied: the target has no functions support (Redis < 7) or refuses FUNCTION`,
-    };
+    const why = 'the target has no functions support (Redis < 7) or refuses FUNCTION';
+    return { libraries: sourceLibs.length, action: `not copied: ${why}`, notCopied: why };
   }
   const [payload] = await src.exec([['FUNCTION', 'DUMP']]);
   if (!Buffer.isBuffer(payload)) {

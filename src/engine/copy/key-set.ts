@@ -14,7 +14,7 @@ import { addCounters, type CopyOptions, type KeySetCounters, zeroCounters } from
 
 const IN_FLIGHT_BYTES = 64 * 1024 * 1024;
 
-export type KeySetOptions = Pick<CopyOptions, 'mode' | 'bigKeyThresholdBytes' | 'logger'>;
+export type KeySetOptions = Pick<CopyOptions, 'mode' | 'bigKeyThresholdBytes' | 'logger' | 'remap'>;
 
 const KEYS_PER_BATCH = 1000;
 
@@ -49,7 +49,7 @@ export class KeySetCopier {
   }
 
   static async open(source: Endpoint, target: Endpoint, options: KeySetOptions = {}): Promise<KeySetCopier> {
-    return new KeySetCopier(await CopySession.open(source, target), options);
+    return new KeySetCopier(await CopySession.open(source, target, 0, options.remap), options);
   }
 
   /** Copies the keys; a dropped connection is reconnected and the whole set copied again once. */

@@ -7,6 +7,7 @@ import { type InfoSections, parseInfo, parseKeyspace } from '../../probe/info.js
 import type { DatabaseStats } from '../../probe/types.js';
 import { describeEndpoint, type Endpoint } from '../../redis/endpoint.js';
 import { UserError } from '../../util/errors.js';
+import { type DbRemap, targetDbOf } from '../db-mapping.js';
 import { readIdentity, respInfo, type ServerIdentity } from '../identity/index.js';
 import { RespConnection } from '../resp/connection.js';
 import { RespError, replyInt, replyText } from '../resp/reply.js';
@@ -44,6 +45,8 @@ export class CopySession {
     readonly target: Endpoint,
     private conns: Connections,
     readonly facts: SessionFacts,
+    /** Source db -> target db when they differ (a URL database); the target side selects the mapped one. */
+    readonly remap: DbRemap | undefined,
   ) {}
 
   /** Source connection for DUMP, PTTL, MEMORY USAGE and the by-type reads. */
@@ -60,8 +63,8 @@ export class CopySession {
     return this.conns.dst;
   }
 
-  static async open(source: Endpoint, target: Endpoint, db = 0): Promise<CopySession> {
-    const conns = await openAll(source, target, db);
+  static async open(source: Endpoint, target: Endpoint, db = 0, remap?: DbRemap): Promise<CopySession> {
+    const conns = await openAll(source, target, db, targetDbOf({ remap }, db));
     const { src, dst } = conns;
     try {
       const [sourceFacts, targetFacts, maxBulk, sourceMemory] = await Promise.all([
@@ -82,7 +85,7 @@ export class CopySession {
         features: featuresForVersion(targetFacts.version),
         targetMaxBulk: maxBulk,
         sourceMemory,
-      });
+      }, remap);
     } catch (err) {
       destroyAll(conns);
       throw err;
@@ -92,11 +95,17 @@ export class CopySession {
   /** Replaces every connection (after a drop), selecting `db` on each. */
   async reconnect(db: number): Promise<void> {
     destroyAll(this.conns);
-    this.conns = await openAll(this.source, this.target, db);
+    this.conns = await openAll(this.source, this.target, db, this.targetDb(db));
   }
 
+  /** Selects source database `db` and the target database it is copied into. */
   async select(db: number): Promise<void> {
-    await Promise.all([this.src.select(db), this.scan.select(db), this.dst.select(db)]);
+    await Promise.all([this.src.select(db), this.scan.select(db), this.dst.select(this.targetDb(db))]);
+  }
+
+  /** The target database source database `db` is copied into. */
+  targetDb(db: number): number {
+    return targetDbOf(this, db);
   }
 
   /** Who both servers are now (role, run id, keys in `dbs`). */
@@ -105,7 +114,7 @@ export class CopySession {
   ): Promise<{ source: ServerIdentity; target: ServerIdentity }> {
     const [source, target] = await Promise.all([
       readIdentity(respInfo(this.src), dbs),
-      readIdentity(respInfo(this.dst), dbs),
+      readIdentity(respInfo(this.dst), dbs === 'all' ? dbs : dbs.map((d) => this.targetDb(d))),
     ]);
     return { source, target };
   }
@@ -129,11 +138,16 @@ function destroyAll(conns: Connections): void {
   for (const c of Object.values(conns)) c.destroy();
 }
 
-async function openAll(source: Endpoint, target: Endpoint, db: number): Promise<Connections> {
+async function openAll(
+  source: Endpoint,
+  target: Endpoint,
+  db: number,
+  targetDb: number,
+): Promise<Connections> {
   const [src, scan, dst] = await Promise.allSettled([
     RespConnection.open(source, { db, role: 'copy-source' }),
     RespConnection.open(source, { db, role: 'copy-scan' }),
-    RespConnection.open(target, { db, role: 'copy-target' }),
+    RespConnection.open(target, { db: targetDb, role: 'copy-target' }),
   ]);
   if (src.status === 'rejected' || scan.status === 'rejected' || dst.status === 'rejected') {
     for (const c of [src, scan, dst]) if (c.status === 'fulfilled') c.value.destroy();

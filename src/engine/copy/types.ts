@@ -1,5 +1,6 @@
 // Public types of the copy engine (see .tmp/ENGINE_API.md for the contract other parts code against).
 import type { Logger } from '../../util/logger.js';
+import type { DbRemap } from '../db-mapping.js';
 import type { ServerIdentity } from '../identity/index.js';
 
 export type CopyMode = 'auto' | 'dump' | 'by-type';
@@ -8,6 +9,8 @@ export type NonEmptyTargetPolicy = 'refuse' | 'replace' | 'flush';
 export interface CopyOptions {
   /** 'all' = every database that has keys on the source. */
   dbs: 'all' | number[];
+  /** Source db -> another target db (engine/db-mapping.ts); without it each db lands in its own number. */
+  remap?: DbRemap;
   /** SCAN MATCH pattern (glob). */
   match?: string;
   /** refuse => UserError naming the non-empty dbs; replace => RESTORE REPLACE; flush => FLUSHDB first. */
@@ -79,7 +82,7 @@ export interface CopyCheckpoint {
   /** The non-empty-target decision was taken (checked, flushed or replace): a resume skips it. */
   targetPrepared: boolean;
   policy: NonEmptyTargetPolicy;
-  functions: { libraries: number; action: string } | null;
+  functions: { libraries: number; action: string; notCopied?: string } | null;
   complete: boolean;
   errors: KeyError[];
   errorsOmitted: number;
@@ -122,7 +125,9 @@ export interface KeyError {
 
 export interface CopyReport extends CopyCounters {
   dbs: number[];
-  functions: { libraries: number; action: string } | null;
+  /** Set when the source db was copied into another target db. */
+  remap?: DbRemap;
+  functions: { libraries: number; action: string; notCopied?: string } | null;
   /** Capped (see errorsOmitted). */
   errors: KeyError[];
   errorsOmitted: number;

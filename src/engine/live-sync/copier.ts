@@ -5,6 +5,7 @@
 import type { Endpoint } from '../../redis/endpoint.js';
 import { UserError } from '../../util/errors.js';
 import type { Logger } from '../../util/logger.js';
+import type { DbRemap } from '../db-mapping.js';
 import { KeySetCopier } from '../copy/index.js';
 
 export interface KeySetResult {
@@ -29,6 +30,8 @@ export interface EngineCopierOptions {
   mode?: 'auto' | 'dump' | 'by-type';
   bigKeyThresholdBytes?: number;
   logger?: Logger;
+  /** Source db -> another target db (engine/db-mapping.ts). */
+  remap?: DbRemap;
 }
 
 /**
@@ -41,6 +44,7 @@ export function engineCopier(source: Endpoint, target: Endpoint, options: Engine
     ...(options.mode ? { mode: options.mode } : {}),
     ...(options.bigKeyThresholdBytes ? { bigKeyThresholdBytes: options.bigKeyThresholdBytes } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.remap ? { remap: options.remap } : {}),
   };
   const idle: KeySetCopier[] = [];
   // A batch still in flight when close() runs must not hand its lane back to the idle list

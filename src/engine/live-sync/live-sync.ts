@@ -51,6 +51,7 @@ import {
   parseNotification,
   subscriptionPatterns,
 } from './channels.js';
+import { type DbRemap, targetDbsOf } from '../db-mapping.js';
 import { type Copier, engineCopier } from './copier.js';
 import { type DirtyBatch, DirtySet } from './dirty-set.js';
 import { globMatcher } from './glob.js';
@@ -75,6 +76,8 @@ export type LiveSyncState =
 export interface LiveSyncOptions {
   /** Databases to follow; 'all' follows every db. */
   dbs: 'all' | number[];
+  /** Source db -> another target db (engine/db-mapping.ts); changes are applied there. */
+  remap?: DbRemap;
   /** Only keys matching this Redis glob (same rules as SCAN MATCH, on raw bytes). */
   match?: string;
   /**
@@ -296,6 +299,7 @@ export class LiveSync {
         ...(options.mode ? { mode: options.mode } : {}),
         ...(options.bigKeyThresholdBytes ? { bigKeyThresholdBytes: options.bigKeyThresholdBytes } : {}),
         ...(options.logger ? { logger: options.logger } : {}),
+        ...(options.remap ? { remap: options.remap } : {}),
       });
   }
 
@@ -362,7 +366,7 @@ export class LiveSync {
     if (change) throw this.final(change, 'before live sync started');
     const target = await connect(this.target, { role: 'live-sync-control' });
     try {
-      this.targetSeen = await readIdentity(clientInfo(target), dbs);
+      this.targetSeen = await readIdentity(clientInfo(target), targetDbsOf(this.options, dbs));
     } finally {
       target.disconnect();
     }
@@ -835,6 +839,7 @@ export class LiveSync {
       await this.checkSource('during live sync, before a reconcile pass');
       const result = await reconcile(this.copier, source, target, {
         dbs: this.options.dbs,
+        ...(this.options.remap ? { remap: this.options.remap } : {}),
         ...(this.options.match ? { match: this.options.match } : {}),
         batchSize: this.opts.batchSize,
         signal: this.internal.signal,
@@ -965,7 +970,7 @@ export class LiveSync {
     const conn = await connect(this.target, { role: 'live-sync-control', maxReconnects: 0 });
     let now: ServerIdentity;
     try {
-      now = await readIdentity(clientInfo(conn), this.options.dbs);
+      now = await readIdentity(clientInfo(conn), targetDbsOf(this.options, this.options.dbs));
     } finally {
       conn.disconnect();
     }

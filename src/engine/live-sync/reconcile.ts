@@ -16,10 +16,13 @@
 // found equal and changed right after is in the dirty set too.
 
 import type { Redis } from 'ioredis';
+import { type DbRemap, targetDbOf } from '../db-mapping.js';
 import type { Copier } from './copier.js';
 
 export interface ReconcileOptions {
   dbs: 'all' | number[];
+  /** Source db -> another target db (engine/db-mapping.ts). */
+  remap?: DbRemap;
   match?: string;
   /** Keys per SCAN round and per EXISTS pipeline on the source. */
   batchSize: number;
@@ -72,10 +75,10 @@ export async function copyDiffering(
   source: Redis,
   target: Redis,
   db: number,
-  options: Pick<ReconcileOptions, 'match' | 'batchSize' | 'signal'>,
+  options: Pick<ReconcileOptions, 'match' | 'batchSize' | 'signal' | 'remap'>,
 ): Promise<{ compared: number; copied: number }> {
   await source.select(db);
-  await target.select(db);
+  await target.select(targetDbOf(options, db));
   let compared = 0;
   let copied = 0;
   let cursor = '0';
@@ -151,10 +154,10 @@ export async function deleteExtraKeys(
   source: Redis,
   target: Redis,
   db: number,
-  options: Pick<ReconcileOptions, 'match' | 'batchSize' | 'signal' | 'beforeDeletes'>,
+  options: Pick<ReconcileOptions, 'match' | 'batchSize' | 'signal' | 'beforeDeletes' | 'remap'>,
 ): Promise<number> {
   await source.select(db);
-  await target.select(db);
+  await target.select(targetDbOf(options, db));
   let deleted = 0;
   let cursor = '0';
   do {

@@ -27,12 +27,15 @@ import type {
 import { ProgressTracker } from '../copy/progress.js';
 import { type CopyFingerprint, zeroCounters } from '../copy/types.js';
 import { clientInfo, readIdentity, type ServerIdentity } from '../identity/index.js';
+import { checkMapping, type DbRemap, targetDbOf, targetDbsOf } from '../db-mapping.js';
 import { deleteExtraKeys } from '../live-sync/index.js';
 import { RespConnection } from '../resp/connection.js';
 import { classifyMigrateReply, cleanMessage, migrateArgs } from './command.js';
 
 export interface MigrateOptions {
   dbs: 'all' | number[];
+  /** Source db -> another target db (engine/db-mapping.ts): MIGRATE's destination-db argument. */
+  remap?: DbRemap;
   match?: string;
   /** Checked (refuse) or applied (flush) once before the first key, unless prepareTarget is false. */
   onNonEmptyTarget: NonEmptyTargetPolicy;
@@ -129,6 +132,7 @@ class MigrateRun {
   async run(): Promise<MigrateReport> {
     const { options } = this;
     await this.checkTls();
+    checkMapping(options);
     const sourceKeyspace = await keyspace(this.src);
     const dbs = this.saved
       ? this.saved.dbs.map((d) => d.db)
@@ -140,7 +144,7 @@ class MigrateRun {
       dbs,
       async () => ({
         source: await readIdentity(clientInfo(this.src), dbs),
-        target: await readIdentity(clientInfo(this.dst), dbs),
+        target: await readIdentity(clientInfo(this.dst), targetDbsOf(options, dbs)),
       }),
     );
     if (this.saved?.targetPrepared) {
@@ -169,6 +173,7 @@ class MigrateRun {
     if (keysDone && options.deleteRemoved && !this.cp.deleteDone && !options.signal?.aborted) {
       for (const db of dbs) {
         this.cp.keysDeleted += await deleteExtraKeys(this.src, this.dst, db, {
+          ...(options.remap ? { remap: options.remap } : {}),
           batchSize: options.batchKeys ?? 100,
           signal: options.signal ?? new AbortController().signal,
           ...(options.match ? { match: options.match } : {}),
@@ -234,7 +239,8 @@ class MigrateRun {
     const { options, dst } = this;
     if (options.prepareTarget !== false) {
       const targetKeyspace = await keyspace(dst);
-      const busy = dbs.filter((db) => (targetKeyspace.get(db) ?? 0) > 0);
+      // Target database numbers (under a remap, the one the source db is copied into).
+      const busy = dbs.map((db) => targetDbOf(options, db)).filter((db) => (targetKeyspace.get(db) ?? 0) > 0);
       if (options.onNonEmptyTarget === 'refuse' && busy.length > 0) {
         const parts = busy.map((db) => `db${db} has ${targetKeyspace.get(db)} keys`);
         throw new MigrateError(
@@ -330,7 +336,7 @@ class MigrateRun {
     const present = Number(await src.call('EXISTS', ...keys));
     const args = migrateArgs(this.targetEp, {
       ...this.address,
-      db,
+      db: targetDbOf(options, db),
       timeoutMs: options.timeoutMs ?? 10_000,
       keys,
     });

@@ -4,6 +4,7 @@
 import { StepAbortedError, TransientStepError, UnrecoverableStepError } from '../../runbook/errors.js';
 import type { StepContext, StepExecutor } from '../../runbook/step-executor.js';
 import { ExitCode } from '../../util/errors.js';
+import { remapFromParams } from '../db-mapping.js';
 import { CopyStoppedError } from '../copy/errors.js';
 import { copyKeys } from '../copy/index.js';
 import type { CheckpointStore, CopyCheckpoint, CopyOptions, CopyReport } from '../copy/types.js';
@@ -32,6 +33,8 @@ export function copyOptionsFromParams(params: Record<string, unknown>): Omit<Cop
     onNonEmptyTarget: (params.onNonEmptyTarget as CopyOptions['onNonEmptyTarget']) ?? 'refuse',
     mode,
   };
+  const remap = remapFromParams(params);
+  if (remap) options.remap = remap;
   if (typeof params.match === 'string') options.match = params.match;
   if (typeof params.chunkAboveBytes === 'number') options.bigKeyThresholdBytes = params.chunkAboveBytes;
   if (params.functions === null) options.copyFunctions = false;
@@ -86,6 +89,13 @@ export const bulkCopyExecutor: StepExecutor = {
         throw new UnrecoverableStepError(err.message);
       }
       throw err;
+    }
+    if (report.functions?.notCopied) {
+      // The planner blocks this; a target that lost FUNCTION since then must not pass as copied.
+      throw new UnrecoverableStepError(
+        `the source's ${report.functions.libraries} function libraries were not copied: ${report.functions.notCopied}. ` +
+          'The keys were copied; give the target FUNCTION (Redis 7+, allowed for this user) and plan and start again with --replace',
+      );
     }
     if (!report.complete) {
       throw new StepAbortedError(

@@ -15,6 +15,7 @@ import {
 } from '../../runbook/step-executor.js';
 import { UserError } from '../../util/errors.js';
 import { type CopyCheckpoint, type CopyReport, copyKeys } from '../copy/index.js';
+import { remapFromParams } from '../db-mapping.js';
 import { deleteExtraKeys } from '../live-sync/index.js';
 import { type MigrateOptions, type MigrateReport, migrateKeys } from '../migrate/index.js';
 import { stepCheckpointStore } from './bulk-copy.js';
@@ -44,6 +45,8 @@ export function migrateOptionsFromParams(
     timeoutMs: typeof params.timeoutMs === 'number' ? params.timeoutMs : 10_000,
     functions: final ? null : ((params.functions as MigrateOptions['functions']) ?? null),
   };
+  const remap = remapFromParams(params);
+  if (remap) options.remap = remap;
   if (typeof params.match === 'string') options.match = params.match;
   return options;
 }
@@ -83,6 +86,7 @@ async function finalPassWhilePaused(ctx: StepContext, notes: string[]): Promise<
   try {
     report = await copyKeys(source, target, {
       dbs: Array.isArray(params.dbs) ? (params.dbs as number[]) : 'all',
+      ...(remapFromParams(params) ? { remap: remapFromParams(params)! } : {}),
       ...(typeof params.match === 'string' ? { match: params.match } : {}),
       onNonEmptyTarget: 'replace',
       copyFunctions: false,
@@ -116,6 +120,7 @@ async function finalPassWhilePaused(ctx: StepContext, notes: string[]): Promise<
     try {
       for (const db of report.dbs) {
         keysDeleted += await deleteExtraKeys(src, dst, db, {
+          ...(report.remap ? { remap: report.remap } : {}),
           batchSize: 500,
           signal: ctx.signal,
           ...(typeof params.match === 'string' ? { match: params.match } : {}),

@@ -13,6 +13,7 @@ import {
   describeAppWrites,
   FinalCheckAppWrites,
 } from '../app-writes/index.js';
+import { remapFromParams } from '../db-mapping.js';
 import { clientInfo, IdentityGuard, readIdentity, ServerChangedError } from '../identity/index.js';
 import { type VerifyOptions, type VerifyReport, verify } from '../verify/index.js';
 import { migrationSourceIdentity } from './source-identity.js';
@@ -20,6 +21,8 @@ import { migrationSourceIdentity } from './source-identity.js';
 /** Verification options from the step's parameters, as planned and approved. */
 export function verifyOptionsFromParams(params: Record<string, unknown>): Omit<VerifyOptions, 'signal'> {
   const options: Omit<VerifyOptions, 'signal'> = { dbs: (params.dbs as VerifyOptions['dbs']) ?? 'all' };
+  const remap = remapFromParams(params);
+  if (remap) options.remap = remap;
   if (typeof params.match === 'string') options.match = params.match;
   if (params.compare === 'counts-and-sample' && typeof params.sampleSize === 'number') {
     options.sample = params.sampleSize;

@@ -1,6 +1,7 @@
 // Public types of verification (contract: .tmp/ENGINE_API.md). Fields beyond the contract are
 // additions that callers may ignore.
 import type { Logger } from '../../util/logger.js';
+import type { DbRemap } from '../db-mapping.js';
 
 /**
  * Expiry times further apart than this are a TTL difference. Derived from measurements on a loaded
@@ -17,6 +18,8 @@ export const DEFAULT_TTL_TOLERANCE_MS = 500;
 export interface VerifyOptions {
   /** 'all' = every database that has keys on the source or on the target. */
   dbs: 'all' | number[];
+  /** Source db -> the target db it was copied into (engine/db-mapping.ts); compared with that one. */
+  remap?: DbRemap;
   /** SCAN MATCH pattern (glob), applied on both sides. */
   match?: string;
   /** Check this many random keys (half picked on each side) instead of every key. */
@@ -89,7 +92,10 @@ export interface DifferenceSample {
 }
 
 export interface DbCounts {
+  /** The source database. */
   db: number;
+  /** The target database compared with it, when not the same number. */
+  targetDb?: number;
   sourceKeys: number;
   targetKeys: number;
   /** Keys with a TTL (INFO keyspace `expires`), when the server reports it. */

@@ -16,6 +16,7 @@ import {
   readMemoryFacts,
   type SizeProbeDecision,
 } from '../copy/size-probe.js';
+import { checkMapping, targetDbOf } from '../db-mapping.js';
 import { RespConnection } from '../resp/connection.js';
 import { type RespArg, RespConnectionError, RespError, type RespReply } from '../resp/reply.js';
 import { DifferenceLog } from './difference-log.js';
@@ -221,10 +222,12 @@ class VerifyRun {
       dbs = [...new Set(this.options.dbs)].sort((a, b) => a - b);
     }
     return dbs.map((db) => {
+      const targetDb = targetDbOf(this.options, db);
       const s = src.get(db);
-      const t = tgt.get(db);
+      const t = tgt.get(targetDb);
       return {
         db,
+        ...(targetDb !== db ? { targetDb } : {}),
         sourceKeys: s?.keys ?? 0,
         targetKeys: t?.keys ?? 0,
         sourceExpires: s?.expires ?? 0,
@@ -236,9 +239,12 @@ class VerifyRun {
   private async selectDb(db: number): Promise<void> {
     this.currentDb = db;
     try {
-      await Promise.all(Object.values(this.conns).map((c) => c.select(db)));
+      const targetDb = targetDbOf(this.options, db);
+      const { source, sourceScan, target, targetScan } = this.conns;
+      await Promise.all([source.select(db), sourceScan.select(db), target.select(targetDb), targetScan.select(targetDb)]);
     } catch (err) {
-      throw new UserError(`cannot select database ${db}: ${(err as Error).message}`);
+      const which = targetDbOf(this.options, db) === db ? `${db}` : `${db} (target db ${targetDbOf(this.options, db)})`;
+      throw new UserError(`cannot select database ${which}: ${(err as Error).message}`);
     }
   }
 
@@ -445,6 +451,7 @@ function validate(o: typeof DEFAULTS, options: VerifyOptions): void {
   check('maxRecheckKeys', o.maxRecheckKeys, 0);
   check('bigKeyThresholdBytes', o.bigKeyThresholdBytes, 0);
   if (options.sample !== undefined) check('sample', options.sample, 1);
+  checkMapping(options);
   if (options.dbs !== 'all') {
     if (options.dbs.length === 0) throw new UserError('no database to verify');
     for (const db of options.dbs) check('db', db, 0);

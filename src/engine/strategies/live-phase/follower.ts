@@ -371,6 +371,7 @@ export class Follower {
       const abort = new AbortController();
       const options: LiveSyncOptions = {
         dbs: live.dbs,
+        ...(live.remap ? { remap: live.remap } : {}),
         holdApply: hold,
         reconcileOnStart: reconcile,
         statusIntervalMs: this.options.timing.statusIntervalMs,

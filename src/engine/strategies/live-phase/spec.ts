@@ -2,6 +2,7 @@
 // situation: pure functions, so they are table-tested without servers.
 
 import type { Migration, Step } from '../../../runbook/model.js';
+import { type DbRemap, remapFromParams } from '../../db-mapping.js';
 import type { LiveSyncStatus } from '../../live-sync/index.js';
 import type { FollowerGoal, FollowerMode, FollowerStatus } from './types.js';
 
@@ -10,6 +11,8 @@ export interface FollowerSpec {
   /** LiveSync settings (live mode). */
   live?: {
     dbs: 'all' | number[];
+    /** Source db -> another target db (engine/db-mapping.ts). */
+    remap?: DbRemap;
     match?: string;
     mode: 'auto' | 'by-type';
     bigKeyThresholdBytes?: number;
@@ -80,6 +83,8 @@ export function followerSpec(m: Pick<Migration, 'steps'>): FollowerSpec {
       mode: copy?.params.copyMode === 'by-type' ? 'by-type' : 'auto',
       setConfig: p.setConfig === true,
     };
+    const remap = remapFromParams(p);
+    if (remap) spec.live.remap = remap;
     if (typeof p.match === 'string') spec.live.match = p.match;
     if (typeof chunk === 'number') spec.live.bigKeyThresholdBytes = chunk;
   }
