@@ -86,7 +86,9 @@ export function targetDbsOf(
 export function checkMapping(mapping: { dbs: 'all' | readonly number[]; remap?: DbRemap | undefined }): void {
   const { dbs, remap } = mapping;
   if (remap && (dbs === 'all' || dbs.length !== 1 || dbs[0] !== remap.from)) {
-    throw new Error(`db remap ${remap.from}->${remap.to} needs dbs [${remap.from}], got ${JSON.stringify(dbs)}`);
+    throw new Error(
+      `db remap ${remap.from}->${remap.to} needs dbs [${remap.from}], got ${JSON.stringify(dbs)}`,
+    );
   }
 }
 

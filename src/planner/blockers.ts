@@ -112,7 +112,7 @@ function nonEmptyTarget(ctx: PlanContext): Finding[] {
 
 function databases(ctx: PlanContext): Finding[] {
   const out: Finding[] = [];
-  const highest = ctx.dbs.length > 0 ? Math.max(...ctx.dbs) : -1;
+  const highest = ctx.targetDbs.length > 0 ? Math.max(...ctx.targetDbs) : -1;
   const targetDbs = ctx.target.configuredDatabases;
   if (highest >= 0 && targetDbs !== null && highest >= targetDbs) {
     out.push({

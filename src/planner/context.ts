@@ -1,4 +1,5 @@
 // Facts derived once from the two probes and the options, shared by every rule module.
+import { targetDbOf } from '../engine/db-mapping.js';
 import type { DatabaseStats, ProbedCommand, ProbeResult } from '../probe/types.js';
 import type { PlanOptions } from './types.js';
 
@@ -20,7 +21,9 @@ export interface PlanContext {
   /** Estimated bytes to copy: source used memory, scaled down to the selected dbs. */
   bytes: number;
   copySeconds: number;
-  /** Selected dbs that already hold keys on the target. */
+  /** Target databases the copy writes into (the same numbers as dbs unless the URLs remap). */
+  targetDbs: number[];
+  /** Target databases the copy writes into that already hold keys. */
   targetBusyDbs: DatabaseStats[];
   /** Keys on the target in any db (replication discards all of them). */
   targetKeysTotal: number;
@@ -46,6 +49,7 @@ export function buildContext(source: ProbeResult, target: ProbeResult, options: 
       ? [...sourceDbs].sort((a, b) => a - b)
       : [...new Set(options.dbs)].sort((a, b) => a - b);
   const selected = new Set(dbs);
+  const targetDbs = dbs.map((db) => targetDbOf({ remap: options.dbRemap }, db));
   const keys = source.databases.filter((d) => selected.has(d.db)).reduce((n, d) => n + d.keys, 0);
   const share = source.totalKeys > 0 ? Math.min(1, keys / source.totalKeys) : 1;
   const bytes = Math.round(source.memory.usedBytes * share);
@@ -66,7 +70,8 @@ export function buildContext(source: ProbeResult, target: ProbeResult, options: 
     bytes,
     // Tenths of a second, rounded up: small copies are not shown as taking no time.
     copySeconds: Math.ceil((keys / options.estimatedKeysPerSecond) * 10) / 10,
-    targetBusyDbs: target.databases.filter((d) => selected.has(d.db) && d.keys > 0),
+    targetDbs,
+    targetBusyDbs: target.databases.filter((d) => targetDbs.includes(d.db) && d.keys > 0),
     targetKeysTotal: target.databases.reduce((n, d) => n + d.keys, 0),
     downgrade: target.server.rdbVersion < source.server.rdbVersion,
     moduleTypesSampled: [...moduleTypes].sort(),

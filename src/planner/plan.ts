@@ -2,11 +2,12 @@
 // so the same inputs always give the same plan (and the same step parameters to approve).
 import type { ProbeResult } from '../probe/types.js';
 import { findBlockers, strategyBlockers } from './blockers.js';
-import { buildContext } from './context.js';
+import { buildContext, type PlanContext } from './context.js';
 import { copyPath } from './copy-path.js';
 import { buildSteps } from './steps/index.js';
 import { assessDumpRestore, assessMigrate, assessReplication, chooseStrategy } from './strategies.js';
 import type { Plan, PlanOptions, StrategyAssessment } from './types.js';
+import { formatDbs } from './units.js';
 import { findWarnings } from './warnings/index.js';
 
 export function planMigration(source: ProbeResult, target: ProbeResult, options: PlanOptions): Plan {
@@ -33,6 +34,16 @@ export function planMigration(source: ProbeResult, target: ProbeResult, options:
     warnings,
     steps: strategy ? buildSteps(strategy, ctx, path) : [],
     estimates: { keys: ctx.keys, bytes: ctx.bytes, copySeconds: ctx.copySeconds },
+    databases: databasesLine(ctx),
     options,
   };
+}
+
+/** Which databases are copied and where, and why (a URL's database, --db, or every db). */
+function databasesLine(ctx: PlanContext): string {
+  const { dbRemap, dbsFromUrl, dbs } = ctx.options;
+  if (dbRemap) return `db ${dbRemap.from} -> db ${dbRemap.to} only (the databases in the URLs)`;
+  if (dbsFromUrl) return `${formatDbs(ctx.dbs)} only, into the same number (the database in the URL)`;
+  const list = ctx.dbs.length ? formatDbs(ctx.dbs) : 'none with keys';
+  return dbs === 'all' ? `every database with keys (${list}), each into the same number` : `${list} (--db)`;
 }

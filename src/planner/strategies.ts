@@ -28,7 +28,18 @@ function subsetReasons(ctx: PlanContext): string[] {
   if (ctx.options.match !== undefined) {
     out.push(`replication copies every key: it cannot honour --match "${ctx.options.match}"`);
   }
-  if (ctx.leftOutDbs.length > 0) {
+  const remap = ctx.options.dbRemap;
+  if (remap) {
+    out.push(
+      `replication copies every database into the same number: it cannot copy db ${remap.from} into db ${remap.to} ` +
+        '(the databases in the URLs)',
+    );
+  } else if (ctx.options.dbsFromUrl) {
+    out.push(
+      `replication copies every database: it cannot copy only ${formatDbs(ctx.dbs)}, which the URL selects ` +
+        `(drop the /${ctx.dbs[0]} from both URLs to copy every database)`,
+    );
+  } else if (ctx.leftOutDbs.length > 0) {
     out.push(
       `replication copies every database: it cannot leave out ${formatDbs(ctx.leftOutDbs)} ` +
         `(asked for ${formatDbs(ctx.dbs)})`,

@@ -1,3 +1,4 @@
+import type { DbRemap } from '../engine/db-mapping.js';
 import type { ProbeResult } from '../probe/types.js';
 
 export const STRATEGIES = ['replication', 'dump-restore', 'migrate'] as const;
@@ -57,6 +58,10 @@ export interface PlanOptions {
   onNonEmptyTarget: NonEmptyTargetPolicy;
   /** Databases to move; 'all' = every database that has keys. */
   dbs: 'all' | number[];
+  /** The source URL named the database (`/3`): only it is copied (engine/db-mapping.ts). */
+  dbsFromUrl?: boolean;
+  /** Source db -> another target db, from the URLs' databases (engine/db-mapping.ts). */
+  dbRemap?: DbRemap;
   /** SCAN MATCH pattern; only dump-restore and migrate can honour it. */
   match?: string;
   /** Force type-by-type copy instead of DUMP/RESTORE. */
@@ -91,5 +96,7 @@ export interface Plan {
   warnings: Finding[];
   steps: PlannedStep[];
   estimates: { keys: number; bytes: number; copySeconds: number };
+  /** Which databases are copied into which, for people ("db 3 -> db 5 only (...)"). */
+  databases?: string;
   options: PlanOptions;
 }

@@ -4,6 +4,7 @@
 // create it with the approval policy fixed into it. What is shown is what runs: the plan printed
 // or posted is the plan stored.
 import type { HooksConfig } from '../config/schema.js';
+import { dbMapping, targetDbsOf } from '../engine/db-mapping.js';
 import { placeHooks } from '../hooks/place.js';
 import { formatPlan } from '../planner/format.js';
 import { planMigration } from '../planner/plan.js';
@@ -63,6 +64,23 @@ export class PlanRefusedError extends UserError {
   }
 }
 
+/**
+ * The plan options for which databases are copied where: from the URLs' databases (`/3` selects
+ * db 3, mapped onto the target URL's database) or `--db`/`db=` (undefined when not given).
+ */
+export function planDatabases(
+  source: Pick<Endpoint, 'urlDb'>,
+  target: Pick<Endpoint, 'urlDb'>,
+  dbFlag: 'all' | number[] | undefined,
+): Pick<PlanOptions, 'dbs' | 'dbsFromUrl' | 'dbRemap'> {
+  const mapping = dbMapping(source, target, dbFlag);
+  return {
+    dbs: mapping.dbs,
+    ...(source.urlDb !== undefined ? { dbsFromUrl: true } : {}),
+    ...(mapping.remap ? { dbRemap: mapping.remap } : {}),
+  };
+}
+
 /** Probe, plan, place hooks and number the steps. Read-only. */
 export async function preparePlan(input: PlanInput, probe: Probe): Promise<PreparedPlan> {
   // Both probes run to the end before a failure is reported (no stray connections).
@@ -97,7 +115,8 @@ export async function locksFor(
   ]);
   const units = [
     ...lockUnits(source, plan.strategy, plan.options.dbs),
-    ...lockUnits(target, plan.strategy, plan.options.dbs),
+    // The target's lock is on the databases written there (another number under a URL remap).
+    ...lockUnits(target, plan.strategy, targetDbsOf({ remap: plan.options.dbRemap }, plan.options.dbs)),
   ];
   return [...new Set(units)];
 }

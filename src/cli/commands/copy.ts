@@ -8,13 +8,14 @@ import {
   copyKeys,
   fileCheckpointStore,
 } from '../../engine/copy/index.js';
+import { dbMapping } from '../../engine/db-mapping.js';
 import { describeEndpoint } from '../../redis/endpoint.js';
 import { ExitCode, UserError } from '../../util/errors.js';
 import { action, addGlobalOptions, type CliContext } from '../context.js';
 import { createProgressRenderer, fmtBytes, fmtInt, sizeProbeLine } from '../progress.js';
 
 interface CopyCliOptions {
-  db: string;
+  db?: string;
   match?: string;
   replace?: boolean;
   flushTarget?: boolean;
@@ -35,7 +36,11 @@ export function registerCopyCommand(program: Command): void {
     )
     .argument('<source>', 'endpoint name from the config, or a redis:// URL')
     .argument('<target>', 'endpoint name from the config, or a redis:// URL')
-    .option('--db <list>', 'databases to copy: all (those with keys on the source) or e.g. 0,3', 'all')
+    .option(
+      '--db <list>',
+      'databases to copy: all (those with keys on the source, the default) or e.g. 0,3; not with a database ' +
+        "in the URLs (redis://host:port/3 copies db 3 only, into the target URL's database)",
+    )
     .option('--match <pattern>', 'only keys matching this glob (SCAN MATCH)')
     .option(
       '--replace',
@@ -74,8 +79,10 @@ async function runCopy(
   }
   const source = ctx.endpoint(sourceName, 'the source');
   const target = ctx.endpoint(targetName, 'the target');
+  const mapping = dbMapping(source, target, opts.db === undefined ? undefined : parseDbs(opts.db));
   const options: CopyOptions = {
-    dbs: parseDbs(opts.db),
+    dbs: mapping.dbs,
+    ...(mapping.remap ? { remap: mapping.remap } : {}),
     onNonEmptyTarget: opts.replace ? 'replace' : opts.flushTarget ? 'flush' : 'refuse',
     mode: opts.byType ? 'by-type' : 'auto',
   };
@@ -130,6 +137,13 @@ async function runCopy(
     );
     return ExitCode.problem;
   }
+  if (report.functions?.notCopied) {
+    ctx.note(
+      `the source's function libraries were not copied (${report.functions.notCopied}): the copy is incomplete. ` +
+        'Give the target FUNCTION (Redis 7+, allowed for this user), then copy again with --replace',
+    );
+    return ExitCode.problem;
+  }
   return report.keysFailed > 0 ? ExitCode.problem : ExitCode.ok;
 }
 
@@ -169,7 +183,7 @@ export function summary(r: CopyReport, source: string, target: string): string {
     `${r.complete ? 'copied' : 'partly copied'} ${fmtInt(r.keysCopied)} keys (${fmtBytes(r.bytesCopied)}) ` +
       `from ${source} to ${target} in ${seconds.toFixed(1)} s (${fmtInt(r.keysPerSecond)} keys/s this run)` +
       (r.resumed ? ', resumed from checkpoint' : ''),
-    `  databases: ${r.dbs.length ? r.dbs.map((d) => `db${d}`).join(', ') : '(none with keys)'}`,
+    `  databases: ${r.remap ? `db${r.remap.from} -> db${r.remap.to}` : r.dbs.length ? r.dbs.map((d) => `db${d}`).join(', ') : '(none with keys)'}`,
     `  skipped (expired or deleted during the copy): ${fmtInt(r.keysSkipped)}; failed: ${fmtInt(r.keysFailed)}`,
   ];
   if (r.keysByTypeFallback)

@@ -12,10 +12,10 @@ import { LockHeldError } from '../../runbook/locks.js';
 import { type Migration, TERMINAL_MIGRATION_STATUSES } from '../../runbook/model.js';
 import { approvalSettingsFromConfig } from '../../runbook/settings.js';
 import { rootOf } from '../../slack/adapter/message-store.js';
-import { createPlannedMigration, describePlan } from '../../usecases/plan-migration.js';
+import { createPlannedMigration, describePlan, planDatabases } from '../../usecases/plan-migration.js';
 import { ExitCode, UserError } from '../../util/errors.js';
 import { action, addGlobalOptions, type CliContext } from '../context.js';
-import { parseDbList, prepareCliPlan } from './plan.js';
+import { dbFlag, prepareCliPlan } from './plan.js';
 import { openCliRuntime } from './worker.js';
 
 interface MigrateCliOptions {
@@ -27,7 +27,7 @@ interface MigrateCliOptions {
   replace?: boolean;
   flushTarget?: boolean;
   byType?: boolean;
-  db: string;
+  db?: string;
   match?: string;
 }
 
@@ -68,7 +68,11 @@ export function registerMigrateCommand(program: Command): void {
     .option('--replace', 'if the target holds keys, overwrite those that also exist on the source')
     .option('--flush-target', 'if the target holds keys, empty the databases to copy first (destructive)')
     .option('--by-type', 'copy type by type (native commands) instead of DUMP/RESTORE payloads')
-    .option('--db <list>', 'databases to copy: all, or a list like 0,3', 'all')
+    .option(
+      '--db <list>',
+      'databases to copy: all (the default), or a list like 0,3; not with a database in the URLs ' +
+        "(redis://host:port/3 copies db 3 only, into the target URL's database)",
+    )
     .option('--match <pattern>', 'copy only keys matching this SCAN pattern');
   addGlobalOptions(cmd);
   cmd.action(action(runMigrate));
@@ -86,18 +90,12 @@ async function runMigrate(
     throw new UserError(
       '--confirm-as goes with --approve-as (without it, confirmations are asked on the terminal)',
     );
-  let dbs: PlanOptions['dbs'];
-  try {
-    dbs = parseDbList(opts.db);
-  } catch (err) {
-    throw new UserError(`--db ${(err as Error).message}`);
-  }
   const source = ctx.endpoint(sourceName);
   const target = ctx.endpoint(targetName);
   const options = withDefaults({
     strategy: opts.strategy,
     onNonEmptyTarget: opts.flushTarget ? 'flush' : opts.replace ? 'replace' : 'refuse',
-    dbs,
+    ...planDatabases(source, target, dbFlag(opts.db)),
     match: opts.match,
     byType: Boolean(opts.byType),
     bigKeyThresholdBytes: ctx.config?.copy?.bigKeyThresholdBytes,

@@ -8,6 +8,7 @@ import {
   describePlan,
   type PreparedPlan,
   ProbeFailedError,
+  planDatabases,
   preparePlan,
 } from '../../usecases/plan-migration.js';
 import { ExitCode, UserError } from '../../util/errors.js';
@@ -18,7 +19,7 @@ interface PlanCommandOptions {
   replace?: boolean;
   flushTarget?: boolean;
   byType?: boolean;
-  db: string;
+  db?: string;
   match?: string;
   bigKeys?: boolean;
   buddy?: string;
@@ -35,6 +36,16 @@ export function parseDbList(text: string): 'all' | number[] {
     throw new InvalidArgumentError(`must be "all" or database numbers separated by commas, like 0,3`);
   }
   return [...new Set(parts.map(Number))].sort((a, b) => a - b);
+}
+
+/** `--db` as given, or undefined when it was not (the URLs' databases may then select). */
+export function dbFlag(text: string | undefined): 'all' | number[] | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return parseDbList(text);
+  } catch (err) {
+    throw new UserError(`--db ${(err as Error).message}`);
+  }
 }
 
 function yesNo(value: string): boolean {
@@ -83,7 +94,11 @@ export function registerPlanCommand(program: Command): void {
     .option('--replace', 'if the target holds keys, overwrite those that also exist on the source')
     .option('--flush-target', 'if the target holds keys, empty the databases to copy first (destructive)')
     .option('--by-type', 'copy type by type (native commands) instead of DUMP/RESTORE payloads')
-    .option('--db <list>', 'databases to copy: all, or a list like 0,3', 'all')
+    .option(
+      '--db <list>',
+      'databases to copy: all (the default), or a list like 0,3; not with a database in the URLs ' +
+        "(redis://host:port/3 copies db 3 only, into the target URL's database)",
+    )
     .option(
       '--match <pattern>',
       'copy only keys matching this SCAN pattern (rules out replication)',
@@ -119,24 +134,18 @@ export function registerPlanCommand(program: Command): void {
       if (opts.replace && opts.flushTarget) {
         throw new UserError('--replace and --flush-target exclude each other: pick one');
       }
-      let dbs: PlanOptions['dbs'];
-      try {
-        dbs = parseDbList(opts.db);
-      } catch (err) {
-        throw new UserError(`--db ${(err as Error).message}`);
-      }
+      const source = ctx.endpoint(sourceName);
+      const target = ctx.endpoint(targetName);
       const options = withDefaults({
         strategy: opts.strategy,
         onNonEmptyTarget: opts.flushTarget ? 'flush' : opts.replace ? 'replace' : 'refuse',
-        dbs,
+        ...planDatabases(source, target, dbFlag(opts.db)),
         match: opts.match,
         byType: Boolean(opts.byType),
         bigKeyThresholdBytes: ctx.config?.copy?.bigKeyThresholdBytes,
         sourceCanReachTarget: opts.sourceCanReachTarget,
         targetCanReachSource: opts.targetCanReachSource,
       });
-      const source = ctx.endpoint(sourceName);
-      const target = ctx.endpoint(targetName);
       // Big keys matter on the source only: they are what gets copied.
       const prepared = await prepareCliPlan(
         source,

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { dbMapping } from '../../engine/db-mapping.js';
 import {
   DEFAULT_TTL_TOLERANCE_MS,
   DIFFERENCE_CLASSES,
@@ -7,14 +8,14 @@ import {
   type VerifyReport,
   verify,
 } from '../../engine/verify/index.js';
-import { describeEndpoint } from '../../redis/endpoint.js';
+import { describeEndpoint, type Endpoint } from '../../redis/endpoint.js';
 import { ExitCode, UserError } from '../../util/errors.js';
 import { action, addGlobalOptions, type CliContext } from '../context.js';
 import { createProgressRenderer, fmtInt, type ProgressState, sizeProbeLine } from '../progress.js';
 import { parseBytes, parseDbs } from './copy.js';
 
 interface VerifyCliOptions {
-  db: string;
+  db?: string;
   match?: string;
   sample?: string;
   ttlTolerance: string;
@@ -35,7 +36,11 @@ export function registerVerifyCommand(program: Command): void {
     )
     .argument('<source>', 'endpoint name from the config, or a redis:// URL')
     .argument('<target>', 'endpoint name from the config, or a redis:// URL')
-    .option('--db <list>', 'databases: all (those with keys on either side) or e.g. 0,3', 'all')
+    .option(
+      '--db <list>',
+      'databases: all (those with keys on either side, the default) or e.g. 0,3; not with a database in ' +
+        "the URLs (redis://host:port/3 compares the source's db 3 with the target URL's database)",
+    )
     .option('--match <pattern>', 'only keys matching this glob (SCAN MATCH)')
     .option('--sample <n>', 'check n random keys instead of all of them (a quick answer for big datasets)')
     .option(
@@ -73,9 +78,15 @@ function nonNegativeInt(text: string, option: string): number {
   return Number(text);
 }
 
-export function verifyOptionsFromCli(opts: VerifyCliOptions): VerifyOptions {
+export function verifyOptionsFromCli(
+  opts: VerifyCliOptions,
+  source: Pick<Endpoint, 'urlDb'>,
+  target: Pick<Endpoint, 'urlDb'>,
+): VerifyOptions {
+  const mapping = dbMapping(source, target, opts.db === undefined ? undefined : parseDbs(opts.db));
   const options: VerifyOptions = {
-    dbs: parseDbs(opts.db),
+    dbs: mapping.dbs,
+    ...(mapping.remap ? { remap: mapping.remap } : {}),
     ttlToleranceMs: nonNegativeInt(opts.ttlTolerance, '--ttl-tolerance'),
   };
   if (opts.match) options.match = opts.match;
@@ -108,7 +119,7 @@ async function runVerify(
 ): Promise<number> {
   const source = ctx.endpoint(sourceName, 'the source');
   const target = ctx.endpoint(targetName, 'the target');
-  const options = verifyOptionsFromCli(opts);
+  const options = verifyOptionsFromCli(opts, source, target);
 
   const renderer = ctx.json
     ? createProgressRenderer({ stream: process.stdout, tty: false })
@@ -175,7 +186,7 @@ export function formatVerifyReport(r: VerifyReport, source: string, target: stri
   ];
   for (const d of r.dbs) {
     lines.push(
-      `  ${pad(`db${d.db}`, 10)}${pad(fmtInt(d.sourceKeys), 14, true)}${pad(fmtInt(d.targetKeys), 14, true)}`,
+      `  ${pad(d.targetDb !== undefined ? `db${d.db}->${d.targetDb}` : `db${d.db}`, 10)}${pad(fmtInt(d.sourceKeys), 14, true)}${pad(fmtInt(d.targetKeys), 14, true)}`,
     );
   }
   if (r.dbs.length === 0) lines.push('  (no database has keys on either side)');

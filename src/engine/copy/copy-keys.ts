@@ -304,7 +304,10 @@ class CopyRun {
       await this.session.select(db);
     } catch (err) {
       if (err instanceof RespCommandError) {
-        const where = this.session.targetDb(db) === db ? `database ${db}` : `database ${db} (target db ${this.session.targetDb(db)})`;
+        const where =
+          this.session.targetDb(db) === db
+            ? `database ${db}`
+            : `database ${db} (target db ${this.session.targetDb(db)})`;
         throw new UserError(`cannot select ${where}: ${err.message}`);
       }
       throw err;

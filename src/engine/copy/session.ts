@@ -79,13 +79,19 @@ export class CopySession {
             'refusing to copy a server onto itself',
         );
       }
-      return new CopySession(source, target, conns, {
-        source: sourceFacts,
-        target: targetFacts,
-        features: featuresForVersion(targetFacts.version),
-        targetMaxBulk: maxBulk,
-        sourceMemory,
-      }, remap);
+      return new CopySession(
+        source,
+        target,
+        conns,
+        {
+          source: sourceFacts,
+          target: targetFacts,
+          features: featuresForVersion(targetFacts.version),
+          targetMaxBulk: maxBulk,
+          sourceMemory,
+        },
+        remap,
+      );
     } catch (err) {
       destroyAll(conns);
       throw err;

@@ -5,8 +5,8 @@
 import type { Endpoint } from '../../redis/endpoint.js';
 import { UserError } from '../../util/errors.js';
 import type { Logger } from '../../util/logger.js';
-import type { DbRemap } from '../db-mapping.js';
 import { KeySetCopier } from '../copy/index.js';
+import type { DbRemap } from '../db-mapping.js';
 
 export interface KeySetResult {
   /** Keys that could not be copied (the copy engine logged why); they are not retried. */

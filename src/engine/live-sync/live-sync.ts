@@ -35,6 +35,7 @@ import { describeEndpoint, type Endpoint } from '../../redis/endpoint.js';
 import { ExitCode, errorMessage, UserError } from '../../util/errors.js';
 import type { Logger } from '../../util/logger.js';
 import { withTimeout as boundWait } from '../../util/timeout.js';
+import { type DbRemap, targetDbsOf } from '../db-mapping.js';
 import {
   clientInfo,
   collapsed,
@@ -51,7 +52,6 @@ import {
   parseNotification,
   subscriptionPatterns,
 } from './channels.js';
-import { type DbRemap, targetDbsOf } from '../db-mapping.js';
 import { type Copier, engineCopier } from './copier.js';
 import { type DirtyBatch, DirtySet } from './dirty-set.js';
 import { globMatcher } from './glob.js';

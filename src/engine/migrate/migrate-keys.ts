@@ -26,8 +26,8 @@ import type {
 } from '../copy/index.js';
 import { ProgressTracker } from '../copy/progress.js';
 import { type CopyFingerprint, zeroCounters } from '../copy/types.js';
-import { clientInfo, readIdentity, type ServerIdentity } from '../identity/index.js';
 import { checkMapping, type DbRemap, targetDbOf, targetDbsOf } from '../db-mapping.js';
+import { clientInfo, readIdentity, type ServerIdentity } from '../identity/index.js';
 import { deleteExtraKeys } from '../live-sync/index.js';
 import { RespConnection } from '../resp/connection.js';
 import { classifyMigrateReply, cleanMessage, migrateArgs } from './command.js';

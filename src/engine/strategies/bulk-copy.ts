@@ -4,10 +4,10 @@
 import { StepAbortedError, TransientStepError, UnrecoverableStepError } from '../../runbook/errors.js';
 import type { StepContext, StepExecutor } from '../../runbook/step-executor.js';
 import { ExitCode } from '../../util/errors.js';
-import { remapFromParams } from '../db-mapping.js';
 import { CopyStoppedError } from '../copy/errors.js';
 import { copyKeys } from '../copy/index.js';
 import type { CheckpointStore, CopyCheckpoint, CopyOptions, CopyReport } from '../copy/types.js';
+import { remapFromParams } from '../db-mapping.js';
 
 /** The copy engine's checkpoint store on top of the step's fenced checkpoint. */
 export function stepCheckpointStore(

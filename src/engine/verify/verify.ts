@@ -241,9 +241,15 @@ class VerifyRun {
     try {
       const targetDb = targetDbOf(this.options, db);
       const { source, sourceScan, target, targetScan } = this.conns;
-      await Promise.all([source.select(db), sourceScan.select(db), target.select(targetDb), targetScan.select(targetDb)]);
+      await Promise.all([
+        source.select(db),
+        sourceScan.select(db),
+        target.select(targetDb),
+        targetScan.select(targetDb),
+      ]);
     } catch (err) {
-      const which = targetDbOf(this.options, db) === db ? `${db}` : `${db} (target db ${targetDbOf(this.options, db)})`;
+      const which =
+        targetDbOf(this.options, db) === db ? `${db}` : `${db} (target db ${targetDbOf(this.options, db)})`;
       throw new UserError(`cannot select database ${which}: ${(err as Error).message}`);
     }
   }

@@ -34,7 +34,8 @@ export function baseParams(ctx: PlanContext, strategy: StrategyName): Record<str
 
 /** The data the copy covers, as the copy and verify steps see it. */
 export function selectionParams(ctx: PlanContext): Record<string, unknown> {
-  return { dbs: ctx.dbs, match: ctx.options.match ?? null };
+  const remap = ctx.options.dbRemap;
+  return { dbs: ctx.dbs, ...(remap ? { dbRemap: { ...remap } } : {}), match: ctx.options.match ?? null };
 }
 
 export function step(

@@ -14,8 +14,8 @@ export function cutoverWarnings(input: WarningInput): Finding[] {
     out.push({
       code: 'subset-rules-out-replication',
       message:
-        'replication would be possible but copies everything, so --match/--db rule it out; ' +
-        'drop them to use replication, the native and complete path',
+        'replication would be possible but copies everything, so --match/--db (or a database in the URLs) ' +
+        'rule it out; drop them to use replication, the native and complete path',
     });
   }
   if (source.replication.role === 'replica') {

@@ -24,6 +24,18 @@ function selection({ ctx }: WarningInput): Finding[] {
       out.push({ code: 'empty-db-selected', message: `${formatDbs(empty)} holds no keys on the source` });
     }
   }
+  if (ctx.options.dbsFromUrl && ctx.leftOutDbs.length > 0) {
+    const db = ctx.dbs[0];
+    const left = ctx.source.databases
+      .filter((d) => ctx.leftOutDbs.includes(d.db))
+      .reduce((n, d) => n + d.keys, 0);
+    out.push({
+      code: 'url-db-leaves-out',
+      message:
+        `the source URL ends in /${db}, which selects db ${db} only: ${formatDbs(ctx.leftOutDbs)} ` +
+        `(${plural(left, 'key')}) are not copied. Drop the /${db} from both URLs to copy every database`,
+    });
+  }
   if (ctx.keys === 0) {
     out.push({ code: 'nothing-to-copy', message: 'the source holds no keys in the databases to copy' });
   }

@@ -20,6 +20,7 @@ import {
   PlanRefusedError,
   type PreparedPlan,
   ProbeFailedError,
+  planDatabases,
   preparePlan,
 } from '../../usecases/plan-migration.js';
 import { errorMessage, UserError } from '../../util/errors.js';
@@ -90,7 +91,8 @@ export class SlackCommandHandlers implements MigrateCommandHandlers {
     const options: PlanOptions = withDefaults({
       strategy: command.strategy,
       onNonEmptyTarget: command.onNonEmptyTarget,
-      dbs: command.dbs,
+      // db=all is the default: a database in the endpoints' URLs may select instead.
+      ...planDatabases(source, target, command.dbs === 'all' ? undefined : command.dbs),
       match: command.match,
       bigKeyThresholdBytes: this.deps.config.copy?.bigKeyThresholdBytes,
     });
