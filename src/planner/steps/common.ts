@@ -38,6 +38,12 @@ export function selectionParams(ctx: PlanContext): Record<string, unknown> {
   return { dbs: ctx.dbs, ...(remap ? { dbRemap: { ...remap } } : {}), match: ctx.options.match ?? null };
 }
 
+/** " (into db 5)" when the URLs copy a source db into another target db, else "". */
+export function intoDb(ctx: PlanContext): string {
+  const remap = ctx.options.dbRemap;
+  return remap ? ` (into db ${remap.to})` : '';
+}
+
 export function step(
   kind: StepKind,
   title: string,

@@ -19,6 +19,7 @@ import type { PlannedStep } from '../types.js';
 import { capitalize, formatBytes, formatDbs, formatDuration } from '../units.js';
 import {
   baseParams,
+  intoDb,
   numberSteps,
   ownClientsParams,
   postVerifyStep,
@@ -83,11 +84,11 @@ function bulkCopyStep(ctx: PlanContext, path: CopyPath, capture: Record<string, 
       ? 'DUMP on the source and RESTORE on the target'
       : 'native commands per type (no DUMP payloads)';
   const flush =
-    ctx.options.onNonEmptyTarget === 'flush' ? `Empty ${formatDbs(ctx.dbs)} on the target, then ` : '';
+    ctx.options.onNonEmptyTarget === 'flush' ? `Empty ${formatDbs(ctx.targetDbs)} on the target, then ` : '';
   const start = capture ? 'start recording source changes, then ' : '';
   const text =
     `${flush}${start}SCAN ${formatDbs(ctx.dbs)}${ctx.options.match ? ` (MATCH ${ctx.options.match})` : ''} ` +
-    `and write every key to the target with ${how}, keeping TTLs; keys above ` +
+    `and write every key to the target${intoDb(ctx)} with ${how}, keeping TTLs; keys above ` +
     `${formatBytes(params.chunkAboveBytes as number)} go in chunks.` +
     (params.replace ? ' Existing keys are overwritten.' : '');
   return step(

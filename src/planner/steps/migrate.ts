@@ -9,6 +9,7 @@ import type { PlannedStep } from '../types.js';
 import { capitalize, formatDbs } from '../units.js';
 import {
   baseParams,
+  intoDb,
   numberSteps,
   ownClientsParams,
   postVerifyStep,
@@ -30,7 +31,7 @@ export function migrateSteps(ctx: PlanContext, path: CopyPath): PlannedStep[] {
   const params: Record<string, unknown> = { ...copyParams(ctx, path), copyMode: 'dump' };
   delete params.chunkAboveBytes;
   const flush =
-    ctx.options.onNonEmptyTarget === 'flush' ? `Empty ${formatDbs(ctx.dbs)} on the target, then ` : '';
+    ctx.options.onNonEmptyTarget === 'flush' ? `Empty ${formatDbs(ctx.targetDbs)} on the target, then ` : '';
   const pauseText =
     path.writePause === 'client-pause'
       ? 'Pause writes on the source (CLIENT PAUSE WRITE; reads go on). The pause is measured.'
@@ -42,7 +43,7 @@ export function migrateSteps(ctx: PlanContext, path: CopyPath): PlannedStep[] {
       'Copy the keys with MIGRATE',
       capitalize(
         `${flush}${capture ? 'start recording source changes, then ' : ''}SCAN ${formatDbs(ctx.dbs)} and have ` +
-          `the source send each batch of ${MIGRATE_BATCH.batchKeys} keys to the target (MIGRATE ... COPY` +
+          `the source send each batch of ${MIGRATE_BATCH.batchKeys} keys to the target${intoDb(ctx)} (MIGRATE ... COPY` +
           `${params.replace ? ' REPLACE' : ''}); each batch blocks both servers while it moves.`,
       ),
       { ...base, method: 'migrate', ...params, copy: true, ...MIGRATE_BATCH, captureChanges: capture },

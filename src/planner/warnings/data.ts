@@ -170,8 +170,9 @@ function copyFormat({ ctx, path, strategy }: WarningInput): Finding[] {
     out.push({
       code: 'by-type-copy',
       message:
-        `keys are copied type by type (because ${path.byTypeBecause.join('; ')}); stream consumer groups ` +
-        'and pending entries, LRU/LFU data and features the target lacks (e.g. hash-field TTLs) are not carried',
+        `keys are copied type by type (because ${path.byTypeBecause.join('; ')}); stream consumer groups, ` +
+        "consumers and pending entries are recreated, but not consumers' idle times, " +
+        'pending entries whose message was deleted, LRU/LFU data, or features the target lacks (e.g. hash-field TTLs)',
     });
   }
   const usesDump = strategy === 'migrate' || (strategy === 'dump-restore' && path.copyMode === 'dump');
