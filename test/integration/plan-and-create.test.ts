@@ -40,8 +40,8 @@ before(async () => {
     configFile,
     `
 endpoints:
-  src: { url: "redis://127.0.0.1:${source.port}/0" }
-  dst: { url: "redis://127.0.0.1:${target.port}/0" }
+  src: { url: "redis://127.0.0.1:${source.port}" }
+  dst: { url: "redis://127.0.0.1:${target.port}" }
 control: { url: "redis://127.0.0.1:${control.port}/0" }
 approvers:
   users: [UBOB0001, UCAROL01]

@@ -60,8 +60,8 @@ before(async () => {
   const config = parseConfig(
     `
 endpoints:
-  src: { url: "redis://127.0.0.1:${source.port}/0" }
-  dst: { url: "redis://127.0.0.1:${target.port}/0" }
+  src: { url: "redis://127.0.0.1:${source.port}" }
+  dst: { url: "redis://127.0.0.1:${target.port}" }
 slack:
   channels: [${CH}]
 approvers:

@@ -143,11 +143,11 @@ function configYaml(): string {
   return `
 endpoints:
   src:
-    url: redis://127.0.0.1:${source.port}/0
+    url: redis://127.0.0.1:${source.port}
     password: ${SOURCE_PW}
     description: the old box
   dst:
-    url: redis://127.0.0.1:${target.port}/0
+    url: redis://127.0.0.1:${target.port}
     password: ${TARGET_PW}
   silent:
     url: redis://127.0.0.1:${(silent.address() as { port: number }).port}/0
@@ -350,7 +350,7 @@ describe('replication, every gate, from Slack', () => {
     assert.match(card, /Start replication/);
     assert.match(
       card,
-      /Redis 7\.\d+\.\d+ · 20,441 keys · redis:\/\/127\.0\.0\.1:\d+\/0/,
+      /Redis 7\.\d+\.\d+ · 20,441 keys · redis:\/\/127\.0\.0\.1:\d+/,
       'name, version, URL',
     );
     assert.match(card, /Approvals, results and verification are posted in the thread/);
@@ -540,10 +540,10 @@ describe('dump-restore with live sync, every gate, from Slack', () => {
     const yaml = `
 endpoints:
   live-src:
-    url: redis://127.0.0.1:${liveSource.port}/0
+    url: redis://127.0.0.1:${liveSource.port}
     password: ${SOURCE_PW}
   live-dst:
-    url: redis://127.0.0.1:${liveTarget.port}/0
+    url: redis://127.0.0.1:${liveTarget.port}
     password: ${TARGET_PW}
 slack:
   channels: [${CH}]
@@ -947,8 +947,8 @@ describe('servers that do not answer', () => {
 describe('malformed /migrate texts', () => {
   test('300 random texts and pasted secrets: an ephemeral answer each, no crash, no migration', async () => {
     const config = parseConfig(
-      `endpoints:\n  src:\n    url: redis://127.0.0.1:${source.port}/0\n    password: ${SOURCE_PW}\n` +
-        `  src2:\n    url: redis://127.0.0.1:${target.port}/0\n    password: ${TARGET_PW}\n`,
+      `endpoints:\n  src:\n    url: redis://127.0.0.1:${source.port}\n    password: ${SOURCE_PW}\n` +
+        `  src2:\n    url: redis://127.0.0.1:${target.port}\n    password: ${TARGET_PW}\n`,
       'fuzz.yml',
       {},
     );
