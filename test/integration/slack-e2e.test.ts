@@ -348,11 +348,7 @@ describe('replication, every gate, from Slack', () => {
     assert.match(card, new RegExp(`<@${REQUESTER}>`));
     assert.match(card, new RegExp(`<@${BUDDY}>`));
     assert.match(card, /Start replication/);
-    assert.match(
-      card,
-      /Redis 7\.\d+\.\d+ · 20,441 keys · redis:\/\/127\.0\.0\.1:\d+/,
-      'name, version, URL',
-    );
+    assert.match(card, /Redis 7\.\d+\.\d+ · 20,441 keys · redis:\/\/127\.0\.0\.1:\d+/, 'name, version, URL');
     assert.match(card, /Approvals, results and verification are posted in the thread/);
     const m = await migration(id);
     assert.deepEqual(m.meta, { slackChannel: CH, slackTs: root.ts }, 'the card is stored with the migration');
