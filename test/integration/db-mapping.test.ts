@@ -5,9 +5,14 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
+import { registerDumpRestoreExecutors } from '../../src/engine/strategies/index.js';
+import { parseEndpointUrl } from '../../src/redis/endpoint.js';
+import { UnrecoverableStepError } from '../../src/runbook/errors.js';
 import { compareSnapshots, type KeySnapshot, snapshotDb } from '../harness/compare.js';
 import { type RedisServer, startRedis } from '../harness/redis-server.js';
 import { fillEveryType } from './copy-fixtures.js';
+import { planFor } from './dump-restore-support/helpers.js';
+import { RunbookHarness } from './replication-support.js';
 
 function cli(args: string[], env: Record<string, string> = {}) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
@@ -181,10 +186,29 @@ describe('database mapping from the URLs', () => {
       );
       const run = await cli(['copy', withLib.url, target.url]);
       assert.equal(run.code, 1, run.stdout + run.stderr);
-      assert.match(run.stderr, /function libraries were not copied \(the target has no functions support/);
+      assert.match(run.stderr, /function library was not copied \(the target has no functions support/);
       assert.match(run.stderr, /Give the target FUNCTION/);
       // The keys were copied all the same.
       assert.equal(await (await target.client()).get('k'), 'v');
+
+      // The runbook's copy step too (migrate exits 1 when a step fails): the plan was made against
+      // a target with FUNCTION (the planner blocks one without), the step runs against one without.
+      const fine = await startRedis();
+      try {
+        const src = parseEndpointUrl(withLib.url, 'old');
+        const plan = await planFor(src, parseEndpointUrl(fine.url, 'new'), { onNonEmptyTarget: 'replace' });
+        assert.equal(plan.strategy, 'dump-restore', JSON.stringify(plan.blockers));
+        const h = new RunbookHarness(
+          plan,
+          { source: src, target: parseEndpointUrl(target.url, 'new') },
+          registerDumpRestoreExecutors(),
+        );
+        const step = await h.run('bulk_copy');
+        assert.ok(step.error instanceof UnrecoverableStepError, String(step.error));
+        assert.match(step.error.message, /function library was not copied .*Give the target FUNCTION/);
+      } finally {
+        await fine.stop();
+      }
     } finally {
       await Promise.all([target.stop(), withLib.stop()]);
     }

@@ -7,6 +7,7 @@ import {
   CopyStoppedError,
   copyKeys,
   fileCheckpointStore,
+  functionsNotCopied,
 } from '../../engine/copy/index.js';
 import { dbMapping } from '../../engine/db-mapping.js';
 import { describeEndpoint } from '../../redis/endpoint.js';
@@ -137,11 +138,9 @@ async function runCopy(
     );
     return ExitCode.problem;
   }
-  if (report.functions?.notCopied) {
-    ctx.note(
-      `the source's function libraries were not copied (${report.functions.notCopied}): the copy is incomplete. ` +
-        'Give the target FUNCTION (Redis 7+, allowed for this user), then copy again with --replace',
-    );
+  const functionsFailure = functionsNotCopied(report.functions);
+  if (functionsFailure) {
+    ctx.note(functionsFailure);
     return ExitCode.problem;
   }
   return report.keysFailed > 0 ? ExitCode.problem : ExitCode.ok;

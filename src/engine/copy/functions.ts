@@ -29,6 +29,21 @@ export interface FunctionsOutcome {
   notCopied?: string;
 }
 
+/**
+ * The failure to report when the source's libraries were not copied (the keys may all be there,
+ * but the copy is not complete), or undefined when they were.
+ */
+export function functionsNotCopied(
+  outcome: { libraries: number; notCopied?: string } | null | undefined,
+): string | undefined {
+  if (!outcome?.notCopied) return undefined;
+  return (
+    `the source's ${outcome.libraries} function ${outcome.libraries === 1 ? 'library was' : 'libraries were'} ` +
+    `not copied (${outcome.notCopied}): the copy is incomplete. Give the target FUNCTION (Redis 7+, ` +
+    'allowed for this user), then copy again with --replace'
+  );
+}
+
 export async function copyFunctions(
   src: RespConnection,
   dst: RespConnection,

@@ -5,7 +5,7 @@ import { StepAbortedError, TransientStepError, UnrecoverableStepError } from '..
 import type { StepContext, StepExecutor } from '../../runbook/step-executor.js';
 import { ExitCode } from '../../util/errors.js';
 import { CopyStoppedError } from '../copy/errors.js';
-import { copyKeys } from '../copy/index.js';
+import { copyKeys, functionsNotCopied } from '../copy/index.js';
 import type { CheckpointStore, CopyCheckpoint, CopyOptions, CopyReport } from '../copy/types.js';
 import { remapFromParams } from '../db-mapping.js';
 
@@ -90,13 +90,9 @@ export const bulkCopyExecutor: StepExecutor = {
       }
       throw err;
     }
-    if (report.functions?.notCopied) {
-      // The planner blocks this; a target that lost FUNCTION since then must not pass as copied.
-      throw new UnrecoverableStepError(
-        `the source's ${report.functions.libraries} function libraries were not copied: ${report.functions.notCopied}. ` +
-          'The keys were copied; give the target FUNCTION (Redis 7+, allowed for this user) and plan and start again with --replace',
-      );
-    }
+    // The planner blocks this; a target that lost FUNCTION since then must not pass as copied.
+    const functionsFailure = functionsNotCopied(report.functions);
+    if (functionsFailure) throw new UnrecoverableStepError(functionsFailure);
     if (!report.complete) {
       throw new StepAbortedError(
         `source unchanged; the target holds a partial copy (${report.keysCopied} keys so far), resumable from the checkpoint`,

@@ -14,7 +14,7 @@ import {
   type StepOutcome,
 } from '../../runbook/step-executor.js';
 import { UserError } from '../../util/errors.js';
-import { type CopyCheckpoint, type CopyReport, copyKeys } from '../copy/index.js';
+import { type CopyCheckpoint, type CopyReport, copyKeys, functionsNotCopied } from '../copy/index.js';
 import { remapFromParams } from '../db-mapping.js';
 import { deleteExtraKeys } from '../live-sync/index.js';
 import { type MigrateOptions, type MigrateReport, migrateKeys } from '../migrate/index.js';
@@ -199,6 +199,8 @@ export function migrateBulkCopyExecutor(options: MigrateExecutorOptions = {}): S
         if (err instanceof UserError) throw new UnrecoverableStepError(err.message);
         throw err;
       }
+      const functionsFailure = functionsNotCopied(report.functions);
+      if (functionsFailure) throw new UnrecoverableStepError(functionsFailure);
       if (!report.complete) {
         throw new StepAbortedError(
           `source unchanged; the target holds a partial copy (${report.keysCopied} keys so far), resumable from the checkpoint`,
