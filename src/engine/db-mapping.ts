@@ -61,19 +61,6 @@ export function sourceDbOf(mapping: { remap?: DbRemap | undefined }, targetDb: n
   return undefined;
 }
 
-/** True when each copied database lands in the same number on the target. */
-export function isIdentity(mapping: { remap?: DbRemap | undefined }): boolean {
-  return !mapping.remap || mapping.remap.from === mapping.remap.to;
-}
-
-/** "every database with keys, each into the same number", "db 3 -> db 5", "db 0 only". */
-export function describeDbMapping(mapping: DbMapping): string {
-  if (mapping.remap) return `db ${mapping.remap.from} -> db ${mapping.remap.to} only`;
-  if (mapping.dbs === 'all') return 'every database with keys, each into the same number';
-  const list = mapping.dbs.map((d) => `db ${d}`).join(', ');
-  return `${list} only, each into the same number`;
-}
-
 /** The target databases a selection of source databases lands in. */
 export function targetDbsOf(
   mapping: { remap?: DbRemap | undefined },
