@@ -160,3 +160,61 @@ describe('planMigration is pure', () => {
     );
   });
 });
+
+describe('a database mapping from the URLs (db 3 -> db 5)', () => {
+  const remapped = () =>
+    plan(
+      { notifyKeyspaceEvents: 'KEA', dbs: { 0: 10, 3: 100 } },
+      { missing: MANAGED_BLOCKS, dbs: { 3: 7 } },
+      { dbs: [3], dbsFromUrl: true, dbRemap: { from: 3, to: 5 } },
+    );
+
+  test('every step that reads or writes data carries the mapping; the busy target db 3 is not in the way', () => {
+    const p = remapped();
+    assert.equal(p.strategy, 'dump-restore', JSON.stringify(p.blockers));
+    for (const kind of ['bulk_copy', 'live_sync', 'verify'] as const) {
+      const s = p.steps.find((x) => x.kind === kind);
+      assert.ok(s, kind);
+      assert.deepEqual(s.params.dbs, [3], kind);
+      assert.deepEqual(s.params.dbRemap, { from: 3, to: 5 }, kind);
+    }
+    assert.match(
+      p.steps.find((s) => s.kind === 'bulk_copy')!.description,
+      /SCAN db 3 .*to the target \(into db 5\)/,
+    );
+    assert.equal(p.databases, 'db 3 -> db 5 only (the databases in the URLs)');
+    assert.ok(
+      p.warnings.some(
+        (w) => w.code === 'url-db-leaves-out' && /db 0 \(10 keys\) are not copied/.test(w.message),
+      ),
+    );
+  });
+
+  test('a busy target db 5 is the one that counts', () => {
+    const p = plan(
+      { dbs: { 3: 100 } },
+      { missing: MANAGED_BLOCKS, dbs: { 5: 2 } },
+      { dbs: [3], dbsFromUrl: true, dbRemap: { from: 3, to: 5 } },
+    );
+    assert.ok(
+      p.blockers.some((b) => b.code === 'target-not-empty' && /db 5: 2 keys/.test(b.message)),
+      JSON.stringify(p.blockers),
+    );
+  });
+
+  test('replication is ruled out, with the reason', () => {
+    const p = plan(
+      { dbs: { 3: 100 } },
+      {},
+      { strategy: 'replication', dbs: [3], dbsFromUrl: true, dbRemap: { from: 3, to: 5 } },
+    );
+    assert.equal(p.strategy, null);
+    const r = p.assessments.find((a) => a.strategy === 'replication')!;
+    assert.ok(
+      r.reasons.some((x) => /cannot copy db 3 into db 5/.test(x)),
+      JSON.stringify(r.reasons),
+    );
+    const sameNumber = plan({ dbs: { 0: 100 } }, {}, { strategy: 'replication', dbs: [0], dbsFromUrl: true });
+    assert.equal(sameNumber.strategy, null, 'a URL selection (/0) rules replication out too');
+  });
+});
