@@ -68,7 +68,8 @@ export interface VerifyOptions {
   /**
    * Asked once, after the re-checks, about every key still differing: those it says yes to (e.g.
    * keys the apps wrote on the target after the repoint) are counted in `explained`, not as
-   * differences. Keys past maxRecheckKeys are never asked: they stay differences.
+   * differences. Keys past maxRecheckKeys are never asked: they stay differences. `db` is the
+   * target database (another number than the source's under `remap`).
    */
   explain?: (keys: Array<{ db: number; key: Buffer }>) => Promise<boolean[]>;
 }

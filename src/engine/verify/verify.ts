@@ -138,7 +138,12 @@ class VerifyRun {
       // Counted before the re-checks, which compare some keys again.
       const comparisons = { byPayload: this.state.byPayload, byType: this.state.byType };
       const rounds = await this.recheck();
-      if (this.options.explain) await this.log.explain(this.options.explain);
+      const explain = this.options.explain;
+      // The apps' writes were recorded on the target, so they are asked about by target db.
+      if (explain)
+        await this.log.explain((keys) =>
+          explain(keys.map((k) => ({ ...k, db: targetDbOf(this.options, k.db) }))),
+        );
       const differences = this.log.finish();
       const durationMs = Date.now() - this.started;
       const report: VerifyReport = {
