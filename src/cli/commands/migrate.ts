@@ -14,6 +14,7 @@ import { approvalSettingsFromConfig } from '../../runbook/settings.js';
 import { rootOf } from '../../slack/adapter/message-store.js';
 import { createPlannedMigration, describePlan } from '../../usecases/plan-migration.js';
 import { ExitCode, UserError } from '../../util/errors.js';
+import { sleep } from '../../util/sleep.js';
 import { action, addGlobalOptions, type CliContext } from '../context.js';
 import { parseDbList, prepareCliPlan } from './plan.js';
 import { openCliRuntime } from './worker.js';
@@ -258,7 +259,7 @@ function follow(ctx: CliContext, rt: Runtime, migration: Migration, opts: Migrat
     const lastId = (await service.events(migration.id).catch(() => [])).at(-1)?.id;
     const deadline = Date.now() + 2000;
     while (lastId && lastPrinted !== lastId && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
     }
   }
 
@@ -278,7 +279,7 @@ function follow(ctx: CliContext, rt: Runtime, migration: Migration, opts: Migrat
           await printRest();
           return cur;
         }
-        await new Promise((r) => setTimeout(r, 200));
+        await sleep(200);
       }
       return undefined;
     } finally {
