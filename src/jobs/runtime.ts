@@ -25,6 +25,7 @@ import { StepRunner } from '../runbook/step-runner.js';
 import { MigrationStore } from '../runbook/store.js';
 import { errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
+import { sleep } from '../util/sleep.js';
 import { bullConnection, connectControl, watchControlRestarts } from './connection.js';
 import { attachLivePhase } from './executors.js';
 import { FOLLOWERS_QUEUE, FollowerPool, FollowerQueue } from './followers.js';
@@ -263,10 +264,7 @@ export async function startWorkers(rt: Runtime, options: WorkerOptions): Promise
       clearTimeout(timer);
       if (!clean) {
         log.warn({ timeoutMs }, 'steps did not stop in time; leaving them to stall recovery');
-        await Promise.race([
-          Promise.all([worker.close(true), followerWorker.close(true)]),
-          new Promise((r) => setTimeout(r, 1000)),
-        ]);
+        await Promise.race([Promise.all([worker.close(true), followerWorker.close(true)]), sleep(1000)]);
       }
       abortSub.disconnect();
       nudges.close();

@@ -1,9 +1,11 @@
 // Reading the audit trail: a migration's events as a list or JSON lines, a live tail of one
 // migration, and a consumer-group subscription to every migration's events (what the Slack
 // adapter uses, from any number of processes, each event handled once per group).
+
 import type { Redis } from 'ioredis';
 import type { Logger } from '../util/logger.js';
 import { scrub, scrubDeep } from '../util/secrets.js';
+import { sleep } from '../util/sleep.js';
 import type { AuditEvent } from './events.js';
 import { type MigrationStore, parseEntry } from './store.js';
 
@@ -133,7 +135,7 @@ function loop(conn: Redis, step: () => Promise<void>): Subscription {
         await step();
       } catch {
         if (closed) break;
-        await new Promise((r) => setTimeout(r, 200));
+        await sleep(200);
       }
     }
   })();

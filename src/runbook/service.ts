@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { Plan, PlanOptions } from '../planner/types.js';
 import { UserError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
+import { sleep } from '../util/sleep.js';
 import {
   type ApprovalSettings,
   checkPlanPolicy,
@@ -964,10 +965,6 @@ function ref(m: Migration, step: Step): StepRef {
 /** Short, sortable, never all digits and never with ':' (BullMQ job id rules). */
 export function newMigrationId(nowMs: number): string {
   return `m${nowMs.toString(36)}${randomBytes(3).toString('hex')}`;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 /** The cutover's write pause as resume_writes measured it on the source, for the closing line. */

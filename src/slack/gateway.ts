@@ -7,9 +7,11 @@
 //    out Retry-After. The WebClient must have `rejectRateLimitedCalls: true` so the 429 reaches us
 //    instead of pausing the client's whole queue.
 import type { webApi } from '@slack/bolt';
+import { backoffMs } from '../util/backoff.js';
 import { errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import { scrubDeep } from '../util/secrets.js';
+import { sleep } from '../util/sleep.js';
 import type { HomeView, SlackMessage } from './blocks/message.js';
 
 type WebClient = webApi.WebClient;
@@ -334,7 +336,7 @@ export class SlackGateway {
   }
 
   private backoff(attempt: number): number {
-    const base = Math.min(this.backoffMaxMs, this.backoffBaseMs * 2 ** (attempt - 1));
+    const base = backoffMs(attempt - 1, { baseMs: this.backoffBaseMs, maxMs: this.backoffMaxMs });
     return Math.round(base / 2 + Math.random() * (base / 2));
   }
 }
@@ -368,8 +370,4 @@ function classify(err: unknown): ErrorInfo {
     default:
       return { kind: 'final' };
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -1,7 +1,9 @@
 // The follower's record on the control Redis (runs, fencing, goals) and how a follower hands over:
 // against real servers, without BullMQ (the jobs layer only calls Follower.run).
+
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import {
   Follower,
@@ -17,8 +19,6 @@ import { createLogger } from '../../src/util/logger.js';
 import { type RedisServer, startRedis } from '../harness/redis-server.js';
 import { options, source as sourceProbe, target as targetProbe } from '../unit/planner/fixtures.js';
 import { memoryMigration } from '../unit/runbook/fixtures.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function within<T>(promise: Promise<T>, ms: number): Promise<T | 'pending'> {
   return Promise.race([promise, new Promise<'pending'>((r) => setTimeout(() => r('pending'), ms))]);

@@ -2,8 +2,10 @@ import type { Command } from 'commander';
 import { controlEndpoint } from '../../jobs/connection.js';
 import { connect } from '../../redis/connect.js';
 import { formatEvent } from '../../runbook/audit.js';
+import { TERMINAL_MIGRATION_STATUSES } from '../../runbook/model.js';
 import { MigrationStore } from '../../runbook/store.js';
 import { ExitCode, UserError } from '../../util/errors.js';
+import { sleep } from '../../util/sleep.js';
 import { action, addGlobalOptions, type CliContext } from '../context.js';
 
 export function registerAuditCommand(program: Command): void {
@@ -39,11 +41,11 @@ async function runAudit(ctx: CliContext, id: string, opts: { follow?: boolean })
       last = events.at(-1)?.id ?? last;
       if (!opts.follow) break;
       const cur = await store.get(id);
-      if (!cur || ['succeeded', 'failed', 'rejected', 'aborted'].includes(cur.status)) {
+      if (!cur || TERMINAL_MIGRATION_STATUSES.has(cur.status)) {
         for (const e of await store.events(id, last ? { afterId: last } : {})) print(e);
         break;
       }
-      await new Promise((r) => setTimeout(r, 500));
+      await sleep(500);
     }
     return ExitCode.ok;
   } finally {

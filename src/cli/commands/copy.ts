@@ -11,6 +11,7 @@ import {
 } from '../../engine/copy/index.js';
 import { dbMapping } from '../../engine/db-mapping.js';
 import { describeEndpoint } from '../../redis/endpoint.js';
+import { BYTE_SIZE_UNITS_TEXT, parseByteSize } from '../../util/byte-size.js';
 import { ExitCode, UserError } from '../../util/errors.js';
 import { action, addGlobalOptions, type CliContext } from '../context.js';
 import { createProgressRenderer, fmtBytes, fmtInt, sizeProbeLine } from '../progress.js';
@@ -52,7 +53,7 @@ export function registerCopyCommand(program: Command): void {
     .option('--by-type', 'copy every key with native commands instead of DUMP/RESTORE')
     .option(
       '--big-key-threshold <bytes>',
-      'keys bigger than this are copied in chunks (e.g. 64MiB, 500k; default 64MiB)',
+      'keys bigger than this are copied in chunks (Redis units: 64mb = 64MiB, 500k = 500000; default 64mb)',
     )
     .option('--checkpoint <file>', 'save progress to this file after every batch, and resume from it')
     .option('--batch-size <n>', 'keys per SCAN page (default 1000)')
@@ -224,28 +225,12 @@ export function parseDbs(text: string): 'all' | number[] {
   return dbs.map(Number);
 }
 
-const UNITS: Record<string, number> = {
-  '': 1,
-  b: 1,
-  k: 1000,
-  kb: 1000,
-  kib: 1024,
-  m: 1000 ** 2,
-  mb: 1000 ** 2,
-  mib: 1024 ** 2,
-  g: 1000 ** 3,
-  gb: 1000 ** 3,
-  gib: 1024 ** 3,
-};
-
-/** "64MiB", "500k", "1048576" -> bytes. */
+/** A size option ("64mb", "64MiB", "500k", "1048576"), in Redis' units (see util/byte-size). */
 export function parseBytes(text: string, option: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
-  const factor = m ? UNITS[m[2]!.toLowerCase()] : undefined;
-  if (!m || factor === undefined) {
-    throw new UserError(`${option} must be a size like 64MiB, 500k or 1048576`);
+  const bytes = parseByteSize(text);
+  if (bytes === null) {
+    throw new UserError(`${option} must be a size like 64mb, 500k or 1048576 (${BYTE_SIZE_UNITS_TEXT})`);
   }
-  const bytes = Math.floor(Number(m[1]) * factor);
   if (bytes < 1) throw new UserError(`${option} must be at least 1 byte`);
   return bytes;
 }

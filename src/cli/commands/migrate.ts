@@ -14,6 +14,7 @@ import { approvalSettingsFromConfig } from '../../runbook/settings.js';
 import { rootOf } from '../../slack/adapter/message-store.js';
 import { createPlannedMigration, describePlan, planDatabases } from '../../usecases/plan-migration.js';
 import { ExitCode, UserError } from '../../util/errors.js';
+import { sleep } from '../../util/sleep.js';
 import { action, addGlobalOptions, type CliContext } from '../context.js';
 import { dbFlag, prepareCliPlan } from './plan.js';
 import { openCliRuntime } from './worker.js';
@@ -256,7 +257,7 @@ function follow(ctx: CliContext, rt: Runtime, migration: Migration, opts: Migrat
     const lastId = (await service.events(migration.id).catch(() => [])).at(-1)?.id;
     const deadline = Date.now() + 2000;
     while (lastId && lastPrinted !== lastId && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
     }
   }
 
@@ -276,7 +277,7 @@ function follow(ctx: CliContext, rt: Runtime, migration: Migration, opts: Migrat
           await printRest();
           return cur;
         }
-        await new Promise((r) => setTimeout(r, 200));
+        await sleep(200);
       }
       return undefined;
     } finally {

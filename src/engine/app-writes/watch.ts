@@ -3,10 +3,12 @@
 // CLIENT TRACKING ... BCAST NOLOOP sends the name of every key any client modifies (Redis >= 6) to
 // a subscribed connection. A dropped connection loses messages, so it marks the record incomplete
 // rather than reconnecting.
+
 import type { Redis } from 'ioredis';
 import { connect } from '../../redis/connect.js';
 import type { Endpoint } from '../../redis/endpoint.js';
 import { errorMessage } from '../../util/errors.js';
+import { sleep } from '../../util/sleep.js';
 import type { AppWriteRecord } from './record.js';
 
 const INVALIDATE_CHANNEL = '__redis__:invalidate';
@@ -128,7 +130,7 @@ export class TargetWriteWatch {
         await this.record.markStopped(this.migrationId);
         break;
       } catch {
-        await new Promise((r) => setTimeout(r, 200));
+        await sleep(200);
       }
     }
     this.close();
@@ -187,7 +189,7 @@ export class AppWriteWatches {
         );
         return;
       }
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
   }
 

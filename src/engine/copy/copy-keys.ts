@@ -12,7 +12,9 @@
 // changed role, restarted or was flushed stops the copy (exit 1); a target that restarted or lost
 // most of its keys makes it start over from the first key, so "copied" means the keys are there.
 import { describeEndpoint, type Endpoint } from '../../redis/endpoint.js';
+import { backoffMs, RETRY_BACKOFF } from '../../util/backoff.js';
 import { ExitCode, UserError } from '../../util/errors.js';
+import { sleep } from '../../util/sleep.js';
 import { checkMapping, sourceDbOf } from '../db-mapping.js';
 import { ServerChangedError, type ServerIdentity } from '../identity/index.js';
 import type { RespConnection } from '../resp/connection.js';
@@ -333,7 +335,7 @@ class CopyRun {
           { db: entry.db, attempt: failures, err: (err as Error).message },
           'connection lost; reconnecting and resuming from the last checkpoint',
         );
-        await sleep(Math.min(200 * 2 ** failures, 5000));
+        await sleep(backoffMs(failures, RETRY_BACKOFF));
         try {
           await this.session.reconnect(entry.db);
           // A server that dropped the connection may have restarted (empty) or changed role.
@@ -508,10 +510,6 @@ class ReconnectsExhausted extends Error {
 /** Reconnecting failed with a connection error mapped for people (unreachable, refused). */
 function isReconnectFailure(err: unknown): boolean {
   return err instanceof UserError && /cannot reach|cannot connect|timed out/.test(err.message);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function report(

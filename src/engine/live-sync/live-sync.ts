@@ -32,8 +32,10 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { connect } from '../../redis/connect.js';
 import { describeEndpoint, type Endpoint } from '../../redis/endpoint.js';
+import { backoffMs } from '../../util/backoff.js';
 import { ExitCode, errorMessage, UserError } from '../../util/errors.js';
 import type { Logger } from '../../util/logger.js';
+import { sleepOrAbort } from '../../util/sleep.js';
 import { withTimeout as boundWait } from '../../util/timeout.js';
 import { type DbRemap, targetDbsOf } from '../db-mapping.js';
 import {
@@ -594,7 +596,7 @@ export class LiveSync {
         .exec();
       await control.del(`${base}s`, `${base}l`, `${base}set`, `${base}h`, `${base}z`, `${base}x`);
       // Expiry fires when the key is reclaimed: touching it after its deadline reclaims it.
-      await sleep(5);
+      await sleepOrAbort(5);
       await control.exists(`${base}exp`);
       await withTimeout(done, 2000, 'canary').catch(() => undefined);
     } catch (err) {
@@ -896,7 +898,10 @@ export class LiveSync {
           `sync again with a reconcile pass (reconcileOnStart) before any cutover.`,
       );
     }
-    await sleep(Math.min(100 * 2 ** this.consecutiveFailures, 5000), this.internal.signal);
+    await sleepOrAbort(
+      backoffMs(this.consecutiveFailures, { baseMs: 100, maxMs: 5000 }),
+      this.internal.signal,
+    );
   }
 
   private minPendingSeq(): number {
@@ -1129,19 +1134,4 @@ function remaining(deadline: number | undefined): number | undefined {
 
 function withTimeout<T>(promise: Promise<T>, ms: number | undefined, what: string): Promise<T> {
   return boundWait(promise, ms, what, (m) => new LiveSyncError(m));
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }

@@ -12,8 +12,10 @@
 import type { Redis } from 'ioredis';
 import { connect } from '../../redis/connect.js';
 import { describeEndpoint, type Endpoint } from '../../redis/endpoint.js';
+import { backoffMs, RETRY_BACKOFF } from '../../util/backoff.js';
 import { ExitCode, UserError } from '../../util/errors.js';
 import type { Logger } from '../../util/logger.js';
+import { sleep } from '../../util/sleep.js';
 import { CheckpointWriter, checkFingerprint, copyFingerprint } from '../copy/checkpoint.js';
 import { copyFunctions, listLibraries } from '../copy/functions.js';
 import { CopyIdentityCheck, startOver, TargetLost, tooManyRestarts } from '../copy/identity-check.js';
@@ -364,7 +366,7 @@ class MigrateRun {
       const where = `${this.address.host}:${this.address.port}`;
       if (kind === 'ioerr' && attempt < maxTries) {
         options.logger?.warn({ db, attempt, err: message }, 'MIGRATE IOERR; retrying the batch');
-        await sleep(Math.min(200 * 2 ** attempt, 5000), options.signal);
+        await sleep(backoffMs(attempt, RETRY_BACKOFF), options.signal);
         continue;
       }
       if (kind === 'ioerr') {
@@ -402,20 +404,6 @@ async function keyspace(client: Redis): Promise<Map<number, number>> {
   const out = new Map<number, number>();
   for (const m of text.matchAll(/^db(\d+):keys=(\d+)/gm)) out.set(Number(m[1]), Number(m[2]));
   return out;
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      { once: true },
-    );
-  });
 }
 
 function report(cp: MigrateCheckpoint, started: number, resumed: boolean, processed: number): MigrateReport {

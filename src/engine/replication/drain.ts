@@ -4,10 +4,11 @@
 import { UnrecoverableStepError } from '../../runbook/errors.js';
 import type { StepContext, StepOutcome } from '../../runbook/step-executor.js';
 import { errorMessage } from '../../util/errors.js';
+import { sleep } from '../../util/sleep.js';
 import { listSourceClients, type SourceClient } from '../cutover/index.js';
 import { runGuarded, throwIfStopped } from './guard.js';
 import type { ResolvedReplicationOptions } from './options.js';
-import { type LinkSession, sleep } from './session.js';
+import type { LinkSession } from './session.js';
 
 export interface ClientSummary {
   addr: string;

@@ -23,12 +23,10 @@ export { diagnoseNoContact, hasContact } from './link.js';
 export {
   type BufferLimit,
   buildLoopReport,
-  formatSize,
   fullSyncsSince,
   type LoopObservation,
   type LoopReport,
   parseReplicaBufferLimit,
-  parseSize,
 } from './loop.js';
 export { type ReplicationOptions, resolveOptions } from './options.js';
 export { promote } from './promote.js';

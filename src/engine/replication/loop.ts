@@ -4,6 +4,7 @@
 // resume (the backlog, repl-backlog-size, no longer holds its offset), and a new full sync begins:
 // a loop that forks the source each time and never ends by itself.
 import type { Redis } from 'ioredis';
+import { formatRedisSize, parseByteSize } from '../../util/byte-size.js';
 
 export interface LoopObservation {
   /** INFO stats sync_full before REPLICAOF and now. */
@@ -46,34 +47,17 @@ export function parseReplicaBufferLimit(value: string): BufferLimit | null {
   const words = value.trim().split(/\s+/);
   for (let i = 0; i + 3 < words.length; i += 4) {
     if (words[i] === 'slave' || words[i] === 'replica') {
-      const [hard, soft, secs] = [words[i + 1]!, words[i + 2]!, words[i + 3]!].map(parseSize);
+      const [hard, soft, secs] = [words[i + 1]!, words[i + 2]!, words[i + 3]!].map(parseByteSize);
       if (hard === null || soft === null || secs === null) return null;
       return {
         hardBytes: hard,
         softBytes: soft,
         softSeconds: secs,
-        text: `${formatSize(hard)} ${formatSize(soft)} ${secs}`,
+        text: `${formatRedisSize(hard)} ${formatRedisSize(soft)} ${secs}`,
       };
     }
   }
   return null;
-}
-
-/** "1048576", "64kb", "256mb", "1gb" -> bytes (Redis units: k=1000, kb=1024, ...). */
-export function parseSize(text: string): number | null {
-  const m = /^(\d+)(k|kb|m|mb|g|gb)?$/i.exec(text);
-  if (!m) return null;
-  const unit = (m[2] ?? '').toLowerCase();
-  const mult = { '': 1, k: 1e3, kb: 1024, m: 1e6, mb: 1024 ** 2, g: 1e9, gb: 1024 ** 3 }[unit] ?? 1;
-  return Number(m[1]) * mult;
-}
-
-/** Bytes as Redis config accepts them, in the largest whole unit. */
-export function formatSize(bytes: number): string {
-  if (bytes > 0 && bytes % 1024 ** 3 === 0) return `${bytes / 1024 ** 3}gb`;
-  if (bytes > 0 && bytes % 1024 ** 2 === 0) return `${bytes / 1024 ** 2}mb`;
-  if (bytes > 0 && bytes % 1024 === 0) return `${bytes / 1024}kb`;
-  return String(bytes);
 }
 
 function roundUpMb(bytes: number): number {
@@ -125,13 +109,13 @@ export function buildLoopReport(
   const soft = Math.max(1024 ** 2, hard / 4);
   const backlogNow = current.backlog ?? o.backlogBytes ?? 0;
   const backlog = roundUpMb(Math.max(rate * 60, backlogNow * 2));
-  const suggestedBuffer = `${formatSize(hard)} ${formatSize(soft)} 120`;
+  const suggestedBuffer = `${formatRedisSize(hard)} ${formatRedisSize(soft)} 120`;
   const bufferNow = current.bufferLimit?.text ?? null;
   const backlogText =
     current.backlog !== null
-      ? formatSize(current.backlog)
+      ? formatRedisSize(current.backlog)
       : o.backlogBytes !== null
-        ? formatSize(o.backlogBytes)
+        ? formatRedisSize(o.backlogBytes)
         : null;
   const seen =
     o.maxOutputBufferBytes !== null && o.maxOutputBufferBytes > 0
@@ -143,15 +127,15 @@ export function buildLoopReport(
     `writes about ${formatRate(rate)} to its replication stream, more than it may buffer for a replica while a ` +
     `snapshot is made and sent${seen}. Raise on the source: client-output-buffer-limit replica ` +
     `(now ${bufferNow ? `"${bufferNow}"` : 'unknown: CONFIG GET refused'}) to at least "${suggestedBuffer}", and ` +
-    `repl-backlog-size (now ${backlogText ?? 'unknown'}) to at least ${formatSize(backlog)}; ` +
+    `repl-backlog-size (now ${backlogText ?? 'unknown'}) to at least ${formatRedisSize(backlog)}; ` +
     `e.g. CONFIG SET client-output-buffer-limit "replica ${suggestedBuffer}" and CONFIG SET repl-backlog-size ` +
-    `${formatSize(backlog)} (on managed services: their parameter group), or lower the write rate during the sync.`;
+    `${formatRedisSize(backlog)} (on managed services: their parameter group), or lower the write rate during the sync.`;
   return {
     fullSyncs,
     message,
     settings: {
       'client-output-buffer-limit replica': { current: bufferNow, suggested: suggestedBuffer },
-      'repl-backlog-size': { current: backlogText, suggested: formatSize(backlog) },
+      'repl-backlog-size': { current: backlogText, suggested: formatRedisSize(backlog) },
     },
     writeBytesPerSecond: Math.round(rate),
     maxOutputBufferBytes: o.maxOutputBufferBytes,

@@ -91,16 +91,3 @@ export function findOurReplica(source: SourceState, target: TargetState) {
   const byPort = source.replicas.filter((r) => r.port === target.tcpPort);
   return byPort.length === 1 ? byPort[0] : undefined;
 }
-
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}

@@ -4,6 +4,7 @@ import { describeEndpoint } from '../../redis/endpoint.js';
 import { UnrecoverableStepError } from '../../runbook/errors.js';
 import type { StepContext, StepOutcome } from '../../runbook/step-executor.js';
 import { errorMessage } from '../../util/errors.js';
+import { sleep } from '../../util/sleep.js';
 import { clientInfo, readIdentity } from '../identity/index.js';
 import { describeDetach, detachAndRestore } from './abort.js';
 import { runGuarded, throwIfStopped } from './guard.js';
@@ -11,7 +12,7 @@ import { describeLink, replicatesFrom, type SourceState, type TargetState, total
 import { diagnoseNoContact, hasContact } from './link.js';
 import type { ResolvedReplicationOptions } from './options.js';
 import { asStartRecord, type StartCheckpoint } from './records.js';
-import { type LinkSession, sleep } from './session.js';
+import type { LinkSession } from './session.js';
 import {
   applySettings,
   mergeOriginals,

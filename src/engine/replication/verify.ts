@@ -6,12 +6,13 @@
 import { UnrecoverableStepError } from '../../runbook/errors.js';
 import type { StepContext, StepOutcome } from '../../runbook/step-executor.js';
 import { errorMessage } from '../../util/errors.js';
+import { sleep } from '../../util/sleep.js';
 import { type AppWritesProvider, describeAppWrites, FinalCheckAppWrites } from '../app-writes/index.js';
 import { DEFAULT_TTL_TOLERANCE_MS, DIFFERENCE_CLASSES, type VerifyReport, verify } from '../verify/index.js';
 import { runGuarded, throwIfStopped } from './guard.js';
 import { persistentKeys, type SourceState, type TargetState } from './info.js';
 import type { ResolvedReplicationOptions } from './options.js';
-import { type LinkSession, sleep } from './session.js';
+import type { LinkSession } from './session.js';
 
 export interface CountCheck {
   db: number;

@@ -4,6 +4,7 @@
 import { describeEndpoint } from '../../redis/endpoint.js';
 import { UnrecoverableStepError } from '../../runbook/errors.js';
 import type { StepContext, StepOutcome } from '../../runbook/step-executor.js';
+import { sleep } from '../../util/sleep.js';
 import { describeDetach, detachAndRestore } from './abort.js';
 import { runGuarded, throwIfStopped } from './guard.js';
 import { describeLink, replicatesFrom, type SourceState, type TargetState, totalKeys } from './info.js';
@@ -11,7 +12,7 @@ import { diagnoseNoContact, hasContact } from './link.js';
 import { buildLoopReport, fullSyncsSince, readLoopSettings } from './loop.js';
 import type { ResolvedReplicationOptions } from './options.js';
 import { rememberedOriginals, type StartCheckpoint, startRecord } from './records.js';
-import { type LinkSession, sleep } from './session.js';
+import type { LinkSession } from './session.js';
 import { attach } from './start.js';
 
 /** Keys per db as "db0 10/12, db1 3/3" (target/source). */

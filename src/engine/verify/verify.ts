@@ -10,6 +10,7 @@
 import { describeEndpoint, type Endpoint } from '../../redis/endpoint.js';
 import { UserError } from '../../util/errors.js';
 import type { Logger } from '../../util/logger.js';
+import { sleepOrAbort } from '../../util/sleep.js';
 import {
   decideSizeProbe,
   probeOutcome,
@@ -389,7 +390,7 @@ class VerifyRun {
     while (rounds < this.opts.recheckRounds && this.log.size > 0) {
       rounds++;
       this.emitProgress('recheck', true, rounds);
-      await sleep(this.opts.recheckDelayMs, this.options.signal);
+      await sleepOrAbort(this.opts.recheckDelayMs, this.options.signal);
       const ctx = this.context();
       for (const [db, candidates] of this.log.byDb()) {
         await this.selectDb(db);
@@ -571,19 +572,4 @@ async function randomKeys(
     }
   }
   return [...out.values()];
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  if (ms <= 0) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }

@@ -6,12 +6,14 @@
 //    by who decided and when (chat.update), and the decision gets its own reply;
 //  - after each event the status card is refreshed.
 // A reply already posted for an event (a redelivery) is not posted again.
+
 import type { Subscription } from '../../runbook/audit.js';
 import type { AuditEvent } from '../../runbook/events.js';
 import { findStep, type Migration } from '../../runbook/model.js';
 import type { MigrationService } from '../../runbook/service.js';
 import { errorMessage } from '../../util/errors.js';
 import type { Logger } from '../../util/logger.js';
+import { sleep } from '../../util/sleep.js';
 import { approvalRequestMessage, type DecisionOutcome, decidedApprovalMessage } from '../blocks/approval.js';
 import { threadReply } from '../blocks/thread-reply.js';
 import { type MessageRef, type SlackGateway, SlackGatewayError } from '../gateway.js';
@@ -113,7 +115,7 @@ export class EventRelay {
         return false;
       }
       if (Date.now() >= deadline) return false;
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
   }
 
@@ -217,7 +219,7 @@ export class EventRelay {
         this.logger.warn({ migrationId, error: errorMessage(err) }, 'could not read request messages');
         return undefined;
       }
-      await new Promise((r) => setTimeout(r, 250));
+      await sleep(250);
     }
   }
 }

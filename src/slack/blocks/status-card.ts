@@ -1,5 +1,6 @@
 // The status card: the root message of a migration, updated in place as it moves. It takes a view
 // model (filled from the runbook elsewhere) and always fits one message, however long the lists are.
+import { MIGRATION_STATUSES, STEP_STATUSES } from '../../runbook/model.js';
 import { LIMITS } from './limits.js';
 import {
   contextBlock,
@@ -22,33 +23,12 @@ import {
   truncate,
 } from './text.js';
 
-export const CARD_STEP_STATES = [
-  'pending',
-  'awaiting_approval',
-  'approved',
-  'running',
-  'succeeded',
-  'failed',
-  'rejected',
-  'expired',
-  'aborted',
-  'skipped',
-] as const;
+// The card's states are the runbook's statuses (one source: runbook/model.ts) plus what only a
+// card shows: a step left out of the run, a migration not yet started (planned, or blocked).
+export const CARD_STEP_STATES = [...STEP_STATUSES, 'skipped'] as const;
 export type CardStepState = (typeof CARD_STEP_STATES)[number];
 
-export const CARD_MIGRATION_STATES = [
-  'planned',
-  'blocked',
-  'created',
-  'running',
-  'awaiting_approval',
-  'expired',
-  'succeeded',
-  'failed',
-  'rejected',
-  'aborting',
-  'aborted',
-] as const;
+export const CARD_MIGRATION_STATES = ['planned', 'blocked', ...MIGRATION_STATUSES] as const;
 export type CardMigrationState = (typeof CARD_MIGRATION_STATES)[number];
 
 export interface CardEndpoint {

@@ -1,10 +1,12 @@
 // The application harness itself: the app writes, the checker proves its acknowledged writes and
 // fails when keys are changed by hand, and the repoint hook moves the app to another server.
+
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { runCommandHook } from '../../../src/hooks/command.js';
 import { parseEndpointUrl } from '../../../src/redis/endpoint.js';
 import { type RedisServer, startRedis } from '../redis-server.js';
@@ -16,8 +18,6 @@ import {
   startApp,
   writeEndpointFile,
 } from './index.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function until(what: string, test: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

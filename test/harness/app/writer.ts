@@ -4,7 +4,9 @@
 // naming another server and moves there, as an app reloading its config would (a write blocked by
 // a pause stays on the old connection until that connection fails).
 // Every acknowledged write is logged (log.ts); on a 'stop' message it reports (AppReport).
+
 import { createWriteStream, statSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { readEndpointFile } from './endpoint-file.js';
 import type { AckedWrite, AckLine, AppReport } from './log.js';
@@ -221,7 +223,6 @@ async function main(config: WriterConfig): Promise<void> {
 }
 
 const round = (ms: number) => Math.round(ms * 10) / 10;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const config = JSON.parse(process.argv[2] ?? '{}') as WriterConfig;
 main(config).catch((err) => {

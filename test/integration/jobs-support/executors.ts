@@ -1,5 +1,6 @@
 // Test executors: stand-ins for real strategy steps, observable from the outside through a Redis
 // (the migration's "target" endpoint), so tests can tell how often and from where each one ran.
+
 import { Redis } from 'ioredis';
 import type { Endpoint } from '../../../src/redis/endpoint.js';
 import { parseEndpointUrl } from '../../../src/redis/endpoint.js';
@@ -10,6 +11,7 @@ import {
   type StepExecutor,
   type StepOutcome,
 } from '../../../src/runbook/step-executor.js';
+import { sleep } from '../../../src/util/sleep.js';
 
 const clients = new Map<string, Redis>();
 
@@ -28,17 +30,6 @@ export function closeTargetClients(): void {
   for (const c of clients.values()) c.disconnect();
   clients.clear();
 }
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const done = () => {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const t = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 
 /**
  * Counts from its checkpoint to `params.total`, one tick per item: pushes `<epoch>:<i>` to the

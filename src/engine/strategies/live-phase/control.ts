@@ -3,6 +3,7 @@
 // can run any step, and no step job stays active while a person is asked for something.
 import { TransientStepError, UnrecoverableStepError } from '../../../runbook/errors.js';
 import type { StepContext } from '../../../runbook/step-executor.js';
+import { sleep } from '../../../util/sleep.js';
 import type { FollowerRecord, FollowerStore } from './store.js';
 import {
   type FollowerGoal,
@@ -189,16 +190,4 @@ export function describeStatus(s: FollowerStatus): string {
   if (s.paused) parts.push(`writes paused since ${s.pauseStartedAt}`);
   if (s.error) parts.push(`error: ${s.error}`);
   return parts.join(', ');
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

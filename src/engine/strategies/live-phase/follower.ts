@@ -19,8 +19,10 @@ import type { Redis } from 'ioredis';
 import { connect } from '../../../redis/connect.js';
 import { describeEndpoint, type Endpoint } from '../../../redis/endpoint.js';
 import type { Migration } from '../../../runbook/model.js';
+import { backoffMs, RETRY_BACKOFF } from '../../../util/backoff.js';
 import { errorMessage } from '../../../util/errors.js';
 import type { Logger } from '../../../util/logger.js';
+import { sleep } from '../../../util/sleep.js';
 import { withTimeout } from '../../../util/timeout.js';
 import {
   killClients,
@@ -106,8 +108,6 @@ class CommandFailed extends Error {}
 
 /** Live sync may be started again this many times in a run before the follower gives up. */
 const MAX_LIVE_SYNC_STARTS = 4;
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export class Follower {
   private readonly ref: FollowerRef;
@@ -1005,7 +1005,7 @@ async function startWithRetries(
     } catch (err) {
       if (err instanceof LiveSyncError || i >= tries || stopped()) throw err;
       log.warn({ err: errorMessage(err), attempt: i }, 'could not start live sync; trying again');
-      await sleep(Math.min(200 * 2 ** i, 5000));
+      await sleep(backoffMs(i, RETRY_BACKOFF));
     }
   }
 }

@@ -4,18 +4,17 @@ import {
   buildLoopReport,
   compareCounts,
   describeLink,
-  formatSize,
   hasContact,
   mergeOriginals,
   neededSettings,
   parseReplicaBufferLimit,
-  parseSize,
   parseSourceState,
   parseTargetState,
   replicatesFrom,
   stoppedByAbort,
 } from '../../../../src/engine/replication/index.js';
 import { parseEndpointUrl } from '../../../../src/redis/endpoint.js';
+import { formatRedisSize, parseByteSize } from '../../../../src/util/byte-size.js';
 
 // Captured from redis-server 7.0.15 (trimmed).
 const TARGET_SYNCING = `# Server
@@ -135,9 +134,9 @@ describe('loop report', () => {
     const l = parseReplicaBufferLimit('normal 0 0 0 slave 65536 32768 1 pubsub 33554432 8388608 60')!;
     assert.deepEqual([l.hardBytes, l.softBytes, l.softSeconds, l.text], [65536, 32768, 1, '64kb 32kb 1']);
     assert.equal(parseReplicaBufferLimit('normal 0 0 0'), null);
-    assert.equal(parseSize('256mb'), 256 * 1024 * 1024);
-    assert.equal(parseSize('1k'), 1000);
-    assert.equal(formatSize(1048576), '1mb');
+    assert.equal(parseByteSize('256mb'), 256 * 1024 * 1024);
+    assert.equal(parseByteSize('1k'), 1000);
+    assert.equal(formatRedisSize(1048576), '1mb');
   });
 
   it('names the settings to raise, with current and suggested values', () => {
@@ -161,7 +160,9 @@ describe('loop report', () => {
       report.settings['client-output-buffer-limit replica'].suggested,
       /^\d+(mb|gb) \d+(mb|gb) 120$/,
     );
-    assert.ok(parseSize(report.settings['repl-backlog-size'].suggested.replace(/\s.*/, ''))! >= 2 * 1048576);
+    assert.ok(
+      parseByteSize(report.settings['repl-backlog-size'].suggested.replace(/\s.*/, ''))! >= 2 * 1048576,
+    );
     const unknown = buildLoopReport(
       {
         syncFullBaseline: 0,
