@@ -125,6 +125,14 @@ describe('database mapping from the URLs', () => {
       assert.equal(report.differentKeys, 1);
       assert.equal(report.differences['value']!.count, 1);
       assert.equal(report.differences['value']!.samples[0]!.key, 'three:str:plain');
+
+      // --flush-target empties the mapped target db only, then copies into it again.
+      const flushed = await cli(['copy', `${source.url}/3`, `${target.url}/5`, '--flush-target', '--yes']);
+      assert.equal(flushed.code, 0, flushed.stdout + flushed.stderr);
+      assert.deepEqual(await compareDbs(src, 3, tgt, 5), []);
+      const afterFlush = await everyDb(tgt);
+      assert.equal(afterFlush.get(0)!.size, 2, 'target db 0 keeps its two keys');
+      assert.deepEqual(afterFlush.get(3), targetBefore.get(3));
     } finally {
       await target.stop();
     }
