@@ -3,13 +3,14 @@
 // the fixture is identical by an independent comparison, and the final check tells the app's
 // writes after the repoint apart from a real difference.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { checkAcknowledged, repointHookCommand, startApp, writeEndpointFile } from '../harness/app/index.js';
 import { runCli } from '../harness/cli.js';
 import { compareServers } from '../harness/compare.js';
+import { type HookLines, scriptedMigrateArgs, writeMigrateConfig } from '../harness/migrate-run.js';
 import { type RedisServer, startRedis } from '../harness/redis-server.js';
 
 const PASSWORD = 'app-cutover-secret';
@@ -24,7 +25,7 @@ interface Setup {
   endpointFile: string;
 }
 
-async function setUp(name: string, extraHooks: string[] = []): Promise<Setup> {
+async function setUp(name: string, extraHooks: Record<string, HookLines> = {}): Promise<Setup> {
   const [control, source, target] = await Promise.all([
     startRedis(),
     startRedis({
@@ -46,23 +47,12 @@ async function setUp(name: string, extraHooks: string[] = []): Promise<Setup> {
   writeEndpointFile(endpointFile, source.url);
   const config = join(dir, 'config.yml');
   const command = repointHookCommand(endpointFile);
-  writeFileSync(
-    config,
-    `${[
-      'endpoints:',
-      '  src:',
-      `    url: ${source.url}`,
-      '  dst:',
-      `    url: ${target.url}`,
-      'control:',
-      `  url: ${control.url}`,
-      'hooks:',
-      '  repoint:',
-      `    command: ${JSON.stringify(command)}`,
-      '    at: repoint',
-      ...extraHooks,
-    ].join('\n')}\n`,
-  );
+  writeMigrateConfig(config, {
+    source,
+    target,
+    control,
+    hooks: { repoint: { command, at: 'repoint' }, ...extraHooks },
+  });
   return { control, source, target, dir, config, endpointFile };
 }
 
@@ -73,21 +63,7 @@ async function tearDown(s: Setup | undefined): Promise<void> {
 }
 
 function migrate(s: Setup, strategy: string) {
-  return runCli([
-    'migrate',
-    'src',
-    'dst',
-    '-c',
-    s.config,
-    '--as',
-    'UREQ',
-    '--approve-as',
-    'UBUDDY',
-    '--confirm-as',
-    'UBUDDY',
-    '--strategy',
-    strategy,
-  ]);
+  return runCli(scriptedMigrateArgs(s.config, strategy));
 }
 
 /** The fixture (every key but the app's) compared by the independent reader. */
@@ -144,11 +120,7 @@ describe('dump-restore migration under a writing app: a real difference', () => 
   // changes them again, so nothing repairs them, and they are no app writes after the repoint.
   const tamper = `redis-cli -u "$MB_TARGET_URL" EVAL "for i = 0, 299 do redis.call('SET', 'fx:' .. i, 'tampered') end" 0`;
   before(async () => {
-    s = await setUp('tampered', [
-      '  tamper:',
-      `    command: ${JSON.stringify(tamper)}`,
-      '    at: before_cutover',
-    ]);
+    s = await setUp('tampered', { tamper: { command: tamper, at: 'before_cutover' } });
   });
   after(() => tearDown(s));
 

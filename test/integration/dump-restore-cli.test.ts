@@ -3,11 +3,12 @@
 // live phase (follower, pause, resume) runs in the command's own workers.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { compareServers } from '../harness/compare.js';
+import { scriptedMigrateArgs, writeMigrateConfig } from '../harness/migrate-run.js';
 import { type RedisServer, startRedis } from '../harness/redis-server.js';
 import { fillEveryType } from './copy-fixtures.js';
 
@@ -52,18 +53,7 @@ describe('migrate command: dump-restore to the end', () => {
     await pipe.exec();
     dir = mkdtempSync(join(tmpdir(), 'mb-dump-restore-cli-'));
     config = join(dir, 'config.yml');
-    writeFileSync(
-      config,
-      `${[
-        'endpoints:',
-        '  src:',
-        `    url: ${source.url}`,
-        '  dst:',
-        `    url: ${target.url}`,
-        'control:',
-        `  url: ${control.url}`,
-      ].join('\n')}\n`,
-    );
+    writeMigrateConfig(config, { source, target, control });
   });
 
   after(async () => {
@@ -72,21 +62,7 @@ describe('migrate command: dump-restore to the end', () => {
   });
 
   it('--approve-as approves the gates, --confirm-as confirms the repoint; exit 0 and identical', async (t) => {
-    const run = await cli([
-      'migrate',
-      'src',
-      'dst',
-      '-c',
-      config,
-      '--as',
-      'UREQ',
-      '--approve-as',
-      'UBUDDY',
-      '--confirm-as',
-      'UBUDDY',
-      '--strategy',
-      'dump-restore',
-    ]);
+    const run = await cli(scriptedMigrateArgs(config, 'dump-restore'));
     const out = run.stdout + run.stderr;
     assert.equal(run.code, 0, out);
     assert.ok(!out.includes(PASSWORD), 'no secret in the output');

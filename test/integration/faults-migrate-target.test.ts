@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type AppReport, checkAcknowledged, startApp, writeEndpointFile } from '../harness/app/index.js';
 import { runCli } from '../harness/cli.js';
+import { scriptedMigrateArgs, writeMigrateConfig } from '../harness/migrate-run.js';
 import { type RedisServer, startRedis } from '../harness/redis-server.js';
 import { assertSeedIntact, restartEmpty, seed } from './faults-support.js';
 
@@ -48,27 +49,23 @@ describe('migrate: the target restarts empty before the cutover', () => {
     const repointNow = join(dir, 'repoint-now');
     const appStopped = join(dir, 'app-stopped');
     const config = join(dir, 'config.yml');
-    writeFileSync(
-      config,
-      `${[
-        'endpoints:',
-        '  src:',
-        `    url: ${source.url}`,
-        '  dst:',
-        `    url: ${target.url}`,
-        'control:',
-        `  url: ${control.url}`,
-        'hooks:',
-        '  restart:',
-        `    command: "touch ${ask}; while [ ! -f ${done} ]; do sleep 0.1; done"`,
-        '    at: before_cutover',
-        '    timeout: 1m',
-        '  repoint:',
-        `    command: "touch ${repointNow}; while [ ! -f ${appStopped} ]; do sleep 0.1; done"`,
-        '    timeout: 1m',
-        '    at: repoint',
-      ].join('\n')}\n`,
-    );
+    writeMigrateConfig(config, {
+      source,
+      target,
+      control,
+      hooks: {
+        restart: {
+          command: `touch ${ask}; while [ ! -f ${done} ]; do sleep 0.1; done`,
+          at: 'before_cutover',
+          timeout: '1m',
+        },
+        repoint: {
+          command: `touch ${repointNow}; while [ ! -f ${appStopped} ]; do sleep 0.1; done`,
+          at: 'repoint',
+          timeout: '1m',
+        },
+      },
+    });
     const app = await startApp({ endpointFile, rate: 300, dir });
     // The hook waits for this: SIGKILL the target and bring it back empty where it was.
     let restarted = false;
@@ -97,21 +94,7 @@ describe('migrate: the target restarts empty before the cutover', () => {
     })();
     let run: Awaited<ReturnType<typeof cli>>;
     try {
-      run = await cli([
-        'migrate',
-        'src',
-        'dst',
-        '-c',
-        config,
-        '--as',
-        'UREQ',
-        '--approve-as',
-        'UBUDDY',
-        '--confirm-as',
-        'UBUDDY',
-        '--strategy',
-        'dump-restore',
-      ]);
+      run = await cli(scriptedMigrateArgs(config, 'dump-restore'));
     } finally {
       writeFileSync(done, '');
       writeFileSync(appStopped, '');

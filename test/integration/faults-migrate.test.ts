@@ -4,7 +4,7 @@
 // happen; the target keeps what it had: every seed key with the source's value (the other server
 // has a different seed:1) and every write the app had acknowledged before the hook ran.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -17,6 +17,7 @@ import {
   writeEndpointFile,
 } from '../harness/app/index.js';
 import { runCli } from '../harness/cli.js';
+import { scriptedMigrateArgs, writeMigrateConfig } from '../harness/migrate-run.js';
 import { type RedisServer, startRedis } from '../harness/redis-server.js';
 import { ackedBefore, assertSeedIntact, seed } from './faults-support.js';
 
@@ -56,44 +57,23 @@ describe('migrate: the source becomes a replica before the cutover', () => {
     writeEndpointFile(endpointFile, source.url);
     const turnedAtFile = join(dir, 'turned-at');
     const config = join(dir, 'config.yml');
-    writeFileSync(
-      config,
-      `${[
-        'endpoints:',
-        '  src:',
-        `    url: ${source.url}`,
-        '  dst:',
-        `    url: ${target.url}`,
-        'control:',
-        `  url: ${control.url}`,
-        'hooks:',
-        '  turn:',
-        `    command: "date +%s%3N > ${turnedAtFile} && redis-cli -p ${source.port} replicaof 127.0.0.1 ${other.port}"`,
-        '    at: before_cutover',
-        '  repoint:',
-        `    command: ${JSON.stringify(repointHookCommand(endpointFile))}`,
-        '    at: repoint',
-      ].join('\n')}\n`,
-    );
+    writeMigrateConfig(config, {
+      source,
+      target,
+      control,
+      hooks: {
+        turn: {
+          command: `date +%s%3N > ${turnedAtFile} && redis-cli -p ${source.port} replicaof 127.0.0.1 ${other.port}`,
+          at: 'before_cutover',
+        },
+        repoint: { command: repointHookCommand(endpointFile), at: 'repoint' },
+      },
+    });
     const app = await startApp({ endpointFile, rate: 300, dir });
     let report: AppReport;
     let run: Awaited<ReturnType<typeof cli>>;
     try {
-      run = await cli([
-        'migrate',
-        'src',
-        'dst',
-        '-c',
-        config,
-        '--as',
-        'UREQ',
-        '--approve-as',
-        'UBUDDY',
-        '--confirm-as',
-        'UBUDDY',
-        '--strategy',
-        'dump-restore',
-      ]);
+      run = await cli(scriptedMigrateArgs(config, 'dump-restore'));
     } finally {
       report = await app.stop();
     }
