@@ -16,7 +16,7 @@
 // 100 ms), which stops the run before the cutover this measures. The app's own PX keys still
 // carry TTLs through every run.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -26,6 +26,7 @@ import {
   startApp,
   writeEndpointFile,
 } from '../test/harness/app/index.js';
+import { scriptedMigrateArgs, writeMigrateConfig } from '../test/harness/migrate-run.js';
 import { type RedisServer, startRedis } from '../test/harness/redis-server.js';
 import { loadDataset } from './dataset.js';
 
@@ -131,34 +132,15 @@ async function oneRun(strategy: string, seed: number): Promise<RunResult> {
     const endpointFile = join(dir, 'endpoint');
     writeEndpointFile(endpointFile, source.url);
     const config = join(dir, 'config.yml');
-    writeFileSync(
-      config,
-      `${[
-        'endpoints:',
-        `  src: { url: ${JSON.stringify(source.url)} }`,
-        `  dst: { url: ${JSON.stringify(target.url)} }`,
-        `control: { url: ${JSON.stringify(control.url)} }`,
-        'hooks:',
-        `  repoint: { command: ${JSON.stringify(repointHookCommand(endpointFile))}, at: repoint }`,
-      ].join('\n')}\n`,
-    );
+    writeMigrateConfig(config, {
+      source,
+      target,
+      control,
+      hooks: { repoint: { command: repointHookCommand(endpointFile), at: 'repoint' } },
+    });
     const app = await startApp({ endpointFile, rate, dir });
     const started = Date.now();
-    const run = await runCli([
-      'migrate',
-      'src',
-      'dst',
-      '-c',
-      config,
-      '--as',
-      'UREQ',
-      '--approve-as',
-      'UBUDDY',
-      '--confirm-as',
-      'UBUDDY',
-      '--strategy',
-      strategy,
-    ]);
+    const run = await runCli(scriptedMigrateArgs(config, strategy));
     const durationMs = Date.now() - started;
     if (run.code !== 0 && values.verbose) process.stderr.write(`${run.stdout}\n${run.stderr}\n`);
     const report = await app.stop();
