@@ -3,15 +3,15 @@
 // modules route their own variants of a kind (e.g. MIGRATE's bulk_copy) and hand the rest to
 // the executor registered before them.
 import type { Config } from '../config/load.js';
-import { type AppWrites, registerAppWriteRecording } from '../engine/app-writes/index.js';
-import { registerDumpRestoreExecutors } from '../engine/strategies/index.js';
-import { type LivePhase, registerLivePhaseExecutors } from '../engine/strategies/live-phase/index.js';
-import { registerMigrateExecutors } from '../engine/strategies/migrate.js';
-import { registerReplicationExecutors } from '../engine/strategies/replication.js';
 import { registerHookExecutors } from '../hooks/executors.js';
 import type { Endpoint } from '../redis/endpoint.js';
 import type { Migration } from '../runbook/model.js';
 import { ExecutorRegistry } from '../runbook/step-executor.js';
+import { type AppWrites, registerAppWriteRecording } from '../strategies/app-writes/index.js';
+import { registerDumpRestoreExecutors } from '../strategies/dump-restore/index.js';
+import { type LivePhase, registerLivePhaseExecutors } from '../strategies/live-phase/index.js';
+import { registerMigrateExecutors } from '../strategies/migrate/executors.js';
+import { registerReplicationExecutors } from '../strategies/replication/executors.js';
 
 interface Slot {
   livePhase: LivePhase | undefined;

@@ -1,8 +1,11 @@
 // Follower jobs: one long-running BullMQ job per run of a migration's follower (the live phase:
-// live sync and the write pause; src/engine/strategies/live-phase). It is working the whole time,
+// live sync and the write pause; src/strategies/live-phase). It is working the whole time,
 // so holding a job is fine; BullMQ's stall recovery restarts it on another worker when its process
 // dies, and the follower claims the run again from the control Redis (fenced by an epoch).
 import { DelayedError, type Job, Queue, UnrecoverableError } from 'bullmq';
+import type { Endpoint } from '../redis/endpoint.js';
+import type { Migration } from '../runbook/model.js';
+import type { MigrationService } from '../runbook/service.js';
 import {
   Follower,
   type FollowerLauncher,
@@ -10,10 +13,7 @@ import {
   type FollowerRef,
   type FollowerStore,
   type LivePhaseTiming,
-} from '../engine/strategies/live-phase/index.js';
-import type { Endpoint } from '../redis/endpoint.js';
-import type { Migration } from '../runbook/model.js';
-import type { MigrationService } from '../runbook/service.js';
+} from '../strategies/live-phase/index.js';
 import { errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import { bullConnection } from './connection.js';

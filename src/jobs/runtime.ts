@@ -5,16 +5,6 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { AppWriteRecord, type AppWrites, AppWriteWatches } from '../engine/app-writes/index.js';
-import { cleanupAfterAbort } from '../engine/replication/index.js';
-import {
-  type ControlLost,
-  cleanupLivePhase,
-  FollowerStore,
-  type LivePhase,
-  type LivePhaseTiming,
-  resolveLivePhaseTiming,
-} from '../engine/strategies/live-phase/index.js';
 import type { Endpoint } from '../redis/endpoint.js';
 import type { ApprovalSettings } from '../runbook/approval-policy.js';
 import { SYSTEM_ACTOR } from '../runbook/events.js';
@@ -23,6 +13,16 @@ import { type ApproverDirectory, MigrationService } from '../runbook/service.js'
 import type { ExecutorRegistry } from '../runbook/step-executor.js';
 import { StepRunner } from '../runbook/step-runner.js';
 import { MigrationStore } from '../runbook/store.js';
+import { AppWriteRecord, type AppWrites, AppWriteWatches } from '../strategies/app-writes/index.js';
+import {
+  type ControlLost,
+  cleanupLivePhase,
+  FollowerStore,
+  type LivePhase,
+  type LivePhaseTiming,
+  resolveLivePhaseTiming,
+} from '../strategies/live-phase/index.js';
+import { cleanupAfterAbort } from '../strategies/replication/index.js';
 import { errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import { sleep } from '../util/sleep.js';

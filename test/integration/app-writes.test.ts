@@ -3,9 +3,13 @@
 // the record incomplete, so that it explains nothing.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { AppWriteRecord, AppWriteWatches, FinalCheckAppWrites } from '../../src/engine/app-writes/index.js';
 import { parseEndpointUrl } from '../../src/redis/endpoint.js';
 import { MigrationStore } from '../../src/runbook/store.js';
+import {
+  AppWriteRecord,
+  AppWriteWatches,
+  FinalCheckAppWrites,
+} from '../../src/strategies/app-writes/index.js';
 import { type RedisServer, startRedis } from '../harness/redis-server.js';
 
 describe('app-write record', () => {

@@ -3,8 +3,8 @@
 // fenced by a worker that will never come.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { FollowerStore } from '../../src/engine/strategies/live-phase/index.js';
 import { MigrationStore } from '../../src/runbook/store.js';
+import { FollowerStore } from '../../src/strategies/live-phase/index.js';
 import { type RedisServer, startRedis } from '../harness/redis-server.js';
 
 describe('leases when the control Redis lost the migration', () => {

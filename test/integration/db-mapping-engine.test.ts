@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
 import { LiveSync } from '../../src/engine/live-sync/index.js';
-import { migrateKeys } from '../../src/engine/migrate/index.js';
 import { parseEndpointUrl } from '../../src/redis/endpoint.js';
+import { migrateKeys } from '../../src/strategies/migrate/index.js';
 import { compareSnapshots, snapshotDb } from '../harness/compare.js';
 import { type RedisServer, startRedis } from '../harness/redis-server.js';
 

@@ -3,10 +3,10 @@
 // and the abort comes from elsewhere. Also the cleanup itself, for a follower whose job is gone.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { cleanupLivePhase, type FollowerStatus } from '../../src/engine/strategies/live-phase/index.js';
 import { buildExecutorRegistry } from '../../src/jobs/executors.js';
 import { openRuntime, type Runtime, startWorkers } from '../../src/jobs/runtime.js';
 import { parseEndpointUrl } from '../../src/redis/endpoint.js';
+import { cleanupLivePhase, type FollowerStatus } from '../../src/strategies/live-phase/index.js';
 import { createLogger } from '../../src/util/logger.js';
 import { type RedisServer, startRedis } from '../harness/redis-server.js';
 import {

@@ -4,9 +4,9 @@
 // with every acknowledged write on the target.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { FollowerStatus } from '../../src/engine/strategies/live-phase/index.js';
 import { openRuntime, type Runtime } from '../../src/jobs/runtime.js';
 import { parseEndpointUrl } from '../../src/redis/endpoint.js';
+import type { FollowerStatus } from '../../src/strategies/live-phase/index.js';
 import { createLogger } from '../../src/util/logger.js';
 import { compareServers } from '../harness/compare.js';
 import { type RedisServer, startRedis } from '../harness/redis-server.js';

@@ -4,9 +4,9 @@
 // write the source acknowledged is on the target at the end.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { FollowerStatus } from '../../src/engine/strategies/live-phase/index.js';
 import type { Runtime, WorkerPool } from '../../src/jobs/runtime.js';
 import { parseEndpointUrl } from '../../src/redis/endpoint.js';
+import type { FollowerStatus } from '../../src/strategies/live-phase/index.js';
 import { compareServers } from '../harness/compare.js';
 import { type RedisServer, startRedis } from '../harness/redis-server.js';
 import { fillEveryType } from './copy-fixtures.js';

@@ -5,16 +5,16 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
+import { planMigration } from '../../src/planner/plan.js';
+import { parseEndpointUrl } from '../../src/redis/endpoint.js';
+import type { Migration } from '../../src/runbook/model.js';
+import { MigrationStore } from '../../src/runbook/store.js';
 import {
   Follower,
   type FollowerStatus,
   FollowerStore,
   resolveLivePhaseTiming,
-} from '../../src/engine/strategies/live-phase/index.js';
-import { planMigration } from '../../src/planner/plan.js';
-import { parseEndpointUrl } from '../../src/redis/endpoint.js';
-import type { Migration } from '../../src/runbook/model.js';
-import { MigrationStore } from '../../src/runbook/store.js';
+} from '../../src/strategies/live-phase/index.js';
 import { createLogger } from '../../src/util/logger.js';
 import { type RedisServer, startRedis } from '../harness/redis-server.js';
 import { options, source as sourceProbe, target as targetProbe } from '../unit/planner/fixtures.js';

@@ -6,16 +6,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import {
-  type ReplicationExecutorOptions,
-  registerReplicationExecutors,
-} from '../../src/engine/strategies/replication.js';
 import { withDefaults } from '../../src/planner/defaults.js';
 import { planMigration } from '../../src/planner/plan.js';
 import { probeEndpoint } from '../../src/probe/index.js';
 import { parseEndpointUrl } from '../../src/redis/endpoint.js';
 import { UnrecoverableStepError } from '../../src/runbook/errors.js';
 import { ExecutorRegistry } from '../../src/runbook/step-executor.js';
+import {
+  type ReplicationExecutorOptions,
+  registerReplicationExecutors,
+} from '../../src/strategies/replication/executors.js';
 import { startApp, writeEndpointFile } from '../harness/app/index.js';
 import { type RedisServer, startRedis } from '../harness/redis-server.js';
 import { RunbookHarness } from './replication-support.js';

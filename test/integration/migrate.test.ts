@@ -4,8 +4,6 @@
 // changes and deletions; failures are clear and never show the target's password.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { MigrateCheckpoint } from '../../src/engine/migrate/index.js';
-import { registerMigrateExecutors } from '../../src/engine/strategies/migrate.js';
 import { verify } from '../../src/engine/verify/index.js';
 import { withDefaults } from '../../src/planner/defaults.js';
 import { planMigration } from '../../src/planner/plan.js';
@@ -13,6 +11,8 @@ import { probeEndpoint } from '../../src/probe/index.js';
 import { type Endpoint, parseEndpointUrl } from '../../src/redis/endpoint.js';
 import { StepAbortedError, UnrecoverableStepError } from '../../src/runbook/errors.js';
 import { ExecutorRegistry } from '../../src/runbook/step-executor.js';
+import { registerMigrateExecutors } from '../../src/strategies/migrate/executors.js';
+import type { MigrateCheckpoint } from '../../src/strategies/migrate/index.js';
 import { freePort, type RedisServer, startRedis } from '../harness/redis-server.js';
 import { RunbookHarness } from './replication-support.js';
 

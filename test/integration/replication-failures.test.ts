@@ -4,17 +4,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Redis } from 'ioredis';
-import { cleanupAfterAbort } from '../../src/engine/replication/index.js';
-import {
-  type ReplicationExecutorOptions,
-  registerReplicationExecutors,
-} from '../../src/engine/strategies/replication.js';
 import { withDefaults } from '../../src/planner/defaults.js';
 import { planMigration } from '../../src/planner/plan.js';
 import { probeEndpoint } from '../../src/probe/index.js';
 import { type Endpoint, parseEndpointUrl } from '../../src/redis/endpoint.js';
 import { StepAbortedError, UnrecoverableStepError } from '../../src/runbook/errors.js';
 import { ExecutorRegistry } from '../../src/runbook/step-executor.js';
+import {
+  type ReplicationExecutorOptions,
+  registerReplicationExecutors,
+} from '../../src/strategies/replication/executors.js';
+import { cleanupAfterAbort } from '../../src/strategies/replication/index.js';
 import { freePort, type RedisServer, startRedis } from '../harness/redis-server.js';
 import { RunbookHarness } from './replication-support.js';
 

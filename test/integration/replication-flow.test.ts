@@ -4,12 +4,6 @@
 // migration changed is back to what it was.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import {
-  AppWriteRecord,
-  AppWriteWatches,
-  registerAppWriteRecording,
-} from '../../src/engine/app-writes/index.js';
-import { registerReplicationExecutors } from '../../src/engine/strategies/replication.js';
 import { withDefaults } from '../../src/planner/defaults.js';
 import { planMigration } from '../../src/planner/plan.js';
 import { probeEndpoint } from '../../src/probe/index.js';
@@ -19,6 +13,12 @@ import { MigrationService, type StepScheduler } from '../../src/runbook/service.
 import { ExecutorRegistry } from '../../src/runbook/step-executor.js';
 import { StepRunner } from '../../src/runbook/step-runner.js';
 import { MigrationStore } from '../../src/runbook/store.js';
+import {
+  AppWriteRecord,
+  AppWriteWatches,
+  registerAppWriteRecording,
+} from '../../src/strategies/app-writes/index.js';
+import { registerReplicationExecutors } from '../../src/strategies/replication/executors.js';
 import { createLogger } from '../../src/util/logger.js';
 import { freePort, type RedisServer, startRedis } from '../harness/redis-server.js';
 import { RunbookHarness } from './replication-support.js';

@@ -4,7 +4,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { copyKeys } from '../../src/engine/copy/index.js';
 import type { CopyCheckpoint } from '../../src/engine/copy/types.js';
-import { bulkCopyExecutor, preflightExecutor, verifyExecutor } from '../../src/engine/strategies/index.js';
 import { withDefaults } from '../../src/planner/defaults.js';
 import { planMigration } from '../../src/planner/plan.js';
 import { probeEndpoint } from '../../src/probe/index.js';
@@ -14,6 +13,11 @@ import { MigrationService, type StepScheduler } from '../../src/runbook/service.
 import { ExecutorRegistry, type StepExecutor } from '../../src/runbook/step-executor.js';
 import { StepRunner } from '../../src/runbook/step-runner.js';
 import { MigrationStore } from '../../src/runbook/store.js';
+import {
+  bulkCopyExecutor,
+  preflightExecutor,
+  verifyExecutor,
+} from '../../src/strategies/dump-restore/index.js';
 import { createLogger } from '../../src/util/logger.js';
 import { type RedisServer, startRedis } from '../harness/redis-server.js';
 import { plannedStep, testPlan } from '../unit/runbook/fixtures.js';

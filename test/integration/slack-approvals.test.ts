@@ -7,7 +7,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { parseConfig } from '../../src/config/load.js';
-import { registerDumpRestoreExecutors } from '../../src/engine/strategies/index.js';
 import type { JobTiming } from '../../src/jobs/timing.js';
 import { parseEndpointUrl } from '../../src/redis/endpoint.js';
 import type { Migration } from '../../src/runbook/model.js';
@@ -15,6 +14,7 @@ import { ExecutorRegistry } from '../../src/runbook/step-executor.js';
 import { stepHash } from '../../src/runbook/step-hash.js';
 import { EVENTS_PATH } from '../../src/slack/app.js';
 import { type SlackServer, startSlackServer } from '../../src/slack/server.js';
+import { registerDumpRestoreExecutors } from '../../src/strategies/dump-restore/index.js';
 import { createLogger } from '../../src/util/logger.js';
 import {
   FAKE_BOT_TOKEN,

@@ -16,8 +16,6 @@ import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { parseConfig } from '../../src/config/load.js';
-import { registerDumpRestoreExecutors } from '../../src/engine/strategies/index.js';
-import { registerReplicationExecutors } from '../../src/engine/strategies/replication.js';
 import { registerHookExecutors } from '../../src/hooks/executors.js';
 import type { JobTiming } from '../../src/jobs/timing.js';
 import { parseEndpointUrl } from '../../src/redis/endpoint.js';
@@ -26,6 +24,8 @@ import { ExecutorRegistry, type StepExecutor } from '../../src/runbook/step-exec
 import { SlackMessageStore } from '../../src/slack/adapter/message-store.js';
 import { EVENTS_PATH } from '../../src/slack/app.js';
 import { type SlackServer, startSlackServer } from '../../src/slack/server.js';
+import { registerDumpRestoreExecutors } from '../../src/strategies/dump-restore/index.js';
+import { registerReplicationExecutors } from '../../src/strategies/replication/executors.js';
 import { createLogger } from '../../src/util/logger.js';
 import {
   randomCommandText,

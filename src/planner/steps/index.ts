@@ -1,9 +1,9 @@
+import { dumpRestoreSteps } from '../../strategies/dump-restore/steps.js';
+import { migrateSteps } from '../../strategies/migrate/steps.js';
+import { replicationSteps } from '../../strategies/replication/steps.js';
 import type { PlanContext } from '../context.js';
 import type { CopyPath } from '../copy-path.js';
 import type { PlannedStep, StrategyName } from '../types.js';
-import { dumpRestoreSteps } from './dump-restore.js';
-import { migrateSteps } from './migrate.js';
-import { replicationSteps } from './replication.js';
 
 export function buildSteps(strategy: StrategyName, ctx: PlanContext, path: CopyPath): PlannedStep[] {
   switch (strategy) {

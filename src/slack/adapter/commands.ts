@@ -3,7 +3,6 @@
 // who asked; channel posts go through the gateway.
 import type { webApi } from '@slack/bolt';
 import type { Config } from '../../config/load.js';
-import { judge, verifyOptionsFromParams } from '../../engine/strategies/verify.js';
 import { verify } from '../../engine/verify/index.js';
 import { withDefaults } from '../../planner/defaults.js';
 import type { PlanOptions } from '../../planner/types.js';
@@ -15,6 +14,7 @@ import { isInvolved, policyOf, type RefusalCode } from '../../runbook/approval-p
 import { LockHeldError, serverKey } from '../../runbook/locks.js';
 import type { Migration } from '../../runbook/model.js';
 import type { MigrationService } from '../../runbook/service.js';
+import { judge, verifyOptionsFromParams } from '../../strategies/shared/verify.js';
 import {
   createPlannedMigration,
   PlanRefusedError,

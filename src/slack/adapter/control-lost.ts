@@ -1,7 +1,7 @@
 // When the control Redis loses a migration, its audit stream (what the event relay turns into
 // thread replies) is gone with it: the worker that put the source back posts straight into the
 // thread, through the gateway this process holds, with the thread taken from its last copy.
-import type { ControlLost } from '../../engine/strategies/live-phase/index.js';
+import type { ControlLost } from '../../strategies/live-phase/index.js';
 import { errorMessage } from '../../util/errors.js';
 import type { Logger } from '../../util/logger.js';
 import { message, section } from '../blocks/message.js';

@@ -1,5 +1,5 @@
-import type { LivePhaseTiming } from '../../../src/engine/strategies/live-phase/index.js';
 import type { JobTiming } from '../../../src/jobs/timing.js';
+import type { LivePhaseTiming } from '../../../src/strategies/live-phase/index.js';
 
 /** Short live-phase timings for tests (production waits minutes). */
 export const LIVE_PHASE_TIMING: Partial<LivePhaseTiming> = {

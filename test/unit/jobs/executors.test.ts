@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseConfig } from '../../../src/config/load.js';
+import type { VerifyReport } from '../../../src/engine/verify/index.js';
+import { controlEndpoint } from '../../../src/jobs/connection.js';
+import { buildExecutorRegistry, configEndpointResolver } from '../../../src/jobs/executors.js';
+import { approvalSettingsFromConfig } from '../../../src/runbook/settings.js';
 import {
   changedSteps,
   copyOptionsFromParams,
   judge,
   verifyOptionsFromParams,
-} from '../../../src/engine/strategies/index.js';
-import type { VerifyReport } from '../../../src/engine/verify/index.js';
-import { controlEndpoint } from '../../../src/jobs/connection.js';
-import { buildExecutorRegistry, configEndpointResolver } from '../../../src/jobs/executors.js';
-import { approvalSettingsFromConfig } from '../../../src/runbook/settings.js';
+} from '../../../src/strategies/dump-restore/index.js';
 import { memoryMigration, plannedStep, testPlan } from '../runbook/fixtures.js';
 
 const CONFIG = `

@@ -1,0 +1,249 @@
+// Executors of the MIGRATE strategy: its bulk_copy steps (params.method 'migrate', the first pass
+// and the final pass under the write pause) run with the MIGRATE engine; other bulk_copy steps go
+// to the executor registered before. verify, write_pause, resume_writes and post_verify are the
+// generic ones; repoint runs the configured hook or asks a person. Register after the generic ones.
+
+import {
+  type CopyCheckpoint,
+  type CopyReport,
+  copyKeys,
+  functionsNotCopied,
+} from '../../engine/copy/index.js';
+import { remapFromParams } from '../../engine/db-mapping.js';
+import { deleteExtraKeys } from '../../engine/live-sync/index.js';
+import { type HookExecutorOptions, registerHookExecutors } from '../../hooks/executors.js';
+import { connect } from '../../redis/connect.js';
+import type { Endpoint } from '../../redis/endpoint.js';
+import { StepAbortedError, UnrecoverableStepError } from '../../runbook/errors.js';
+import type { Migration } from '../../runbook/model.js';
+import {
+  ExecutorRegistry,
+  type StepContext,
+  type StepExecutor,
+  type StepOutcome,
+} from '../../runbook/step-executor.js';
+import { UserError } from '../../util/errors.js';
+import { stepCheckpointStore } from '../dump-restore/bulk-copy.js';
+import { registerRouted } from '../replication/executors.js';
+import { preflightExecutor } from '../shared/preflight.js';
+import { type MigrateOptions, type MigrateReport, migrateKeys } from './index.js';
+
+export interface MigrateExecutorOptions {
+  hooks?: HookExecutorOptions['hooks'];
+  /** The target address as the source reaches it, when it differs from this worker's view. */
+  targetAddress?: (target: Endpoint) => { host: string; port: number };
+  /** Tries of an IOERR batch (default 3). */
+  maxIoRetries?: number;
+}
+
+/** Engine options from the step's parameters, exactly as the planner wrote (and people approved) them. */
+export function migrateOptionsFromParams(
+  params: Record<string, unknown>,
+): Omit<MigrateOptions, 'checkpoint'> {
+  const final = params.pass === 'final';
+  const options: Omit<MigrateOptions, 'checkpoint'> = {
+    dbs: Array.isArray(params.dbs) ? (params.dbs as number[]) : 'all',
+    onNonEmptyTarget:
+      (params.onNonEmptyTarget as MigrateOptions['onNonEmptyTarget']) ?? (final ? 'replace' : 'refuse'),
+    prepareTarget: !final,
+    deleteRemoved: params.deleteRemoved === true,
+    batchKeys: typeof params.batchKeys === 'number' ? params.batchKeys : 100,
+    timeoutMs: typeof params.timeoutMs === 'number' ? params.timeoutMs : 10_000,
+    functions: final ? null : ((params.functions as MigrateOptions['functions']) ?? null),
+  };
+  const remap = remapFromParams(params);
+  if (remap) options.remap = remap;
+  if (typeof params.match === 'string') options.match = params.match;
+  return options;
+}
+
+function summarize(r: MigrateReport, final: boolean): string {
+  const extra = [
+    r.keysSkipped ? `${r.keysSkipped} vanished before they could be sent` : '',
+    r.keysDeleted ? `${r.keysDeleted} deleted on the target (gone from the source)` : '',
+    r.functions && r.functions.action !== 'none' ? `functions: ${r.functions.action}` : '',
+    r.resumed ? 'resumed from a checkpoint' : '',
+  ].filter(Boolean);
+  return (
+    `${final ? 'final pass: ' : ''}MIGRATE sent ${r.keysCopied} keys from db ${r.dbs.join(', ')} in ` +
+    `${(r.durationMs / 1000).toFixed(1)} s (COPY: the source keeps them)` +
+    (extra.length ? `; ${extra.join('; ')}` : '')
+  );
+}
+
+/** Source writes are held by CLIENT PAUSE WRITE: the write_pause step ran and resume_writes did not. */
+export function sourceWritesPaused(m: Pick<Migration, 'steps'>): boolean {
+  const pause = m.steps.find((s) => s.kind === 'write_pause');
+  const resume = m.steps.find((s) => s.kind === 'resume_writes');
+  return (
+    pause?.status === 'succeeded' && pause.params.method === 'client-pause' && resume?.status !== 'succeeded'
+  );
+}
+
+/**
+ * The final pass while CLIENT PAUSE WRITE holds the source. MIGRATE counts as a write (even with
+ * COPY), so the pause would hold it back until the pause ends; DUMP is a read and goes on. The copy
+ * engine does the same job from this worker (RESTORE REPLACE), with the same checkpoint and counters.
+ */
+async function finalPassWhilePaused(ctx: StepContext, notes: string[]): Promise<StepOutcome> {
+  const params = ctx.step.params;
+  const { source, target } = ctx.endpoints;
+  let report: CopyReport;
+  try {
+    report = await copyKeys(source, target, {
+      dbs: Array.isArray(params.dbs) ? (params.dbs as number[]) : 'all',
+      ...(remapFromParams(params) ? { remap: remapFromParams(params)! } : {}),
+      ...(typeof params.match === 'string' ? { match: params.match } : {}),
+      onNonEmptyTarget: 'replace',
+      copyFunctions: false,
+      checkpoint: stepCheckpointStore(ctx),
+      signal: ctx.signal,
+      logger: ctx.logger,
+      onProgress: (p) =>
+        ctx.reportProgress({
+          phase: p.phase,
+          keysDone: p.keysCopied + p.keysSkipped,
+          keysTotal: p.totalKeys,
+          keysPerSecond: p.keysPerSecond,
+          etaSeconds: p.etaSeconds,
+        }),
+    });
+  } catch (err) {
+    if (err instanceof UserError) throw new UnrecoverableStepError(err.message);
+    throw err;
+  }
+  if (!report.complete) {
+    throw new StepAbortedError(
+      `source unchanged; the final pass stopped part way (${report.keysCopied} keys so far), resumable from the checkpoint`,
+    );
+  }
+  let keysDeleted = 0;
+  if (params.deleteRemoved === true || params.scope === 'changed-keys') {
+    const [src, dst] = [
+      await connect(source, { role: 'final-pass' }),
+      await connect(target, { role: 'final-pass' }),
+    ];
+    try {
+      for (const db of report.dbs) {
+        keysDeleted += await deleteExtraKeys(src, dst, db, {
+          ...(report.remap ? { remap: report.remap } : {}),
+          batchSize: 500,
+          signal: ctx.signal,
+          ...(typeof params.match === 'string' ? { match: params.match } : {}),
+        });
+      }
+    } finally {
+      src.disconnect();
+      dst.disconnect();
+    }
+  }
+  notes.unshift(
+    'source writes are paused (CLIENT PAUSE WRITE holds MIGRATE back too), so the keys went with DUMP/RESTORE from this worker',
+  );
+  return {
+    summary:
+      `final pass: copied ${report.keysCopied} keys from db ${report.dbs.join(', ')} in ` +
+      `${(report.durationMs / 1000).toFixed(1)} s${keysDeleted ? `; ${keysDeleted} deleted on the target` : ''} (${notes.join('; ')})`,
+    result: {
+      method: 'dump-restore',
+      pass: 'final',
+      keysCopied: report.keysCopied,
+      keysSkipped: report.keysSkipped,
+      keysDeleted,
+      dbs: report.dbs,
+      durationMs: report.durationMs,
+      resumed: report.resumed,
+      notes,
+    },
+  };
+}
+
+export function migrateBulkCopyExecutor(options: MigrateExecutorOptions = {}): StepExecutor {
+  return {
+    async run(ctx: StepContext) {
+      const params = ctx.step.params;
+      if (params.copy !== true) {
+        // MIGRATE without COPY deletes the source's keys: never what a migration wants.
+        throw new UnrecoverableStepError('MIGRATE steps must copy (COPY); this step does not say so');
+      }
+      const final = params.pass === 'final';
+      const notes: string[] = [];
+      if (params.scope === 'changed-keys') {
+        notes.push(
+          'no record of changed keys is kept between MIGRATE steps yet: every key was sent again (REPLACE) and ' +
+            'target keys gone from the source were deleted',
+        );
+      }
+      if (params.captureChanges) {
+        notes.push(
+          'changes are not recorded during this pass; the final pass re-sends every key under the write pause',
+        );
+      }
+      if (final && sourceWritesPaused(ctx.migration)) return finalPassWhilePaused(ctx, notes);
+      const engineOptions: MigrateOptions = {
+        ...migrateOptionsFromParams(params),
+        ...(params.scope === 'changed-keys' ? { deleteRemoved: true } : {}),
+        checkpoint: stepCheckpointStore(ctx),
+        signal: ctx.signal,
+        logger: ctx.logger,
+        onProgress: (p) =>
+          ctx.reportProgress({
+            phase: p.phase,
+            keysDone: p.keysCopied + p.keysSkipped,
+            keysTotal: p.totalKeys,
+            keysPerSecond: p.keysPerSecond,
+            etaSeconds: p.etaSeconds,
+          }),
+      };
+      if (options.targetAddress) engineOptions.targetAddress = options.targetAddress;
+      if (options.maxIoRetries !== undefined) engineOptions.maxIoRetries = options.maxIoRetries;
+      let report: MigrateReport;
+      try {
+        report = await migrateKeys(ctx.endpoints.source, ctx.endpoints.target, engineOptions);
+      } catch (err) {
+        // Refusals, auth and network-path problems need a person; dropped connections are retried.
+        if (err instanceof UserError) throw new UnrecoverableStepError(err.message);
+        throw err;
+      }
+      const functionsFailure = functionsNotCopied(report.functions);
+      if (functionsFailure) throw new UnrecoverableStepError(functionsFailure);
+      if (!report.complete) {
+        throw new StepAbortedError(
+          `source unchanged; the target holds a partial copy (${report.keysCopied} keys so far), resumable from the checkpoint`,
+        );
+      }
+      return {
+        summary: summarize(report, final) + (notes.length ? ` (${notes.join('; ')})` : ''),
+        result: {
+          method: 'migrate',
+          pass: final ? 'final' : 'bulk',
+          keysCopied: report.keysCopied,
+          keysSkipped: report.keysSkipped,
+          keysDeleted: report.keysDeleted,
+          dbs: report.dbs,
+          functions: report.functions,
+          durationMs: report.durationMs,
+          keysPerSecond: report.keysPerSecond,
+          resumed: report.resumed,
+          notes,
+        },
+      };
+    },
+    abortState(ctx) {
+      const cp = ctx.checkpoint as CopyCheckpoint | undefined;
+      return `source unchanged (MIGRATE COPY); the target holds a partial copy (${cp?.counters.keysCopied ?? 0} keys), resumable from the checkpoint`;
+    },
+  };
+}
+
+export function registerMigrateExecutors(
+  registry: ExecutorRegistry = new ExecutorRegistry(),
+  options: MigrateExecutorOptions = {},
+): ExecutorRegistry {
+  if (!registry.has('preflight')) registry.register('preflight', preflightExecutor());
+  // A call without hooks keeps executors registered with them.
+  if (options.hooks !== undefined || !registry.has('hook'))
+    registerHookExecutors(registry, { hooks: options.hooks });
+  registerRouted(registry, 'bulk_copy', (p) => p.method === 'migrate', migrateBulkCopyExecutor(options));
+  return registry;
+}
