@@ -3,27 +3,12 @@
 
 import { CopyStoppedError } from '../../engine/copy/errors.js';
 import { copyKeys, functionsNotCopied } from '../../engine/copy/index.js';
-import type { CheckpointStore, CopyCheckpoint, CopyOptions, CopyReport } from '../../engine/copy/types.js';
+import type { CopyCheckpoint, CopyOptions, CopyReport } from '../../engine/copy/types.js';
 import { remapFromParams } from '../../engine/db-mapping.js';
 import { StepAbortedError, TransientStepError, UnrecoverableStepError } from '../../runbook/errors.js';
 import type { StepContext, StepExecutor } from '../../runbook/step-executor.js';
 import { ExitCode } from '../../util/errors.js';
-
-/** The copy engine's checkpoint store on top of the step's fenced checkpoint. */
-export function stepCheckpointStore(
-  ctx: Pick<StepContext, 'checkpoint' | 'saveCheckpoint'>,
-): CheckpointStore {
-  let latest = ctx.checkpoint as CopyCheckpoint | undefined;
-  return {
-    async load() {
-      return latest;
-    },
-    async save(cp) {
-      await ctx.saveCheckpoint(cp);
-      latest = cp;
-    },
-  };
-}
+import { stepCheckpointStore } from '../shared/step-checkpoint.js';
 
 /** Copy options from the step's parameters (as the planner wrote them, and as they were approved). */
 export function copyOptionsFromParams(params: Record<string, unknown>): Omit<CopyOptions, 'checkpoint'> {

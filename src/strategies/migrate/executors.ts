@@ -1,7 +1,6 @@
-// Executors of the MIGRATE strategy: its bulk_copy steps (params.method 'migrate', the first pass
-// and the final pass under the write pause) run with the MIGRATE engine; other bulk_copy steps go
-// to the executor registered before. verify, write_pause, resume_writes and post_verify are the
-// generic ones; repoint runs the configured hook or asks a person. Register after the generic ones.
+// The MIGRATE strategy's bulk copy: the first pass, and the final pass under the write pause, with
+// the MIGRATE engine beside it (migrate-keys.ts). Its other steps are the ones every key copy
+// shares (../shared/key-copy.ts).
 
 import {
   type CopyCheckpoint,
@@ -11,25 +10,16 @@ import {
 } from '../../engine/copy/index.js';
 import { remapFromParams } from '../../engine/db-mapping.js';
 import { deleteExtraKeys } from '../../engine/live-sync/index.js';
-import { type HookExecutorOptions, registerHookExecutors } from '../../hooks/executors.js';
 import { connect } from '../../redis/connect.js';
 import type { Endpoint } from '../../redis/endpoint.js';
 import { StepAbortedError, UnrecoverableStepError } from '../../runbook/errors.js';
 import type { Migration } from '../../runbook/model.js';
-import {
-  ExecutorRegistry,
-  type StepContext,
-  type StepExecutor,
-  type StepOutcome,
-} from '../../runbook/step-executor.js';
+import type { StepContext, StepExecutor, StepOutcome } from '../../runbook/step-executor.js';
 import { UserError } from '../../util/errors.js';
-import { stepCheckpointStore } from '../dump-restore/bulk-copy.js';
-import { registerRouted } from '../replication/executors.js';
-import { preflightExecutor } from '../shared/preflight.js';
-import { type MigrateOptions, type MigrateReport, migrateKeys } from './index.js';
+import { stepCheckpointStore } from '../shared/step-checkpoint.js';
+import { type MigrateOptions, type MigrateReport, migrateKeys } from './migrate-keys.js';
 
 export interface MigrateExecutorOptions {
-  hooks?: HookExecutorOptions['hooks'];
   /** The target address as the source reaches it, when it differs from this worker's view. */
   targetAddress?: (target: Endpoint) => { host: string; port: number };
   /** Tries of an IOERR batch (default 3). */
@@ -234,16 +224,4 @@ export function migrateBulkCopyExecutor(options: MigrateExecutorOptions = {}): S
       return `source unchanged (MIGRATE COPY); the target holds a partial copy (${cp?.counters.keysCopied ?? 0} keys), resumable from the checkpoint`;
     },
   };
-}
-
-export function registerMigrateExecutors(
-  registry: ExecutorRegistry = new ExecutorRegistry(),
-  options: MigrateExecutorOptions = {},
-): ExecutorRegistry {
-  if (!registry.has('preflight')) registry.register('preflight', preflightExecutor());
-  // A call without hooks keeps executors registered with them.
-  if (options.hooks !== undefined || !registry.has('hook'))
-    registerHookExecutors(registry, { hooks: options.hooks });
-  registerRouted(registry, 'bulk_copy', (p) => p.method === 'migrate', migrateBulkCopyExecutor(options));
-  return registry;
 }
