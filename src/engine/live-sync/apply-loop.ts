@@ -62,7 +62,7 @@ export class ApplyLoop {
     rescans: 0,
     extrasDeleted: 0,
   };
-  /** The last failure of a batch or pass (cleared by none: the status shows the latest). */
+  /** The last failure of a batch or pass; kept after later successes (the status shows it). */
   lastError: string | null = null;
   lastRescanReason: string | null = null;
 

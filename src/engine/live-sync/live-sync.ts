@@ -101,14 +101,8 @@ export class LiveSync {
     this.identity = new IdentityWatch(this.where, target, options);
     this.silentDrops = new SilentDropDetector(this.dbFilter);
     this.applying = !options.holdApply;
-    this.copier =
-      options.copier ??
-      engineCopier(source, target, {
-        ...(options.mode ? { mode: options.mode } : {}),
-        ...(options.bigKeyThresholdBytes ? { bigKeyThresholdBytes: options.bigKeyThresholdBytes } : {}),
-        ...(options.logger ? { logger: options.logger } : {}),
-        ...(options.remap ? { remap: options.remap } : {}),
-      });
+    // engineCopier takes what it needs of the options (mode, big-key threshold, logger, remap).
+    this.copier = options.copier ?? engineCopier(source, target, options);
     this.loop = new ApplyLoop(
       {
         canWork: () => this.canWork(),
