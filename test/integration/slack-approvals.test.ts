@@ -10,7 +10,6 @@ import { parseConfig } from '../../src/config/load.js';
 import type { JobTiming } from '../../src/jobs/timing.js';
 import { parseEndpointUrl } from '../../src/redis/endpoint.js';
 import type { Migration } from '../../src/runbook/model.js';
-import { ExecutorRegistry } from '../../src/runbook/step-executor.js';
 import { stepHash } from '../../src/runbook/step-hash.js';
 import { EVENTS_PATH } from '../../src/slack/app.js';
 import { type SlackServer, startSlackServer } from '../../src/slack/server.js';

@@ -46,7 +46,7 @@ function selection({ ctx }: WarningInput): Finding[] {
  * Keys that expire during the copy and are written again later can be missed (pitfall 5). The
  * probe only knows INFO keyspace's average TTL per db, so this is a hint, not a count.
  */
-function shortTtls({ ctx, strategy, copiesKeys }: WarningInput): Finding[] {
+function shortTtls({ ctx, copiesKeys }: WarningInput): Finding[] {
   if (!copiesKeys || ctx.copySeconds <= 0) return [];
   const selected = new Set(ctx.dbs);
   const copyMs = ctx.copySeconds * 1000;

@@ -2,21 +2,16 @@
 // the MIGRATE engine beside it (migrate-keys.ts). Its other steps are the ones every key copy
 // shares (../shared/key-copy.ts).
 
-import {
-  type CopyCheckpoint,
-  type CopyReport,
-  copyKeys,
-  functionsNotCopied,
-} from '../../engine/copy/index.js';
+import { type CopyCheckpoint, type CopyReport, copyKeys } from '../../engine/copy/index.js';
 import { remapFromParams } from '../../engine/db-mapping.js';
 import { deleteExtraKeys } from '../../engine/live-sync/index.js';
 import { connect } from '../../redis/connect.js';
 import type { Endpoint } from '../../redis/endpoint.js';
-import { StepAbortedError, UnrecoverableStepError } from '../../runbook/errors.js';
+import { UnrecoverableStepError } from '../../runbook/errors.js';
 import type { Migration } from '../../runbook/model.js';
 import type { StepContext, StepExecutor, StepOutcome } from '../../runbook/step-executor.js';
 import { UserError } from '../../util/errors.js';
-import { stepCheckpointStore } from '../shared/step-checkpoint.js';
+import { reportCopyProgress, requireCompleteCopy, stepCheckpointStore } from '../shared/copy-step.js';
 import { type MigrateOptions, type MigrateReport, migrateKeys } from './migrate-keys.js';
 
 export interface MigrateExecutorOptions {
@@ -89,24 +84,13 @@ async function finalPassWhilePaused(ctx: StepContext, notes: string[]): Promise<
       checkpoint: stepCheckpointStore(ctx),
       signal: ctx.signal,
       logger: ctx.logger,
-      onProgress: (p) =>
-        ctx.reportProgress({
-          phase: p.phase,
-          keysDone: p.keysCopied + p.keysSkipped,
-          keysTotal: p.totalKeys,
-          keysPerSecond: p.keysPerSecond,
-          etaSeconds: p.etaSeconds,
-        }),
+      onProgress: reportCopyProgress(ctx, { countSkipped: true }),
     });
   } catch (err) {
     if (err instanceof UserError) throw new UnrecoverableStepError(err.message);
     throw err;
   }
-  if (!report.complete) {
-    throw new StepAbortedError(
-      `source unchanged; the final pass stopped part way (${report.keysCopied} keys so far), resumable from the checkpoint`,
-    );
-  }
+  requireCompleteCopy(report, 'the final pass stopped part way');
   let keysDeleted = 0;
   if (params.deleteRemoved === true || params.scope === 'changed-keys') {
     const [src, dst] = [
@@ -176,14 +160,7 @@ export function migrateBulkCopyExecutor(options: MigrateExecutorOptions = {}): S
         checkpoint: stepCheckpointStore(ctx),
         signal: ctx.signal,
         logger: ctx.logger,
-        onProgress: (p) =>
-          ctx.reportProgress({
-            phase: p.phase,
-            keysDone: p.keysCopied + p.keysSkipped,
-            keysTotal: p.totalKeys,
-            keysPerSecond: p.keysPerSecond,
-            etaSeconds: p.etaSeconds,
-          }),
+        onProgress: reportCopyProgress(ctx, { countSkipped: true }),
       };
       if (options.targetAddress) engineOptions.targetAddress = options.targetAddress;
       if (options.maxIoRetries !== undefined) engineOptions.maxIoRetries = options.maxIoRetries;
@@ -195,13 +172,7 @@ export function migrateBulkCopyExecutor(options: MigrateExecutorOptions = {}): S
         if (err instanceof UserError) throw new UnrecoverableStepError(err.message);
         throw err;
       }
-      const functionsFailure = functionsNotCopied(report.functions);
-      if (functionsFailure) throw new UnrecoverableStepError(functionsFailure);
-      if (!report.complete) {
-        throw new StepAbortedError(
-          `source unchanged; the target holds a partial copy (${report.keysCopied} keys so far), resumable from the checkpoint`,
-        );
-      }
+      requireCompleteCopy(report, 'the target holds a partial copy');
       return {
         summary: summarize(report, final) + (notes.length ? ` (${notes.join('; ')})` : ''),
         result: {
