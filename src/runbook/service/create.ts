@@ -2,7 +2,7 @@
 // approval policy frozen into it, and its server locks, in one commit that fails as a whole when
 // a server is held. Probing, planning and placing hooks happen before (src/usecases/).
 import { randomBytes } from 'node:crypto';
-import type { Plan, PlanOptions } from '../../planner/types.js';
+import type { Plan, PlannedStep, PlanOptions } from '../../planner/types.js';
 import { UserError } from '../../util/errors.js';
 import { type ApprovalPolicy, quorumFor } from '../approval-policy.js';
 import { SYSTEM_ACTOR } from '../events.js';
@@ -44,17 +44,7 @@ export async function createMigration(
   const plan = input.plan;
   const at = tx.iso();
   const id = input.id ?? newMigrationId(tx.now());
-  const steps: Step[] = plan.steps.map((p) => ({
-    ...p,
-    hash: stepHash(id, p),
-    status: 'pending',
-    attempt: 1,
-    attempts: 0,
-    epoch: 0,
-    approvals: [],
-    quorum: p.needsApproval ? quorumFor(p, policy) : 0,
-    updatedAt: at,
-  }));
+  const steps = runbookSteps(id, plan.steps, at, (p) => quorumFor(p, policy));
   const migration: Migration = {
     id,
     version: 0,
@@ -117,6 +107,26 @@ export async function createMigration(
   if (!res.ok) throw new UserError(`a migration with id ${id} already exists`);
   migration.version = res.version;
   return migration;
+}
+
+/** The planned steps as a new runbook's: pending, never run, bound to migration `id` by their hashes. */
+export function runbookSteps(
+  id: string,
+  planned: readonly PlannedStep[],
+  at: string,
+  quorumOf: (step: PlannedStep) => number,
+): Step[] {
+  return planned.map((p) => ({
+    ...p,
+    hash: stepHash(id, p),
+    status: 'pending',
+    attempt: 1,
+    attempts: 0,
+    epoch: 0,
+    approvals: [],
+    quorum: p.needsApproval ? quorumOf(p) : 0,
+    updatedAt: at,
+  }));
 }
 
 /** Short, sortable, never all digits and never with ':' (BullMQ job id rules). */

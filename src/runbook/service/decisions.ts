@@ -8,9 +8,8 @@ import {
   decideRejection,
   type Identity,
   type Refusal,
-  refuse,
 } from '../approval-policy.js';
-import { findStep, type Migration, type Step } from '../model.js';
+import type { Migration, Step } from '../model.js';
 import { type ActionResult, clearGate, type MigrationTransactions, type Mutation } from './transactions.js';
 
 /** One approval of one exact step version (`seenHash`). */
@@ -32,7 +31,7 @@ export function approveStep(
         }),
       ];
       const message = `approval recorded; ${decision.needed} more needed for "${step.title}"`;
-      return { ok: true, migration: m, events, enqueue: [], message, value: undefined };
+      return { ok: true, migration: m, events, message, value: undefined };
     }
     tx.move(step, 'approve');
     step.approvedBy = decision.approvals.map((a) => ({ userId: a.userId, at: a.at }));
@@ -43,8 +42,8 @@ export function approveStep(
         data: { stepHash: step.hash, approvers: decision.approvals.map((a) => a.userId) },
       }),
     ];
-    const enqueue = tx.advance(m, events);
-    return { ok: true, migration: m, events, enqueue, message: `approved "${step.title}"`, value: undefined };
+    const message = `approved "${step.title}"`;
+    return { ok: true, migration: m, events, enqueue: tx.advance(m, events), message, value: undefined };
   });
 }
 
@@ -121,9 +120,7 @@ function decideAtGate<D extends { ok: true }>(
   apply: (m: Migration, step: Step, decision: D) => Mutation,
 ): Promise<ActionResult> {
   const { id, stepId, who, seenHash } = gate;
-  return tx.mutate(id, (m) => {
-    const step = findStep(m, stepId);
-    if (!step) return refuse('not_found', `migration ${id} has no step ${stepId}`);
+  return tx.mutateStep(id, stepId, (m, step) => {
     const decision = gate.decide({ migration: m, step, who, stepHash: seenHash, nowMs: tx.now() });
     if (!decision.ok) return gate.recordsExpiry === false ? decision : tx.withExpiry(m, step, decision);
     return apply(m, step, decision);

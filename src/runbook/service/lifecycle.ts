@@ -1,6 +1,6 @@
 // Starting and stopping a whole migration. Starting queues the first step (or asks for its
 // approval); aborting stops every step that has not run, and tells a running one to stop.
-import { decideAbort, type Identity, isInvolved, refuse } from '../approval-policy.js';
+import { checkRequest, decideAbort, type Identity } from '../approval-policy.js';
 import { describeState } from '../describe.js';
 import { canTransition } from '../state-machine.js';
 import { type ActionResult, clearGate, type MigrationTransactions } from './transactions.js';
@@ -9,10 +9,8 @@ import { type ActionResult, clearGate, type MigrationTransactions } from './tran
 export function startMigration(tx: MigrationTransactions, id: string, who: Identity): Promise<ActionResult> {
   const userId = who.userId;
   return tx.mutate(id, (m) => {
-    if (!isInvolved(m, who)) {
-      return refuse('not_involved', 'only the requester, the buddy or an approver can start this migration');
-    }
-    if (m.abort) return refuse('aborted', `this migration was aborted by ${m.abort.userId}`);
+    const refusal = checkRequest(m, who, 'start this migration');
+    if (refusal) return refusal;
     if (m.startedAt) return tx.noChange(m, 'the migration is already running');
     m.startedAt = tx.iso();
     const events = [tx.event(m, 'migration_started', userId, { message: `${userId} started the migration` })];

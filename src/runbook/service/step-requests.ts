@@ -1,8 +1,7 @@
 // Asking something of one step outside its normal course: approval again after an expiry, a
 // failed step run again, or its parameters changed before it runs.
-import { type Identity, isInvolved, refuse } from '../approval-policy.js';
+import { checkRequest, type Identity, refuse } from '../approval-policy.js';
 import { type AuditEvent, SYSTEM_ACTOR } from '../events.js';
-import { findStep } from '../model.js';
 import { stepHash } from '../step-hash.js';
 import type { ActionResult, MigrationTransactions } from './transactions.js';
 
@@ -13,19 +12,15 @@ export function requestApproval(
   stepId: string,
   who: Identity,
 ): Promise<ActionResult> {
-  const userId = who.userId;
-  return tx.mutate(id, (m) => {
-    const step = findStep(m, stepId);
-    if (!step) return refuse('not_found', `migration ${id} has no step ${stepId}`);
-    if (!isInvolved(m, who) && userId !== SYSTEM_ACTOR) {
-      return refuse('not_involved', 'only the requester, the buddy or an approver can ask for approvals');
-    }
-    if (m.abort) return refuse('aborted', `this migration was aborted by ${m.abort.userId}`);
+  const bySystem = who.userId === SYSTEM_ACTOR;
+  return tx.mutateStep(id, stepId, (m, step) => {
+    const refusal = checkRequest(m, who, 'ask for approvals', bySystem);
+    if (refusal) return refusal;
     if (step.status !== 'expired') {
       return refuse('not_awaiting', `"${step.title}" is ${step.status.replace('_', ' ')}, not expired`);
     }
     const events: AuditEvent[] = [];
-    tx.openApproval(m, step, userId, events);
+    tx.openApproval(m, step, who.userId, events);
     return {
       ok: true,
       migration: m,
@@ -43,14 +38,9 @@ export function retryStep(
   stepId: string,
   who: Identity,
 ): Promise<ActionResult> {
-  const userId = who.userId;
-  return tx.mutate(id, (m) => {
-    const step = findStep(m, stepId);
-    if (!step) return refuse('not_found', `migration ${id} has no step ${stepId}`);
-    if (!isInvolved(m, who)) {
-      return refuse('not_involved', 'only the requester, the buddy or an approver can retry steps');
-    }
-    if (m.abort) return refuse('aborted', `this migration was aborted by ${m.abort.userId}`);
+  return tx.mutateStep(id, stepId, (m, step) => {
+    const refusal = checkRequest(m, who, 'retry steps');
+    if (refusal) return refusal;
     if (step.status !== 'failed') return refuse('not_failed', `"${step.title}" has not failed`);
     tx.move(step, 'retry');
     step.attempt += 1;
@@ -59,19 +49,12 @@ export function retryStep(
     delete step.finishedAt;
     delete step.approvedBy;
     const events = [
-      tx.stepEvent(m, step, 'step_retry_requested', userId, {
-        message: `${userId} asked to run "${step.title}" again (run ${step.attempt})`,
+      tx.stepEvent(m, step, 'step_retry_requested', who.userId, {
+        message: `${who.userId} asked to run "${step.title}" again (run ${step.attempt})`,
       }),
     ];
-    const enqueue = tx.advance(m, events);
-    return {
-      ok: true,
-      migration: m,
-      events,
-      enqueue,
-      message: `"${step.title}" will run again`,
-      value: undefined,
-    };
+    const message = `"${step.title}" will run again`;
+    return { ok: true, migration: m, events, enqueue: tx.advance(m, events), message, value: undefined };
   });
 }
 
@@ -86,9 +69,7 @@ export function amendStep(
   params: Record<string, unknown>,
   actor: string,
 ): Promise<ActionResult> {
-  return tx.mutate(id, (m) => {
-    const step = findStep(m, stepId);
-    if (!step) return refuse('not_found', `migration ${id} has no step ${stepId}`);
+  return tx.mutateStep(id, stepId, (m, step) => {
     if (!['pending', 'awaiting_approval', 'expired', 'failed'].includes(step.status)) {
       return refuse('not_awaiting', `"${step.title}" is ${step.status}; it can no longer be changed`);
     }

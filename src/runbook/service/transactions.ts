@@ -9,7 +9,7 @@ import { policyOf, quorumFor, type Refusal, refuse } from '../approval-policy.js
 import { approverPhrase } from '../describe.js';
 import { type AuditEvent, type AuditEventType, SYSTEM_ACTOR } from '../events.js';
 import { lockHeldMessage } from '../locks.js';
-import { type Migration, type Step, type StepRef, TERMINAL_MIGRATION_STATUSES } from '../model.js';
+import { findStep, type Migration, type Step, type StepRef, TERMINAL_MIGRATION_STATUSES } from '../model.js';
 import { currentStep, deriveMigrationStatus, nextStatus, type StepEvent } from '../state-machine.js';
 import type { CommitOptions, MigrationStore } from '../store.js';
 import { isStaleLock, lockHolder } from './server-locks.js';
@@ -119,6 +119,18 @@ export class MigrationTransactions {
       if (round >= 2) await sleep(Math.random() * Math.min(50, 2 * round));
     }
     throw new Error(`migration ${id}: too much contention, gave up after ${MAX_CAS_ROUNDS} rounds`);
+  }
+
+  /** mutate() for an action on one step: refuses when the migration has no such step. */
+  mutateStep<T = undefined>(
+    id: string,
+    stepId: string,
+    decide: (m: Migration, step: Step) => Mutation<T> | Refusal,
+  ): Promise<ActionResult<T>> {
+    return this.mutate(id, (m) => {
+      const step = findStep(m, stepId);
+      return step ? decide(m, step) : refuse('not_found', `migration ${id} has no step ${stepId}`);
+    });
   }
 
   /** A decision that writes nothing (an idempotent repeat, or nothing due). */
