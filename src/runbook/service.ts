@@ -167,44 +167,40 @@ export class MigrationService extends MigrationTransactions {
   }
 
   /** Stops the migration (see service/lifecycle.ts). */
-  async abort(id: string, userId: string, reason = ''): Promise<ActionResult> {
-    const who = await this.identities.forMigration(id, userId);
-    const result = await abortMigration(this, id, who, reason);
-    return recordRefusal(this, { id, userId, verb: 'abort' }, result);
+  abort(id: string, userId: string, reason = ''): Promise<ActionResult> {
+    return this.decideAs('abort', { id, userId }, (who) => abortMigration(this, id, who, reason));
   }
 
   // ---- decisions at a step's gate ------------------------------------------------------------
 
   /** One approval of one exact step version (`seenHash`) by `userId`. */
-  async approve(id: string, stepId: string, userId: string, seenHash: string): Promise<ActionResult> {
-    const who = await this.identities.forMigration(id, userId);
-    const result = await approveStep(this, id, stepId, who, seenHash);
-    return recordRefusal(this, { id, stepId, userId, verb: 'approve' }, result);
+  approve(id: string, stepId: string, userId: string, seenHash: string): Promise<ActionResult> {
+    return this.decideAs('approve', { id, stepId, userId }, (who) =>
+      approveStep(this, id, stepId, who, seenHash),
+    );
   }
 
-  async reject(
-    id: string,
-    stepId: string,
-    userId: string,
-    seenHash: string,
-    reason = '',
-  ): Promise<ActionResult> {
-    const who = await this.identities.forMigration(id, userId);
-    const result = await rejectStep(this, id, stepId, who, seenHash, reason);
-    return recordRefusal(this, { id, stepId, userId, verb: 'reject' }, result);
+  reject(id: string, stepId: string, userId: string, seenHash: string, reason = ''): Promise<ActionResult> {
+    return this.decideAs('reject', { id, stepId, userId }, (who) =>
+      rejectStep(this, id, stepId, who, seenHash, reason),
+    );
   }
 
   /** A person confirms the outside action a step asked for (e.g. apps repointed). */
-  async confirm(
-    id: string,
-    stepId: string,
-    userId: string,
-    seenHash: string,
-    note = '',
+  confirm(id: string, stepId: string, userId: string, seenHash: string, note = ''): Promise<ActionResult> {
+    return this.decideAs('confirm', { id, stepId, userId }, (who) =>
+      confirmStep(this, id, stepId, who, seenHash, note),
+    );
+  }
+
+  /** Runs a decision as `userId` (with the groups of the migration's own policy); a refusal goes in the trail. */
+  private async decideAs(
+    verb: string,
+    attempt: { id: string; stepId?: string; userId: string },
+    decide: (who: Identity) => Promise<ActionResult>,
   ): Promise<ActionResult> {
-    const who = await this.identities.forMigration(id, userId);
-    const result = await confirmStep(this, id, stepId, who, seenHash, note);
-    return recordRefusal(this, { id, stepId, userId, verb: 'confirm' }, result);
+    const who = await this.identities.forMigration(attempt.id, attempt.userId);
+    return recordRefusal(this, { ...attempt, verb }, await decide(who));
   }
 
   // ---- requests on one step ------------------------------------------------------------------
