@@ -1,8 +1,9 @@
 // MigrationService: the only way anything (CLI, Slack, workers) changes a migration. Each action
 // reads the migration, decides with pure functions (state machine, approval policy), and commits
-// the new version with its audit events in one compare-and-set (service/transactions.ts, which
-// this class is, so workers use the same machinery). The actions live in service/, one module per
-// use case; this class resolves who is acting and hands each call to its module, plus the reads.
+// the new version with its audit events in one compare-and-set (service/transactions.ts; this
+// class extends it, so the StepRunner commits through the same machinery). The actions live in
+// service/, one module per use case; this class resolves who is acting, hands each call to its
+// module, and answers the reads.
 import { UserError } from '../util/errors.js';
 import {
   type ApprovalSettings,
