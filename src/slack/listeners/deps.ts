@@ -5,8 +5,8 @@ import type { Logger } from '../../util/logger.js';
 import type { StepRef } from '../blocks/approval.js';
 import type { SlackMessage } from '../blocks/message.js';
 import type { KnownBlock } from '../blocks/text.js';
-import type { MigrateCommand, PlanCommand } from '../commands/parse.js';
 import type { SlackGateway } from '../gateway.js';
+import type { MigrateCommand, PlanCommand } from '../slash-command/parse.js';
 
 /** Who asked, and where. Identity is the Slack user id, never a name. */
 export interface CommandRequest {

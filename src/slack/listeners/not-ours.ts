@@ -3,7 +3,7 @@
 // never acknowledges them and Slack shows a timeout; with them the person reads what to do.
 import type { App, types } from '@slack/bolt';
 import { errorReply } from '../blocks/error.js';
-import { SLASH_COMMAND } from '../commands/usage.js';
+import { SLASH_COMMAND } from '../slash-command/usage.js';
 import type { SlackDeps } from './deps.js';
 import { ephemeral } from './reply.js';
 

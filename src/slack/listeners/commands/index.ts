@@ -1,5 +1,5 @@
 import type { App } from '@slack/bolt';
-import { SLASH_COMMAND } from '../../commands/usage.js';
+import { SLASH_COMMAND } from '../../slash-command/usage.js';
 import type { SlackDeps } from '../deps.js';
 import { registerUnknownCommand } from '../not-ours.js';
 import { migrateCommand } from './migrate.js';

@@ -4,8 +4,8 @@ import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt'
 import { endpointSummaries, endpointsMessage, unknownEndpointRefusal } from '../../blocks/endpoints.js';
 import { errorReply } from '../../blocks/error.js';
 import { helpMessage } from '../../blocks/help.js';
-import { type MigrateCommand, type PlanCommand, parseMigrateCommand } from '../../commands/parse.js';
-import { USAGE } from '../../commands/usage.js';
+import { type MigrateCommand, type PlanCommand, parseMigrateCommand } from '../../slash-command/parse.js';
+import { USAGE } from '../../slash-command/usage.js';
 import type { CommandReply, CommandRequest, SlackDeps } from '../deps.js';
 import { ephemeral, failureReply } from '../reply.js';
 

@@ -8,7 +8,7 @@ import {
   REJECT_REASON_BLOCK_ID,
   REJECT_REASON_MAX,
 } from '../../blocks/reject-modal.js';
-import { containsCredentials } from '../../commands/parse.js';
+import { containsCredentials } from '../../slash-command/parse.js';
 import type { CommandReply, SlackDeps, StepDecisionRequest } from '../deps.js';
 import { unknownDialog } from '../not-ours.js';
 import { failureReply } from '../reply.js';

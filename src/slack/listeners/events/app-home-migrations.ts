@@ -1,10 +1,10 @@
 // The App Home's migration lists: active ones first, then recent ones that have ended.
-import { TERMINAL_MIGRATION_STATUSES } from '../../runbook/model.js';
-import type { MigrationService } from '../../runbook/service.js';
-import { divider } from '../blocks/message.js';
-import { migrationListBlocks } from '../blocks/migration-list.js';
-import type { KnownBlock } from '../blocks/text.js';
-import { migrationSummary } from './views.js';
+import { TERMINAL_MIGRATION_STATUSES } from '../../../runbook/model.js';
+import type { MigrationService } from '../../../runbook/service.js';
+import { divider } from '../../blocks/message.js';
+import { migrationListBlocks } from '../../blocks/migration-list.js';
+import type { KnownBlock } from '../../blocks/text.js';
+import { migrationSummary } from '../../migration-views.js';
 
 export function homeMigrationBlocks(service: Pick<MigrationService, 'list'>) {
   return async (_userId: string): Promise<KnownBlock[]> => {

@@ -2,14 +2,14 @@
 // directly with stand-in ack/respond/client, in the Bolt starter's style.
 import assert from 'node:assert/strict';
 import { mock, test } from 'node:test';
-import { encodeStepRef } from '../../../../src/slack/blocks/approval.js';
-import { decodeRejectMetadata, rejectModal } from '../../../../src/slack/blocks/reject-modal.js';
-import { rejectClicked, stepDecision } from '../../../../src/slack/listeners/actions/step-decision.js';
-import type { StepDecisionRequest } from '../../../../src/slack/listeners/deps.js';
-import { rejectSubmitted } from '../../../../src/slack/listeners/views/reject-step.js';
-import { createLogger } from '../../../../src/util/logger.js';
-import { VIEW_MAX_BLOCKS, validateBlocks } from '../../../fake-slack/block-kit.js';
-import { recordingHandlers } from '../../../fake-slack/stub-deps.js';
+import { encodeStepRef } from '../../../../../src/slack/blocks/approval.js';
+import { decodeRejectMetadata, rejectModal } from '../../../../../src/slack/blocks/reject-modal.js';
+import { rejectClicked, stepDecision } from '../../../../../src/slack/listeners/actions/step-decision.js';
+import type { StepDecisionRequest } from '../../../../../src/slack/listeners/deps.js';
+import { rejectSubmitted } from '../../../../../src/slack/listeners/views/reject-step.js';
+import { createLogger } from '../../../../../src/util/logger.js';
+import { VIEW_MAX_BLOCKS, validateBlocks } from '../../../../fake-slack/block-kit.js';
+import { recordingHandlers } from '../../../../fake-slack/stub-deps.js';
 
 const REF = { migrationId: 'mig-1', stepId: '2-bulk_copy', stepHash: 'abc123' };
 

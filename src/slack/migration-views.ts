@@ -1,16 +1,16 @@
 // Runbook data -> the view models the block builders take. Pure functions: everything shown about
 // an endpoint is its name, version and redacted URL.
-import type { Plan } from '../../planner/types.js';
-import type { ApprovalPolicy } from '../../runbook/approval-policy.js';
-import { gateRule, policySummary } from '../../runbook/describe.js';
-import type { Migration, ProgressUpdate, Step } from '../../runbook/model.js';
-import { TERMINAL_MIGRATION_STATUSES } from '../../runbook/model.js';
-import { currentStep } from '../../runbook/state-machine.js';
-import type { ApprovalRequestView } from '../blocks/approval.js';
-import type { MigrationSummary } from '../blocks/migration-list.js';
-import type { CardEndpoint, CardProgress, CardStep, MigrationCardView } from '../blocks/status-card.js';
-import { formatCount, truncate } from '../blocks/text.js';
-import { META_CHANNEL, rootOf } from './message-store.js';
+import type { Plan } from '../planner/types.js';
+import type { ApprovalPolicy } from '../runbook/approval-policy.js';
+import { gateRule, policySummary } from '../runbook/describe.js';
+import type { Migration, ProgressUpdate, Step } from '../runbook/model.js';
+import { TERMINAL_MIGRATION_STATUSES } from '../runbook/model.js';
+import { currentStep } from '../runbook/state-machine.js';
+import type { ApprovalRequestView } from './blocks/approval.js';
+import type { MigrationSummary } from './blocks/migration-list.js';
+import type { CardEndpoint, CardProgress, CardStep, MigrationCardView } from './blocks/status-card.js';
+import { formatCount, truncate } from './blocks/text.js';
+import { META_CHANNEL, rootOf } from './migration-thread/message-store.js';
 
 /** Who else may approve when no buddy is named, as mentions (config approvers). */
 export function approversHint(approvers: { users: readonly string[]; groups: readonly string[] }): string {

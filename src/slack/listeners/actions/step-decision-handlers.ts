@@ -1,12 +1,12 @@
 // Step button clicks -> the runbook. The runbook decides (requester, buddy/approver, step hash,
 // expiry, already decided) in one compare-and-set; a refusal comes back as a value and is shown to
 // the clicker only. Accepted decisions need no reply here: their events update the thread.
-import type { ActionResult, MigrationService } from '../../runbook/service.js';
-import { errorReply } from '../blocks/error.js';
-import { message, section } from '../blocks/message.js';
-import { escapeMrkdwn } from '../blocks/text.js';
-import type { CommandReply, StepDecisionHandlers, StepDecisionRequest } from '../listeners/deps.js';
-import { sentence } from './commands.js';
+import type { ActionResult, MigrationService } from '../../../runbook/service.js';
+import { errorReply } from '../../blocks/error.js';
+import { message, section } from '../../blocks/message.js';
+import { escapeMrkdwn } from '../../blocks/text.js';
+import { sentence } from '../commands/migrate-handlers.js';
+import type { CommandReply, StepDecisionHandlers, StepDecisionRequest } from '../deps.js';
 
 const NEXT: Partial<Record<string, string>> = {
   requester: 'Your buddy (or an approver) has to decide this one.',

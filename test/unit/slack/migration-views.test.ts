@@ -2,24 +2,28 @@
 // the follow-up buttons. Every message must pass Slack's Block Kit checks.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { AuditEvent } from '../../../../src/runbook/events.js';
-import { EVENT_TYPES } from '../../../../src/runbook/events.js';
-import type { ProgressUpdate } from '../../../../src/runbook/model.js';
-import { eventReplyView, mentionize, verificationDetails } from '../../../../src/slack/adapter/event-view.js';
-import { rootMeta, rootOf } from '../../../../src/slack/adapter/message-store.js';
+import type { AuditEvent } from '../../../src/runbook/events.js';
+import { EVENT_TYPES } from '../../../src/runbook/events.js';
+import type { ProgressUpdate } from '../../../src/runbook/model.js';
+import { approvalRequestMessage, decodeStepRef } from '../../../src/slack/blocks/approval.js';
+import { migrationListMessage } from '../../../src/slack/blocks/migration-list.js';
+import { migrationCard } from '../../../src/slack/blocks/status-card.js';
+import { threadReply } from '../../../src/slack/blocks/thread-reply.js';
+import {
+  eventReplyView,
+  mentionize,
+  verificationDetails,
+} from '../../../src/slack/migration-thread/event-reply.js';
+import { rootMeta, rootOf } from '../../../src/slack/migration-thread/message-store.js';
 import {
   approvalView,
   approversHint,
   cardView,
   migrationSummary,
   planCardView,
-} from '../../../../src/slack/adapter/views.js';
-import { approvalRequestMessage, decodeStepRef } from '../../../../src/slack/blocks/approval.js';
-import { migrationListMessage } from '../../../../src/slack/blocks/migration-list.js';
-import { migrationCard } from '../../../../src/slack/blocks/status-card.js';
-import { threadReply } from '../../../../src/slack/blocks/thread-reply.js';
-import { MESSAGE_MAX_BLOCKS, validateBlocks } from '../../../fake-slack/block-kit.js';
-import { awaiting, memoryMigration, testPlan } from '../../runbook/fixtures.js';
+} from '../../../src/slack/migration-views.js';
+import { MESSAGE_MAX_BLOCKS, validateBlocks } from '../../fake-slack/block-kit.js';
+import { awaiting, memoryMigration, testPlan } from '../runbook/fixtures.js';
 
 const valid = (blocks: unknown[], what: string) =>
   assert.deepEqual(validateBlocks(blocks, MESSAGE_MAX_BLOCKS), [], what);

@@ -2,19 +2,19 @@
 // planning can take their time). Every refusal is a UserError/SlackRefusal shown to the person
 // who asked; channel posts go through the gateway.
 import type { webApi } from '@slack/bolt';
-import type { Config } from '../../config/load.js';
-import { verify } from '../../engine/verify/index.js';
-import { withDefaults } from '../../planner/defaults.js';
-import type { PlanOptions } from '../../planner/types.js';
-import { probeEndpoint } from '../../probe/index.js';
-import type { ProbeResult } from '../../probe/types.js';
-import type { Endpoint } from '../../redis/endpoint.js';
-import { resolveServer } from '../../redis/resolve.js';
-import { isInvolved, policyOf, type RefusalCode } from '../../runbook/approval-policy.js';
-import { LockHeldError, serverKey } from '../../runbook/locks.js';
-import type { Migration } from '../../runbook/model.js';
-import type { MigrationService } from '../../runbook/service.js';
-import { judge, verifyOptionsFromParams } from '../../strategies/shared/verify.js';
+import type { Config } from '../../../config/load.js';
+import { verify } from '../../../engine/verify/index.js';
+import { withDefaults } from '../../../planner/defaults.js';
+import type { PlanOptions } from '../../../planner/types.js';
+import { probeEndpoint } from '../../../probe/index.js';
+import type { ProbeResult } from '../../../probe/types.js';
+import type { Endpoint } from '../../../redis/endpoint.js';
+import { resolveServer } from '../../../redis/resolve.js';
+import { isInvolved, policyOf, type RefusalCode } from '../../../runbook/approval-policy.js';
+import { LockHeldError, serverKey } from '../../../runbook/locks.js';
+import type { Migration } from '../../../runbook/model.js';
+import type { MigrationService } from '../../../runbook/service.js';
+import { judge, verifyOptionsFromParams } from '../../../strategies/shared/verify.js';
 import {
   createPlannedMigration,
   PlanRefusedError,
@@ -22,25 +22,25 @@ import {
   ProbeFailedError,
   planDatabases,
   preparePlan,
-} from '../../usecases/plan-migration.js';
-import { errorMessage, UserError } from '../../util/errors.js';
-import type { Logger } from '../../util/logger.js';
-import { scrub } from '../../util/secrets.js';
-import { unknownEndpointRefusal } from '../blocks/endpoints.js';
-import { contextBlock, message, type SlackMessage, section } from '../blocks/message.js';
-import { migrationListMessage } from '../blocks/migration-list.js';
-import { migrationCard } from '../blocks/status-card.js';
-import { escapeMrkdwn, mention } from '../blocks/text.js';
-import type { PlanCommand } from '../commands/parse.js';
-import { USAGE } from '../commands/usage.js';
-import { SlackRefusal } from '../errors.js';
-import type { MessageRef, SlackGateway } from '../gateway.js';
-import type { CommandReply, CommandRequest, MigrateCommandHandlers } from '../listeners/deps.js';
-import { redactCredentials } from '../logger-adapter.js';
-import type { RequesterAccess } from './access.js';
-import type { CardUpdater } from './cards.js';
-import { rootMeta, rootOf } from './message-store.js';
-import { cardView, migrationSummary, type PlanCardInput, planCardView } from './views.js';
+} from '../../../usecases/plan-migration.js';
+import { errorMessage, UserError } from '../../../util/errors.js';
+import type { Logger } from '../../../util/logger.js';
+import { scrub } from '../../../util/secrets.js';
+import { unknownEndpointRefusal } from '../../blocks/endpoints.js';
+import { contextBlock, message, type SlackMessage, section } from '../../blocks/message.js';
+import { migrationListMessage } from '../../blocks/migration-list.js';
+import { migrationCard } from '../../blocks/status-card.js';
+import { escapeMrkdwn, mention } from '../../blocks/text.js';
+import type { RequesterAccess } from '../../directory/requesters.js';
+import { SlackRefusal } from '../../errors.js';
+import type { MessageRef, SlackGateway } from '../../gateway.js';
+import { redactCredentials } from '../../logger-adapter.js';
+import type { CardUpdater } from '../../migration-thread/card-updater.js';
+import { rootMeta, rootOf } from '../../migration-thread/message-store.js';
+import { cardView, migrationSummary, type PlanCardInput, planCardView } from '../../migration-views.js';
+import type { PlanCommand } from '../../slash-command/parse.js';
+import { USAGE } from '../../slash-command/usage.js';
+import type { CommandReply, CommandRequest, MigrateCommandHandlers } from '../deps.js';
 
 export interface CommandHandlerDeps {
   config: Pick<Config, 'file' | 'resolvedEndpoints' | 'copy' | 'hooks'>;

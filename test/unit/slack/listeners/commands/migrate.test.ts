@@ -2,12 +2,12 @@
 import assert from 'node:assert/strict';
 import { mock, test } from 'node:test';
 import { setImmediate as tick } from 'node:timers/promises';
-import { encodeStepRef } from '../../../../src/slack/blocks/approval.js';
-import { stepDecision } from '../../../../src/slack/listeners/actions/step-decision.js';
-import { migrateCommand } from '../../../../src/slack/listeners/commands/migrate.js';
-import { UserError } from '../../../../src/util/errors.js';
-import { createLogger } from '../../../../src/util/logger.js';
-import { recordingHandlers, testConfig } from '../../../fake-slack/stub-deps.js';
+import { encodeStepRef } from '../../../../../src/slack/blocks/approval.js';
+import { stepDecision } from '../../../../../src/slack/listeners/actions/step-decision.js';
+import { migrateCommand } from '../../../../../src/slack/listeners/commands/migrate.js';
+import { UserError } from '../../../../../src/util/errors.js';
+import { createLogger } from '../../../../../src/util/logger.js';
+import { recordingHandlers, testConfig } from '../../../../fake-slack/stub-deps.js';
 
 function setup(overrides: { channels?: string[] } = {}) {
   const lines: string[] = [];
