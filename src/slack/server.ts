@@ -18,8 +18,8 @@ import { RequesterAccess } from './directory/requesters.js';
 import { SlackUserGroupDirectory } from './directory/user-groups.js';
 import type { SlackGateway } from './gateway.js';
 import { InFlight } from './in-flight.js';
-import { SlackDecisionHandlers } from './listeners/actions/step-decision-handlers.js';
-import { SlackCommandHandlers } from './listeners/commands/migrate-handlers.js';
+import { StepDecisions } from './listeners/actions/step-decision-handlers.js';
+import { MigrateHandlers } from './listeners/commands/migrate-handlers.js';
 import { homeMigrationBlocks } from './listeners/events/app-home-migrations.js';
 import { CardUpdater } from './migration-thread/card-updater.js';
 import { postControlLost } from './migration-thread/control-lost.js';
@@ -97,7 +97,7 @@ export async function startSlackServer(options: SlackServerOptions): Promise<Sla
           ...options.events,
           approversHint: approversHint(approvals.approvers),
         });
-        const commands = new SlackCommandHandlers({
+        const commands = new MigrateHandlers({
           config,
           service,
           gateway,
@@ -110,7 +110,7 @@ export async function startSlackServer(options: SlackServerOptions): Promise<Sla
         return {
           config,
           commands: inFlight.wrap(commands),
-          decisions: inFlight.wrap(new SlackDecisionHandlers(service)),
+          decisions: inFlight.wrap(new StepDecisions(service)),
           homeBlocks: homeMigrationBlocks(service),
         };
       },

@@ -1,13 +1,15 @@
 // The /migrate command: ack at once (Slack allows 3 s, and Socket Mode does not even warn), answer
-// help and endpoints from the config right in the ack, and hand everything else to the runbook.
+// help and endpoints from the config right in the ack, and hand everything else to its subcommand
+// handler (migrate-handlers.ts, which the runbook answers).
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { endpointSummaries, endpointsMessage, unknownEndpointRefusal } from '../../blocks/endpoints.js';
 import { errorReply } from '../../blocks/error.js';
 import { helpMessage } from '../../blocks/help.js';
 import { type MigrateCommand, type PlanCommand, parseMigrateCommand } from '../../slash-command/parse.js';
 import { USAGE } from '../../slash-command/usage.js';
-import type { CommandReply, CommandRequest, SlackDeps } from '../deps.js';
-import { ephemeral, failureReply } from '../reply.js';
+import type { SlackDeps } from '../deps.js';
+import { type CommandReply, failureReply, replyEphemeral } from '../reply.js';
+import type { CommandRequest } from './migrate-subcommands.js';
 
 type Args = SlackCommandMiddlewareArgs & Pick<AllMiddlewareArgs, 'logger'>;
 
@@ -66,12 +68,7 @@ export function migrateCommand(deps: Pick<SlackDeps, 'config' | 'commands' | 'lo
     } catch (err) {
       reply = failureReply(err, log, { subcommand: routed.kind });
     }
-    if (!reply) return;
-    try {
-      await respond(ephemeral(reply));
-    } catch (err) {
-      log.warn({ error: String(err) }, 'could not reply through response_url');
-    }
+    if (reply) await replyEphemeral(respond, reply, log);
   };
 }
 
