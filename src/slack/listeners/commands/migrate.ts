@@ -72,30 +72,19 @@ export function migrateCommand(deps: Pick<SlackDeps, 'config' | 'commands' | 'lo
   };
 }
 
+/** The subcommand's handler; help and endpoints were answered in the ack. */
 function route(
   deps: Pick<SlackDeps, 'commands'>,
   command: MigrateCommand,
   request: CommandRequest,
 ): Promise<CommandReply | undefined> {
-  switch (command.kind) {
-    case 'plan':
-      return deps.commands.plan(command, request);
-    case 'status':
-      return deps.commands.status(command, request);
-    case 'list':
-      return deps.commands.list(command, request);
-    case 'verify':
-      return deps.commands.verify(command, request);
-    case 'abort':
-      return deps.commands.abort(command, request);
-    case 'audit':
-      return deps.commands.audit(command, request);
-    case 'unlock':
-      return deps.commands.unlock(command, request);
-    case 'help':
-    case 'endpoints':
-      return Promise.resolve(undefined);
-  }
+  if (command.kind === 'help' || command.kind === 'endpoints') return Promise.resolve(undefined);
+  // Each handler is named after the kind it takes (MigrateCommandHandlers says so, by type).
+  const handler = deps.commands[command.kind] as (
+    command: MigrateCommand,
+    request: CommandRequest,
+  ) => Promise<CommandReply | undefined>;
+  return handler.call(deps.commands, command, request);
 }
 
 /** A slash command's ack may carry the reply itself: the fastest answer, in HTTP and Socket Mode alike. */

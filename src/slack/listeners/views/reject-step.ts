@@ -9,7 +9,7 @@ import {
   REJECT_REASON_MAX,
 } from '../../blocks/reject-modal.js';
 import { unknownDialog } from '../../blocks/unknown-dialog.js';
-import { containsCredentials } from '../../slash-command/parse.js';
+import { containsCredentials } from '../../pasted-credentials.js';
 import type { StepDecisionRequest } from '../actions/step-decision-handlers.js';
 import type { SlackDeps } from '../deps.js';
 import { type CommandReply, failureReply } from '../reply.js';
