@@ -20,7 +20,6 @@ import type { SlackGateway } from './gateway.js';
 import { InFlight } from './in-flight.js';
 import { StepDecisions } from './listeners/actions/step-decision-handlers.js';
 import { MigrateHandlers } from './listeners/commands/migrate-handlers.js';
-import { homeMigrationBlocks } from './listeners/events/app-home-migrations.js';
 import { CardUpdater } from './migration-thread/card-updater.js';
 import { postControlLost } from './migration-thread/control-lost.js';
 import { EventRelay, type EventRelayOptions } from './migration-thread/event-relay.js';
@@ -111,7 +110,7 @@ export async function startSlackServer(options: SlackServerOptions): Promise<Sla
           config,
           commands: inFlight.wrap(commands),
           decisions: inFlight.wrap(new StepDecisions(service)),
-          homeBlocks: homeMigrationBlocks(service),
+          migrations: service,
         };
       },
       options.app,

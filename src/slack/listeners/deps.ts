@@ -2,8 +2,8 @@
 // decision is taken by the handlers behind these interfaces (each beside its listener, answered by
 // the runbook), so the app shell can be tested with stand-ins and serve wires the real ones.
 import type { Config } from '../../config/load.js';
+import type { MigrationService } from '../../runbook/service.js';
 import type { Logger } from '../../util/logger.js';
-import type { KnownBlock } from '../blocks/text.js';
 import type { SlackGateway } from '../gateway.js';
 import type { StepDecisionHandlers } from './actions/step-decision-handlers.js';
 import type { MigrateCommandHandlers } from './commands/migrate-subcommands.js';
@@ -14,6 +14,6 @@ export interface SlackDeps {
   decisions: StepDecisionHandlers;
   gateway: SlackGateway;
   logger: Logger;
-  /** Extra App Home blocks for a user (e.g. their migrations); the home shows help and endpoints without it. */
-  homeBlocks?: (userId: string) => Promise<KnownBlock[]>;
+  /** The runbook's migrations, listed in the App Home; without it the home shows help and endpoints. */
+  migrations?: Pick<MigrationService, 'list'>;
 }

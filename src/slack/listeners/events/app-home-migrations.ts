@@ -6,15 +6,13 @@ import { migrationListBlocks } from '../../blocks/migration-list.js';
 import type { KnownBlock } from '../../blocks/text.js';
 import { migrationSummary } from '../../migration-views.js';
 
-export function homeMigrationBlocks(service: Pick<MigrationService, 'list'>) {
-  return async (_userId: string): Promise<KnownBlock[]> => {
-    const recent = await service.list({ limit: 30 });
-    const active = recent.filter((m) => !TERMINAL_MIGRATION_STATUSES.has(m.status));
-    const ended = recent.filter((m) => TERMINAL_MIGRATION_STATUSES.has(m.status)).slice(0, 15);
-    return [
-      ...migrationListBlocks('Active migrations', active.map(migrationSummary), 8),
-      divider(),
-      ...migrationListBlocks('Recently ended', ended.map(migrationSummary), 6),
-    ];
-  };
+export async function homeMigrationBlocks(service: Pick<MigrationService, 'list'>): Promise<KnownBlock[]> {
+  const recent = await service.list({ limit: 30 });
+  const active = recent.filter((m) => !TERMINAL_MIGRATION_STATUSES.has(m.status));
+  const ended = recent.filter((m) => TERMINAL_MIGRATION_STATUSES.has(m.status)).slice(0, 15);
+  return [
+    ...migrationListBlocks('Active migrations', active.map(migrationSummary), 8),
+    divider(),
+    ...migrationListBlocks('Recently ended', ended.map(migrationSummary), 6),
+  ];
 }

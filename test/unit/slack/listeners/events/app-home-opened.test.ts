@@ -3,21 +3,20 @@
 import assert from 'node:assert/strict';
 import { mock, test } from 'node:test';
 import type { Migration } from '../../../../../src/runbook/model.js';
-import { homeMigrationBlocks } from '../../../../../src/slack/listeners/events/app-home-migrations.js';
 import { appHomeOpened } from '../../../../../src/slack/listeners/events/app-home-opened.js';
 import { VIEW_MAX_BLOCKS, validateBlocks } from '../../../../fake-slack/block-kit.js';
 import { TEST_ENDPOINT_PASSWORD, testConfig } from '../../../../fake-slack/stub-deps.js';
 import { memoryMigration } from '../../../runbook/fixtures.js';
 import { testLogger } from '../helpers.js';
 
-function setup(homeBlocks?: (userId: string) => Promise<never[]>) {
+function setup(migrations?: { list: (o: { limit: number }) => Promise<Migration[]> }) {
   const { logger, lines } = testLogger();
   const publishHome = mock.fn(async (_user: string, _view: unknown) => ({ ok: true }) as const);
   const deps = {
     config: testConfig(),
     gateway: { publishHome } as never,
     logger,
-    ...(homeBlocks ? { homeBlocks } : {}),
+    ...(migrations ? { migrations } : {}),
   };
   return { deps, publishHome, lines };
 }
@@ -49,7 +48,7 @@ test('the migration lists come from the runbook: active ones, then recently ende
   const active = memoryMigration({ id: 'mig-running' });
   const ended: Migration = { ...memoryMigration({ id: 'mig-done' }), status: 'succeeded' };
   const list = mock.fn(async (_o: { limit: number }) => [active, ended]);
-  const { deps, publishHome } = setup(homeMigrationBlocks({ list }) as never);
+  const { deps, publishHome } = setup({ list });
   await appHomeOpened(deps)(opened('home'));
   assert.deepEqual(list.mock.calls[0]!.arguments, [{ limit: 30 }]);
   const view = publishHome.mock.calls[0]!.arguments[1] as { blocks: unknown[] };
@@ -61,8 +60,10 @@ test('the migration lists come from the runbook: active ones, then recently ende
 });
 
 test('when the runbook cannot be read, the home still shows help and endpoints', async () => {
-  const { deps, publishHome, lines } = setup(async () => {
-    throw new Error('control Redis down');
+  const { deps, publishHome, lines } = setup({
+    list: async () => {
+      throw new Error('control Redis down');
+    },
   });
   await appHomeOpened(deps)(opened('home'));
   assert.equal(publishHome.mock.callCount(), 1);
