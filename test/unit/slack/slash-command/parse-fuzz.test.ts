@@ -7,8 +7,8 @@ import {
   MIGRATION_ID,
   type MigrateCommand,
   parseMigrateCommand,
-} from '../../../../src/slack/commands/parse.js';
-import { isSubcommand } from '../../../../src/slack/commands/usage.js';
+} from '../../../../src/slack/slash-command/parse.js';
+import { isSubcommand } from '../../../../src/slack/slash-command/usage.js';
 import {
   randomCommandText,
   randomSecret,

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { postControlLost } from '../../../../src/slack/adapter/control-lost.js';
-import { META_CHANNEL, META_TS } from '../../../../src/slack/adapter/message-store.js';
 import type { SlackMessage } from '../../../../src/slack/blocks/message.js';
 import type { MessageRef } from '../../../../src/slack/gateway.js';
+import { postControlLost } from '../../../../src/slack/migration-thread/control-lost.js';
+import { META_CHANNEL, META_TS } from '../../../../src/slack/migration-thread/message-store.js';
 import { createLogger } from '../../../../src/util/logger.js';
 import { memoryMigration } from '../../runbook/fixtures.js';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { InFlight } from '../../../../src/slack/adapter/in-flight.js';
+import { InFlight } from '../../../src/slack/in-flight.js';
 
 test('calls through a wrapped object are counted until they settle; idle waits, bounded', async () => {
   const inFlight = new InFlight();

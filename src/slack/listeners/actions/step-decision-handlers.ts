@@ -1,12 +1,47 @@
 // Step button clicks -> the runbook. The runbook decides (requester, buddy/approver, step hash,
 // expiry, already decided) in one compare-and-set; a refusal comes back as a value and is shown to
 // the clicker only. Accepted decisions need no reply here: their events update the thread.
-import type { ActionResult, MigrationService } from '../../runbook/service.js';
-import { errorReply } from '../blocks/error.js';
-import { message, section } from '../blocks/message.js';
-import { escapeMrkdwn } from '../blocks/text.js';
-import type { CommandReply, StepDecisionHandlers, StepDecisionRequest } from '../listeners/deps.js';
-import { sentence } from './commands.js';
+import type { ActionResult, MigrationService } from '../../../runbook/service.js';
+import type { StepRef } from '../../blocks/approval.js';
+import { errorReply } from '../../blocks/error.js';
+import { message, section } from '../../blocks/message.js';
+import { escapeMrkdwn, sentence } from '../../blocks/text.js';
+import type { CommandReply } from '../reply.js';
+
+/** A click on a step's button: which step version, by whom, on which message. */
+export interface StepDecisionRequest extends StepRef {
+  userId: string;
+  channelId?: string;
+  messageTs?: string;
+  /** The thread the clicked message is in (the migration's root message). */
+  threadTs?: string;
+  /** Rejections: what the person wrote in the dialog (already checked for pasted secrets). */
+  reason?: string;
+}
+
+/**
+ * Step button clicks, forwarded as is. The runbook decides whether the click counts (not the
+ * requester, the right person, the current step hash, not expired, not decided yet) and updates
+ * the messages from its own events; the reply here is only for the clicker (e.g. a refusal).
+ */
+export interface StepDecisionHandlers {
+  approve(request: StepDecisionRequest): Promise<CommandReply | undefined>;
+  reject(request: StepDecisionRequest): Promise<CommandReply | undefined>;
+  /** "Done" on a step waiting for a person to confirm an outside action. */
+  confirm(request: StepDecisionRequest): Promise<CommandReply | undefined>;
+  /** Run a failed step again. */
+  retry(request: StepDecisionRequest): Promise<CommandReply | undefined>;
+  /** Ask again for an approval that expired. */
+  requestAgain(request: StepDecisionRequest): Promise<CommandReply | undefined>;
+}
+
+export type StepDecisionKind = keyof StepDecisionHandlers;
+
+/** The runbook calls a step decision makes. */
+export type StepDecisionService = Pick<
+  MigrationService,
+  'approve' | 'reject' | 'confirm' | 'retryStep' | 'requestApproval'
+>;
 
 const NEXT: Partial<Record<string, string>> = {
   requester: 'Your buddy (or an approver) has to decide this one.',
@@ -20,8 +55,8 @@ const NEXT: Partial<Record<string, string>> = {
   busy: 'Try again in a moment.',
 };
 
-export class SlackDecisionHandlers implements StepDecisionHandlers {
-  constructor(private readonly service: MigrationService) {}
+export class StepDecisions implements StepDecisionHandlers {
+  constructor(private readonly service: StepDecisionService) {}
 
   async approve(r: StepDecisionRequest): Promise<CommandReply | undefined> {
     const res = await this.service.approve(r.migrationId, r.stepId, r.userId, r.stepHash);

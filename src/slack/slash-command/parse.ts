@@ -2,6 +2,7 @@
 // was typed: the parser cannot tell a name from a password that looks like one ("Fz-pw-9731"), so
 // its errors name the position (the source, an option) and list what is allowed instead.
 import type { NonEmptyTargetPolicy, PlanOptions } from '../../planner/types.js';
+import { containsCredentials } from '../pasted-credentials.js';
 import { isSubcommand, overviewUsage, STRATEGY_CHOICES, type Subcommand, USAGE } from './usage.js';
 
 export interface PlanCommand {
@@ -65,7 +66,7 @@ function parse(text: string): ParseResult {
   if (text.length > MAX_TEXT) {
     return fail(`That is too long for a /migrate command (over ${MAX_TEXT} characters).`, overviewUsage());
   }
-  const sensitive = looksSensitive(text);
+  const sensitive = containsCredentials(text);
   if (sensitive) return { ok: false, error: SENSITIVE_REFUSAL, usage: usageFor(text), sensitive: true };
 
   const words = tokenize(text);
@@ -306,33 +307,6 @@ function usageFor(text: string): string {
 
 function fail(error: string, usage: string): ParseError {
   return { ok: false, error, usage };
-}
-
-// --- what a credential looks like -----------------------------------------------------------------
-
-const SENSITIVE_PATTERNS: RegExp[] = [
-  // any URL scheme: redis://, rediss://, http://, unix://...
-  /[a-z][a-z0-9+.-]*:\/\//i,
-  // Slack's escaped links and autolinked hosts: <http://...|...>, <mailto:...>, <redis.example.com>
-  /<(?![@#!])[^>]*>?/,
-  // userinfo: user:password@host, :password@host
-  /(^|[\s=])[^\s:@/]*:[^\s@/]+@\S/,
-  // password=..., requirepass=..., token=..., --pass ...
-  /(^|[^a-z])(password|passwd|pwd|pass|requirepass|masterauth|secret|token|apikey|api[_-]key|auth|credentials?)\s*=/i,
-  /(^|\s)--?(a|pass|password|askpass|user)(\s|=|$)/i,
-  // Slack tokens
-  /\bx(ox[abposre]|app)-/i,
-];
-
-/** True when free text (a rejection reason, a note) holds something shaped like a credential. */
-export function containsCredentials(text: string): boolean {
-  return looksSensitive(text);
-}
-
-function looksSensitive(text: string): boolean {
-  if (SENSITIVE_PATTERNS.some((re) => re.test(text))) return true;
-  // AUTH <user> <password> pasted from redis-cli
-  return /^\s*auth\s+\S/i.test(text);
 }
 
 /**

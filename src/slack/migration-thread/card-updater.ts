@@ -10,8 +10,8 @@ import { errorMessage } from '../../util/errors.js';
 import type { Logger } from '../../util/logger.js';
 import { migrationCard } from '../blocks/status-card.js';
 import type { DeliveryResult, MessageRef, SlackGateway } from '../gateway.js';
+import { cardView } from '../migration-views.js';
 import { rootOf, type SlackMessageStore } from './message-store.js';
-import { cardView } from './views.js';
 
 export interface CardUpdaterOptions {
   /** Progress refreshes per card at most once per this many ms across processes (default 3000). */

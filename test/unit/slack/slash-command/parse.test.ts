@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type ParseResult, parseMigrateCommand, tokenize } from '../../../../src/slack/commands/parse.js';
-import { USAGE } from '../../../../src/slack/commands/usage.js';
+import {
+  type ParseResult,
+  parseMigrateCommand,
+  tokenize,
+} from '../../../../src/slack/slash-command/parse.js';
+import { USAGE } from '../../../../src/slack/slash-command/usage.js';
 
 function ok(text: string) {
   const r = parseMigrateCommand(text);

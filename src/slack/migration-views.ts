@@ -1,16 +1,16 @@
 // Runbook data -> the view models the block builders take. Pure functions: everything shown about
 // an endpoint is its name, version and redacted URL.
-import type { Plan } from '../../planner/types.js';
-import type { ApprovalPolicy } from '../../runbook/approval-policy.js';
-import { gateRule, policySummary } from '../../runbook/describe.js';
-import type { Migration, ProgressUpdate, Step } from '../../runbook/model.js';
-import { TERMINAL_MIGRATION_STATUSES } from '../../runbook/model.js';
-import { currentStep } from '../../runbook/state-machine.js';
-import type { ApprovalRequestView } from '../blocks/approval.js';
-import type { MigrationSummary } from '../blocks/migration-list.js';
-import type { CardEndpoint, CardProgress, CardStep, MigrationCardView } from '../blocks/status-card.js';
-import { formatCount, truncate } from '../blocks/text.js';
-import { META_CHANNEL, rootOf } from './message-store.js';
+import type { Plan } from '../planner/types.js';
+import type { ApprovalPolicy } from '../runbook/approval-policy.js';
+import { gateRule, policySummary } from '../runbook/describe.js';
+import type { Migration, ProgressUpdate, Step } from '../runbook/model.js';
+import { TERMINAL_MIGRATION_STATUSES } from '../runbook/model.js';
+import { currentStep } from '../runbook/state-machine.js';
+import type { ApprovalRequestView } from './blocks/approval.js';
+import type { MigrationSummary } from './blocks/migration-list.js';
+import type { CardEndpoint, CardProgress, CardStep, MigrationCardView } from './blocks/status-card.js';
+import { formatCount, truncate } from './blocks/text.js';
+import { META_CHANNEL, rootOf } from './migration-thread/message-store.js';
 
 /** Who else may approve when no buddy is named, as mentions (config approvers). */
 export function approversHint(approvers: { users: readonly string[]; groups: readonly string[] }): string {
@@ -38,6 +38,25 @@ function endpointCard(name: string, e: Plan['source'] | undefined, keys: number 
   if (keys !== undefined) parts.push(`${formatCount(keys)} keys`);
   if (e?.redactedUrl && e.redactedUrl !== name) parts.push(e.redactedUrl);
   return parts.length > 0 ? { name, detail: parts.join(' · ') } : { name };
+}
+
+/** What a card shows of the plan alike before and after the migration exists. */
+function planSides(
+  plan: Plan,
+  source: string,
+  target: string,
+): Pick<MigrationCardView, 'source' | 'target' | 'strategy' | 'warnings'> {
+  return {
+    source: endpointCard(source, plan.source, plan.estimates?.keys),
+    target: endpointCard(target, plan.target, undefined),
+    strategy: {
+      chosen: plan.strategy,
+      ruledOut: plan.assessments
+        .filter((a) => !a.viable)
+        .map((a) => ({ strategy: a.strategy, reasons: a.reasons })),
+    },
+    warnings: plan.warnings.map((w) => w.message),
+  };
 }
 
 function stepCard(m: Migration, s: Step): CardStep {
@@ -114,16 +133,8 @@ export function cardView(m: Migration, progress: Record<string, ProgressUpdate> 
   const view: MigrationCardView = {
     id: m.id,
     state: m.status,
-    source: endpointCard(m.source, plan.source, plan.estimates?.keys),
-    target: endpointCard(m.target, plan.target, undefined),
-    strategy: {
-      chosen: plan.strategy,
-      ruledOut: plan.assessments
-        .filter((a) => !a.viable)
-        .map((a) => ({ strategy: a.strategy, reasons: a.reasons })),
-    },
+    ...planSides(plan, m.source, m.target),
     blockers: plan.blockers.map((b) => b.message),
-    warnings: plan.warnings.map((w) => w.message),
     steps: m.steps.map((s) => stepCard(m, s)),
     requesterId: m.requester,
     updatedAt: m.updatedAt,
@@ -159,19 +170,11 @@ export function planCardView(plan: Plan, input: PlanCardInput): MigrationCardVie
   const view: MigrationCardView = {
     id: input.id ?? 'not created',
     state: blocked ? 'blocked' : 'created',
-    source: endpointCard(input.source, plan.source, plan.estimates?.keys),
-    target: endpointCard(input.target, plan.target, undefined),
-    strategy: {
-      chosen: plan.strategy,
-      ruledOut: plan.assessments
-        .filter((a) => !a.viable)
-        .map((a) => ({ strategy: a.strategy, reasons: a.reasons })),
-    },
+    ...planSides(plan, input.source, input.target),
     blockers:
       blocked && plan.blockers.length === 0
         ? ['no strategy is possible']
         : plan.blockers.map((b) => b.message),
-    warnings: plan.warnings.map((w) => w.message),
     steps: plan.steps.map((s) => {
       const step: CardStep = { id: s.id, title: s.title, state: 'pending', gated: s.needsApproval };
       const rule = input.policy && gateRule(s, input.policy, input.buddyId);

@@ -17,10 +17,10 @@ import { sleep } from '../../util/sleep.js';
 import { approvalRequestMessage, type DecisionOutcome, decidedApprovalMessage } from '../blocks/approval.js';
 import { threadReply } from '../blocks/thread-reply.js';
 import { type MessageRef, type SlackGateway, SlackGatewayError } from '../gateway.js';
-import type { CardUpdater } from './cards.js';
-import { eventReplyView } from './event-view.js';
+import { approvalView } from '../migration-views.js';
+import type { CardUpdater } from './card-updater.js';
+import { eventReplyView } from './event-reply.js';
 import { type RequestMessage, rootOf, type SlackMessageStore } from './message-store.js';
-import { approvalView } from './views.js';
 
 export const SLACK_EVENTS_GROUP = 'slack';
 

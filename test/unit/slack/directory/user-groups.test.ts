@@ -1,8 +1,8 @@
 // User groups through usergroups.users.list (a stand-in client that counts calls), and who may plan.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { RequesterAccess } from '../../../../src/slack/adapter/access.js';
-import { SlackUserGroupDirectory } from '../../../../src/slack/adapter/directory.js';
+import { RequesterAccess } from '../../../../src/slack/directory/requesters.js';
+import { SlackUserGroupDirectory } from '../../../../src/slack/directory/user-groups.js';
 import { SlackRefusal } from '../../../../src/slack/errors.js';
 
 function client(groups: Record<string, string[]>) {
