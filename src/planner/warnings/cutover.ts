@@ -39,7 +39,7 @@ export function cutoverWarnings(input: WarningInput): Finding[] {
           `live sync is not possible: ${path.liveSyncBlockedBy.join('; ')}. Enable ${setting} on the source ` +
           "(through the provider's parameter group when CONFIG is blocked) and plan again; until then the " +
           (strategy === 'migrate'
-            ? 'final pass during the write pause copies every key again'
+            ? `final pass during the write pause copies every key again, so writes stay paused for about ${formatDuration(ctx.copySeconds)}`
             : `cutover pauses writes first and then copies, so writes stay paused for the whole copy (about ${formatDuration(ctx.copySeconds)})`),
       });
     } else if (path.liveSync === 'notifications' && path.notifications.current !== null) {

@@ -108,7 +108,7 @@ export function liveBulkCopyExecutor(inner: StepExecutor, get: LivePhaseProvider
         await ensurePaused(need(get, ctx), ctx);
         return inner.run(ctx);
       }
-      if (!hasLiveSync(m) || !ctx.step.params.captureChanges || ctx.step.params.method === 'migrate') {
+      if (!hasLiveSync(m) || !ctx.step.params.captureChanges) {
         return inner.run(ctx);
       }
       const lp = need(get, ctx);

@@ -142,15 +142,11 @@ export function migrateBulkCopyExecutor(options: MigrateExecutorOptions = {}): S
       }
       const final = params.pass === 'final';
       const notes: string[] = [];
+      // 'changed-keys': plans made before the live phase followed MIGRATE's changes.
       if (params.scope === 'changed-keys') {
         notes.push(
           'no record of changed keys is kept between MIGRATE steps yet: every key was sent again (REPLACE) and ' +
             'target keys gone from the source were deleted',
-        );
-      }
-      if (params.captureChanges) {
-        notes.push(
-          'changes are not recorded during this pass; the final pass re-sends every key under the write pause',
         );
       }
       if (final && sourceWritesPaused(ctx.migration)) return finalPassWhilePaused(ctx, notes);
