@@ -2,6 +2,7 @@
 import { targetDbOf } from '../engine/db-mapping.js';
 import type { DatabaseStats, ProbedCommand, ProbeResult } from '../probe/types.js';
 import type { PlanOptions } from './types.js';
+import { rdbRefusal } from './versions.js';
 
 export type Side = 'source' | 'target';
 
@@ -27,7 +28,10 @@ export interface PlanContext {
   targetBusyDbs: DatabaseStats[];
   /** Keys on the target in any db (replication discards all of them). */
   targetKeysTotal: number;
-  /** The target's RDB format is older than the source's: DUMP payloads and replication can't cross. */
+  /**
+   * The target cannot load the source's RDB format (older, or Valkey's foreign range): DUMP
+   * payloads and replication can't cross. versions.ts's rdbRefusal says why.
+   */
   downgrade: boolean;
   /** Module types among the sampled big keys of the selected dbs (proof that module keys exist). */
   moduleTypesSampled: string[];
@@ -73,7 +77,7 @@ export function buildContext(source: ProbeResult, target: ProbeResult, options: 
     targetDbs,
     targetBusyDbs: target.databases.filter((d) => targetDbs.includes(d.db) && d.keys > 0),
     targetKeysTotal: target.databases.reduce((n, d) => n + d.keys, 0),
-    downgrade: target.server.rdbVersion < source.server.rdbVersion,
+    downgrade: rdbRefusal(source.server, target.server) !== undefined,
     moduleTypesSampled: [...moduleTypes].sort(),
     modulesMissingOnTarget: [...sourceModules].filter((m) => !targetModules.has(m)).sort(),
     sameServer: hostPort(source.endpoint.redactedUrl) === hostPort(target.endpoint.redactedUrl),
