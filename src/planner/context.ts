@@ -1,13 +1,11 @@
 // Facts derived once from the two probes and the options, shared by every rule module.
 import { targetDbOf } from '../engine/db-mapping.js';
+import { CORE_TYPES } from '../probe/module-keys.js';
 import type { DatabaseStats, ProbedCommand, ProbeResult } from '../probe/types.js';
 import type { PlanOptions } from './types.js';
 import { rdbRefusal } from './versions.js';
 
 export type Side = 'source' | 'target';
-
-/** Types a server knows without modules; anything else TYPE reports is a module type. */
-const CORE_TYPES = new Set(['string', 'list', 'set', 'zset', 'hash', 'stream', 'none']);
 
 export interface PlanContext {
   source: ProbeResult;
@@ -33,7 +31,7 @@ export interface PlanContext {
    * payloads and replication can't cross. versions.ts's rdbRefusal says why.
    */
   downgrade: boolean;
-  /** Module types among the sampled big keys of the selected dbs (proof that module keys exist). */
+  /** Module types among the sampled keys (big keys of the selected dbs, or the probe's module-key sample): proof that module keys exist. */
   moduleTypesSampled: string[];
   /** Modules loaded on the source but not on the target. */
   modulesMissingOnTarget: string[];
@@ -59,11 +57,12 @@ export function buildContext(source: ProbeResult, target: ProbeResult, options: 
   const bytes = Math.round(source.memory.usedBytes * share);
   const sourceModules = new Set(source.modules.map((m) => m.name));
   const targetModules = new Set(target.modules.map((m) => m.name));
-  const moduleTypes = new Set(
-    (source.bigKeys?.keys ?? [])
+  const moduleTypes = new Set([
+    ...(source.bigKeys?.keys ?? [])
       .filter((k) => selected.has(k.db) && !CORE_TYPES.has(k.type))
       .map((k) => k.type),
-  );
+    ...(source.moduleKeys?.types ?? []).filter((t) => selected.has(t.db)).map((t) => t.type),
+  ]);
   return {
     source,
     target,

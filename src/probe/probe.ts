@@ -21,6 +21,7 @@ import {
   parseServer,
   versionAtLeast,
 } from './info.js';
+import { sampleModuleKeys } from './module-keys.js';
 import { rdbVersionForServer, rdbVersionFromDump } from './rdb-version.js';
 import { type ConfigParam, findDatabaseCount, readConfig } from './settings.js';
 import type { DatabaseStats, ProbeResult } from './types.js';
@@ -149,6 +150,11 @@ export async function probeWith(
     notes,
   };
 
+  if (modules.length > 0) {
+    const sample = await sampleModuleKeys(client, databases, endpoint.db);
+    result.moduleKeys = { sampled: sample.sampled, keys: sample.keys, types: sample.types };
+    notes.push(...sample.notes);
+  }
   if (options.bigKeys) {
     const bigKeyOptions = options.bigKeys === true ? {} : options.bigKeys;
     const sample = await sampleBigKeys(client, databases, endpoint.db, bigKeyOptions);

@@ -66,3 +66,46 @@ test("Redis 7.4+ -> Valkey 9: a higher RDB number, yet Valkey refuses Redis's fo
   assert.match(p.copyModeReasons.join(), /valkey 9\.0\.3\) does not take the source's 12 \(redis 8\.0\.2\)/);
   assert.equal(p.assessments.find((a) => a.strategy === 'replication')?.viable, false);
 });
+
+test("module keys found by the probe's sample block a downgrade, in the databases copied only", () => {
+  const vectorSets = (db: number) => ({
+    server: servers['redis-8.0'],
+    dbs: { 0: 10, 5: 10 },
+    modules: [{ name: 'vectorset', version: 1 }],
+    moduleKeys: { sampled: 20, keys: 20, types: [{ db, type: 'vectorset', keys: 2 }] },
+  });
+  const p = planMigration(source(vectorSets(0)), target({ server: servers['valkey-8.1'] }), options());
+  assert.equal(p.strategy, null);
+  assert.match(
+    p.blockers.find((b) => b.code === 'module-keys-cannot-cross')?.message ?? '',
+    /module types \(vectorset\): they travel only as DUMP payloads, which the target's older RDB format 11 rejects, and cannot be copied type by type/,
+  );
+  // Same-version target with the module: no blocker.
+  const same = planMigration(
+    source(vectorSets(0)),
+    target({ server: servers['redis-8.0'], modules: [{ name: 'vectorset', version: 1 }] }),
+    options(),
+  );
+  assert.deepEqual(same.blockers, []);
+  // The vector sets are in db 5 and only db 0 is copied: nothing of a module type crosses.
+  const db0 = planMigration(
+    source(vectorSets(5)),
+    target({ server: servers['valkey-8.1'] }),
+    options({ dbs: [0] }),
+  );
+  assert.equal(
+    db0.blockers.some((b) => b.code === 'module-keys-cannot-cross'),
+    false,
+    JSON.stringify(db0.blockers),
+  );
+  // With none found, the warning says how complete the sample was.
+  const none = planMigration(
+    source({ ...vectorSets(0), moduleKeys: { sampled: 20, keys: 20, types: [] } }),
+    target({ server: servers['valkey-8.1'] }),
+    options({ strategy: 'dump-restore' }),
+  );
+  assert.match(
+    none.warnings.find((w) => w.code === 'source-modules')?.message ?? '',
+    /none of the source's 20 keys is of a module type/,
+  );
+});
