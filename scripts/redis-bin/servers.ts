@@ -48,6 +48,8 @@ export const suiteCacheDir = join(defaultCacheDir, 'trixie');
 export interface ServerLocateOptions {
   /** Trees land in `<cacheDir>/<package>_<version>/` (default .cache/redis/trixie). */
   cacheDir?: string;
+  /** apt's private sources, lists and caches (default `<cacheDir>/apt`). */
+  aptDir?: string;
   /** Default: Debian with apt-get and dpkg on the PATH. */
   canFetch?: boolean;
   /** Default: each line to stderr. */
@@ -72,7 +74,7 @@ export async function locateServer(
   return withDirLock(join(cacheDir, `.lock-${spec.package}`), 10 * 60_000, async () => {
     const cached = cachedPackages(cacheDir, spec.package).find((p) => p.selfContained);
     if (cached) {
-      return checked(throughLoader(cached, spec)).catch((err: Error) => {
+      return checked(throughLoader(cached, spec, 'cache')).catch((err: Error) => {
         throw new Error(`${err.message}; delete ${cached.dir} to fetch it again`);
       });
     }
@@ -85,7 +87,7 @@ export async function locateServer(
       `${name}: fetching Debian ${spec.suite}'s ${spec.package} and the libraries it loads into ${cacheDir} ` +
         '(no root needed, nothing is installed on the system)',
     );
-    const aptDir = join(cacheDir, 'apt');
+    const aptDir = resolve(options.aptDir ?? join(cacheDir, 'apt'));
     let fetched: FetchedPackage;
     try {
       fetched = await fetchDebianPackage({
@@ -96,7 +98,7 @@ export async function locateServer(
         onProgress,
         selfContained: true,
         check: async (tree) => {
-          await checked(throughLoader(tree, spec));
+          await checked(throughLoader(tree, spec, 'fetched'));
         },
       });
     } catch (err) {
@@ -107,7 +109,7 @@ export async function locateServer(
         `fetching ${name} (Debian ${spec.suite}'s ${spec.package}) failed: ${(err as Error).message}`,
       );
     }
-    const binary = await checked(throughLoader(fetched, spec));
+    const binary = await checked(throughLoader(fetched, spec, 'fetched'));
     onProgress(
       `${name}: ${spec.program} ${binary.version} ready in ${fetched.dir}; later runs use this copy`,
     );
@@ -116,7 +118,11 @@ export async function locateServer(
 }
 
 /** The command that runs the tree's server with the tree's loader and libraries only. */
-function throughLoader(tree: FetchedPackage, spec: SuiteServer): Omit<RedisServerBinary, 'version'> {
+function throughLoader(
+  tree: FetchedPackage,
+  spec: SuiteServer,
+  source: 'cache' | 'fetched',
+): Omit<RedisServerBinary, 'version'> {
   const loader = join(tree.dir, 'usr', 'lib64', 'ld-linux-x86-64.so.2');
   if (!existsSync(loader)) {
     throw new Error(
@@ -128,7 +134,7 @@ function throughLoader(tree: FetchedPackage, spec: SuiteServer): Omit<RedisServe
     path: loader,
     args: ['--library-path', libraryPath.join(':'), join(tree.dir, 'usr', 'bin', spec.program)],
     env: {},
-    source: 'cache',
+    source,
   };
 }
 
