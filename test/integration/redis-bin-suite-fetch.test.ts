@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import type { RedisServerBinary } from '../../scripts/redis-bin/locate.js';
 import { locateServer, ServerUnavailableError, suiteCacheDir } from '../../scripts/redis-bin/servers.js';
 import { startRedis } from '../harness/redis-server.js';
 
@@ -19,7 +20,7 @@ test('valkey-8.1 is fetched once for concurrent callers into an empty cache, wit
     aptDir: join(suiteCacheDir, 'apt'),
     onProgress: (l: string) => progress.push(l),
   };
-  let found;
+  let found: RedisServerBinary[];
   try {
     found = await Promise.all([locateServer('valkey-8.1', options), locateServer('valkey-8.1', options)]);
   } catch (err) {
@@ -29,7 +30,7 @@ test('valkey-8.1 is fetched once for concurrent callers into an empty cache, wit
     }
     throw err;
   }
-  const [a, b] = found;
+  const [a, b] = found as [RedisServerBinary, RedisServerBinary];
   assert.equal(progress.filter((l) => l.startsWith('apt-get download')).length, 1, progress.join('\n'));
   assert.deepEqual({ ...a, source: '' }, { ...b, source: '' });
   assert.deepEqual([a.source, b.source].sort(), ['cache', 'fetched']);
