@@ -11,7 +11,7 @@ import type { AuditEvent } from '../../runbook/events.js';
 import { LockHeldError } from '../../runbook/locks.js';
 import { type Migration, TERMINAL_MIGRATION_STATUSES } from '../../runbook/model.js';
 import { approvalSettingsFromConfig } from '../../runbook/settings.js';
-import { rootOf } from '../../slack/adapter/message-store.js';
+import { rootOf } from '../../slack/migration-thread/message-store.js';
 import { createPlannedMigration, describePlan, planDatabases } from '../../usecases/plan-migration.js';
 import { ExitCode, UserError } from '../../util/errors.js';
 import { sleep } from '../../util/sleep.js';
@@ -139,7 +139,7 @@ async function runMigrate(
     // These workers only take this migration's steps: other migrations on the same control Redis
     // may use endpoints this process does not know.
     pool = await startWorkers(rt, {
-      registry: buildExecutorRegistry(ctx.config, { livePhase: rt.livePhase }),
+      registry: buildExecutorRegistry(ctx.config, rt),
       resolveEndpoints: (m) => (m.id === migration.id ? { source, target } : undefined),
       concurrency: 1,
       // The audit trail went with the control Redis: the terminal is where this is told.
