@@ -11,12 +11,10 @@ import { planMigration } from '../../src/planner/plan.js';
 import { probeEndpoint } from '../../src/probe/index.js';
 import { parseEndpointUrl } from '../../src/redis/endpoint.js';
 import { ExecutorRegistry } from '../../src/runbook/step-executor.js';
-import {
-  type ReplicationExecutorOptions,
-  registerReplicationExecutors,
-} from '../../src/strategies/replication/executors.js';
+import type { ReplicationOptions as ReplicationExecutorOptions } from '../../src/strategies/replication/options.js';
 import { compareServers } from '../harness/compare.js';
 import { type RedisServer, startRedis } from '../harness/redis-server.js';
+import { registerStrategy } from '../harness/step-executors.js';
 import { fillAdversarial, libraries, matrixUnavailable, PAIRS, RDB_OF } from './compat-support.js';
 import { RunbookHarness } from './replication-support.js';
 
@@ -62,7 +60,7 @@ describe('compatibility matrix: replication', { skip: missing }, () => {
         const h = new RunbookHarness(
           plan,
           { source: src, target: dst },
-          registerReplicationExecutors(new ExecutorRegistry(), options),
+          registerStrategy(new ExecutorRegistry(), 'replication', options),
         );
         for (const step of ['start_replication', 'wait_sync', 'verify']) {
           const run = await h.run(step);
