@@ -120,7 +120,7 @@ function modules({ ctx, path, strategy }: WarningInput): Finding[] {
   if (missing.length > 0 && ctx.moduleTypesSampled.length === 0) {
     parts.push(
       `the target lacks ${missing.join(', ')}, so any key of its types fails to restore ` +
-        `(${ctx.source.bigKeys ? 'the big-key sample found none' : 'plan with --big-keys to sample key types'})`,
+        `(${sampleSaid(ctx.source)})`,
     );
   }
   const older = loaded.filter((m) => {
@@ -134,6 +134,15 @@ function modules({ ctx, path, strategy }: WarningInput): Finding[] {
     parts.push('keys of module types cannot be copied type by type and will fail');
   }
   return [{ code: 'source-modules', message: parts.join('; ') }];
+}
+
+/** What the probe's samples say about module keys when they found none. */
+function sampleSaid(source: WarningInput['ctx']['source']): string {
+  const sample = source.moduleKeys;
+  if (sample && sample.sampled >= sample.keys)
+    return `none of the source's ${sample.keys} keys is of a module type`;
+  if (sample) return `a sample of ${sample.sampled} of ${sample.keys} keys found none`;
+  return source.bigKeys ? 'the big-key sample found none' : 'plan with --big-keys to sample key types';
 }
 
 function functions({ ctx, strategy }: WarningInput): Finding[] {
