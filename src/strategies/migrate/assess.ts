@@ -4,6 +4,7 @@
 import { type PlanContext, unavailable } from '../../planner/context.js';
 import { modeReasons } from '../../planner/server-modes.js';
 import { formatBytes, plural } from '../../planner/units.js';
+import { rdbRefusal } from '../../planner/versions.js';
 import type { Assessment } from '../strategy.js';
 
 export function assessMigrate(ctx: PlanContext): Assessment {
@@ -13,12 +14,8 @@ export function assessMigrate(ctx: PlanContext): Assessment {
   if (noMigrate) reasons.push(noMigrate);
   const noRestore = unavailable(ctx, 'target', 'RESTORE');
   if (noRestore) reasons.push(`${noRestore} (MIGRATE writes with RESTORE)`);
-  if (ctx.downgrade) {
-    reasons.push(
-      `target's RDB format ${target.server.rdbVersion} is older than the source's ${source.server.rdbVersion}: ` +
-        'MIGRATE sends DUMP payloads the target rejects',
-    );
-  }
+  const refused = rdbRefusal(source.server, target.server);
+  if (refused) reasons.push(`${refused}: MIGRATE sends DUMP payloads the target rejects`);
   if (options.byType) reasons.push('MIGRATE always sends DUMP payloads: it cannot copy --by-type');
   if (options.sourceCanReachTarget === false) {
     reasons.push('the source server cannot reach the target (MIGRATE connects from the source)');

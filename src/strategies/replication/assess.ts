@@ -5,7 +5,7 @@ import { type PlanContext, unavailable } from '../../planner/context.js';
 import { librariesText, targetLibraries } from '../../planner/functions.js';
 import { modeReasons } from '../../planner/server-modes.js';
 import { formatDbs, plural } from '../../planner/units.js';
-import { compareVersions } from '../../planner/versions.js';
+import { rdbRefusal, releaseDowngrade } from '../../planner/versions.js';
 import type { Assessment } from '../strategy.js';
 
 /** Reasons that only concern copying part of the data; replication copies everything. */
@@ -52,18 +52,11 @@ export function assessReplication(ctx: PlanContext): Assessment {
         : `${noPsync}; nor SYNC: ${syncWhy} (a replica cannot sync from it)`,
     );
   }
-  const sameFlavor = source.server.flavor === target.server.flavor;
-  if (sameFlavor && compareVersions(target.server.version, source.server.version) < 0) {
-    reasons.push(
-      `target runs ${target.server.flavor} ${target.server.version}, older than the source's ` +
-        `${source.server.version}: a replica cannot load a newer server's RDB`,
-    );
-  } else if (ctx.downgrade) {
-    reasons.push(
-      `target's RDB format ${target.server.rdbVersion} is older than the source's ${source.server.rdbVersion}: ` +
-        'a replica cannot load a newer RDB',
-    );
-  }
+  // Valkey reports redis_version 7.2.4 whatever its release: compare releases by their own version.
+  const older = releaseDowngrade(source.server, target.server);
+  const refused = rdbRefusal(source.server, target.server);
+  if (older) reasons.push(`${older}: a replica cannot load a newer server's RDB`);
+  else if (refused) reasons.push(`${refused}: a replica cannot load it`);
   if (ctx.modulesMissingOnTarget.length > 0) {
     reasons.push(
       `target lacks module ${ctx.modulesMissingOnTarget.join(', ')} loaded on the source: ` +

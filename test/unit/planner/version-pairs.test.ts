@@ -44,10 +44,10 @@ test('upgrades and same-format pairs replicate; the DUMP copy needs no by-type f
 test('downgrades: replication and MIGRATE refused naming both formats, dump-restore copies by type', () => {
   const cases: [string, string, RegExp][] = [
     ['redis-8.0', 'redis-7.0', /target runs redis 7\.0\.15, older than the source's 8\.0\.2/],
-    ['valkey-8.1', 'redis-7.0', /target's RDB format 10 is older than the source's 11/],
-    ['redis-8.0', 'valkey-8.1', /target's RDB format 11 is older than the source's 12/],
-    ['valkey-9.0', 'valkey-8.1', /RDB format 11 is older than the source's 80/],
-    ['valkey-9.0', 'redis-8.0', /RDB format 12 is older than the source's 80/],
+    ['valkey-8.1', 'redis-7.0', /target's RDB format 10 \([^)]*\) is older than the source's 11/],
+    ['redis-8.0', 'valkey-8.1', /target's RDB format 11 \([^)]*\) is older than the source's 12/],
+    ['valkey-9.0', 'valkey-8.1', /target runs valkey 8\.1\.1, older than the source's 9\.0\.3/],
+    ['valkey-9.0', 'redis-8.0', /RDB format 12 \([^)]*\) is older than the source's 80/],
     ['redis-7.0', 'redis-6.2', /target runs redis 6\.2\.14, older than the source's 7\.0\.15/],
   ];
   for (const [from, to, why] of cases) {
