@@ -16,13 +16,7 @@
 // holder owns it).
 
 import type { Redis } from 'ioredis';
-import {
-  killClients,
-  listSourceClients,
-  pauseWrites,
-  resumeWrites,
-  type SourceClient,
-} from '../../engine/cutover/index.js';
+import { killClients, listSourceClients, type SourceClient } from '../../engine/cutover/index.js';
 import {
   clientInfo,
   IdentityGuard,
@@ -46,6 +40,7 @@ import type { Logger } from '../../util/logger.js';
 import { sleep } from '../../util/sleep.js';
 import { withTimeout } from '../../util/timeout.js';
 import { migrationSourceIdentity } from '../shared/source-identity.js';
+import { PauseLease } from './pause-lease.js';
 import {
   effectiveGoal,
   type FollowerSpec,
@@ -119,6 +114,8 @@ export class Follower {
   private status!: FollowerStatus;
 
   private admin: Redis | undefined;
+  /** The write pause on the source (from the admin connection on). */
+  private lease: PauseLease | undefined;
   private ls: LiveSync | undefined;
   private lsAbort: AbortController | undefined;
   private lsFailure: string | undefined;
@@ -127,7 +124,6 @@ export class Follower {
   private lsStarts = 0;
   private reconcileNext = false;
 
-  private renewTimer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private publishTimer: NodeJS.Timeout | undefined;
   private lastBeat = Date.now();
@@ -143,7 +139,6 @@ export class Follower {
   private releasing = false;
   private abortFlag = false;
   private failedSeq = -1;
-  private lapsed = false;
   private woken = false;
   private wakeup: (() => void) | undefined;
 
@@ -174,6 +169,7 @@ export class Follower {
   /** Shutdown: let go of the run without touching the pause; another worker takes over. */
   release(): void {
     this.releasing = true;
+    this.lease?.release();
     this.lsAbort?.abort(new Error('the follower is handing over'));
     this.wake();
   }
@@ -206,13 +202,23 @@ export class Follower {
       // A pause that was on stays on: re-establish it before anything else (unless the migration
       // ended meanwhile: then the loop below lifts it at once anyway).
       const ending = ['abort', 'stop'].includes(effectiveGoal(claim.command.goal, migration, false).goal);
-      if (previous?.paused && !ending) await this.repause(previous);
-      else if (previous?.paused) this.adoptPause(previous);
+      this.lease = new PauseLease({
+        connection: this.admin,
+        source: this.options.endpoints.source,
+        pause: this.spec.pause,
+        warn: (message) => this.warn(message),
+        logger: this.log,
+      });
+      if (this.fenced || this.releasing) this.lease.release();
+      if (previous?.paused && !ending) {
+        await this.lease.retake(previous);
+        await this.publishNow();
+      } else if (previous?.paused) this.lease.adopt(previous);
       const decision = reconcileDecision({
         launchedWithReconcile: claim.reconcile,
         restart,
         previous,
-        lapsed: this.lapsed,
+        lapsed: this.lease?.lapsed ?? false,
         repointStarted: migration ? repointStarted(migration) : false,
       });
       this.reconcileNext = decision.reconcile;
@@ -285,7 +291,7 @@ export class Follower {
         return;
       case 'follow':
         // Following never holds the source's writes (a pause whose gate expired is lifted here).
-        if (this.status.paused) await this.liftPause(because ?? 'the goal is to follow, not to pause');
+        if (this.paused) await this.liftPause(because ?? 'the goal is to follow, not to pause');
         await this.ensureLive(false);
         return;
       case 'pause':
@@ -343,7 +349,7 @@ export class Follower {
       const why = this.lsFailure;
       await this.dropLiveSync();
       if (this.lsFinal) throw new LiveSyncError(why, true);
-      if (this.status.paused && this.status.drained) {
+      if (this.paused && this.status.drained) {
         // Nothing changes on a drained, paused source: live sync is not needed to finish.
         this.warn(`live sync stopped while writes were paused (${why}); the resume goes on without it`);
         return;
@@ -353,7 +359,7 @@ export class Follower {
         launchedWithReconcile: true,
         restart: true,
         previous: undefined,
-        lapsed: this.lapsed,
+        lapsed: this.lease?.lapsed ?? false,
         repointStarted: migration ? repointStarted(migration) : false,
       });
       this.reconcileNext = decision.reconcile;
@@ -361,7 +367,7 @@ export class Follower {
       this.log.warn({ err: why }, 'live sync failed; starting it again');
     }
     // Live sync failed earlier under a drained pause: it stays off (see above).
-    if (this.status.paused && this.status.drained && this.lsStarts > 0) return;
+    if (this.paused && this.status.drained && this.lsStarts > 0) return;
     if (this.lsStarts >= MAX_LIVE_SYNC_STARTS) {
       throw new LiveSyncError(`live sync failed ${this.lsStarts} times in this run: ${this.lsFailure ?? ''}`);
     }
@@ -378,7 +384,7 @@ export class Follower {
         mode: live.mode,
         // Under a pause the canary (used when CONFIG GET is refused) could not write: the setting
         // was checked when this migration's live sync first started.
-        trustNotifyConfig: this.status.paused,
+        trustNotifyConfig: this.paused,
         onError: (err) => {
           this.lsFailure = err.message;
           this.lsFinal = err.final;
@@ -491,9 +497,9 @@ export class Follower {
 
   /** Writes paused on the source and every change made before the pause applied to the target. */
   private async ensurePaused(): Promise<void> {
-    if (this.status.paused && this.status.drained) return;
+    if (this.paused && this.status.drained) return;
     await this.ensureLive(false);
-    if (!this.status.paused) {
+    if (!this.paused) {
       // Never pause a server that is no longer the source being migrated (e.g. now a replica).
       await this.checkSource(
         'before the write pause',
@@ -522,134 +528,29 @@ export class Follower {
     this.status.drained = true;
     this.setState('paused');
     await this.publishNow();
+    const pausedSince = this.lease?.fields().pauseStartedAt;
     await this.note(
-      `source writes paused since ${this.status.pauseStartedAt ?? 'now'}` +
+      `source writes paused since ${pausedSince ?? 'now'}` +
         (this.status.drain
           ? `; drained ${this.status.drain.keysApplied} changes in ${this.status.drain.durationMs} ms`
           : ''),
-      { pauseStartedAt: this.status.pauseStartedAt ?? null, drain: this.status.drain ?? null },
+      { pauseStartedAt: pausedSince ?? null, drain: this.status.drain ?? null },
     );
   }
 
-  private async pauseNow(keepStartMs?: number): Promise<void> {
-    if (this.spec.pause.method === 'manual') {
-      // A person stopped the apps' writes (the step asked for it): nothing to send.
-      this.status.paused = true;
-      const now = Date.now();
-      this.status.pauseStartedMs = keepStartMs ?? now;
-      this.status.pauseStartedAt = new Date(this.status.pauseStartedMs).toISOString();
-      return;
-    }
-    const timeoutMs = this.spec.pause.timeoutMs;
-    const t0 = await this.sourceNowMs();
-    this.pauseWanted = true;
-    await pauseWrites(this.admin!, { timeoutMs });
-    this.status.paused = true;
+  /** Pauses writes (renewed by the lease until lifted); every change before it is still to drain. */
+  private async pauseNow(): Promise<void> {
+    await this.lease!.take();
     this.status.drained = false;
-    this.status.pauseStartedMs = keepStartMs ?? t0;
-    this.status.pauseStartedAt = new Date(this.status.pauseStartedMs).toISOString();
-    this.status.pauseUntilMs = t0 + timeoutMs;
-    this.status.pauseTimeoutMs = timeoutMs;
-    this.startRenewing();
   }
 
-  /** After a restart: the pause was on when the last holder stopped; put it back and look for a gap. */
-  private async repause(previous: FollowerStatus): Promise<void> {
-    if (this.spec.pause.method === 'client-pause') {
-      const now = await this.sourceNowMs();
-      if (previous.pauseUntilMs !== undefined && now > previous.pauseUntilMs) {
-        this.lapsed = true;
-        this.warn(
-          `the write pause lapsed for about ${now - previous.pauseUntilMs} ms while no follower renewed it; ` +
-            'writes made on the source then are followed only if live sync can reconcile',
-        );
-      }
-    }
-    await this.pauseNow(previous.pauseStartedMs);
-    await this.publishNow();
-  }
-
-  /** The last holder's pause may still be in force: take it over without renewing, to lift it. */
-  private adoptPause(previous: FollowerStatus): void {
-    this.status.paused = true;
-    if (previous.pauseStartedMs !== undefined) {
-      this.status.pauseStartedMs = previous.pauseStartedMs;
-      this.status.pauseStartedAt = new Date(previous.pauseStartedMs).toISOString();
-    }
-  }
-
-  private startRenewing(): void {
-    if (this.renewTimer) return;
-    const every = Math.max(50, Math.floor(this.spec.pause.timeoutMs / 3));
-    this.renewTimer = setInterval(() => void this.renew(), every);
-  }
-
-  private stopRenewing(): void {
-    if (this.renewTimer) clearInterval(this.renewTimer);
-    this.renewTimer = undefined;
-  }
-
-  private renewing = false;
-  /** Cleared (synchronously) before UNPAUSE: a renewal in flight must not pause again after it. */
-  private pauseWanted = false;
-
-  private async renew(): Promise<void> {
-    if (this.renewing || !this.status.paused || this.fenced || this.releasing) return;
-    this.renewing = true;
-    try {
-      const t = await this.sourceNowMs();
-      if (this.status.pauseUntilMs !== undefined && t > this.status.pauseUntilMs && !this.lapsed) {
-        this.lapsed = true;
-        this.warn(
-          `the write pause ran out at ${new Date(this.status.pauseUntilMs).toISOString()} before it was renewed`,
-        );
-      }
-      // Same connection as UNPAUSE, checked right before sending: commands stay in order.
-      if (!this.pauseWanted) return;
-      await pauseWrites(this.admin!, { timeoutMs: this.spec.pause.timeoutMs });
-      this.status.pauseUntilMs = t + this.spec.pause.timeoutMs;
-    } catch (err) {
-      this.log.warn({ err: errorMessage(err) }, 'could not renew the write pause; trying again');
-    } finally {
-      this.renewing = false;
-    }
-  }
-
-  /** CLIENT UNPAUSE (on a fresh connection if ours is broken); returns the measured pause. */
+  /** Lifts the pause; returns the measured pause (0 when writes were not paused). */
   private async unpauseNow(): Promise<number> {
-    this.pauseWanted = false;
-    this.stopRenewing();
-    const started = this.status.pauseStartedMs;
-    if (!this.status.paused) return 0;
-    let endMs = Date.now();
-    if (this.spec.pause.method === 'client-pause') {
-      try {
-        await resumeWrites(this.admin!);
-        endMs = await this.sourceNowMs();
-      } catch (err) {
-        this.log.warn({ err: errorMessage(err) }, 'CLIENT UNPAUSE failed; retrying on a new connection');
-        let fresh: Redis | undefined;
-        try {
-          fresh = await connect(this.options.endpoints.source, {
-            role: 'live-phase-unpause',
-            maxReconnects: 2,
-          });
-          await resumeWrites(fresh);
-          endMs = Number((await fresh.time())[0]) * 1000;
-        } catch (again) {
-          this.warn(
-            `could not resume writes on the source (${errorMessage(again)}); the pause ends by itself within ` +
-              `${Math.ceil(this.spec.pause.timeoutMs / 1000)} s`,
-          );
-        } finally {
-          fresh?.disconnect();
-        }
-      }
-    }
-    this.status.paused = false;
-    this.status.drained = false;
-    delete this.status.pauseUntilMs;
-    return started === undefined ? 0 : Math.max(0, endMs - started);
+    if (!this.lease) return 0;
+    const wasPaused = this.lease.paused;
+    const pausedMs = await this.lease.lift();
+    if (wasPaused) this.status.drained = false;
+    return pausedMs;
   }
 
   /** Ends the pause but keeps following: the migration may go on (and pause again) later. */
@@ -666,7 +567,7 @@ export class Follower {
   /** An abort lifts the pause at once, even while a drain is running. */
   private interruptForAbort(): void {
     this.lsAbort?.abort(new Error('the migration was aborted'));
-    if (this.status?.paused && !this.unpausingForAbort) {
+    if (this.paused && !this.unpausingForAbort) {
       this.unpausingForAbort = this.unpauseNow().then(async (ms) => {
         await this.publishNow();
         return ms;
@@ -694,7 +595,7 @@ export class Follower {
         warnings.push(`could not kill stale source connections: ${errorMessage(err)}`);
       }
     }
-    if (this.ls && this.lapsed) {
+    if (this.ls && this.lease?.lapsed) {
       // Writes may have reached the source while the pause was off: apply them before stopping.
       await this.ls.drain({ timeoutMs: this.options.timing.drainTimeoutMs }).catch((err) => {
         warnings.push(`the extra drain after the pause lapsed failed: ${errorMessage(err)}`);
@@ -719,7 +620,7 @@ export class Follower {
           'any, will not reach the target',
       );
     }
-    const startedMs = this.status.pauseStartedMs;
+    const startedMs = this.lease?.startedAtMs;
     const pausedMs = await this.unpauseNow();
     const resume: ResumeReport = {
       pausedMs,
@@ -727,7 +628,7 @@ export class Follower {
       resumedAt: new Date().toISOString(),
       killed: killed.map(summary),
       clientsRemaining: remaining.map(summary),
-      pauseLapsed: this.lapsed,
+      pauseLapsed: this.lease?.lapsed ?? false,
       warnings: [...this.status.warnings, ...warnings],
     };
     this.status.resume = resume;
@@ -744,7 +645,7 @@ export class Follower {
   /** stop (graceful: applies what was received) or abort (at once); lifts the pause first. */
   private async finish(goal: 'stop' | 'abort', because: string): Promise<void> {
     if (goal === 'abort') this.interruptForAbort();
-    const wasPaused = this.status.paused || this.unpausingForAbort !== undefined;
+    const wasPaused = this.paused || this.unpausingForAbort !== undefined;
     const pausedMs = (await this.unpausingForAbort) ?? (await this.unpauseNow());
     await this.dropLiveSync(goal === 'stop');
     await this.restoreNotifyConfig();
@@ -759,7 +660,7 @@ export class Follower {
 
   /** Shutdown or fenced: stop following without touching the pause (the next holder renews it). */
   private async letGo(kind: 'fenced' | 'released'): Promise<FollowerOutcome> {
-    this.stopRenewing();
+    this.lease?.release();
     this.lsAbort?.abort(new Error('the follower let go'));
     const ls = this.ls;
     this.ls = undefined;
@@ -779,7 +680,7 @@ export class Follower {
     if (this.releasing) return this.letGo('released');
     this.log.error({ err: message }, 'follower failed');
     // The source never stays paused because its follower failed.
-    if (this.status?.paused) await this.unpauseNow().catch(() => 0);
+    if (this.paused) await this.unpauseNow().catch(() => 0);
     await this.dropLiveSync().catch(() => undefined);
     if (this.admin) await this.restoreNotifyConfig().catch(() => undefined);
     if (this.status) {
@@ -826,6 +727,7 @@ export class Follower {
   /** Folds live sync's counters into the status and derives the state. */
   private refresh(): void {
     const s = this.status;
+    this.syncPause();
     if (this.ls) {
       const l = this.ls.status();
       if (this.keysAppliedBefore < 0) this.keysAppliedBefore = s.keysApplied;
@@ -847,6 +749,7 @@ export class Follower {
   /** Sets an explicit state, or (null) derives the steady one from the flags. */
   private setState(state: FollowerState | null): void {
     const s = this.status;
+    this.syncPause();
     if (state) {
       s.state = state;
       return;
@@ -860,6 +763,17 @@ export class Follower {
     else if (this.spec.mode === 'pause-only') s.state = s.paused ? 'pausing' : 'starting';
     else if (!s.applying) s.state = 'collecting';
     else s.state = s.caughtUp ? 'following' : 'catching_up';
+  }
+
+  /** Writes are paused on the source (the lease is the authority; the status mirrors it). */
+  private get paused(): boolean {
+    return this.lease?.paused ?? false;
+  }
+
+  private syncPause(): void {
+    if (!this.lease) return;
+    delete this.status.pauseUntilMs;
+    Object.assign(this.status, this.lease.fields());
   }
 
   private publishNow(): Promise<void> {
@@ -886,7 +800,7 @@ export class Follower {
   private stopTimers(): void {
     clearInterval(this.heartbeatTimer);
     clearInterval(this.publishTimer);
-    this.stopRenewing();
+    this.lease?.release();
   }
 
   private beating = false;
@@ -931,8 +845,8 @@ export class Follower {
    * keeps what was applied so far: every change up to the moment live sync stopped.
    */
   private async finishLost(): Promise<FollowerOutcome> {
-    this.stopRenewing();
-    const wasPaused = this.status.paused;
+    this.lease?.release();
+    const wasPaused = this.paused;
     const pausedMs = wasPaused ? await this.unpauseNow().catch(() => 0) : 0;
     await this.dropLiveSync().catch(() => undefined);
     await this.restoreNotifyConfig().catch(() => undefined);
@@ -966,7 +880,7 @@ export class Follower {
   private fence(): void {
     if (this.fenced) return;
     this.fenced = true;
-    this.stopRenewing();
+    this.lease?.release();
     this.lsAbort?.abort(new Error('fenced'));
     this.wake();
   }
@@ -978,11 +892,6 @@ export class Follower {
 
   private async note(message: string, data?: Record<string, unknown>): Promise<void> {
     await this.ch.note(this.ref.migrationId, this.actor, message, data).catch(() => undefined);
-  }
-
-  private async sourceNowMs(): Promise<number> {
-    const [sec, usec] = (await this.admin!.time()) as unknown as [string, string];
-    return Number(sec) * 1000 + Math.floor(Number(usec) / 1000);
   }
 }
 
