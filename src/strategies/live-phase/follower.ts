@@ -17,38 +17,26 @@
 
 import type { Redis } from 'ioredis';
 import { killClients, listSourceClients, type SourceClient } from '../../engine/cutover/index.js';
-import {
-  clientInfo,
-  IdentityGuard,
-  readIdentity,
-  ServerChangedError,
-  type ServerIdentity,
-} from '../../engine/identity/index.js';
-import {
-  checkNotifyFlags,
-  LiveSync,
-  LiveSyncError,
-  type LiveSyncOptions,
-  withNeededFlags,
-} from '../../engine/live-sync/index.js';
+import { LiveSyncError } from '../../engine/live-sync/index.js';
 import { connect } from '../../redis/connect.js';
-import { describeEndpoint, type Endpoint } from '../../redis/endpoint.js';
+import type { Endpoint } from '../../redis/endpoint.js';
 import type { Migration } from '../../runbook/model.js';
-import { backoffMs, RETRY_BACKOFF } from '../../util/backoff.js';
 import { errorMessage } from '../../util/errors.js';
 import type { Logger } from '../../util/logger.js';
-import { sleep } from '../../util/sleep.js';
 import { withTimeout } from '../../util/timeout.js';
 import { migrationSourceIdentity } from '../shared/source-identity.js';
-import { PauseLease } from './pause-lease.js';
 import {
-  effectiveGoal,
-  type FollowerSpec,
-  followerSpec,
-  isCaughtUp,
-  reconcileDecision,
-  repointStarted,
-} from './spec.js';
+  derivedState,
+  initialFollowerStatus,
+  type LiveCounters,
+  refreshFollowerStatus,
+} from './follower-status.js';
+import { LiveSyncSession } from './live-sync-session.js';
+import { NotifySetting } from './notify-setting.js';
+import { PauseLease } from './pause-lease.js';
+import { RunLease, renewEveryMs } from './run-lease.js';
+import { checkSourceUnchanged, readSourceIdentity } from './source-check.js';
+import { effectiveGoal, type FollowerSpec, followerSpec, reconcileDecision, repointStarted } from './spec.js';
 import type {
   FollowerChannel,
   FollowerCommand,
@@ -101,9 +89,6 @@ export type FollowerOutcome =
 /** A goal could not be reached (e.g. the drain ran out): reported for that command, not fatal. */
 class CommandFailed extends Error {}
 
-/** Live sync may be started again this many times in a run before the follower gives up. */
-const MAX_LIVE_SYNC_STARTS = 4;
-
 export class Follower {
   private readonly ref: FollowerRef;
   private readonly ch: FollowerChannel;
@@ -116,17 +101,13 @@ export class Follower {
   private admin: Redis | undefined;
   /** The write pause on the source (from the admin connection on). */
   private lease: PauseLease | undefined;
-  private ls: LiveSync | undefined;
-  private lsAbort: AbortController | undefined;
-  private lsFailure: string | undefined;
-  /** Live sync failed in a way a restart cannot fix (the source changed): the follower fails. */
-  private lsFinal = false;
-  private lsStarts = 0;
+  /** Live sync (live mode). */
+  private liveSync: LiveSyncSession | undefined;
+  private notify!: NotifySetting;
   private reconcileNext = false;
 
-  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private runLease: RunLease | undefined;
   private publishTimer: NodeJS.Timeout | undefined;
-  private lastBeat = Date.now();
   private publishing: Promise<void> = Promise.resolve();
 
   private fenced = false;
@@ -134,8 +115,6 @@ export class Follower {
   private lost = false;
   /** The last migration read, for the Slack thread when the control Redis loses it. */
   private lastMigration: Migration | undefined;
-  /** notify-keyspace-events before this migration changed it (kept here too: the record can vanish). */
-  private notifyOriginalSeen: string | undefined;
   private releasing = false;
   private abortFlag = false;
   private failedSeq = -1;
@@ -170,7 +149,7 @@ export class Follower {
   release(): void {
     this.releasing = true;
     this.lease?.release();
-    this.lsAbort?.abort(new Error('the follower is handing over'));
+    this.liveSync?.interrupt('the follower is handing over');
     this.wake();
   }
 
@@ -183,9 +162,30 @@ export class Follower {
     const restart = claim.epoch > 1;
     const migration = await this.options.readMigration();
     this.lastMigration = migration;
-    this.notifyOriginalSeen = await ch.notifyOriginal(ref.migrationId);
     this.spec = followerSpec(migration ?? { steps: [] });
-    this.status = this.initialStatus(previous);
+    this.notify = new NotifySetting({
+      channel: ch,
+      migrationId: ref.migrationId,
+      setConfig: this.spec.live?.setConfig ?? false,
+      warn: (message) => this.warn(message),
+      logger: this.log,
+    });
+    await this.notify.load();
+    const live = this.spec.live;
+    if (live) {
+      this.liveSync = new LiveSyncSession({
+        endpoints: this.options.endpoints,
+        live,
+        statusIntervalMs: this.options.timing.statusIntervalMs,
+        onFailure: () => this.wake(),
+        stopped: () => this.releasing || this.fenced,
+        logger: this.log,
+      });
+    }
+    this.status = initialFollowerStatus(
+      { ref, epoch: this.epoch, worker: this.options.workerId, mode: this.spec.mode },
+      previous,
+    );
     this.startTimers();
     try {
       await this.note(
@@ -198,7 +198,8 @@ export class Follower {
         maxReconnects: 20,
       });
       this.status.sourceIdentity ??=
-        (migration && migrationSourceIdentity(migration)) ?? (await this.readSourceIdentity());
+        (migration && migrationSourceIdentity(migration)) ??
+        (await readSourceIdentity(this.admin, this.spec.live?.dbs ?? 'all', (m) => this.warn(m)));
       // A pause that was on stays on: re-establish it before anything else (unless the migration
       // ended meanwhile: then the loop below lifts it at once anyway).
       const ending = ['abort', 'stop'].includes(effectiveGoal(claim.command.goal, migration, false).goal);
@@ -250,7 +251,7 @@ export class Follower {
         if (this.releasing) return this.letGo('released');
         // The control Redis blinked: carry on as we are (the lease says when to give up).
         this.log.warn({ err: errorMessage(err) }, 'could not read the goal; trying again');
-        await this.idle(Math.max(50, Math.floor(this.options.leaseMs / 3)));
+        await this.idle(renewEveryMs(this.options.leaseMs));
         continue;
       }
       // Gone from the control Redis: nobody can drive or take over this run any more.
@@ -278,13 +279,13 @@ export class Follower {
         this.log.warn({ goal, err: err.message }, 'follower could not reach its goal');
       }
       await this.publishNow();
-      await this.idle(Math.max(50, Math.floor(this.options.leaseMs / 3)));
+      await this.idle(renewEveryMs(this.options.leaseMs));
     }
   }
 
   private async converge(goal: FollowerGoal, because?: string): Promise<void> {
     // Whatever the goal (even a pause already drained): a source that changed ends the run.
-    if (this.lsFinal) throw new LiveSyncError(this.lsFailure ?? 'the source changed', true);
+    if (this.liveSync?.final) throw new LiveSyncError(this.liveSync.failure ?? 'the source changed', true);
     switch (goal) {
       case 'collect':
         await this.ensureLive(true);
@@ -334,21 +335,21 @@ export class Follower {
 
   /** Live sync subscribed (and applying unless `hold`); restarted with a reconcile pass after a failure. */
   private async ensureLive(hold: boolean): Promise<void> {
-    const live = this.spec.live;
-    if (!live) return;
-    if (this.ls && this.lsFailure === undefined) {
+    const session = this.liveSync;
+    if (!session) return;
+    if (session.attached && session.failure === undefined) {
       if (!hold && !this.status.applying) {
-        this.ls.startApplying();
+        session.startApplying();
         this.status.applying = true;
         this.refresh();
         await this.publishNow();
       }
       return;
     }
-    if (this.ls && this.lsFailure !== undefined) {
-      const why = this.lsFailure;
+    if (session.attached && session.failure !== undefined) {
+      const why = session.failure;
       await this.dropLiveSync();
-      if (this.lsFinal) throw new LiveSyncError(why, true);
+      if (session.final) throw new LiveSyncError(why, true);
       if (this.paused && this.status.drained) {
         // Nothing changes on a drained, paused source: live sync is not needed to finish.
         this.warn(`live sync stopped while writes were paused (${why}); the resume goes on without it`);
@@ -367,46 +368,18 @@ export class Follower {
       this.log.warn({ err: why }, 'live sync failed; starting it again');
     }
     // Live sync failed earlier under a drained pause: it stays off (see above).
-    if (this.paused && this.status.drained && this.lsStarts > 0) return;
-    if (this.lsStarts >= MAX_LIVE_SYNC_STARTS) {
-      throw new LiveSyncError(`live sync failed ${this.lsStarts} times in this run: ${this.lsFailure ?? ''}`);
-    }
-    await this.ensureNotifyConfig();
+    if (this.paused && this.status.drained && session.starts > 0) return;
+    session.assertMayStart();
+    await this.notify.ensure(this.admin!);
     const reconcile = this.reconcileNext;
-    const open = (): { ls: LiveSync; abort: AbortController } => {
-      const abort = new AbortController();
-      const options: LiveSyncOptions = {
-        dbs: live.dbs,
-        ...(live.remap ? { remap: live.remap } : {}),
-        holdApply: hold,
-        reconcileOnStart: reconcile,
-        statusIntervalMs: this.options.timing.statusIntervalMs,
-        mode: live.mode,
-        // Under a pause the canary (used when CONFIG GET is refused) could not write: the setting
-        // was checked when this migration's live sync first started.
-        trustNotifyConfig: this.paused,
-        onError: (err) => {
-          this.lsFailure = err.message;
-          this.lsFinal = err.final;
-          this.wake();
-        },
-        ...(this.status.sourceIdentity ? { sourceIdentity: this.status.sourceIdentity } : {}),
-        signal: abort.signal,
-        logger: this.log,
-      };
-      if (live.match) options.match = live.match;
-      if (live.bigKeyThresholdBytes) options.bigKeyThresholdBytes = live.bigKeyThresholdBytes;
-      return {
-        ls: new LiveSync(this.options.endpoints.source, this.options.endpoints.target, options),
-        abort,
-      };
-    };
-    this.lsStarts++;
-    const { ls, abort } = await startWithRetries(open, this.log, () => this.releasing || this.fenced);
-    this.ls = ls;
-    this.status.sourceIdentity ??= ls.sourceIdentity();
-    this.lsAbort = abort;
-    this.lsFailure = undefined;
+    await session.start({
+      hold,
+      reconcile,
+      // The setting was checked when this migration's live sync first started.
+      trustNotifyConfig: this.paused,
+      sourceIdentity: this.status.sourceIdentity,
+    });
+    this.status.sourceIdentity ??= session.sourceIdentity();
     this.status.subscribed = true;
     this.status.applying = !hold;
     this.status.reconciledOnStart = this.status.reconciledOnStart || reconcile;
@@ -417,80 +390,18 @@ export class Follower {
   }
 
   private async dropLiveSync(graceful = false): Promise<boolean | undefined> {
-    const ls = this.ls;
-    if (!ls) return undefined;
-    if (!graceful) this.lsAbort?.abort(new Error('live sync stopped'));
-    const report = await ls.stop().catch(() => undefined);
-    this.refresh();
-    this.ls = undefined;
-    this.keysAppliedBefore = -1;
+    const stopped = await this.liveSync?.stop(graceful, this.status.keysApplied);
+    if (!stopped) return undefined;
+    this.refresh(stopped.last);
     this.status.subscribed = false;
     this.status.applying = false;
     this.status.pendingKeys = 0;
     this.status.lagMs = 0;
-    return report?.consistent;
+    return stopped.consistent;
   }
 
-  /** The plan lets us turn notifications on: do it ourselves, so any follower can restore them. */
-  private async ensureNotifyConfig(): Promise<void> {
-    if (!this.spec.live?.setConfig) return;
-    const admin = this.admin!;
-    const reply = (await admin.config('GET', 'notify-keyspace-events')) as string[];
-    const value = reply[1] ?? '';
-    if (checkNotifyFlags(value).ok) return;
-    this.notifyOriginalSeen = await this.ch.rememberNotifyOriginal(this.ref.migrationId, value);
-    await admin.config('SET', 'notify-keyspace-events', withNeededFlags(value));
-    this.log.warn({ before: value }, 'turned keyspace notifications on for live sync');
-  }
-
-  /** Puts notify-keyspace-events back, if a follower of this migration changed it. */
-  private async restoreNotifyConfig(): Promise<void> {
-    if (!this.spec.live?.setConfig) return;
-    // Recorded before the first CONFIG SET: no record, no change of ours to undo. Once the control
-    // Redis lost the record, the copy read at claim time is all there is.
-    const original = this.lost
-      ? this.notifyOriginalSeen
-      : ((await this.ch.notifyOriginal(this.ref.migrationId)) ?? this.notifyOriginalSeen);
-    if (original === undefined) return;
-    try {
-      const reply = (await this.admin!.config('GET', 'notify-keyspace-events')) as string[];
-      if (reply[1] !== original) await this.admin!.config('SET', 'notify-keyspace-events', original);
-    } catch (err) {
-      this.warn(
-        `could not restore notify-keyspace-events to "${original}" (${errorMessage(err)}); set it back by hand`,
-      );
-    }
-  }
-
-  /** The source as it is now, or undefined (with a warning) when it will not say. */
-  private async readSourceIdentity(): Promise<ServerIdentity | undefined> {
-    try {
-      return await readIdentity(clientInfo(this.admin!), this.spec.live?.dbs ?? 'all');
-    } catch (err) {
-      this.warn(
-        `cannot read INFO on the source (${errorMessage(err)}): a change of its role or a restart cannot be detected`,
-      );
-      return undefined;
-    }
-  }
-
-  /** Throws a final LiveSyncError when the source changed role or restarted since the baseline. */
-  private async checkSource(when: string, consequence: string): Promise<void> {
-    const baseline = this.status.sourceIdentity;
-    if (!baseline) return;
-    const guard = new IdentityGuard({
-      side: 'source',
-      where: describeEndpoint(this.options.endpoints.source),
-      baseline,
-      dbs: this.spec.live?.dbs ?? 'all',
-    });
-    try {
-      // Key counts are live sync's to judge (against notifications): role and run id here.
-      await guard.check(clientInfo(this.admin!), when, consequence, false);
-    } catch (err) {
-      if (err instanceof ServerChangedError) throw new LiveSyncError(err.message, true);
-      throw err;
-    }
+  private restoreNotifyConfig(): Promise<void> {
+    return this.notify.restore(this.admin!, this.lost);
   }
 
   // ---- the write pause -----------------------------------------------------------------------
@@ -501,7 +412,13 @@ export class Follower {
     await this.ensureLive(false);
     if (!this.paused) {
       // Never pause a server that is no longer the source being migrated (e.g. now a replica).
-      await this.checkSource(
+      await checkSourceUnchanged(
+        this.admin!,
+        {
+          endpoint: this.options.endpoints.source,
+          baseline: this.status.sourceIdentity,
+          dbs: this.spec.live?.dbs ?? 'all',
+        },
         'before the write pause',
         'writes were not paused; nothing more was applied to the target; the target keeps what it had',
       );
@@ -511,9 +428,9 @@ export class Follower {
     }
     this.setState('pausing');
     await this.publishNow();
-    if (this.ls) {
+    if (this.liveSync?.attached) {
       try {
-        const drained = await this.ls.drain({ timeoutMs: this.options.timing.drainTimeoutMs });
+        const drained = await this.liveSync.drain(this.options.timing.drainTimeoutMs);
         this.status.drain = drained;
       } catch (err) {
         if (this.abortFlag || this.releasing || this.fenced || this.lost) throw err;
@@ -566,7 +483,7 @@ export class Follower {
 
   /** An abort lifts the pause at once, even while a drain is running. */
   private interruptForAbort(): void {
-    this.lsAbort?.abort(new Error('the migration was aborted'));
+    this.liveSync?.interrupt('the migration was aborted');
     if (this.paused && !this.unpausingForAbort) {
       this.unpausingForAbort = this.unpauseNow().then(async (ms) => {
         await this.publishNow();
@@ -595,9 +512,9 @@ export class Follower {
         warnings.push(`could not kill stale source connections: ${errorMessage(err)}`);
       }
     }
-    if (this.ls && this.lease?.lapsed) {
+    if (this.liveSync?.attached && this.lease?.lapsed) {
       // Writes may have reached the source while the pause was off: apply them before stopping.
-      await this.ls.drain({ timeoutMs: this.options.timing.drainTimeoutMs }).catch((err) => {
+      await this.liveSync.drain(this.options.timing.drainTimeoutMs).catch((err) => {
         warnings.push(`the extra drain after the pause lapsed failed: ${errorMessage(err)}`);
       });
     }
@@ -661,10 +578,7 @@ export class Follower {
   /** Shutdown or fenced: stop following without touching the pause (the next holder renews it). */
   private async letGo(kind: 'fenced' | 'released'): Promise<FollowerOutcome> {
     this.lease?.release();
-    this.lsAbort?.abort(new Error('the follower let go'));
-    const ls = this.ls;
-    this.ls = undefined;
-    await ls?.stop().catch(() => undefined);
+    await this.liveSync?.abandon();
     if (kind === 'released') {
       this.refresh();
       await this.ch.publish(this.ref, this.epoch, this.status, true).catch(() => false);
@@ -694,75 +608,17 @@ export class Follower {
 
   // ---- status, lease -------------------------------------------------------------------------
 
-  private initialStatus(previous: FollowerStatus | undefined): FollowerStatus {
-    return {
-      run: this.ref.run,
-      epoch: this.epoch,
-      worker: this.options.workerId,
-      mode: this.spec.mode,
-      state: 'starting',
-      subscribed: false,
-      applying: false,
-      caughtUp: false,
-      pendingKeys: 0,
-      lagMs: 0,
-      eventsReceived: 0,
-      keysApplied: previous?.keysApplied ?? 0,
-      ...(previous?.sourceIdentity ? { sourceIdentity: previous.sourceIdentity } : {}),
-      reconnects: 0,
-      rescans: 0,
-      rescanPending: false,
-      reconciledOnStart: false,
-      handledSeq: previous?.handledSeq ?? 0,
-      paused: false,
-      drained: false,
-      warnings: [...(previous?.warnings ?? [])],
-      updatedAt: new Date().toISOString(),
-      ...(previous?.drain ? { drain: previous.drain } : {}),
-    };
-  }
-
-  private keysAppliedBefore = -1;
-
-  /** Folds live sync's counters into the status and derives the state. */
-  private refresh(): void {
-    const s = this.status;
+  /** Folds the pause and live sync's counters (or `last`, of one just stopped) into the status. */
+  private refresh(last?: LiveCounters): void {
     this.syncPause();
-    if (this.ls) {
-      const l = this.ls.status();
-      if (this.keysAppliedBefore < 0) this.keysAppliedBefore = s.keysApplied;
-      s.pendingKeys = l.pendingKeys;
-      s.lagMs = l.oldestPendingAgeMs ?? 0;
-      s.eventsReceived = l.eventsReceived;
-      s.keysApplied = this.keysAppliedBefore + l.keysApplied;
-      s.reconnects = l.reconnects;
-      s.rescans = l.rescans;
-      s.rescanPending = l.rescanPending;
-      s.caughtUp = isCaughtUp(l, this.options.timing.caughtUpLagMs);
-    } else {
-      s.caughtUp = this.spec?.mode === 'pause-only' || (s.paused && s.drained);
-    }
-    if (s.paused && s.drained) s.caughtUp = true;
-    this.setState(null);
+    const live = last ?? this.liveSync?.counters(this.status.keysApplied);
+    refreshFollowerStatus(this.status, this.spec.mode, live, this.options.timing.caughtUpLagMs);
   }
 
   /** Sets an explicit state, or (null) derives the steady one from the flags. */
   private setState(state: FollowerState | null): void {
-    const s = this.status;
     this.syncPause();
-    if (state) {
-      s.state = state;
-      return;
-    }
-    if (s.state === 'stopped' || s.state === 'failed' || s.state === 'pausing' || s.state === 'resuming') {
-      if (s.state === 'pausing' && !s.paused) s.state = 'starting';
-      else return;
-    }
-    if (s.paused && s.drained) s.state = 'paused';
-    else if (this.spec.mode === 'live' && !s.subscribed) s.state = 'starting';
-    else if (this.spec.mode === 'pause-only') s.state = s.paused ? 'pausing' : 'starting';
-    else if (!s.applying) s.state = 'collecting';
-    else s.state = s.caughtUp ? 'following' : 'catching_up';
+    this.status.state = state ?? derivedState(this.status, this.spec.mode);
   }
 
   /** Writes are paused on the source (the lease is the authority; the status mirrors it). */
@@ -792,50 +648,34 @@ export class Follower {
   }
 
   private startTimers(): void {
-    const beat = Math.max(50, Math.floor(this.options.leaseMs / 3));
-    this.heartbeatTimer = setInterval(() => void this.heartbeat(), beat);
+    this.runLease = new RunLease({
+      channel: this.ch,
+      ref: this.ref,
+      epoch: this.epoch,
+      leaseMs: this.options.leaseMs,
+      on: {
+        fenced: () => this.fence(),
+        aborted: () => {
+          if (!this.abortFlag) this.abortNow();
+        },
+        lost: () => this.markLost(),
+      },
+      logger: this.log,
+    });
+    this.runLease.start();
     this.publishTimer = setInterval(() => void this.publishNow(), this.options.timing.statusIntervalMs);
   }
 
   private stopTimers(): void {
-    clearInterval(this.heartbeatTimer);
+    this.runLease?.stop();
     clearInterval(this.publishTimer);
     this.lease?.release();
-  }
-
-  private beating = false;
-
-  private async heartbeat(): Promise<void> {
-    // Commands to a control Redis that is down wait for the reconnect: bound the renewal, so being
-    // out of touch is noticed (and renewals do not pile up).
-    if (this.beating) {
-      if (Date.now() - this.lastBeat > this.options.leaseMs) this.fence();
-      return;
-    }
-    this.beating = true;
-    try {
-      const res = await withTimeout(
-        this.ch.heartbeat(this.ref, this.epoch, this.options.leaseMs),
-        this.options.leaseMs,
-        'the follower lease renewal',
-      );
-      this.lastBeat = Date.now();
-      if (res === 'lost') this.markLost();
-      else if (res === 'fenced') this.fence();
-      else if (res === 'aborted' && !this.abortFlag) this.abortNow();
-    } catch (err) {
-      this.log.warn({ err: errorMessage(err) }, 'follower lease renewal failed');
-      // Out of touch for a whole lease: another worker may hold the run by now.
-      if (Date.now() - this.lastBeat > this.options.leaseMs) this.fence();
-    } finally {
-      this.beating = false;
-    }
   }
 
   private markLost(): void {
     if (this.lost || this.fenced) return;
     this.lost = true;
-    this.lsAbort?.abort(new Error('the control Redis lost the migration'));
+    this.liveSync?.interrupt('the control Redis lost the migration');
     this.wake();
   }
 
@@ -853,8 +693,8 @@ export class Follower {
     const undone = [
       'live sync stopped',
       wasPaused ? `source writes resumed after a ${pausedMs} ms pause` : 'source writes were not paused',
-      this.notifyOriginalSeen !== undefined && this.spec.live?.setConfig
-        ? `notify-keyspace-events restored to "${this.notifyOriginalSeen}"`
+      this.notify.original !== undefined
+        ? `notify-keyspace-events restored to "${this.notify.original}"`
         : undefined,
     ].filter(Boolean);
     const message =
@@ -881,7 +721,7 @@ export class Follower {
     if (this.fenced) return;
     this.fenced = true;
     this.lease?.release();
-    this.lsAbort?.abort(new Error('fenced'));
+    this.liveSync?.interrupt('fenced');
     this.wake();
   }
 
@@ -897,24 +737,4 @@ export class Follower {
 
 function summary(c: SourceClient): SourceClientSummary {
   return { id: c.id, addr: c.addr, name: c.name, lastCommand: c.lastCommand };
-}
-
-/** Starting live sync: a source that blinks is tried again; a refusal (LiveSyncError) is final. */
-async function startWithRetries(
-  open: () => { ls: LiveSync; abort: AbortController },
-  log: Logger,
-  stopped: () => boolean,
-  tries = 5,
-): Promise<{ ls: LiveSync; abort: AbortController }> {
-  for (let i = 1; ; i++) {
-    const opened = open();
-    try {
-      await opened.ls.start();
-      return opened;
-    } catch (err) {
-      if (err instanceof LiveSyncError || i >= tries || stopped()) throw err;
-      log.warn({ err: errorMessage(err), attempt: i }, 'could not start live sync; trying again');
-      await sleep(backoffMs(i, RETRY_BACKOFF));
-    }
-  }
 }
