@@ -16,7 +16,6 @@
 // holder owns it).
 
 import type { Redis } from 'ioredis';
-import { killClients, listSourceClients, type SourceClient } from '../../engine/cutover/index.js';
 import { LiveSyncError } from '../../engine/live-sync/index.js';
 import { connect } from '../../redis/connect.js';
 import type { Endpoint } from '../../redis/endpoint.js';
@@ -24,7 +23,9 @@ import type { Migration } from '../../runbook/model.js';
 import { errorMessage } from '../../util/errors.js';
 import type { Logger } from '../../util/logger.js';
 import { withTimeout } from '../../util/timeout.js';
+import { Wakeup } from '../../util/wakeup.js';
 import { migrationSourceIdentity } from '../shared/source-identity.js';
+import { type ControlLost, controlLostMessage } from './control-lost.js';
 import {
   derivedState,
   initialFollowerStatus,
@@ -34,6 +35,7 @@ import {
 import { LiveSyncSession } from './live-sync-session.js';
 import { NotifySetting } from './notify-setting.js';
 import { PauseLease } from './pause-lease.js';
+import { resumeSourceWrites } from './resume-writes.js';
 import { RunLease, renewEveryMs } from './run-lease.js';
 import { checkSourceUnchanged, readSourceIdentity } from './source-check.js';
 import { effectiveGoal, type FollowerSpec, followerSpec, reconcileDecision, repointStarted } from './spec.js';
@@ -46,8 +48,9 @@ import type {
   FollowerStatus,
   LivePhaseTiming,
   ResumeReport,
-  SourceClientSummary,
 } from './types.js';
+
+export type { ControlLost } from './control-lost.js';
 
 export interface FollowerOptions {
   ref: FollowerRef;
@@ -66,12 +69,6 @@ export interface FollowerOptions {
    * `migration` is the last copy it read (its meta says where the Slack thread is).
    */
   onControlLost?: (lost: ControlLost) => void;
-}
-
-export interface ControlLost {
-  migrationId: string;
-  migration: Migration | undefined;
-  message: string;
 }
 
 export type FollowerOutcome =
@@ -118,8 +115,7 @@ export class Follower {
   private releasing = false;
   private abortFlag = false;
   private failedSeq = -1;
-  private woken = false;
-  private wakeup: (() => void) | undefined;
+  private readonly wakeup = new Wakeup();
 
   constructor(private readonly options: FollowerOptions) {
     this.ref = options.ref;
@@ -134,8 +130,7 @@ export class Follower {
 
   /** A command or the abort may have changed: look again now. */
   wake(): void {
-    this.woken = true;
-    this.wakeup?.();
+    this.wakeup.wake();
   }
 
   /** The migration was aborted (pub/sub): lift the pause now rather than at the next heartbeat. */
@@ -314,21 +309,7 @@ export class Follower {
   }
 
   private idle(ms: number): Promise<void> {
-    if (this.woken) {
-      this.woken = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      const self = this;
-      function done() {
-        clearTimeout(timer);
-        self.wakeup = undefined;
-        self.woken = false;
-        resolve();
-      }
-      this.wakeup = done;
-    });
+    return this.wakeup.wait(ms);
   }
 
   // ---- live sync -----------------------------------------------------------------------------
@@ -500,60 +481,23 @@ export class Follower {
   private async resume(): Promise<void> {
     this.setState('resuming');
     await this.publishNow();
-    const admin = this.admin!;
-    const warnings: string[] = [];
-    let killed: SourceClient[] = [];
-    if (this.spec.killStaleClients) {
-      try {
-        const stale = await listSourceClients(admin);
-        const result = await killClients(admin, stale);
-        killed = stale.filter((c) => !result.refused.includes(c));
-      } catch (err) {
-        warnings.push(`could not kill stale source connections: ${errorMessage(err)}`);
-      }
-    }
-    if (this.liveSync?.attached && this.lease?.lapsed) {
-      // Writes may have reached the source while the pause was off: apply them before stopping.
-      await this.liveSync.drain(this.options.timing.drainTimeoutMs).catch((err) => {
-        warnings.push(`the extra drain after the pause lapsed failed: ${errorMessage(err)}`);
-      });
-    }
-    const consistent = await this.dropLiveSync(true);
-    if (consistent === false) {
-      warnings.push(
-        'live sync reported a gap it could not reconcile before stopping: check the final verification',
-      );
-    }
-    await this.restoreNotifyConfig();
-    let remaining: SourceClient[] = [];
-    try {
-      remaining = await listSourceClients(admin);
-    } catch {
-      // Only for the report.
-    }
-    if (remaining.length > 0) {
-      warnings.push(
-        `${remaining.length} application connection(s) reached the source after the kill; their writes, if ` +
-          'any, will not reach the target',
-      );
-    }
-    const startedMs = this.lease?.startedAtMs;
-    const pausedMs = await this.unpauseNow();
-    const resume: ResumeReport = {
-      pausedMs,
-      pauseStartedAt: startedMs === undefined ? '' : new Date(startedMs).toISOString(),
-      resumedAt: new Date().toISOString(),
-      killed: killed.map(summary),
-      clientsRemaining: remaining.map(summary),
-      pauseLapsed: this.lease?.lapsed ?? false,
-      warnings: [...this.status.warnings, ...warnings],
-    };
+    const { warnings, ...report } = await resumeSourceWrites({
+      admin: this.admin!,
+      killStaleClients: this.spec.killStaleClients,
+      lease: this.lease!,
+      liveSync: this.liveSync,
+      drainTimeoutMs: this.options.timing.drainTimeoutMs,
+      stopLiveSync: () => this.dropLiveSync(true),
+      restoreNotify: () => this.restoreNotifyConfig(),
+      unpause: () => this.unpauseNow(),
+    });
+    const resume: ResumeReport = { ...report, warnings: [...this.status.warnings, ...warnings] };
     this.status.resume = resume;
     this.status.stoppedBecause = 'source writes resumed (resume_writes)';
     this.setState('stopped');
     await this.publishNow();
     await this.note(
-      `source writes resumed after a ${pausedMs} ms pause; ${killed.length} stale connection(s) killed` +
+      `source writes resumed after a ${resume.pausedMs} ms pause; ${resume.killed.length} stale connection(s) killed` +
         (warnings.length ? `; ${warnings.join('; ')}` : ''),
       { resume },
     );
@@ -690,18 +634,10 @@ export class Follower {
     const pausedMs = wasPaused ? await this.unpauseNow().catch(() => 0) : 0;
     await this.dropLiveSync().catch(() => undefined);
     await this.restoreNotifyConfig().catch(() => undefined);
-    const undone = [
-      'live sync stopped',
-      wasPaused ? `source writes resumed after a ${pausedMs} ms pause` : 'source writes were not paused',
-      this.notify.original !== undefined
-        ? `notify-keyspace-events restored to "${this.notify.original}"`
-        : undefined,
-    ].filter(Boolean);
-    const message =
-      `the control Redis no longer has migration ${this.ref.migrationId} (it restarted without its data, ` +
-      `or the keys were deleted): ${undone.join(', ')}. The target keeps the changes applied until now; ` +
-      'it is not cut over. Give the control Redis persistence (appendonly yes), then plan and start the ' +
-      'migration again (with --replace, as the target holds keys).';
+    const message = controlLostMessage(this.ref.migrationId, {
+      pausedMs: wasPaused ? pausedMs : undefined,
+      notifyRestoredTo: this.notify.original,
+    });
     this.status.error = message;
     this.setState('failed');
     this.log.error({ warnings: this.status.warnings }, message);
@@ -733,8 +669,4 @@ export class Follower {
   private async note(message: string, data?: Record<string, unknown>): Promise<void> {
     await this.ch.note(this.ref.migrationId, this.actor, message, data).catch(() => undefined);
   }
-}
-
-function summary(c: SourceClient): SourceClientSummary {
-  return { id: c.id, addr: c.addr, name: c.name, lastCommand: c.lastCommand };
 }
