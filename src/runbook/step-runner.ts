@@ -129,7 +129,7 @@ export class StepRunner {
     const store = service.store;
     const logger = baseLogger.child({ migrationId: ref.migrationId, stepId: ref.stepId, epoch });
 
-    const executor = this.options.registry.get(step.kind);
+    const executor = this.options.registry.get(step.kind, migration.plan.strategy);
     if (!executor) {
       return this.finish(ref, epoch, {
         kind: 'failed',

@@ -121,7 +121,7 @@ export async function startSlackServer(options: SlackServerOptions): Promise<Sla
     await cards!.followProgress();
     if (options.workers !== false) {
       pool = await startWorkers(runtime, {
-        registry: options.workers?.registry ?? buildExecutorRegistry(config),
+        registry: options.workers?.registry ?? buildExecutorRegistry(config, runtime),
         resolveEndpoints: configEndpointResolver(config),
         concurrency: options.workers?.concurrency ?? 2,
         onControlLost: (lost) => {

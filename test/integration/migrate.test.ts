@@ -11,8 +11,8 @@ import { probeEndpoint } from '../../src/probe/index.js';
 import { type Endpoint, parseEndpointUrl } from '../../src/redis/endpoint.js';
 import { StepAbortedError, UnrecoverableStepError } from '../../src/runbook/errors.js';
 import { ExecutorRegistry } from '../../src/runbook/step-executor.js';
-import { registerMigrateExecutors } from '../../src/strategies/migrate/executors.js';
 import type { MigrateCheckpoint } from '../../src/strategies/migrate/index.js';
+import { type MigrateExecutorOptions, migrateBulkCopyExecutor } from '../../src/strategies/migrate/index.js';
 import { freePort, type RedisServer, startRedis } from '../harness/redis-server.js';
 import { RunbookHarness } from './replication-support.js';
 
@@ -58,12 +58,13 @@ function endpoints(password = TARGET_PW): { source: Endpoint; target: Endpoint }
   };
 }
 
-async function harness(options: Parameters<typeof registerMigrateExecutors>[1] = {}, password?: string) {
+async function harness(options: MigrateExecutorOptions = {}, password?: string) {
   const eps = endpoints();
   const [sp, tp] = await Promise.all([probeEndpoint(eps.source), probeEndpoint(eps.target)]);
   const plan = planMigration(sp, tp, withDefaults({ strategy: 'migrate', onNonEmptyTarget: 'replace' }));
   assert.equal(plan.strategy, 'migrate', JSON.stringify(plan.blockers));
-  const registry = registerMigrateExecutors(new ExecutorRegistry(), options);
+  // MIGRATE's own bulk copy, without the live phase (these tests run single steps in-process).
+  const registry = new ExecutorRegistry().register('bulk_copy', migrateBulkCopyExecutor(options));
   return new RunbookHarness(plan, password ? endpoints(password) : eps, registry);
 }
 

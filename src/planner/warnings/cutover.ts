@@ -4,7 +4,7 @@ import { isAvailable, unavailable } from '../context.js';
 import { flagsForLiveSync, notificationGaps } from '../notifications.js';
 import type { Finding } from '../types.js';
 import { formatDuration } from '../units.js';
-import { copiesKeys, type WarningInput } from './input.js';
+import type { WarningInput } from './input.js';
 
 export function cutoverWarnings(input: WarningInput): Finding[] {
   const { ctx, path, strategy, replicationOutForSubsetOnly } = input;
@@ -30,7 +30,7 @@ export function cutoverWarnings(input: WarningInput): Finding[] {
     });
   }
   if (strategy === 'replication') out.push(...replicationWarnings(input));
-  if (copiesKeys(strategy)) {
+  if (input.copiesKeys) {
     if (path.liveSync === 'none') {
       const setting = `notify-keyspace-events ${flagsForLiveSync(path.notifications.current ?? '')}`;
       out.push({

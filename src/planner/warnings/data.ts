@@ -2,7 +2,7 @@
 import { unavailable } from '../context.js';
 import type { Finding } from '../types.js';
 import { formatBytes, formatDbs, formatDuration, plural } from '../units.js';
-import { copiesKeys, type WarningInput } from './input.js';
+import type { WarningInput } from './input.js';
 
 export function dataWarnings(input: WarningInput): Finding[] {
   return [
@@ -46,8 +46,8 @@ function selection({ ctx }: WarningInput): Finding[] {
  * Keys that expire during the copy and are written again later can be missed (pitfall 5). The
  * probe only knows INFO keyspace's average TTL per db, so this is a hint, not a count.
  */
-function shortTtls({ ctx, strategy }: WarningInput): Finding[] {
-  if (!copiesKeys(strategy) || ctx.copySeconds <= 0) return [];
+function shortTtls({ ctx, copiesKeys }: WarningInput): Finding[] {
+  if (!copiesKeys || ctx.copySeconds <= 0) return [];
   const selected = new Set(ctx.dbs);
   const copyMs = ctx.copySeconds * 1000;
   return ctx.source.databases
@@ -62,8 +62,8 @@ function shortTtls({ ctx, strategy }: WarningInput): Finding[] {
     }));
 }
 
-function bigKeys({ ctx, strategy }: WarningInput): Finding[] {
-  if (!copiesKeys(strategy)) return [];
+function bigKeys({ ctx, strategy, copiesKeys }: WarningInput): Finding[] {
+  if (!copiesKeys) return [];
   const out: Finding[] = [];
   const sample = ctx.source.bigKeys;
   const threshold = ctx.options.bigKeyThresholdBytes;
