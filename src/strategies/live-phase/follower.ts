@@ -1,3 +1,7 @@
+// Kept whole (over 500 lines): what is left is one state machine, the goal loop with how each goal
+// is reached and each way a run ends, whose steps share the run's status and its flags (fenced,
+// releasing, aborted, lost); every part with a concern of its own lives beside it (see below).
+//
 // The follower: one long-running job per migration that owns the live phase on the source.
 //
 // It holds a LiveSync (live mode) and the write pause, takes goals from the control Redis and
@@ -14,6 +18,12 @@
 // Fencing: each claim raises the run's epoch; status writes and lease renewals of an older epoch
 // are refused, and a follower that finds itself fenced stops without touching the pause (the new
 // holder owns it).
+//
+// Its parts: the write pause (pause-lease.ts), the claim's lease (run-lease.ts), live sync across
+// restarts (live-sync-session.ts), notify-keyspace-events (notify-setting.ts), whether the source
+// is still the same server (source-check.ts), the status it publishes (follower-status.ts), the
+// resume sequence (resume-writes.ts) and what it says when the control Redis lost the migration
+// (control-lost.ts).
 
 import type { Redis } from 'ioredis';
 import { LiveSyncError } from '../../engine/live-sync/index.js';
