@@ -21,8 +21,8 @@ import type { JobTiming } from '../../src/jobs/timing.js';
 import { parseEndpointUrl } from '../../src/redis/endpoint.js';
 import type { Migration } from '../../src/runbook/model.js';
 import type { ExecutorRegistry, StepExecutor } from '../../src/runbook/step-executor.js';
-import { SlackMessageStore } from '../../src/slack/adapter/message-store.js';
 import { EVENTS_PATH } from '../../src/slack/app.js';
+import { SlackMessageStore } from '../../src/slack/migration-thread/message-store.js';
 import { type SlackServer, startSlackServer } from '../../src/slack/server.js';
 import { createLogger } from '../../src/util/logger.js';
 import {

@@ -11,7 +11,7 @@ import type { AuditEvent } from '../../runbook/events.js';
 import { LockHeldError } from '../../runbook/locks.js';
 import { type Migration, TERMINAL_MIGRATION_STATUSES } from '../../runbook/model.js';
 import { approvalSettingsFromConfig } from '../../runbook/settings.js';
-import { rootOf } from '../../slack/adapter/message-store.js';
+import { rootOf } from '../../slack/migration-thread/message-store.js';
 import { createPlannedMigration, describePlan, planDatabases } from '../../usecases/plan-migration.js';
 import { ExitCode, UserError } from '../../util/errors.js';
 import { sleep } from '../../util/sleep.js';
