@@ -107,7 +107,7 @@ export class Follower {
 
   private admin: Redis | undefined;
   /** The write pause on the source (from the admin connection on). */
-  private lease: PauseLease | undefined;
+  private writePause: PauseLease | undefined;
   /** Live sync (live mode). */
   private liveSync: LiveSyncSession | undefined;
   private notify!: NotifySetting;
@@ -153,7 +153,7 @@ export class Follower {
   /** Shutdown: let go of the run without touching the pause; another worker takes over. */
   release(): void {
     this.releasing = true;
-    this.lease?.release();
+    this.writePause?.release();
     this.liveSync?.interrupt('the follower is handing over');
     this.wake();
   }
@@ -208,23 +208,23 @@ export class Follower {
       // A pause that was on stays on: re-establish it before anything else (unless the migration
       // ended meanwhile: then the loop below lifts it at once anyway).
       const ending = ['abort', 'stop'].includes(effectiveGoal(claim.command.goal, migration, false).goal);
-      this.lease = new PauseLease({
+      this.writePause = new PauseLease({
         connection: this.admin,
         source: this.options.endpoints.source,
         pause: this.spec.pause,
         warn: (message) => this.warn(message),
         logger: this.log,
       });
-      if (this.fenced || this.releasing) this.lease.release();
+      if (this.fenced || this.releasing) this.writePause.release();
       if (previous?.paused && !ending) {
-        await this.lease.retake(previous);
+        await this.writePause.retake(previous);
         await this.publishNow();
-      } else if (previous?.paused) this.lease.adopt(previous);
+      } else if (previous?.paused) this.writePause.adopt(previous);
       const decision = reconcileDecision({
         launchedWithReconcile: claim.reconcile,
         restart,
         previous,
-        lapsed: this.lease?.lapsed ?? false,
+        lapsed: this.writePause?.lapsed ?? false,
         repointStarted: migration ? repointStarted(migration) : false,
       });
       this.reconcileNext = decision.reconcile;
@@ -351,7 +351,7 @@ export class Follower {
         launchedWithReconcile: true,
         restart: true,
         previous: undefined,
-        lapsed: this.lease?.lapsed ?? false,
+        lapsed: this.writePause?.lapsed ?? false,
         repointStarted: migration ? repointStarted(migration) : false,
       });
       this.reconcileNext = decision.reconcile;
@@ -436,7 +436,7 @@ export class Follower {
     this.status.drained = true;
     this.setState('paused');
     await this.publishNow();
-    const pausedSince = this.lease?.fields().pauseStartedAt;
+    const pausedSince = this.writePause?.fields().pauseStartedAt;
     await this.note(
       `source writes paused since ${pausedSince ?? 'now'}` +
         (this.status.drain
@@ -446,17 +446,17 @@ export class Follower {
     );
   }
 
-  /** Pauses writes (renewed by the lease until lifted); every change before it is still to drain. */
+  /** Pauses writes (renewed until lifted); every change made before it is still to drain. */
   private async pauseNow(): Promise<void> {
-    await this.lease!.take();
+    await this.writePause!.take();
     this.status.drained = false;
   }
 
   /** Lifts the pause; returns the measured pause (0 when writes were not paused). */
   private async unpauseNow(): Promise<number> {
-    if (!this.lease) return 0;
-    const wasPaused = this.lease.paused;
-    const pausedMs = await this.lease.lift();
+    if (!this.writePause) return 0;
+    const wasPaused = this.writePause.paused;
+    const pausedMs = await this.writePause.lift();
     if (wasPaused) this.status.drained = false;
     return pausedMs;
   }
@@ -494,7 +494,7 @@ export class Follower {
     const { warnings, ...report } = await resumeSourceWrites({
       admin: this.admin!,
       killStaleClients: this.spec.killStaleClients,
-      lease: this.lease!,
+      lease: this.writePause!,
       liveSync: this.liveSync,
       drainTimeoutMs: this.options.timing.drainTimeoutMs,
       stopLiveSync: () => this.dropLiveSync(true),
@@ -531,7 +531,7 @@ export class Follower {
 
   /** Shutdown or fenced: stop following without touching the pause (the next holder renews it). */
   private async letGo(kind: 'fenced' | 'released'): Promise<FollowerOutcome> {
-    this.lease?.release();
+    this.writePause?.release();
     await this.liveSync?.abandon();
     if (kind === 'released') {
       this.refresh();
@@ -560,7 +560,7 @@ export class Follower {
     return { kind: 'failed', error: message };
   }
 
-  // ---- status, lease -------------------------------------------------------------------------
+  // ---- status, run lease ---------------------------------------------------------------------
 
   /** Folds the pause and live sync's counters (or `last`, of one just stopped) into the status. */
   private refresh(last?: LiveCounters): void {
@@ -575,15 +575,15 @@ export class Follower {
     this.status.state = state ?? derivedState(this.status, this.spec.mode);
   }
 
-  /** Writes are paused on the source (the lease is the authority; the status mirrors it). */
+  /** Writes are paused on the source (the write pause is the authority; the status mirrors it). */
   private get paused(): boolean {
-    return this.lease?.paused ?? false;
+    return this.writePause?.paused ?? false;
   }
 
   private syncPause(): void {
-    if (!this.lease) return;
+    if (!this.writePause) return;
     delete this.status.pauseUntilMs;
-    Object.assign(this.status, this.lease.fields());
+    Object.assign(this.status, this.writePause.fields());
   }
 
   private publishNow(): Promise<void> {
@@ -623,7 +623,7 @@ export class Follower {
   private stopTimers(): void {
     this.runLease?.stop();
     clearInterval(this.publishTimer);
-    this.lease?.release();
+    this.writePause?.release();
   }
 
   private markLost(): void {
@@ -639,7 +639,7 @@ export class Follower {
    * keeps what was applied so far: every change up to the moment live sync stopped.
    */
   private async finishLost(): Promise<FollowerOutcome> {
-    this.lease?.release();
+    this.writePause?.release();
     const wasPaused = this.paused;
     const pausedMs = wasPaused ? await this.unpauseNow().catch(() => 0) : 0;
     await this.dropLiveSync().catch(() => undefined);
@@ -666,7 +666,7 @@ export class Follower {
   private fence(): void {
     if (this.fenced) return;
     this.fenced = true;
-    this.lease?.release();
+    this.writePause?.release();
     this.liveSync?.interrupt('fenced');
     this.wake();
   }
