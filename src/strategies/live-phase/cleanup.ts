@@ -8,6 +8,7 @@ import { connect } from '../../redis/connect.js';
 import type { Endpoint } from '../../redis/endpoint.js';
 import type { Migration } from '../../runbook/model.js';
 import { errorMessage } from '../../util/errors.js';
+import { restoreNotifyKeyspaceEvents } from './notify-setting.js';
 import { followerSpec } from './spec.js';
 import type { FollowerStore } from './store.js';
 import type { FollowerLauncher } from './types.js';
@@ -39,12 +40,8 @@ export async function cleanupLivePhase(
       await resumeWrites(admin);
       done.push('source writes resumed (the write pause its follower left on)');
     }
-    if (original !== undefined) {
-      const reply = (await admin.config('GET', 'notify-keyspace-events')) as string[];
-      if (reply[1] !== original) {
-        await admin.config('SET', 'notify-keyspace-events', original);
-        done.push(`notify-keyspace-events restored to "${original}"`);
-      }
+    if (original !== undefined && (await restoreNotifyKeyspaceEvents(admin, original))) {
+      done.push(`notify-keyspace-events restored to "${original}"`);
     }
   } catch (err) {
     return (

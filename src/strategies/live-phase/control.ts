@@ -3,7 +3,7 @@
 // can run any step, and no step job stays active while a person is asked for something.
 import { TransientStepError, UnrecoverableStepError } from '../../runbook/errors.js';
 import type { StepContext } from '../../runbook/step-executor.js';
-import { sleep } from '../../util/sleep.js';
+import { Wakeup } from '../../util/wakeup.js';
 import type { FollowerRecord, FollowerStore } from './store.js';
 import {
   type FollowerGoal,
@@ -104,26 +104,13 @@ export async function waitForFollower(
   const id = ctx.migration.id;
   const deadline = Date.now() + options.timeoutMs;
   let last: FollowerStatus | undefined;
-  let wake: (() => void) | undefined;
-  let announced = false;
-  const stopListening = await lp.store
-    .onStatus(id, () => {
-      announced = true;
-      wake?.();
-    })
-    .catch(() => () => {});
+  const announced = new Wakeup();
+  const stopListening = await lp.store.onStatus(id, () => announced.wake()).catch(() => () => {});
   try {
     for (;;) {
-      announced = false;
       const s = await readAndJudge();
       if (s) return s;
-      if (!announced) {
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          void sleep(lp.timing.pollMs, ctx.signal).then(resolve);
-        });
-      }
-      wake = undefined;
+      await announced.wait(lp.timing.pollMs, ctx.signal);
     }
   } finally {
     stopListening();

@@ -1,3 +1,7 @@
+// Kept whole (over 500 lines): what is left is one state machine, the goal loop with how each goal
+// is reached and each way a run ends, whose steps share the run's status and its flags (fenced,
+// releasing, aborted, lost); every part with a concern of its own lives beside it (see below).
+//
 // The follower: one long-running job per migration that owns the live phase on the source.
 //
 // It holds a LiveSync (live mode) and the write pause, takes goals from the control Redis and
@@ -14,46 +18,37 @@
 // Fencing: each claim raises the run's epoch; status writes and lease renewals of an older epoch
 // are refused, and a follower that finds itself fenced stops without touching the pause (the new
 // holder owns it).
+//
+// Its parts: the write pause (pause-lease.ts), the claim's lease (run-lease.ts), live sync across
+// restarts (live-sync-session.ts), notify-keyspace-events (notify-setting.ts), whether the source
+// is still the same server (source-check.ts), the status it publishes (follower-status.ts), the
+// resume sequence (resume-writes.ts) and what it says when the control Redis lost the migration
+// (control-lost.ts).
 
 import type { Redis } from 'ioredis';
-import {
-  killClients,
-  listSourceClients,
-  pauseWrites,
-  resumeWrites,
-  type SourceClient,
-} from '../../engine/cutover/index.js';
-import {
-  clientInfo,
-  IdentityGuard,
-  readIdentity,
-  ServerChangedError,
-  type ServerIdentity,
-} from '../../engine/identity/index.js';
-import {
-  checkNotifyFlags,
-  LiveSync,
-  LiveSyncError,
-  type LiveSyncOptions,
-  withNeededFlags,
-} from '../../engine/live-sync/index.js';
+import { LiveSyncError } from '../../engine/live-sync/index.js';
 import { connect } from '../../redis/connect.js';
-import { describeEndpoint, type Endpoint } from '../../redis/endpoint.js';
+import type { Endpoint } from '../../redis/endpoint.js';
 import type { Migration } from '../../runbook/model.js';
-import { backoffMs, RETRY_BACKOFF } from '../../util/backoff.js';
 import { errorMessage } from '../../util/errors.js';
 import type { Logger } from '../../util/logger.js';
-import { sleep } from '../../util/sleep.js';
 import { withTimeout } from '../../util/timeout.js';
+import { Wakeup } from '../../util/wakeup.js';
 import { migrationSourceIdentity } from '../shared/source-identity.js';
+import { type ControlLost, controlLostMessage } from './control-lost.js';
 import {
-  effectiveGoal,
-  type FollowerSpec,
-  followerSpec,
-  isCaughtUp,
-  reconcileDecision,
-  repointStarted,
-} from './spec.js';
+  derivedState,
+  initialFollowerStatus,
+  type LiveCounters,
+  refreshFollowerStatus,
+} from './follower-status.js';
+import { LiveSyncSession } from './live-sync-session.js';
+import { NotifySetting } from './notify-setting.js';
+import { PauseLease } from './pause-lease.js';
+import { resumeSourceWrites } from './resume-writes.js';
+import { RunLease, renewEveryMs } from './run-lease.js';
+import { checkSourceUnchanged, readSourceIdentity } from './source-check.js';
+import { effectiveGoal, type FollowerSpec, followerSpec, reconcileDecision, repointStarted } from './spec.js';
 import type {
   FollowerChannel,
   FollowerCommand,
@@ -63,8 +58,9 @@ import type {
   FollowerStatus,
   LivePhaseTiming,
   ResumeReport,
-  SourceClientSummary,
 } from './types.js';
+
+export type { ControlLost } from './control-lost.js';
 
 export interface FollowerOptions {
   ref: FollowerRef;
@@ -85,12 +81,6 @@ export interface FollowerOptions {
   onControlLost?: (lost: ControlLost) => void;
 }
 
-export interface ControlLost {
-  migrationId: string;
-  migration: Migration | undefined;
-  message: string;
-}
-
 export type FollowerOutcome =
   | { kind: 'stopped'; status: FollowerStatus }
   | { kind: 'failed'; error: string }
@@ -106,9 +96,6 @@ export type FollowerOutcome =
 /** A goal could not be reached (e.g. the drain ran out): reported for that command, not fatal. */
 class CommandFailed extends Error {}
 
-/** Live sync may be started again this many times in a run before the follower gives up. */
-const MAX_LIVE_SYNC_STARTS = 4;
-
 export class Follower {
   private readonly ref: FollowerRef;
   private readonly ch: FollowerChannel;
@@ -119,18 +106,15 @@ export class Follower {
   private status!: FollowerStatus;
 
   private admin: Redis | undefined;
-  private ls: LiveSync | undefined;
-  private lsAbort: AbortController | undefined;
-  private lsFailure: string | undefined;
-  /** Live sync failed in a way a restart cannot fix (the source changed): the follower fails. */
-  private lsFinal = false;
-  private lsStarts = 0;
+  /** The write pause on the source (from the admin connection on). */
+  private writePause: PauseLease | undefined;
+  /** Live sync (live mode). */
+  private liveSync: LiveSyncSession | undefined;
+  private notify!: NotifySetting;
   private reconcileNext = false;
 
-  private renewTimer: NodeJS.Timeout | undefined;
-  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private runLease: RunLease | undefined;
   private publishTimer: NodeJS.Timeout | undefined;
-  private lastBeat = Date.now();
   private publishing: Promise<void> = Promise.resolve();
 
   private fenced = false;
@@ -138,14 +122,10 @@ export class Follower {
   private lost = false;
   /** The last migration read, for the Slack thread when the control Redis loses it. */
   private lastMigration: Migration | undefined;
-  /** notify-keyspace-events before this migration changed it (kept here too: the record can vanish). */
-  private notifyOriginalSeen: string | undefined;
   private releasing = false;
   private abortFlag = false;
   private failedSeq = -1;
-  private lapsed = false;
-  private woken = false;
-  private wakeup: (() => void) | undefined;
+  private readonly wakeup = new Wakeup();
 
   constructor(private readonly options: FollowerOptions) {
     this.ref = options.ref;
@@ -160,8 +140,7 @@ export class Follower {
 
   /** A command or the abort may have changed: look again now. */
   wake(): void {
-    this.woken = true;
-    this.wakeup?.();
+    this.wakeup.wake();
   }
 
   /** The migration was aborted (pub/sub): lift the pause now rather than at the next heartbeat. */
@@ -174,7 +153,8 @@ export class Follower {
   /** Shutdown: let go of the run without touching the pause; another worker takes over. */
   release(): void {
     this.releasing = true;
-    this.lsAbort?.abort(new Error('the follower is handing over'));
+    this.writePause?.release();
+    this.liveSync?.interrupt('the follower is handing over');
     this.wake();
   }
 
@@ -187,9 +167,30 @@ export class Follower {
     const restart = claim.epoch > 1;
     const migration = await this.options.readMigration();
     this.lastMigration = migration;
-    this.notifyOriginalSeen = await ch.notifyOriginal(ref.migrationId);
     this.spec = followerSpec(migration ?? { steps: [] });
-    this.status = this.initialStatus(previous);
+    this.notify = new NotifySetting({
+      channel: ch,
+      migrationId: ref.migrationId,
+      setConfig: this.spec.live?.setConfig ?? false,
+      warn: (message) => this.warn(message),
+      logger: this.log,
+    });
+    await this.notify.load();
+    const live = this.spec.live;
+    if (live) {
+      this.liveSync = new LiveSyncSession({
+        endpoints: this.options.endpoints,
+        live,
+        statusIntervalMs: this.options.timing.statusIntervalMs,
+        onFailure: () => this.wake(),
+        stopped: () => this.releasing || this.fenced,
+        logger: this.log,
+      });
+    }
+    this.status = initialFollowerStatus(
+      { ref, epoch: this.epoch, worker: this.options.workerId, mode: this.spec.mode },
+      previous,
+    );
     this.startTimers();
     try {
       await this.note(
@@ -202,17 +203,28 @@ export class Follower {
         maxReconnects: 20,
       });
       this.status.sourceIdentity ??=
-        (migration && migrationSourceIdentity(migration)) ?? (await this.readSourceIdentity());
+        (migration && migrationSourceIdentity(migration)) ??
+        (await readSourceIdentity(this.admin, this.spec.live?.dbs ?? 'all', (m) => this.warn(m)));
       // A pause that was on stays on: re-establish it before anything else (unless the migration
       // ended meanwhile: then the loop below lifts it at once anyway).
       const ending = ['abort', 'stop'].includes(effectiveGoal(claim.command.goal, migration, false).goal);
-      if (previous?.paused && !ending) await this.repause(previous);
-      else if (previous?.paused) this.adoptPause(previous);
+      this.writePause = new PauseLease({
+        connection: this.admin,
+        source: this.options.endpoints.source,
+        pause: this.spec.pause,
+        warn: (message) => this.warn(message),
+        logger: this.log,
+      });
+      if (this.fenced || this.releasing) this.writePause.release();
+      if (previous?.paused && !ending) {
+        await this.writePause.retake(previous);
+        await this.publishNow();
+      } else if (previous?.paused) this.writePause.adopt(previous);
       const decision = reconcileDecision({
         launchedWithReconcile: claim.reconcile,
         restart,
         previous,
-        lapsed: this.lapsed,
+        lapsed: this.writePause?.lapsed ?? false,
         repointStarted: migration ? repointStarted(migration) : false,
       });
       this.reconcileNext = decision.reconcile;
@@ -244,7 +256,7 @@ export class Follower {
         if (this.releasing) return this.letGo('released');
         // The control Redis blinked: carry on as we are (the lease says when to give up).
         this.log.warn({ err: errorMessage(err) }, 'could not read the goal; trying again');
-        await this.idle(Math.max(50, Math.floor(this.options.leaseMs / 3)));
+        await this.idle(renewEveryMs(this.options.leaseMs));
         continue;
       }
       // Gone from the control Redis: nobody can drive or take over this run any more.
@@ -272,20 +284,20 @@ export class Follower {
         this.log.warn({ goal, err: err.message }, 'follower could not reach its goal');
       }
       await this.publishNow();
-      await this.idle(Math.max(50, Math.floor(this.options.leaseMs / 3)));
+      await this.idle(renewEveryMs(this.options.leaseMs));
     }
   }
 
   private async converge(goal: FollowerGoal, because?: string): Promise<void> {
     // Whatever the goal (even a pause already drained): a source that changed ends the run.
-    if (this.lsFinal) throw new LiveSyncError(this.lsFailure ?? 'the source changed', true);
+    if (this.liveSync?.final) throw new LiveSyncError(this.liveSync.failure ?? 'the source changed', true);
     switch (goal) {
       case 'collect':
         await this.ensureLive(true);
         return;
       case 'follow':
         // Following never holds the source's writes (a pause whose gate expired is lifted here).
-        if (this.status.paused) await this.liftPause(because ?? 'the goal is to follow, not to pause');
+        if (this.paused) await this.liftPause(because ?? 'the goal is to follow, not to pause');
         await this.ensureLive(false);
         return;
       case 'pause':
@@ -307,43 +319,29 @@ export class Follower {
   }
 
   private idle(ms: number): Promise<void> {
-    if (this.woken) {
-      this.woken = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      const self = this;
-      function done() {
-        clearTimeout(timer);
-        self.wakeup = undefined;
-        self.woken = false;
-        resolve();
-      }
-      this.wakeup = done;
-    });
+    return this.wakeup.wait(ms);
   }
 
   // ---- live sync -----------------------------------------------------------------------------
 
   /** Live sync subscribed (and applying unless `hold`); restarted with a reconcile pass after a failure. */
   private async ensureLive(hold: boolean): Promise<void> {
-    const live = this.spec.live;
-    if (!live) return;
-    if (this.ls && this.lsFailure === undefined) {
+    const session = this.liveSync;
+    if (!session) return;
+    if (session.attached && session.failure === undefined) {
       if (!hold && !this.status.applying) {
-        this.ls.startApplying();
+        session.startApplying();
         this.status.applying = true;
         this.refresh();
         await this.publishNow();
       }
       return;
     }
-    if (this.ls && this.lsFailure !== undefined) {
-      const why = this.lsFailure;
+    if (session.attached && session.failure !== undefined) {
+      const why = session.failure;
       await this.dropLiveSync();
-      if (this.lsFinal) throw new LiveSyncError(why, true);
-      if (this.status.paused && this.status.drained) {
+      if (session.final) throw new LiveSyncError(why, true);
+      if (this.paused && this.status.drained) {
         // Nothing changes on a drained, paused source: live sync is not needed to finish.
         this.warn(`live sync stopped while writes were paused (${why}); the resume goes on without it`);
         return;
@@ -353,7 +351,7 @@ export class Follower {
         launchedWithReconcile: true,
         restart: true,
         previous: undefined,
-        lapsed: this.lapsed,
+        lapsed: this.writePause?.lapsed ?? false,
         repointStarted: migration ? repointStarted(migration) : false,
       });
       this.reconcileNext = decision.reconcile;
@@ -361,46 +359,18 @@ export class Follower {
       this.log.warn({ err: why }, 'live sync failed; starting it again');
     }
     // Live sync failed earlier under a drained pause: it stays off (see above).
-    if (this.status.paused && this.status.drained && this.lsStarts > 0) return;
-    if (this.lsStarts >= MAX_LIVE_SYNC_STARTS) {
-      throw new LiveSyncError(`live sync failed ${this.lsStarts} times in this run: ${this.lsFailure ?? ''}`);
-    }
-    await this.ensureNotifyConfig();
+    if (this.paused && this.status.drained && session.starts > 0) return;
+    session.assertMayStart();
+    await this.notify.ensure(this.admin!);
     const reconcile = this.reconcileNext;
-    const open = (): { ls: LiveSync; abort: AbortController } => {
-      const abort = new AbortController();
-      const options: LiveSyncOptions = {
-        dbs: live.dbs,
-        ...(live.remap ? { remap: live.remap } : {}),
-        holdApply: hold,
-        reconcileOnStart: reconcile,
-        statusIntervalMs: this.options.timing.statusIntervalMs,
-        mode: live.mode,
-        // Under a pause the canary (used when CONFIG GET is refused) could not write: the setting
-        // was checked when this migration's live sync first started.
-        trustNotifyConfig: this.status.paused,
-        onError: (err) => {
-          this.lsFailure = err.message;
-          this.lsFinal = err.final;
-          this.wake();
-        },
-        ...(this.status.sourceIdentity ? { sourceIdentity: this.status.sourceIdentity } : {}),
-        signal: abort.signal,
-        logger: this.log,
-      };
-      if (live.match) options.match = live.match;
-      if (live.bigKeyThresholdBytes) options.bigKeyThresholdBytes = live.bigKeyThresholdBytes;
-      return {
-        ls: new LiveSync(this.options.endpoints.source, this.options.endpoints.target, options),
-        abort,
-      };
-    };
-    this.lsStarts++;
-    const { ls, abort } = await startWithRetries(open, this.log, () => this.releasing || this.fenced);
-    this.ls = ls;
-    this.status.sourceIdentity ??= ls.sourceIdentity();
-    this.lsAbort = abort;
-    this.lsFailure = undefined;
+    await session.start({
+      hold,
+      reconcile,
+      // The setting was checked when this migration's live sync first started.
+      trustNotifyConfig: this.paused,
+      sourceIdentity: this.status.sourceIdentity,
+    });
+    this.status.sourceIdentity ??= session.sourceIdentity();
     this.status.subscribed = true;
     this.status.applying = !hold;
     this.status.reconciledOnStart = this.status.reconciledOnStart || reconcile;
@@ -411,91 +381,35 @@ export class Follower {
   }
 
   private async dropLiveSync(graceful = false): Promise<boolean | undefined> {
-    const ls = this.ls;
-    if (!ls) return undefined;
-    if (!graceful) this.lsAbort?.abort(new Error('live sync stopped'));
-    const report = await ls.stop().catch(() => undefined);
-    this.refresh();
-    this.ls = undefined;
-    this.keysAppliedBefore = -1;
+    const stopped = await this.liveSync?.stop(graceful, this.status.keysApplied);
+    if (!stopped) return undefined;
+    this.refresh(stopped.last);
     this.status.subscribed = false;
     this.status.applying = false;
     this.status.pendingKeys = 0;
     this.status.lagMs = 0;
-    return report?.consistent;
+    return stopped.consistent;
   }
 
-  /** The plan lets us turn notifications on: do it ourselves, so any follower can restore them. */
-  private async ensureNotifyConfig(): Promise<void> {
-    if (!this.spec.live?.setConfig) return;
-    const admin = this.admin!;
-    const reply = (await admin.config('GET', 'notify-keyspace-events')) as string[];
-    const value = reply[1] ?? '';
-    if (checkNotifyFlags(value).ok) return;
-    this.notifyOriginalSeen = await this.ch.rememberNotifyOriginal(this.ref.migrationId, value);
-    await admin.config('SET', 'notify-keyspace-events', withNeededFlags(value));
-    this.log.warn({ before: value }, 'turned keyspace notifications on for live sync');
-  }
-
-  /** Puts notify-keyspace-events back, if a follower of this migration changed it. */
-  private async restoreNotifyConfig(): Promise<void> {
-    if (!this.spec.live?.setConfig) return;
-    // Recorded before the first CONFIG SET: no record, no change of ours to undo. Once the control
-    // Redis lost the record, the copy read at claim time is all there is.
-    const original = this.lost
-      ? this.notifyOriginalSeen
-      : ((await this.ch.notifyOriginal(this.ref.migrationId)) ?? this.notifyOriginalSeen);
-    if (original === undefined) return;
-    try {
-      const reply = (await this.admin!.config('GET', 'notify-keyspace-events')) as string[];
-      if (reply[1] !== original) await this.admin!.config('SET', 'notify-keyspace-events', original);
-    } catch (err) {
-      this.warn(
-        `could not restore notify-keyspace-events to "${original}" (${errorMessage(err)}); set it back by hand`,
-      );
-    }
-  }
-
-  /** The source as it is now, or undefined (with a warning) when it will not say. */
-  private async readSourceIdentity(): Promise<ServerIdentity | undefined> {
-    try {
-      return await readIdentity(clientInfo(this.admin!), this.spec.live?.dbs ?? 'all');
-    } catch (err) {
-      this.warn(
-        `cannot read INFO on the source (${errorMessage(err)}): a change of its role or a restart cannot be detected`,
-      );
-      return undefined;
-    }
-  }
-
-  /** Throws a final LiveSyncError when the source changed role or restarted since the baseline. */
-  private async checkSource(when: string, consequence: string): Promise<void> {
-    const baseline = this.status.sourceIdentity;
-    if (!baseline) return;
-    const guard = new IdentityGuard({
-      side: 'source',
-      where: describeEndpoint(this.options.endpoints.source),
-      baseline,
-      dbs: this.spec.live?.dbs ?? 'all',
-    });
-    try {
-      // Key counts are live sync's to judge (against notifications): role and run id here.
-      await guard.check(clientInfo(this.admin!), when, consequence, false);
-    } catch (err) {
-      if (err instanceof ServerChangedError) throw new LiveSyncError(err.message, true);
-      throw err;
-    }
+  private restoreNotifyConfig(): Promise<void> {
+    return this.notify.restore(this.admin!, this.lost);
   }
 
   // ---- the write pause -----------------------------------------------------------------------
 
   /** Writes paused on the source and every change made before the pause applied to the target. */
   private async ensurePaused(): Promise<void> {
-    if (this.status.paused && this.status.drained) return;
+    if (this.paused && this.status.drained) return;
     await this.ensureLive(false);
-    if (!this.status.paused) {
+    if (!this.paused) {
       // Never pause a server that is no longer the source being migrated (e.g. now a replica).
-      await this.checkSource(
+      await checkSourceUnchanged(
+        this.admin!,
+        {
+          endpoint: this.options.endpoints.source,
+          baseline: this.status.sourceIdentity,
+          dbs: this.spec.live?.dbs ?? 'all',
+        },
         'before the write pause',
         'writes were not paused; nothing more was applied to the target; the target keeps what it had',
       );
@@ -505,9 +419,9 @@ export class Follower {
     }
     this.setState('pausing');
     await this.publishNow();
-    if (this.ls) {
+    if (this.liveSync?.attached) {
       try {
-        const drained = await this.ls.drain({ timeoutMs: this.options.timing.drainTimeoutMs });
+        const drained = await this.liveSync.drain(this.options.timing.drainTimeoutMs);
         this.status.drain = drained;
       } catch (err) {
         if (this.abortFlag || this.releasing || this.fenced || this.lost) throw err;
@@ -522,134 +436,29 @@ export class Follower {
     this.status.drained = true;
     this.setState('paused');
     await this.publishNow();
+    const pausedSince = this.writePause?.fields().pauseStartedAt;
     await this.note(
-      `source writes paused since ${this.status.pauseStartedAt ?? 'now'}` +
+      `source writes paused since ${pausedSince ?? 'now'}` +
         (this.status.drain
           ? `; drained ${this.status.drain.keysApplied} changes in ${this.status.drain.durationMs} ms`
           : ''),
-      { pauseStartedAt: this.status.pauseStartedAt ?? null, drain: this.status.drain ?? null },
+      { pauseStartedAt: pausedSince ?? null, drain: this.status.drain ?? null },
     );
   }
 
-  private async pauseNow(keepStartMs?: number): Promise<void> {
-    if (this.spec.pause.method === 'manual') {
-      // A person stopped the apps' writes (the step asked for it): nothing to send.
-      this.status.paused = true;
-      const now = Date.now();
-      this.status.pauseStartedMs = keepStartMs ?? now;
-      this.status.pauseStartedAt = new Date(this.status.pauseStartedMs).toISOString();
-      return;
-    }
-    const timeoutMs = this.spec.pause.timeoutMs;
-    const t0 = await this.sourceNowMs();
-    this.pauseWanted = true;
-    await pauseWrites(this.admin!, { timeoutMs });
-    this.status.paused = true;
+  /** Pauses writes (renewed until lifted); every change made before it is still to drain. */
+  private async pauseNow(): Promise<void> {
+    await this.writePause!.take();
     this.status.drained = false;
-    this.status.pauseStartedMs = keepStartMs ?? t0;
-    this.status.pauseStartedAt = new Date(this.status.pauseStartedMs).toISOString();
-    this.status.pauseUntilMs = t0 + timeoutMs;
-    this.status.pauseTimeoutMs = timeoutMs;
-    this.startRenewing();
   }
 
-  /** After a restart: the pause was on when the last holder stopped; put it back and look for a gap. */
-  private async repause(previous: FollowerStatus): Promise<void> {
-    if (this.spec.pause.method === 'client-pause') {
-      const now = await this.sourceNowMs();
-      if (previous.pauseUntilMs !== undefined && now > previous.pauseUntilMs) {
-        this.lapsed = true;
-        this.warn(
-          `the write pause lapsed for about ${now - previous.pauseUntilMs} ms while no follower renewed it; ` +
-            'writes made on the source then are followed only if live sync can reconcile',
-        );
-      }
-    }
-    await this.pauseNow(previous.pauseStartedMs);
-    await this.publishNow();
-  }
-
-  /** The last holder's pause may still be in force: take it over without renewing, to lift it. */
-  private adoptPause(previous: FollowerStatus): void {
-    this.status.paused = true;
-    if (previous.pauseStartedMs !== undefined) {
-      this.status.pauseStartedMs = previous.pauseStartedMs;
-      this.status.pauseStartedAt = new Date(previous.pauseStartedMs).toISOString();
-    }
-  }
-
-  private startRenewing(): void {
-    if (this.renewTimer) return;
-    const every = Math.max(50, Math.floor(this.spec.pause.timeoutMs / 3));
-    this.renewTimer = setInterval(() => void this.renew(), every);
-  }
-
-  private stopRenewing(): void {
-    if (this.renewTimer) clearInterval(this.renewTimer);
-    this.renewTimer = undefined;
-  }
-
-  private renewing = false;
-  /** Cleared (synchronously) before UNPAUSE: a renewal in flight must not pause again after it. */
-  private pauseWanted = false;
-
-  private async renew(): Promise<void> {
-    if (this.renewing || !this.status.paused || this.fenced || this.releasing) return;
-    this.renewing = true;
-    try {
-      const t = await this.sourceNowMs();
-      if (this.status.pauseUntilMs !== undefined && t > this.status.pauseUntilMs && !this.lapsed) {
-        this.lapsed = true;
-        this.warn(
-          `the write pause ran out at ${new Date(this.status.pauseUntilMs).toISOString()} before it was renewed`,
-        );
-      }
-      // Same connection as UNPAUSE, checked right before sending: commands stay in order.
-      if (!this.pauseWanted) return;
-      await pauseWrites(this.admin!, { timeoutMs: this.spec.pause.timeoutMs });
-      this.status.pauseUntilMs = t + this.spec.pause.timeoutMs;
-    } catch (err) {
-      this.log.warn({ err: errorMessage(err) }, 'could not renew the write pause; trying again');
-    } finally {
-      this.renewing = false;
-    }
-  }
-
-  /** CLIENT UNPAUSE (on a fresh connection if ours is broken); returns the measured pause. */
+  /** Lifts the pause; returns the measured pause (0 when writes were not paused). */
   private async unpauseNow(): Promise<number> {
-    this.pauseWanted = false;
-    this.stopRenewing();
-    const started = this.status.pauseStartedMs;
-    if (!this.status.paused) return 0;
-    let endMs = Date.now();
-    if (this.spec.pause.method === 'client-pause') {
-      try {
-        await resumeWrites(this.admin!);
-        endMs = await this.sourceNowMs();
-      } catch (err) {
-        this.log.warn({ err: errorMessage(err) }, 'CLIENT UNPAUSE failed; retrying on a new connection');
-        let fresh: Redis | undefined;
-        try {
-          fresh = await connect(this.options.endpoints.source, {
-            role: 'live-phase-unpause',
-            maxReconnects: 2,
-          });
-          await resumeWrites(fresh);
-          endMs = Number((await fresh.time())[0]) * 1000;
-        } catch (again) {
-          this.warn(
-            `could not resume writes on the source (${errorMessage(again)}); the pause ends by itself within ` +
-              `${Math.ceil(this.spec.pause.timeoutMs / 1000)} s`,
-          );
-        } finally {
-          fresh?.disconnect();
-        }
-      }
-    }
-    this.status.paused = false;
-    this.status.drained = false;
-    delete this.status.pauseUntilMs;
-    return started === undefined ? 0 : Math.max(0, endMs - started);
+    if (!this.writePause) return 0;
+    const wasPaused = this.writePause.paused;
+    const pausedMs = await this.writePause.lift();
+    if (wasPaused) this.status.drained = false;
+    return pausedMs;
   }
 
   /** Ends the pause but keeps following: the migration may go on (and pause again) later. */
@@ -665,8 +474,8 @@ export class Follower {
 
   /** An abort lifts the pause at once, even while a drain is running. */
   private interruptForAbort(): void {
-    this.lsAbort?.abort(new Error('the migration was aborted'));
-    if (this.status?.paused && !this.unpausingForAbort) {
+    this.liveSync?.interrupt('the migration was aborted');
+    if (this.paused && !this.unpausingForAbort) {
       this.unpausingForAbort = this.unpauseNow().then(async (ms) => {
         await this.publishNow();
         return ms;
@@ -682,60 +491,23 @@ export class Follower {
   private async resume(): Promise<void> {
     this.setState('resuming');
     await this.publishNow();
-    const admin = this.admin!;
-    const warnings: string[] = [];
-    let killed: SourceClient[] = [];
-    if (this.spec.killStaleClients) {
-      try {
-        const stale = await listSourceClients(admin);
-        const result = await killClients(admin, stale);
-        killed = stale.filter((c) => !result.refused.includes(c));
-      } catch (err) {
-        warnings.push(`could not kill stale source connections: ${errorMessage(err)}`);
-      }
-    }
-    if (this.ls && this.lapsed) {
-      // Writes may have reached the source while the pause was off: apply them before stopping.
-      await this.ls.drain({ timeoutMs: this.options.timing.drainTimeoutMs }).catch((err) => {
-        warnings.push(`the extra drain after the pause lapsed failed: ${errorMessage(err)}`);
-      });
-    }
-    const consistent = await this.dropLiveSync(true);
-    if (consistent === false) {
-      warnings.push(
-        'live sync reported a gap it could not reconcile before stopping: check the final verification',
-      );
-    }
-    await this.restoreNotifyConfig();
-    let remaining: SourceClient[] = [];
-    try {
-      remaining = await listSourceClients(admin);
-    } catch {
-      // Only for the report.
-    }
-    if (remaining.length > 0) {
-      warnings.push(
-        `${remaining.length} application connection(s) reached the source after the kill; their writes, if ` +
-          'any, will not reach the target',
-      );
-    }
-    const startedMs = this.status.pauseStartedMs;
-    const pausedMs = await this.unpauseNow();
-    const resume: ResumeReport = {
-      pausedMs,
-      pauseStartedAt: startedMs === undefined ? '' : new Date(startedMs).toISOString(),
-      resumedAt: new Date().toISOString(),
-      killed: killed.map(summary),
-      clientsRemaining: remaining.map(summary),
-      pauseLapsed: this.lapsed,
-      warnings: [...this.status.warnings, ...warnings],
-    };
+    const { warnings, ...report } = await resumeSourceWrites({
+      admin: this.admin!,
+      killStaleClients: this.spec.killStaleClients,
+      lease: this.writePause!,
+      liveSync: this.liveSync,
+      drainTimeoutMs: this.options.timing.drainTimeoutMs,
+      stopLiveSync: () => this.dropLiveSync(true),
+      restoreNotify: () => this.restoreNotifyConfig(),
+      unpause: () => this.unpauseNow(),
+    });
+    const resume: ResumeReport = { ...report, warnings: [...this.status.warnings, ...warnings] };
     this.status.resume = resume;
     this.status.stoppedBecause = 'source writes resumed (resume_writes)';
     this.setState('stopped');
     await this.publishNow();
     await this.note(
-      `source writes resumed after a ${pausedMs} ms pause; ${killed.length} stale connection(s) killed` +
+      `source writes resumed after a ${resume.pausedMs} ms pause; ${resume.killed.length} stale connection(s) killed` +
         (warnings.length ? `; ${warnings.join('; ')}` : ''),
       { resume },
     );
@@ -744,7 +516,7 @@ export class Follower {
   /** stop (graceful: applies what was received) or abort (at once); lifts the pause first. */
   private async finish(goal: 'stop' | 'abort', because: string): Promise<void> {
     if (goal === 'abort') this.interruptForAbort();
-    const wasPaused = this.status.paused || this.unpausingForAbort !== undefined;
+    const wasPaused = this.paused || this.unpausingForAbort !== undefined;
     const pausedMs = (await this.unpausingForAbort) ?? (await this.unpauseNow());
     await this.dropLiveSync(goal === 'stop');
     await this.restoreNotifyConfig();
@@ -759,11 +531,8 @@ export class Follower {
 
   /** Shutdown or fenced: stop following without touching the pause (the next holder renews it). */
   private async letGo(kind: 'fenced' | 'released'): Promise<FollowerOutcome> {
-    this.stopRenewing();
-    this.lsAbort?.abort(new Error('the follower let go'));
-    const ls = this.ls;
-    this.ls = undefined;
-    await ls?.stop().catch(() => undefined);
+    this.writePause?.release();
+    await this.liveSync?.abandon();
     if (kind === 'released') {
       this.refresh();
       await this.ch.publish(this.ref, this.epoch, this.status, true).catch(() => false);
@@ -779,7 +548,7 @@ export class Follower {
     if (this.releasing) return this.letGo('released');
     this.log.error({ err: message }, 'follower failed');
     // The source never stays paused because its follower failed.
-    if (this.status?.paused) await this.unpauseNow().catch(() => 0);
+    if (this.paused) await this.unpauseNow().catch(() => 0);
     await this.dropLiveSync().catch(() => undefined);
     if (this.admin) await this.restoreNotifyConfig().catch(() => undefined);
     if (this.status) {
@@ -791,75 +560,30 @@ export class Follower {
     return { kind: 'failed', error: message };
   }
 
-  // ---- status, lease -------------------------------------------------------------------------
+  // ---- status, run lease ---------------------------------------------------------------------
 
-  private initialStatus(previous: FollowerStatus | undefined): FollowerStatus {
-    return {
-      run: this.ref.run,
-      epoch: this.epoch,
-      worker: this.options.workerId,
-      mode: this.spec.mode,
-      state: 'starting',
-      subscribed: false,
-      applying: false,
-      caughtUp: false,
-      pendingKeys: 0,
-      lagMs: 0,
-      eventsReceived: 0,
-      keysApplied: previous?.keysApplied ?? 0,
-      ...(previous?.sourceIdentity ? { sourceIdentity: previous.sourceIdentity } : {}),
-      reconnects: 0,
-      rescans: 0,
-      rescanPending: false,
-      reconciledOnStart: false,
-      handledSeq: previous?.handledSeq ?? 0,
-      paused: false,
-      drained: false,
-      warnings: [...(previous?.warnings ?? [])],
-      updatedAt: new Date().toISOString(),
-      ...(previous?.drain ? { drain: previous.drain } : {}),
-    };
-  }
-
-  private keysAppliedBefore = -1;
-
-  /** Folds live sync's counters into the status and derives the state. */
-  private refresh(): void {
-    const s = this.status;
-    if (this.ls) {
-      const l = this.ls.status();
-      if (this.keysAppliedBefore < 0) this.keysAppliedBefore = s.keysApplied;
-      s.pendingKeys = l.pendingKeys;
-      s.lagMs = l.oldestPendingAgeMs ?? 0;
-      s.eventsReceived = l.eventsReceived;
-      s.keysApplied = this.keysAppliedBefore + l.keysApplied;
-      s.reconnects = l.reconnects;
-      s.rescans = l.rescans;
-      s.rescanPending = l.rescanPending;
-      s.caughtUp = isCaughtUp(l, this.options.timing.caughtUpLagMs);
-    } else {
-      s.caughtUp = this.spec?.mode === 'pause-only' || (s.paused && s.drained);
-    }
-    if (s.paused && s.drained) s.caughtUp = true;
-    this.setState(null);
+  /** Folds the pause and live sync's counters (or `last`, of one just stopped) into the status. */
+  private refresh(last?: LiveCounters): void {
+    this.syncPause();
+    const live = last ?? this.liveSync?.counters(this.status.keysApplied);
+    refreshFollowerStatus(this.status, this.spec.mode, live, this.options.timing.caughtUpLagMs);
   }
 
   /** Sets an explicit state, or (null) derives the steady one from the flags. */
   private setState(state: FollowerState | null): void {
-    const s = this.status;
-    if (state) {
-      s.state = state;
-      return;
-    }
-    if (s.state === 'stopped' || s.state === 'failed' || s.state === 'pausing' || s.state === 'resuming') {
-      if (s.state === 'pausing' && !s.paused) s.state = 'starting';
-      else return;
-    }
-    if (s.paused && s.drained) s.state = 'paused';
-    else if (this.spec.mode === 'live' && !s.subscribed) s.state = 'starting';
-    else if (this.spec.mode === 'pause-only') s.state = s.paused ? 'pausing' : 'starting';
-    else if (!s.applying) s.state = 'collecting';
-    else s.state = s.caughtUp ? 'following' : 'catching_up';
+    this.syncPause();
+    this.status.state = state ?? derivedState(this.status, this.spec.mode);
+  }
+
+  /** Writes are paused on the source (the write pause is the authority; the status mirrors it). */
+  private get paused(): boolean {
+    return this.writePause?.paused ?? false;
+  }
+
+  private syncPause(): void {
+    if (!this.writePause) return;
+    delete this.status.pauseUntilMs;
+    Object.assign(this.status, this.writePause.fields());
   }
 
   private publishNow(): Promise<void> {
@@ -878,50 +602,34 @@ export class Follower {
   }
 
   private startTimers(): void {
-    const beat = Math.max(50, Math.floor(this.options.leaseMs / 3));
-    this.heartbeatTimer = setInterval(() => void this.heartbeat(), beat);
+    this.runLease = new RunLease({
+      channel: this.ch,
+      ref: this.ref,
+      epoch: this.epoch,
+      leaseMs: this.options.leaseMs,
+      on: {
+        fenced: () => this.fence(),
+        aborted: () => {
+          if (!this.abortFlag) this.abortNow();
+        },
+        lost: () => this.markLost(),
+      },
+      logger: this.log,
+    });
+    this.runLease.start();
     this.publishTimer = setInterval(() => void this.publishNow(), this.options.timing.statusIntervalMs);
   }
 
   private stopTimers(): void {
-    clearInterval(this.heartbeatTimer);
+    this.runLease?.stop();
     clearInterval(this.publishTimer);
-    this.stopRenewing();
-  }
-
-  private beating = false;
-
-  private async heartbeat(): Promise<void> {
-    // Commands to a control Redis that is down wait for the reconnect: bound the renewal, so being
-    // out of touch is noticed (and renewals do not pile up).
-    if (this.beating) {
-      if (Date.now() - this.lastBeat > this.options.leaseMs) this.fence();
-      return;
-    }
-    this.beating = true;
-    try {
-      const res = await withTimeout(
-        this.ch.heartbeat(this.ref, this.epoch, this.options.leaseMs),
-        this.options.leaseMs,
-        'the follower lease renewal',
-      );
-      this.lastBeat = Date.now();
-      if (res === 'lost') this.markLost();
-      else if (res === 'fenced') this.fence();
-      else if (res === 'aborted' && !this.abortFlag) this.abortNow();
-    } catch (err) {
-      this.log.warn({ err: errorMessage(err) }, 'follower lease renewal failed');
-      // Out of touch for a whole lease: another worker may hold the run by now.
-      if (Date.now() - this.lastBeat > this.options.leaseMs) this.fence();
-    } finally {
-      this.beating = false;
-    }
+    this.writePause?.release();
   }
 
   private markLost(): void {
     if (this.lost || this.fenced) return;
     this.lost = true;
-    this.lsAbort?.abort(new Error('the control Redis lost the migration'));
+    this.liveSync?.interrupt('the control Redis lost the migration');
     this.wake();
   }
 
@@ -931,23 +639,15 @@ export class Follower {
    * keeps what was applied so far: every change up to the moment live sync stopped.
    */
   private async finishLost(): Promise<FollowerOutcome> {
-    this.stopRenewing();
-    const wasPaused = this.status.paused;
+    this.writePause?.release();
+    const wasPaused = this.paused;
     const pausedMs = wasPaused ? await this.unpauseNow().catch(() => 0) : 0;
     await this.dropLiveSync().catch(() => undefined);
     await this.restoreNotifyConfig().catch(() => undefined);
-    const undone = [
-      'live sync stopped',
-      wasPaused ? `source writes resumed after a ${pausedMs} ms pause` : 'source writes were not paused',
-      this.notifyOriginalSeen !== undefined && this.spec.live?.setConfig
-        ? `notify-keyspace-events restored to "${this.notifyOriginalSeen}"`
-        : undefined,
-    ].filter(Boolean);
-    const message =
-      `the control Redis no longer has migration ${this.ref.migrationId} (it restarted without its data, ` +
-      `or the keys were deleted): ${undone.join(', ')}. The target keeps the changes applied until now; ` +
-      'it is not cut over. Give the control Redis persistence (appendonly yes), then plan and start the ' +
-      'migration again (with --replace, as the target holds keys).';
+    const message = controlLostMessage(this.ref.migrationId, {
+      pausedMs: wasPaused ? pausedMs : undefined,
+      notifyRestoredTo: this.notify.original,
+    });
     this.status.error = message;
     this.setState('failed');
     this.log.error({ warnings: this.status.warnings }, message);
@@ -966,8 +666,8 @@ export class Follower {
   private fence(): void {
     if (this.fenced) return;
     this.fenced = true;
-    this.stopRenewing();
-    this.lsAbort?.abort(new Error('fenced'));
+    this.writePause?.release();
+    this.liveSync?.interrupt('fenced');
     this.wake();
   }
 
@@ -978,34 +678,5 @@ export class Follower {
 
   private async note(message: string, data?: Record<string, unknown>): Promise<void> {
     await this.ch.note(this.ref.migrationId, this.actor, message, data).catch(() => undefined);
-  }
-
-  private async sourceNowMs(): Promise<number> {
-    const [sec, usec] = (await this.admin!.time()) as unknown as [string, string];
-    return Number(sec) * 1000 + Math.floor(Number(usec) / 1000);
-  }
-}
-
-function summary(c: SourceClient): SourceClientSummary {
-  return { id: c.id, addr: c.addr, name: c.name, lastCommand: c.lastCommand };
-}
-
-/** Starting live sync: a source that blinks is tried again; a refusal (LiveSyncError) is final. */
-async function startWithRetries(
-  open: () => { ls: LiveSync; abort: AbortController },
-  log: Logger,
-  stopped: () => boolean,
-  tries = 5,
-): Promise<{ ls: LiveSync; abort: AbortController }> {
-  for (let i = 1; ; i++) {
-    const opened = open();
-    try {
-      await opened.ls.start();
-      return opened;
-    } catch (err) {
-      if (err instanceof LiveSyncError || i >= tries || stopped()) throw err;
-      log.warn({ err: errorMessage(err), attempt: i }, 'could not start live sync; trying again');
-      await sleep(backoffMs(i, RETRY_BACKOFF));
-    }
   }
 }

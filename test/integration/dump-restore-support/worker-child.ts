@@ -28,7 +28,7 @@ const rt = await openRuntime({
   livePhase: LIVE_PHASE_TIMING,
 });
 await startWorkers(rt, {
-  registry: buildExecutorRegistry(),
+  registry: buildExecutorRegistry(undefined, rt),
   resolveEndpoints: () => ({ source, target }),
   workerId: env.WORKER_ID ?? `child-${process.pid}`,
   concurrency: 2,
