@@ -90,7 +90,7 @@ describe('abort with a dead follower', () => {
     const src = parseEndpointUrl(source.url, 'src');
     const dst = parseEndpointUrl(target.url, 'dst');
     const pool = await startWorkers(rt, {
-      registry: buildExecutorRegistry(undefined, { livePhase: rt.livePhase }),
+      registry: buildExecutorRegistry(undefined, rt),
       resolveEndpoints: () => ({ source: src, target: dst }),
       workerId: 'wlive',
     });

@@ -57,7 +57,7 @@ test('abort while a gate waits detaches a replicating target and restores its se
     timing: { lockDurationMs: 2000, stalledIntervalMs: 2000, backoffMs: 50, progressIntervalMs: 50 },
   });
   const pool = await startWorkers(rt, {
-    registry: buildExecutorRegistry(),
+    registry: buildExecutorRegistry(undefined, rt),
     resolveEndpoints: () => ({ source: src, target: dst }),
     sweeper: false,
   });

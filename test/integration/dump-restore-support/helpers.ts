@@ -329,7 +329,7 @@ export async function inProcessWorkers(
   const src = parseEndpointUrl(servers.source.url, 'src');
   const dst = parseEndpointUrl(servers.target.url, 'dst');
   const pool = await startWorkers(rt, {
-    registry: buildExecutorRegistry(undefined, { livePhase: rt.livePhase }),
+    registry: buildExecutorRegistry(undefined, rt),
     resolveEndpoints: () => ({ source: src, target: dst }),
     workerId: options.workerId,
     ...(options.concurrency ? { concurrency: options.concurrency } : {}),
