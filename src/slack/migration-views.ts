@@ -24,11 +24,14 @@ export function strategyWhy(plan: Plan): string | undefined {
   if (plan.options.strategy !== 'auto') how.push(`asked for with strategy=${plan.options.strategy}`);
   else how.push('the best strategy both servers allow');
   if (plan.copyMode === 'by-type') how.push('copying type by type');
-  if (plan.strategy === 'dump-restore') {
-    if (plan.liveSync === 'notifications' || plan.liveSync === 'enable-notifications')
-      how.push('following changes live until a short write pause');
-    else if (plan.liveSync === 'none') how.push('no change capture, so source writes pause during the copy');
-  }
+  if (plan.liveSync === 'notifications' || plan.liveSync === 'enable-notifications')
+    how.push('following changes live until a short write pause');
+  else if (plan.liveSync === 'none')
+    how.push(
+      plan.strategy === 'migrate'
+        ? 'no change capture, so a final pass sends every key again while source writes pause'
+        : 'no change capture, so source writes pause during the copy',
+    );
   return `${how.join('; ')}.`;
 }
 
@@ -45,8 +48,9 @@ function planSides(
   plan: Plan,
   source: string,
   target: string,
-): Pick<MigrationCardView, 'source' | 'target' | 'strategy' | 'warnings'> {
+): Pick<MigrationCardView, 'source' | 'target' | 'strategy' | 'warnings' | 'databases'> {
   return {
+    ...(plan.databases ? { databases: plan.databases } : {}),
     source: endpointCard(source, plan.source, plan.estimates?.keys),
     target: endpointCard(target, plan.target, undefined),
     strategy: {

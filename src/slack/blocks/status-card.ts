@@ -76,6 +76,8 @@ export interface MigrationCardView {
   };
   blockers: string[];
   warnings: string[];
+  /** Which databases are copied into which ("db 3 -> db 5 only (the databases in the URLs)"). */
+  databases?: string;
   steps: CardStep[];
   requesterId: string;
   buddyId?: string;
@@ -136,6 +138,7 @@ export function migrationCard(view: MigrationCardView): SlackMessage {
         field(`*Target*\n${dst}${view.target.detail ? `\n${escapeMrkdwn(view.target.detail)}` : ''}`),
         field(`*Requested by*\n${mention(view.requesterId)}`),
         field(`*Buddy*\n${view.buddyId ? mention(view.buddyId) : '_not named: any approver_'}`),
+        ...(view.databases ? [field(`*Databases*\n${escapeMrkdwn(view.databases)}`)] : []),
       ],
     },
   ];

@@ -132,3 +132,15 @@ test('lists of many migrations still fit one message', () => {
   assert.match(JSON.stringify(message.blocks), /more migrations/);
   assert.deepEqual(rootOf({ meta: { slackChannel: 'C1' } }), undefined, 'no ts: no root yet');
 });
+
+test('the card says which databases are copied into which, as the plan does', () => {
+  const plan = testPlan();
+  plan.databases = 'db 3 -> db 5 only (the databases in the URLs)';
+  const card = migrationCard(planCardView(plan, { source: 'src', target: 'dst', requesterId: 'UREQ' }));
+  valid(card.blocks, 'with databases');
+  assert.match(JSON.stringify(card.blocks), /\*Databases\*\\ndb 3 -&gt; db 5 only/);
+  const without = testPlan();
+  delete without.databases;
+  const plain = migrationCard(planCardView(without, { source: 'src', target: 'dst', requesterId: 'UREQ' }));
+  assert.doesNotMatch(JSON.stringify(plain.blocks), /Databases/);
+});
