@@ -56,7 +56,10 @@ export function assessReplication(ctx: PlanContext): Assessment {
   const older = releaseDowngrade(source.server, target.server);
   const refused = rdbRefusal(source.server, target.server);
   if (older) reasons.push(`${older}: a replica cannot load a newer server's RDB`);
-  else if (refused) reasons.push(`${refused}: a replica cannot load it`);
+  else if (refused) {
+    const newer = source.server.rdbVersion > target.server.rdbVersion;
+    reasons.push(`${refused}: a replica cannot load ${newer ? 'a newer RDB' : 'it'}`);
+  }
   if (ctx.modulesMissingOnTarget.length > 0) {
     reasons.push(
       `target lacks module ${ctx.modulesMissingOnTarget.join(', ')} loaded on the source: ` +
