@@ -1,6 +1,7 @@
 // Facts derived once from the two probes and the options, shared by every rule module.
 import { targetDbOf } from '../engine/db-mapping.js';
 import type { DatabaseStats, ProbedCommand, ProbeResult } from '../probe/types.js';
+import { rdbRange } from './cluster-facts.js';
 import type { PlanOptions } from './types.js';
 
 export type Side = 'source' | 'target';
@@ -73,7 +74,8 @@ export function buildContext(source: ProbeResult, target: ProbeResult, options: 
     targetDbs,
     targetBusyDbs: target.databases.filter((d) => targetDbs.includes(d.db) && d.keys > 0),
     targetKeysTotal: target.databases.reduce((n, d) => n + d.keys, 0),
-    downgrade: target.server.rdbVersion < source.server.rdbVersion,
+    // A cluster's primaries may differ: the newest source format must load on the oldest target.
+    downgrade: rdbRange(target).min < rdbRange(source).max,
     moduleTypesSampled: [...moduleTypes].sort(),
     modulesMissingOnTarget: [...sourceModules].filter((m) => !targetModules.has(m)).sort(),
     sameServer: hostPort(source.endpoint.redactedUrl) === hostPort(target.endpoint.redactedUrl),
