@@ -39,8 +39,16 @@ export interface RedisCluster {
   keySlot(key: string | Buffer): Promise<number>;
   /** The primary that owns a slot now (asks the cluster, so it follows reshard()). */
   nodeOfSlot(slot: number): Promise<ClusterNode>;
-  /** Moves these slots, with their keys, to a primary: SETSLOT IMPORTING/MIGRATING, MIGRATE, SETSLOT NODE. */
-  reshard(slots: number[], to: ClusterNode): Promise<void>;
+  /**
+   * Moves these slots, with their keys, to a primary: SETSLOT IMPORTING/MIGRATING, MIGRATE,
+   * SETSLOT NODE. `midway` runs for each slot while it is half moved (its keys on the new owner,
+   * the old one MIGRATING: commands on missing keys there get ASK).
+   */
+  reshard(
+    slots: number[],
+    to: ClusterNode,
+    hooks?: { midway?: (slot: number) => Promise<void> },
+  ): Promise<void>;
   /** Waits until every node reports cluster_state:ok and agrees on who owns every slot. */
   waitUntilStable(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -178,7 +186,7 @@ function makeCluster(
       if (!node) throw new Error(`no node owns slot ${slot}`);
       return node;
     },
-    async reshard(slots, to) {
+    async reshard(slots, to, hooks = {}) {
       for (const slot of slots) {
         const from = await cluster.nodeOfSlot(slot);
         if (from.id === to.id) continue;
@@ -203,6 +211,7 @@ function makeCluster(
             ...keys,
           );
         }
+        await hooks.midway?.(slot);
         // The new owner first, then the old one, then everybody else (as redis-cli does).
         await dst.call('CLUSTER', 'SETSLOT', String(slot), 'NODE', to.id);
         await src.call('CLUSTER', 'SETSLOT', String(slot), 'NODE', to.id);
