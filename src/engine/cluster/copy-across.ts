@@ -23,6 +23,8 @@ export interface CopyAcrossOptions {
   batchSize?: number;
   match?: string;
   logger?: Logger;
+  /** Called after each pipeline of restores, with the keys copied so far (progress; tests). */
+  onBatch?: (copied: number) => Promise<void> | void;
 }
 
 export interface CopyAcrossReport {
@@ -67,7 +69,9 @@ export async function copyAcrossTopologies(
           cursor = String(page[0]);
           const keys = (page[1] as Buffer[]) ?? [];
           if (keys.length === 0) continue;
-          const reads = await conn.exec(keys.flatMap((k) => [['DUMP', k] as RespArg[], ['PTTL', k] as RespArg[]]));
+          const reads = await conn.exec(
+            keys.flatMap((k) => [['DUMP', k] as RespArg[], ['PTTL', k] as RespArg[]]),
+          );
           const restores: { key: Buffer; command: RespArg[] }[] = [];
           keys.forEach((key, i) => {
             const payload = reads[2 * i];
@@ -87,17 +91,25 @@ export async function copyAcrossTopologies(
           const results = await router.exec(restores);
           results.forEach((r, i) => {
             if (r instanceof RespError) {
-              report.failed.push({ node: node.address, key: restores[i]!.key, reason: `RESTORE: ${r.message}` });
+              report.failed.push({
+                node: node.address,
+                key: restores[i]!.key,
+                reason: `RESTORE: ${r.message}`,
+              });
             } else {
               report.copied++;
               report.perSourceNode[node.address]!++;
             }
           });
+          await options.onBatch?.(report.copied);
         } while (cursor !== '0');
       } finally {
         conn.destroy();
       }
-      options.logger?.info({ node: node.address, keys: report.perSourceNode[node.address] }, 'source node copied');
+      options.logger?.info(
+        { node: node.address, keys: report.perSourceNode[node.address] },
+        'source node copied',
+      );
     }
   } finally {
     if (router instanceof ClusterRouter) report.redirects = { ...router.redirects };
