@@ -113,3 +113,21 @@ describe('probe of a cluster', () => {
     assert.equal(parsed.totalKeys, 300);
   });
 });
+
+describe('probe of a cluster with a primary down', () => {
+  let cluster: RedisCluster;
+  before(async () => {
+    cluster = await startCluster({ primaries: 3 });
+  });
+  after(() => cluster?.stop());
+
+  it('names the primary it cannot reach and says every primary must be reachable', async () => {
+    const down = cluster.primaries[2]!.server;
+    down.kill();
+    await assert.rejects(probeEndpoint(parseEndpointUrl(cluster.primaries[0]!.server.url)), (err: Error) => {
+      assert.match(err.message, new RegExp(`cannot probe primary ${down.host}:${down.port} of cluster`));
+      assert.match(err.message, /Every primary must be reachable from here/);
+      return true;
+    });
+  });
+});
