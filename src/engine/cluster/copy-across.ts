@@ -10,7 +10,7 @@ import type { Logger } from '../../util/logger.js';
 import { RespConnection } from '../resp/connection.js';
 import { type RespArg, RespError, replyInt } from '../resp/reply.js';
 import { keyHolders } from './nodes.js';
-import { ClusterRouter, type KeyRouter, type RedirectCounts, SingleNodeRouter } from './router.js';
+import { ClusterRouter, openRouter, type RedirectCounts } from './router.js';
 
 export interface CopyAcrossOptions {
   /** Source database of a standalone source (a cluster has db 0 only; default: the endpoint's). */
@@ -46,11 +46,7 @@ export async function copyAcrossTopologies(
   const batch = options.batchSize ?? 500;
   const sources = await keyHolders(source);
   const targets = await keyHolders(target);
-  const router: KeyRouter = targets.cluster
-    ? await ClusterRouter.open(target, { role: 'copy-target' })
-    : new SingleNodeRouter(
-        await RespConnection.open(target, { role: 'copy-target', db: options.targetDb ?? target.db }),
-      );
+  const router = await openRouter(target, targets, 'copy-target', options.targetDb);
   const report: CopyAcrossReport = { copied: 0, vanished: 0, failed: [], perSourceNode: {}, redirects: null };
   try {
     for (const node of sources.nodes) {
@@ -84,7 +80,7 @@ export async function copyAcrossTopologies(
               report.vanished++;
               return;
             }
-            const command: RespArg[] = ['RESTORE', key, pttl > 0 ? pttl : 0, payload];
+            const command: RespArg[] = ['RESTORE', key, Math.max(pttl, 0), payload];
             if (options.replace) command.push('REPLACE');
             restores.push({ key, command });
           });

@@ -7,7 +7,8 @@ import { nodeEndpoint } from '../../redis/node-endpoint.js';
 import { UserError } from '../../util/errors.js';
 import { respInfo } from '../identity/guard.js';
 import { RespConnection } from '../resp/connection.js';
-import { RespError, type RespReply } from '../resp/reply.js';
+import { RespError } from '../resp/reply.js';
+import { plain } from './plain-reply.js';
 import { isClusterNode } from './standalone-only.js';
 
 export interface KeyHolders {
@@ -39,11 +40,4 @@ export async function keyHolders(endpoint: Endpoint): Promise<KeyHolders> {
   } finally {
     conn.destroy();
   }
-}
-
-/** RESP reply -> plain values (bulk strings as text), as the topology parsers read them. */
-export function plain(reply: RespReply): unknown {
-  if (Array.isArray(reply)) return reply.map(plain);
-  if (Buffer.isBuffer(reply)) return reply.toString('utf8');
-  return reply;
 }

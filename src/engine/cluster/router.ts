@@ -11,7 +11,8 @@ import { nodeEndpoint } from '../../redis/node-endpoint.js';
 import { UserError } from '../../util/errors.js';
 import { RespConnection } from '../resp/connection.js';
 import { type RespArg, RespError, type RespReply } from '../resp/reply.js';
-import { plain } from './nodes.js';
+import type { KeyHolders } from './nodes.js';
+import { plain } from './plain-reply.js';
 import { keySlot, SLOT_COUNT } from './slot.js';
 
 export interface RoutedCommand {
@@ -24,6 +25,8 @@ export interface RoutedCommand {
 export interface KeyRouter {
   /** Replies in the order of the commands; error replies are values, as on RespConnection. */
   exec(items: readonly RoutedCommand[]): Promise<RespReply[]>;
+  /** `host:port` of the node a key's commands go to now (the slot's owner in a cluster). */
+  nodeOf(key: Buffer): string;
   close(): Promise<void>;
 }
 
@@ -87,6 +90,10 @@ export class ClusterRouter implements KeyRouter {
       throw err;
     }
     return router;
+  }
+
+  nodeOf(key: Buffer): string {
+    return this.owners[keySlot(key)] ?? 'no node (slot unassigned)';
   }
 
   /** The primaries' addresses, as the slot map has them. */
@@ -211,7 +218,14 @@ export class ClusterRouter implements KeyRouter {
 
 /** One server as a KeyRouter: every command goes to it. */
 export class SingleNodeRouter implements KeyRouter {
-  constructor(private readonly conn: RespConnection) {}
+  constructor(
+    private readonly conn: RespConnection,
+    private readonly address: string,
+  ) {}
+
+  nodeOf(): string {
+    return this.address;
+  }
 
   exec(items: readonly RoutedCommand[]): Promise<RespReply[]> {
     return this.conn.exec(items.map((i) => i.command));
@@ -220,4 +234,15 @@ export class SingleNodeRouter implements KeyRouter {
   async close(): Promise<void> {
     this.conn.destroy();
   }
+}
+
+/** A router to where an endpoint's keys live: its cluster's primaries, or the one server (on `db`). */
+export async function openRouter(
+  endpoint: Endpoint,
+  holders: KeyHolders,
+  role: string,
+  db = endpoint.db,
+): Promise<KeyRouter> {
+  if (holders.cluster) return ClusterRouter.open(endpoint, { role });
+  return new SingleNodeRouter(await RespConnection.open(endpoint, { role, db }), holders.nodes[0]!.address);
 }
