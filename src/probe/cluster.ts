@@ -152,6 +152,17 @@ export interface NodeProbe {
 
 /** The cluster-wide ProbeResult: sums over primaries, the most restrictive setting where they differ. */
 export function mergeCluster(viaNode: ProbeResult, nodes: NodeProbe[], cluster: ClusterProbe): ProbeResult {
+  if (nodes.length === 0) {
+    // No primary owns a slot (a node not yet joined): nothing to add up, the node speaks for itself.
+    return {
+      ...viaNode,
+      cluster,
+      notes: [
+        ...viaNode.notes,
+        `No primary of this cluster owns a slot (${CLUSTER_SLOT_COUNT} slots unassigned).`,
+      ],
+    };
+  }
   const primaries = nodes.map((n) => n.probe);
   const addressOf = (p: ProbeResult) => nodes.find((n) => n.probe === p)?.address ?? cluster.probedVia;
   const byDb = new Map<number, DatabaseStats>();

@@ -61,3 +61,12 @@ test('one primary without maxmemory makes the cluster unlimited; an unknown one 
     null,
   );
 });
+
+test('a cluster whose slots no primary owns keeps the node’s own facts and says so', () => {
+  const alone = node('a:1', { protoMaxBulkLen: 512 * MB });
+  const empty = { ...topology, unassignedSlots: 16384 };
+  const merged = mergeCluster(alone.probe, [], empty);
+  assert.equal(merged.protoMaxBulkLen, 512 * MB);
+  assert.equal(merged.cluster, empty);
+  assert.ok(merged.notes.some((n) => /No primary of this cluster owns a slot/.test(n)));
+});
