@@ -1,7 +1,10 @@
 // Findings that stop every strategy: running any of them would lose data, break the target, or
 // do something nobody asked for. Each says what to change.
+
+import { isClusterProbe } from './cluster-facts.js';
 import type { PlanContext } from './context.js';
 import { librariesText, targetLibraries } from './functions.js';
+import { clusterBlockers } from './topology.js';
 import type { Finding, StrategyAssessment, StrategyName } from './types.js';
 import { formatDbs, formatMb, plural } from './units.js';
 
@@ -9,6 +12,7 @@ export function findBlockers(ctx: PlanContext): Finding[] {
   return [
     ...sameServer(ctx),
     ...topology(ctx),
+    ...clusterBlockers(ctx),
     ...memory(ctx),
     ...nonEmptyTarget(ctx),
     ...databases(ctx),
@@ -31,13 +35,7 @@ function sameServer(ctx: PlanContext): Finding[] {
 function topology(ctx: PlanContext): Finding[] {
   const out: Finding[] = [];
   for (const side of ['source', 'target'] as const) {
-    const mode = ctx[side].server.mode;
-    if (mode === 'cluster') {
-      out.push({
-        code: 'cluster-mode',
-        message: `${side} is a Redis Cluster: cluster mode is not supported yet`,
-      });
-    } else if (mode === 'sentinel') {
+    if (ctx[side].server.mode === 'sentinel') {
       out.push({
         code: 'sentinel-endpoint',
         message: `${side} is a Sentinel, not a data server: give the address of the master it monitors`,
@@ -45,7 +43,8 @@ function topology(ctx: PlanContext): Finding[] {
     }
   }
   const repl = ctx.target.replication;
-  if (repl.role === 'replica') {
+  // A cluster named through a replica node is written through its primaries.
+  if (repl.role === 'replica' && !isClusterProbe(ctx.target)) {
     const master = repl.masterHost ? ` of ${repl.masterHost}:${repl.masterPort ?? 6379}` : '';
     out.push({
       code: 'target-is-replica',
@@ -63,7 +62,8 @@ function memory(ctx: PlanContext): Finding[] {
   const used = ctx.source.memory.usedBytes;
   // A partial copy (--match, some dbs) may fit: that case is a warning, not a blocker.
   const partial = ctx.options.match !== undefined || ctx.leftOutDbs.length > 0;
-  if (maxmemoryBytes && maxmemoryBytes < used && !partial) {
+  // A cluster target is checked shard by shard (./topology.ts).
+  if (maxmemoryBytes && maxmemoryBytes < used && !partial && !isClusterProbe(ctx.target)) {
     out.push({
       code: 'target-too-small',
       message:
@@ -114,7 +114,8 @@ function databases(ctx: PlanContext): Finding[] {
   const out: Finding[] = [];
   const highest = ctx.targetDbs.length > 0 ? Math.max(...ctx.targetDbs) : -1;
   const targetDbs = ctx.target.configuredDatabases;
-  if (highest >= 0 && targetDbs !== null && highest >= targetDbs) {
+  // A cluster target has db 0 only: ./topology.ts says which source databases cannot go there.
+  if (highest >= 0 && targetDbs !== null && highest >= targetDbs && !isClusterProbe(ctx.target)) {
     out.push({
       code: 'target-too-few-databases',
       message:

@@ -2,6 +2,7 @@
 import { targetDbOf } from '../engine/db-mapping.js';
 import { CORE_TYPES } from '../probe/module-keys.js';
 import type { DatabaseStats, ProbedCommand, ProbeResult } from '../probe/types.js';
+import { rdbRange } from './cluster-facts.js';
 import type { PlanOptions } from './types.js';
 import { rdbRefusal } from './versions.js';
 
@@ -76,7 +77,9 @@ export function buildContext(source: ProbeResult, target: ProbeResult, options: 
     targetDbs,
     targetBusyDbs: target.databases.filter((d) => targetDbs.includes(d.db) && d.keys > 0),
     targetKeysTotal: target.databases.reduce((n, d) => n + d.keys, 0),
-    downgrade: rdbRefusal(source.server, target.server) !== undefined,
+    // A cluster's primaries may differ: the newest source format must load on the oldest target.
+    downgrade:
+      rdbRefusal(source.server, target.server) !== undefined || rdbRange(target).min < rdbRange(source).max,
     moduleTypesSampled: [...moduleTypes].sort(),
     modulesMissingOnTarget: [...sourceModules].filter((m) => !targetModules.has(m)).sort(),
     sameServer: hostPort(source.endpoint.redactedUrl) === hostPort(target.endpoint.redactedUrl),

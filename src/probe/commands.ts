@@ -109,7 +109,11 @@ async function pipelined(client: Redis, calls: string[][]): Promise<Outcome[]> {
   const pipeline = client.pipeline();
   for (const [cmd, ...args] of calls) pipeline.call(cmd!, ...args);
   const results = (await pipeline.exec()) ?? [];
-  return results.map(([err]) => (err ? { ok: false, message: err.message } : { ok: true }));
+  // A cluster node redirects a key it does not own (MOVED/ASK) after the ACL check passed: the
+  // command exists and is permitted.
+  return results.map(([err]) =>
+    err && !/^(MOVED|ASK) \d+ /.test(err.message) ? { ok: false, message: err.message } : { ok: true },
+  );
 }
 
 export interface CommandDetection {

@@ -8,6 +8,7 @@ import { UserError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import { scrub } from '../util/secrets.js';
 import { type BigKeyOptions, sampleBigKeys } from './big-keys.js';
+import { probeCluster } from './cluster.js';
 import { detectCommands } from './commands.js';
 import {
   type InfoSections,
@@ -41,7 +42,9 @@ export async function probeEndpoint(endpoint: Endpoint, options: ProbeOptions = 
   // handshake (a wrong password) running, which would keep the process alive for the timeout.
   client.options.commandTimeout = options.commandTimeoutMs ?? 15_000;
   try {
-    return await probeWith(client, endpoint, options);
+    const node = await probeWith(client, endpoint, options);
+    if (node.server.mode !== 'cluster') return node;
+    return await probeCluster(client, endpoint, node, (conn, e) => probeWith(conn, e, options));
   } catch (err) {
     if (err instanceof UserError) throw err;
     const message = (err as Error).message ?? '';
@@ -56,7 +59,10 @@ export async function probeEndpoint(endpoint: Endpoint, options: ProbeOptions = 
   }
 }
 
-/** Probes over an open connection (selected on `endpoint.db`); the connection is left open. */
+/**
+ * Probes the one server at the other end of an open connection (selected on `endpoint.db`); the
+ * connection is left open. For a cluster node that is the node alone: probeEndpoint probes the cluster.
+ */
 export async function probeWith(
   client: Redis,
   endpoint: Endpoint,
@@ -117,12 +123,6 @@ export async function probeWith(
   const rdb = await rdbVersion(client, endpoint.db, server, databases, commands.DUMP.available, notes);
   const modules = await listModules(client, info, notes);
   const functionLibraries = await countFunctionLibraries(client, info, version, notes);
-
-  if (server.mode === 'cluster') {
-    notes.push(
-      'Cluster mode: only the node at this URL was probed; keys, memory and big keys are that node’s.',
-    );
-  }
 
   const result: ProbeResult = {
     endpoint: { name: endpoint.name, redactedUrl: endpoint.redactedUrl },

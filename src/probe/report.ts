@@ -1,5 +1,6 @@
 // A probe result as a compact text report for people (CLI output; plain text, no colours).
-import { PROBED_COMMANDS, type ProbeResult } from './types.js';
+import { formatSlotRanges } from './cluster-topology.js';
+import { type ClusterProbe, PROBED_COMMANDS, type ProbeResult } from './types.js';
 
 export function formatBytes(bytes: number): string {
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];
@@ -105,6 +106,8 @@ export function formatProbeReport(result: ProbeResult): string {
     ]),
   );
 
+  if (result.cluster) lines.push('', ...clusterLines(result.cluster));
+
   lines.push('', `Databases (${unknownIfNull(result.configuredDatabases, String)} configured)`);
   if (result.databases.length === 0) lines.push('  no keys');
   else {
@@ -173,4 +176,28 @@ function moduleKeysText(sample: NonNullable<ProbeResult['moduleKeys']>): string 
   if (sample.types.length === 0) return `none (${scope})`;
   const found = sample.types.map((t) => `${t.type}: ${count(t.keys)} in db ${t.db}`).join(', ');
   return `${found} (${scope})`;
+}
+
+/** Shards with their slot ranges, primary (and what it holds) and replicas. */
+function clusterLines(cluster: ClusterProbe): string[] {
+  const n = cluster.shards.length;
+  const lines = [
+    `Cluster (${n} shard${n === 1 ? '' : 's'}, from ${cluster.topologyFrom}; keys and memory above and below are sums over the primaries)`,
+  ];
+  const rows = [['slots', 'primary', 'version', 'keys', 'memory', 'policy', 'replicas']];
+  for (const s of cluster.shards) {
+    const f = s.primary.facts;
+    rows.push([
+      `${formatSlotRanges(s.slots)} (${count(s.slotCount)})`,
+      s.primary.address + (s.primary.health && s.primary.health !== 'online' ? ` (${s.primary.health})` : ''),
+      f.version,
+      count(f.keys),
+      formatBytes(f.usedBytes),
+      f.policy ?? 'unknown',
+      s.replicas.length ? s.replicas.map((r) => r.address).join(', ') : 'none',
+    ]);
+  }
+  lines.push(...table(rows, [3]));
+  if (cluster.unassignedSlots > 0) lines.push(`  ${count(cluster.unassignedSlots)} slots unassigned`);
+  return lines;
 }

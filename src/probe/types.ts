@@ -48,6 +48,65 @@ export interface BigKey {
   elements?: number;
 }
 
+/** One node of a cluster as the topology names it. */
+export interface ClusterNodeRef {
+  /** CLUSTER MYID of the node ('' when CLUSTER SLOTS of an old server did not say). */
+  id: string;
+  /** `host:port` the cluster announces (the port the endpoint's TLS setting uses). */
+  address: string;
+  /** CLUSTER SHARDS health ('online', 'failed', 'loading'); absent from CLUSTER SLOTS. */
+  health?: string;
+}
+
+/** What the probe found on one primary: the per-node facts that may differ across a cluster. */
+export interface ClusterNodeFacts {
+  version: string;
+  flavor: string;
+  rdbVersion: number;
+  /** Keys in db 0 (a cluster has no other) and those with a TTL. */
+  keys: number;
+  expires: number;
+  usedBytes: number;
+  /** 0 means no limit; null when it could not be read. */
+  maxmemoryBytes: number | null;
+  policy: string | null;
+  notifyKeyspaceEvents: string | null;
+  protoMaxBulkLen: number | null;
+  functionLibraries: number | null;
+  /** Probed commands this node does not allow, with the reason. */
+  unavailable: Partial<Record<ProbedCommand, string>>;
+}
+
+export interface ClusterShard {
+  /** Slot ranges this shard owns, inclusive, ascending. */
+  slots: [number, number][];
+  /** Number of slots owned (of 16384). */
+  slotCount: number;
+  primary: ClusterNodeRef & { facts: ClusterNodeFacts };
+  replicas: ClusterNodeRef[];
+}
+
+/**
+ * The topology of a cluster and what each primary holds. When `cluster` is set, the top-level
+ * fields of ProbeResult describe the whole cluster: `databases`, `totalKeys`, `totalExpires` and
+ * `memory.usedBytes` are sums over the primaries; `memory.maxmemoryBytes` is the sum of the
+ * primaries' limits (0 when any has none, null when any is unknown); a setting that differs
+ * between primaries takes its most restrictive value (`memory.policy` an evicting one,
+ * `protoMaxBulkLen` the smallest, `functionLibraries` the largest count, a command is available only
+ * when every primary allows it, `notifyKeyspaceEvents` null when they differ); `server` and
+ * `replication` stay those of the node the URL names.
+ */
+export interface ClusterProbe {
+  /** Where the topology came from: CLUSTER SHARDS (Redis 7+) or CLUSTER SLOTS (older servers). */
+  topologyFrom: 'CLUSTER SHARDS' | 'CLUSTER SLOTS';
+  /** `host:port` of the node the URL names. */
+  probedVia: string;
+  /** Shards that own slots, in slot order. */
+  shards: ClusterShard[];
+  /** Slots no shard owns (a cluster with cluster_state:fail). */
+  unassignedSlots: number;
+}
+
 export interface ProbeResult {
   endpoint: { name: string; redactedUrl: string };
   probedAt: string;
@@ -94,6 +153,8 @@ export interface ProbeResult {
   /** Number of Redis 7 function libraries; null when the server has no functions (Redis < 7). */
   functionLibraries: number | null;
   commands: Record<ProbedCommand, CommandAvailability>;
+  /** Set for a Redis Cluster: shards, slot ranges, and every primary's own facts. */
+  cluster?: ClusterProbe;
   /** Set when --big-keys sampling ran. */
   bigKeys?: { sampled: number; keys: BigKey[] };
   /**

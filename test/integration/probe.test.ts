@@ -322,12 +322,14 @@ describe('probe of a cluster-mode node', () => {
   });
   after(() => server?.stop());
 
-  it('reports cluster mode, a single database, and says only this node was probed', async () => {
+  it('reports cluster mode, a single database, and the one-shard topology', async () => {
     const r = await probeEndpoint(parseEndpointUrl(server.url), { bigKeys: true });
     assert.equal(r.server.mode, 'cluster');
     assert.equal(r.configuredDatabases, 1);
     assert.equal(r.totalKeys, 1);
     assert.equal(r.bigKeys?.keys[0]?.key, 'k');
-    assert.ok(r.notes.some((n) => /only the node at this URL/.test(n)));
+    assert.equal(r.cluster?.shards.length, 1);
+    assert.deepEqual(r.cluster?.shards[0]?.slots, [[0, 16383]]);
+    assert.ok(r.notes.some((n) => /Cluster of 1 shard/.test(n)));
   });
 });

@@ -3,6 +3,7 @@
 // with a sentence that says what happened, what was (not) done about it, and what to do next.
 import type { Redis } from 'ioredis';
 import { ExitCode, UserError } from '../../util/errors.js';
+import { ClusterNodeError, isClusterNode } from '../cluster/standalone-only.js';
 import type { RespConnection } from '../resp/connection.js';
 import { RespError, replyText } from '../resp/reply.js';
 import {
@@ -34,7 +35,10 @@ export async function readIdentity(
   dbs: 'all' | readonly number[] = 'all',
 ): Promise<ServerIdentity> {
   const texts = await Promise.all(IDENTITY_SECTIONS.map((s) => info(s)));
-  return parseIdentity(texts.join('\n'), dbs);
+  const text = texts.join('\n');
+  // Every copy, live sync and verification captures an identity first: a cluster node stops them here.
+  if (isClusterNode(text)) throw new ClusterNodeError(clusterNodeWhere(text));
+  return parseIdentity(text, dbs);
 }
 
 export type Side = 'source' | 'target';
@@ -134,4 +138,10 @@ export class IdentityGuard {
       changedMessage(this.side, this.where, change, when, consequence),
     );
   }
+}
+
+/** The node as INFO names it (the caller's endpoint name is not known here). */
+function clusterNodeWhere(text: string): string {
+  const port = /^tcp_port:(\d+)/m.exec(text)?.[1];
+  return port ? `the server on port ${port}` : 'one of the servers';
 }

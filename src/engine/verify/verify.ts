@@ -13,6 +13,7 @@ import { describeEndpoint, type Endpoint } from '../../redis/endpoint.js';
 import { UserError } from '../../util/errors.js';
 import type { Logger } from '../../util/logger.js';
 import { sleepOrAbort } from '../../util/sleep.js';
+import { refuseClusterNode } from '../cluster/standalone-only.js';
 import {
   decideSizeProbe,
   probeOutcome,
@@ -20,6 +21,7 @@ import {
   type SizeProbeDecision,
 } from '../copy/size-probe.js';
 import { targetDbOf } from '../db-mapping.js';
+import { respInfo } from '../identity/index.js';
 import { RespConnectionError } from '../resp/reply.js';
 import {
   type Connections,
@@ -112,6 +114,8 @@ class VerifyRun {
     this.options.signal?.throwIfAborted();
     this.conns = await openConnections(this.source, this.target);
     try {
+      await refuseClusterNode(respInfo(this.conns.source), describeEndpoint(this.source));
+      await refuseClusterNode(respInfo(this.conns.target), describeEndpoint(this.target));
       await this.decideSizeProbe();
       this.expiry = await decideExpiryClock(this.conns.source, this.conns.target);
       this.logger?.info(describeExpiryClock(this.expiry), 'verify: how TTLs are compared');

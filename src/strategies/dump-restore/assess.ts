@@ -6,7 +6,7 @@ import { modeReasons } from '../../planner/server-modes.js';
 import type { Assessment } from '../strategy.js';
 
 export function assessDumpRestore(ctx: PlanContext, path: CopyPath): Assessment {
-  const reasons = modeReasons(ctx);
+  const reasons = modeReasons(ctx, 'dump-restore');
   if (path.copyMode === 'by-type' && ctx.moduleTypesSampled.length > 0) {
     reasons.push(
       `keys of module types (${ctx.moduleTypesSampled.join(', ')}) were sampled on the source and cannot be ` +

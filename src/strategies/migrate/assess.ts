@@ -1,6 +1,7 @@
 // When MIGRATE is possible: the source has MIGRATE and can reach the target, the target restores
 // its DUMP payloads (same or newer RDB format, keys within proto-max-bulk-len), and the source is a
 // primary (MIGRATE is a write).
+import { isClusterProbe } from '../../planner/cluster-facts.js';
 import { type PlanContext, unavailable } from '../../planner/context.js';
 import { modeReasons } from '../../planner/server-modes.js';
 import { formatBytes, plural } from '../../planner/units.js';
@@ -9,7 +10,7 @@ import type { Assessment } from '../strategy.js';
 
 export function assessMigrate(ctx: PlanContext): Assessment {
   const { source, target, options } = ctx;
-  const reasons = modeReasons(ctx);
+  const reasons = modeReasons(ctx, 'migrate');
   const noMigrate = unavailable(ctx, 'source', 'MIGRATE');
   if (noMigrate) reasons.push(noMigrate);
   const noRestore = unavailable(ctx, 'target', 'RESTORE');
@@ -18,9 +19,14 @@ export function assessMigrate(ctx: PlanContext): Assessment {
   if (refused) reasons.push(`${refused}: MIGRATE sends DUMP payloads the target rejects`);
   if (options.byType) reasons.push('MIGRATE always sends DUMP payloads: it cannot copy --by-type');
   if (options.sourceCanReachTarget === false) {
-    reasons.push('the source server cannot reach the target (MIGRATE connects from the source)');
+    reasons.push(
+      isClusterProbe(source) || isClusterProbe(target)
+        ? 'the source nodes cannot reach the target nodes (MIGRATE connects from each source primary to the target node owning each slot)'
+        : 'the source server cannot reach the target (MIGRATE connects from the source)',
+    );
   }
-  if (source.replication.role === 'replica') {
+  // A cluster named through a replica node is migrated from its primaries.
+  if (source.replication.role === 'replica' && !isClusterProbe(source)) {
     reasons.push('source is a replica: MIGRATE is a write command, which a read-only replica rejects');
   }
   const limit = target.protoMaxBulkLen;

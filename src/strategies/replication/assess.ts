@@ -36,7 +36,7 @@ function subsetReasons(ctx: PlanContext): string[] {
 
 export function assessReplication(ctx: PlanContext): Assessment {
   const { source, target, options } = ctx;
-  const reasons = modeReasons(ctx);
+  const reasons = modeReasons(ctx, 'replication');
   const noReplicaof = unavailable(ctx, 'target', 'REPLICAOF');
   if (noReplicaof) reasons.push(noReplicaof);
   const noConfigSet = unavailable(ctx, 'target', 'CONFIG SET');

@@ -3,6 +3,8 @@
 import { withDefaults } from '../../../src/planner/defaults.js';
 import type { PlanOptions } from '../../../src/planner/types.js';
 import {
+  type ClusterNodeFacts,
+  type ClusterProbe,
   type CommandAvailability,
   type DatabaseStats,
   PROBED_COMMANDS,
@@ -93,3 +95,74 @@ export const MANAGED_BLOCKS: Partial<Record<ProbedCommand, string>> = {
 export function options(partial: Partial<PlanOptions> = {}): PlanOptions {
   return withDefaults(partial);
 }
+
+/** One shard of a cluster fixture: its slot ranges and what its primary holds. */
+export interface ShardFixture {
+  slots: [number, number][];
+  keys: number;
+  usedBytes?: number;
+  maxmemoryBytes?: number;
+  /** Overrides of the primary's facts (version, policy, functionLibraries, ...). */
+  facts?: Partial<ClusterNodeFacts>;
+  replicas?: number;
+}
+
+/** A cluster probe: totals summed over the shards' primaries, as the probe folds them. */
+export function clusterProbe(shards: ShardFixture[], o: ProbeOverrides = {}): ProbeResult {
+  const base = probe({
+    name: 'cluster',
+    ...o,
+    server: { mode: 'cluster', ...o.server },
+    configuredDatabases: 1,
+  });
+  const keys = shards.reduce((n, s) => n + s.keys, 0);
+  const used = shards.reduce((n, s) => n + (s.usedBytes ?? 10 * MB), 0);
+  const limits = shards.map((s) => s.maxmemoryBytes ?? 0);
+  const cluster: ClusterProbe = {
+    topologyFrom: 'CLUSTER SHARDS',
+    probedVia: '10.1.0.1:7000',
+    shards: shards.map((s, i) => ({
+      slots: s.slots,
+      slotCount: s.slots.reduce((n, [a, b]) => n + b - a + 1, 0),
+      primary: {
+        id: `${o.name ?? 'cluster'}-p${i}`,
+        address: `${o.name ?? 'cluster'}-${i}.example:7000`,
+        facts: {
+          version: base.server.version,
+          flavor: base.server.flavor,
+          rdbVersion: base.server.rdbVersion,
+          keys: s.keys,
+          expires: 0,
+          usedBytes: s.usedBytes ?? 10 * MB,
+          maxmemoryBytes: s.maxmemoryBytes ?? 0,
+          policy: 'noeviction',
+          notifyKeyspaceEvents: '',
+          protoMaxBulkLen: 512 * MB,
+          functionLibraries: 0,
+          unavailable: {},
+          ...s.facts,
+        },
+      },
+      replicas: Array.from({ length: s.replicas ?? 0 }, (_, r) => ({
+        id: `${o.name ?? 'cluster'}-r${i}-${r}`,
+        address: `${o.name ?? 'cluster'}-${i}-r${r}.example:7000`,
+      })),
+    })),
+    unassignedSlots: 16384 - shards.reduce((n, s) => n + s.slots.reduce((m, [a, b]) => m + b - a + 1, 0), 0),
+  };
+  return {
+    ...base,
+    databases: keys > 0 ? [{ db: 0, keys, expires: 0, avgTtlMs: 0 }] : [],
+    totalKeys: keys,
+    totalExpires: 0,
+    memory: {
+      ...base.memory,
+      usedBytes: used,
+      maxmemoryBytes: limits.some((l) => l === 0) ? 0 : limits.reduce((a, b) => a + b, 0),
+    },
+    cluster,
+  };
+}
+
+/** Three shards with redis-cli's even split. */
+export const THREE_SHARDS: [number, number][][] = [[[0, 5460]], [[5461, 10922]], [[10923, 16383]]];

@@ -222,20 +222,18 @@ const cases: Case[] = [
     },
   },
   {
-    name: 'cluster source: not supported yet',
+    name: 'cluster-mode source without a topology (a probe from before cluster probing): probe again',
     source: { server: { mode: 'cluster' } },
     expect: {
       strategy: null,
-      candidate: null,
-      blockers: ['cluster-mode', 'no-viable-strategy'],
-      blockerText: [/source is a Redis Cluster: cluster mode is not supported yet/],
-      ruledOut: { replication: /cluster mode/, 'dump-restore': /cluster mode/, migrate: /cluster mode/ },
+      candidate: 'dump-restore',
+      blockers: ['cluster-topology-unknown', 'cluster-copy-not-built'],
+      blockerText: [/source is a Redis Cluster but its probe has no topology/],
+      ruledOut: {
+        replication: /source is a Redis Cluster: a replica of one node receives only that primary/,
+      },
+      viable: ['dump-restore', 'migrate'],
     },
-  },
-  {
-    name: 'cluster target: not supported yet',
-    target: { server: { mode: 'cluster' } },
-    expect: { strategy: null, blockers: ['cluster-mode', 'no-viable-strategy'] },
   },
   {
     name: 'explicit replication that is not viable: strategy null and a blocker saying why',

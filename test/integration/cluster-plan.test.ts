@@ -1,0 +1,99 @@
+// Plans with a Redis Cluster of real servers on either side (the CLI in a child process), and the
+// copy and verify commands refusing a cluster node until the cluster copy exists, changing nothing.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Plan } from '../../src/planner/types.js';
+import { runCli } from '../harness/cli.js';
+import { type RedisCluster, startCluster } from '../harness/redis-cluster.js';
+import { type RedisServer, startRedis } from '../harness/redis-server.js';
+
+function planOf(run: { code: number | null; stdout: string; stderr: string }): Plan {
+  try {
+    return JSON.parse(run.stdout) as Plan;
+  } catch {
+    throw new Error(`not JSON (exit ${run.code}): ${run.stdout}\n${run.stderr}`);
+  }
+}
+
+const blockerCodes = (p: Plan) => p.blockers.map((b) => b.code).sort();
+
+/** Keys on every primary, counted with plain clients. */
+async function clusterKeys(cluster: RedisCluster): Promise<number> {
+  let n = 0;
+  for (const p of cluster.primaries) n += await (await p.server.client()).dbsize();
+  return n;
+}
+
+describe('plans and refusals with a cluster', () => {
+  let cluster: RedisCluster;
+  let standalone: RedisServer;
+  let empty: RedisServer;
+
+  before(async () => {
+    [cluster, standalone, empty] = await Promise.all([
+      startCluster({ primaries: 3 }),
+      startRedis(),
+      startRedis(),
+    ]);
+    const c = await cluster.client();
+    for (let i = 0; i < 90; i++) await c.set(`c:${i}`, String(i));
+    const db0 = await standalone.client(0);
+    for (let i = 0; i < 20; i++) await db0.set(`s:${i}`, String(i));
+    const db3 = await standalone.client(3);
+    for (let i = 0; i < 7; i++) await db3.set(`t:${i}`, String(i));
+  });
+  after(async () => {
+    await Promise.all([cluster?.stop(), standalone?.stop(), empty?.stop()]);
+  });
+
+  test('standalone -> cluster: dump-restore is the candidate; db 3 is named as a blocker; the copy is not built yet', async () => {
+    const run = await runCli(['plan', standalone.url, cluster.url, '--replace', '--json']);
+    assert.equal(run.code, 1, run.stderr);
+    const plan = planOf(run);
+    assert.equal(plan.strategy, null);
+    assert.equal(plan.candidate, 'dump-restore');
+    assert.deepEqual(blockerCodes(plan), ['cluster-copy-not-built', 'cluster-target-db-zero-only']);
+    assert.match(
+      plan.blockers.find((b) => b.code === 'cluster-target-db-zero-only')!.message,
+      /db 3: 7 keys/,
+    );
+    const replication = plan.assessments.find((a) => a.strategy === 'replication')!;
+    assert.match(replication.reasons.join(';'), /target is a Redis Cluster: its nodes refuse REPLICAOF/);
+    assert.equal(plan.assessments.find((a) => a.strategy === 'migrate')!.viable, true);
+  });
+
+  test('standalone/0 -> cluster/0: db 0 maps to db 0, only the not-built blocker is left', async () => {
+    const run = await runCli(['plan', `${standalone.url}/0`, `${cluster.url}/0`, '--replace', '--json']);
+    const plan = planOf(run);
+    assert.deepEqual(blockerCodes(plan), ['cluster-copy-not-built']);
+    assert.equal(plan.estimates.keys, 20);
+  });
+
+  test('cluster -> standalone: the whole cluster is counted, replication ruled out for the source', async () => {
+    const run = await runCli(['plan', cluster.url, empty.url, '--json']);
+    const plan = planOf(run);
+    assert.equal(plan.candidate, 'dump-restore');
+    assert.equal(plan.estimates.keys, 90);
+    assert.deepEqual(blockerCodes(plan), ['cluster-copy-not-built']);
+    assert.match(
+      plan.assessments.find((a) => a.strategy === 'replication')!.reasons.join(';'),
+      /source is a Redis Cluster: a replica of one node receives only that primary/,
+    );
+  });
+
+  test('copy and verify refuse a cluster node on either side and change nothing', async () => {
+    const fromCluster = await runCli(['copy', cluster.url, empty.url]);
+    assert.equal(fromCluster.code, 2, fromCluster.stdout);
+    assert.match(fromCluster.stderr, /is a Redis Cluster node: .*nothing was done/);
+    assert.equal(await (await empty.client()).dbsize(), 0);
+
+    const toCluster = await runCli(['copy', `${standalone.url}/0`, cluster.url, '--replace']);
+    assert.equal(toCluster.code, 2, toCluster.stdout);
+    assert.match(toCluster.stderr, /is a Redis Cluster node/);
+    assert.equal(await clusterKeys(cluster), 90);
+
+    const verify = await runCli(['verify', cluster.url, empty.url]);
+    assert.equal(verify.code, 2, verify.stdout);
+    assert.match(verify.stderr, /is a Redis Cluster node/);
+  });
+});
