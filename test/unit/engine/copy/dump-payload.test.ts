@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { crc64 } from '../../../../src/engine/copy/crc64.js';
+import { crc64 } from '../../../../src/engine/rdb/crc64.js';
 import {
   payloadChecksumOk,
   payloadRdbVersion,
