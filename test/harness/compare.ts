@@ -113,12 +113,21 @@ function canonical(type: string, reply: unknown): unknown {
     case 'zset': {
       const flat = reply as Buffer[];
       const pairs: string[] = [];
-      for (let i = 0; i < flat.length; i += 2) pairs.push(`${hex(flat[i]!)}@${flat[i + 1]!.toString()}`);
+      for (let i = 0; i < flat.length; i += 2)
+        pairs.push(`${hex(flat[i]!)}@${score(flat[i + 1]!.toString())}`);
       return pairs;
     }
     default:
       return hex(reply as Buffer);
   }
+}
+
+/**
+ * A score as the double it is: Redis 7.0 replies with 17 significant digits (0.10000000000000001),
+ * Redis 7.2+ and Valkey with the shortest text that reads back the same (0.1).
+ */
+function score(text: string): string {
+  return text === 'inf' || text === '-inf' ? text : String(Number(text));
 }
 
 export async function snapshotKey(client: Redis, key: Buffer): Promise<KeySnapshot | null> {
