@@ -145,7 +145,10 @@ class ImportRun {
       if (!options.signal?.aborted) reader.end();
       await writer.flush();
     } catch (err) {
-      await writer.settle();
+      // Entries read whole before a bad byte are good: they are written, so the report's count is
+      // what the target holds. After a target failure, only what is in flight is waited for.
+      if (err instanceof RdbError) await writer.flush().catch(() => writer.settle());
+      else await writer.settle();
       throw this.stopped(err);
     }
     this.progress(true);

@@ -201,7 +201,8 @@ export class RdbReader {
   end(): void {
     if (this.state === State.Done) return;
     if (this.state === State.Header) this.notRdb();
-    const at = this.offset;
+    // Everything before an incomplete entry was read (and handed out) whole.
+    const at = this.state === State.Value || this.entryOffset >= 0 ? this.entryOffset : this.offset;
     const where =
       this.state === State.Value
         ? `in the value of a key in db ${this.db} (its entry starts at byte ${this.entryOffset})`
@@ -210,7 +211,7 @@ export class RdbReader {
           : 'between entries';
     throw new RdbError(
       'truncated',
-      `the RDB ends early: ${at + (this.buf.length - this.pos) + this.pendingBytes} bytes, cut off ${where}, ` +
+      `the RDB ends early: ${this.offset + (this.buf.length - this.pos) + this.pendingBytes} bytes, cut off ${where}, ` +
         `after ${this.keys} keys`,
       at,
     );
