@@ -102,6 +102,8 @@ export class RdbReader {
   private need = 0;
   private state = State.Header;
   private readonly crc = new Crc64();
+  /** For each payload's trailer (one instance, reset per payload). */
+  private readonly payloadCrc = new Crc64();
   private crcPos = 0;
   private readonly maxValueBytes: number;
   private trailer: Buffer[] = [];
@@ -492,7 +494,10 @@ export class RdbReader {
     tail.copy(payload, at);
     at += tail.length;
     payload.writeUInt16LE(this.version, at);
-    new Crc64().update(payload, 0, at + 2).writeLE(payload, at + 2);
+    const crc = this.payloadCrc;
+    crc.hi = 0;
+    crc.lo = 0;
+    crc.update(payload, 0, at + 2).writeLE(payload, at + 2);
     const entry: RdbEntry = {
       db: this.db,
       key: this.key,
