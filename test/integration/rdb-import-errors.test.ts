@@ -54,7 +54,9 @@ describe('import refusals and stops', () => {
     const cut = write('cut.rdb', good.subarray(0, Math.floor(good.length / 2)));
     const run = await runCli(['import', cut, target.url, '--json']);
     assert.equal(run.code, 1, run.stderr + run.stdout);
+    assert.equal(run.stdout.trim().split('\n').length, 1, 'one JSON document on stdout');
     const report = jsonReport(run.stdout);
+    assert.equal(report.exitCode, 1);
     assert.match(String(report.stopped), /import stopped at byte \d+ of \d+: the RDB ends early/);
     assert.match(String(report.stopped), /keys were restored before it stopped/);
     assert.equal(report.complete, false);
@@ -140,6 +142,33 @@ describe('import refusals and stops', () => {
     assert.equal(run.code, 1, run.stderr);
     assert.match(run.stderr, /key ".+" in db \d+ \(entry at byte \d+\) has a value over the 1024-byte cap/);
   });
+});
+
+test('LFU counters travel with the keys (RESTORE ... FREQ from the FREQ opcode)', async () => {
+  const lfu = ['maxmemory-policy allkeys-lfu'];
+  const source = await startRedis({ configLines: lfu });
+  const target = await startRedis({ configLines: lfu });
+  try {
+    const c = await source.client();
+    await c.set('hot', 'v');
+    await c.set('cold', 'v');
+    for (let i = 0; i < 2000; i++) await c.get('hot');
+    const hot = Number(await c.call('OBJECT', 'FREQ', 'hot'));
+    assert.ok(hot > 5, `source counter ${hot}`);
+    await c.call('SAVE');
+    const dir = ((await c.config('GET', 'dir')) as string[])[1]!;
+    const path = join(scratch, 'lfu.rdb');
+    copyFileSync(join(dir, 'dump.rdb'), path);
+    const run = await runCli(['import', path, target.url]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(await compareServers(source, target), []);
+    // A key RESTOREd without FREQ starts at LFU_INIT_VAL (5).
+    const restored = Number(await (await target.client()).call('OBJECT', 'FREQ', 'hot'));
+    assert.ok(restored > 5 && restored <= hot, `target counter ${restored}, source ${hot}`);
+  } finally {
+    await target.stop();
+    await source.stop();
+  }
 });
 
 describe('a target that cannot read the file', async () => {

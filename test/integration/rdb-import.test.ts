@@ -93,6 +93,7 @@ for (const name of Object.keys(RDB_OF) as ServerName[]) {
           await new Promise((r) => setTimeout(r, EXPIRED_WAIT_MS));
           const run = await runCli(['import', file, target.url, '--json']);
           assert.equal(run.code, 0, run.stderr + run.stdout);
+          assert.equal(run.stdout.trim().split('\n').length, 1, 'one JSON document on stdout');
           const report = jsonReport(run.stdout);
           assert.equal(report.checksum, 'ok');
           assert.equal(report.complete, true);

@@ -65,9 +65,12 @@ async function runImport(
   if (opts.flushTarget && !opts.yes) {
     options.confirmFlush = (nonEmpty, libraries) => askFlush(describeEndpoint(target), nonEmpty, libraries);
   }
-  const renderer = ctx.json
-    ? createProgressRenderer({ stream: process.stdout, tty: false })
-    : createProgressRenderer({ stream: process.stderr, tty: Boolean(process.stderr.isTTY), unit: 'bytes' });
+  // stdout carries one JSON document with --json; progress always goes to stderr.
+  const renderer = createProgressRenderer({
+    stream: process.stderr,
+    tty: !ctx.json && Boolean(process.stderr.isTTY),
+    unit: 'bytes',
+  });
   options.onProgress = (p) => renderer.update(progressState(p));
 
   const controller = new AbortController();
@@ -84,12 +87,14 @@ async function runImport(
     report = await importRdbFile(file, target, options);
   } catch (err) {
     renderer.finish();
-    if (err instanceof ImportStoppedError) {
-      if (ctx.json)
-        ctx.printJson({ event: 'report', ...err.report, stopped: err.message, exitCode: err.exitCode });
-      else ctx.print(summary(err.report, describeEndpoint(target)));
+    if (!(err instanceof ImportStoppedError)) throw err;
+    if (ctx.json)
+      ctx.printJson({ event: 'report', ...err.report, stopped: err.message, exitCode: err.exitCode });
+    else {
+      ctx.print(summary(err.report, describeEndpoint(target)));
+      ctx.note(`error: ${err.message}`);
     }
-    throw err;
+    return err.exitCode;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
