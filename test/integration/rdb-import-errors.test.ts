@@ -134,6 +134,9 @@ describe('import refusals and stops', () => {
     assert.deepEqual(await keyspaceDbs(await target.client()), [3]);
     assert.deepEqual(await compareServers(source, target, { dbs: [3] }), []);
     assert.ok(Number(jsonReport(run.stdout).keysSkipped) > 0);
+    const withDb = await runCli(['import', file, `${target.url}/3`]);
+    assert.equal(withDb.code, 2, withDb.stderr);
+    assert.match(withDb.stderr, /the target URL names database 3/);
   });
 
   test('a value over --max-value-size stops the import naming the key and the cap', async () => {

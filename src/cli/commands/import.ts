@@ -57,6 +57,13 @@ async function runImport(
     );
   }
   const target = ctx.endpoint(targetName, 'the target');
+  if (target.urlDb !== undefined) {
+    // As for copy, a target database needs a source database to map from; a file has several.
+    throw new UserError(
+      `the target URL names database ${target.urlDb}: the file's keys go into the databases the file ` +
+        `holds them in. Drop /${target.urlDb} from the URL, and choose the file's databases with --db`,
+    );
+  }
   const options: ImportOptions = {
     onNonEmptyTarget: opts.replace ? 'replace' : opts.flushTarget ? 'flush' : 'refuse',
     dbs: opts.db === undefined ? 'all' : parseDbs(opts.db),

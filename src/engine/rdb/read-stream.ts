@@ -5,10 +5,9 @@ import { type RdbHandler, RdbReader, type RdbReaderOptions } from './reader.js';
 export async function readRdb(
   source: AsyncIterable<Buffer>,
   handler: RdbHandler,
-  options: RdbReaderOptions & { reader?: (reader: RdbReader) => void } = {},
+  options: RdbReaderOptions = {},
 ): Promise<RdbReader> {
   const reader = new RdbReader(handler, options);
-  options.reader?.(reader);
   for await (const chunk of source) await reader.write(chunk);
   reader.end();
   return reader;
