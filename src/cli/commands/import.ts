@@ -156,7 +156,8 @@ export function summary(r: ImportReport, target: string): string {
     `  read ${fmtInt(r.bytesRead)} of ${fmtInt(r.fileBytes)} bytes; checksum: ${r.checksum === 'ok' ? 'ok' : r.checksum === 'disabled' ? 'none (written with rdbchecksum no)' : 'not reached'}`,
     `  databases: ${r.dbs.length ? r.dbs.map((d) => `db${d.db} ${fmtInt(d.keys)}`).join(', ') : '(no keys)'}`,
     `  expired before they could be restored (skipped): ${fmtInt(r.keysExpired)}; failed: ${fmtInt(r.keysFailed)}` +
-      (r.keysSkipped ? `; in databases not selected: ${fmtInt(r.keysSkipped)}` : ''),
+      (r.keysSkipped ? `; in databases not selected: ${fmtInt(r.keysSkipped)}` : '') +
+      (r.emptyKeysSkipped ? `; empty (skipped, as Redis's load does): ${fmtInt(r.emptyKeysSkipped)}` : ''),
     `  functions: ${r.functions.libraries} libraries, ${r.functions.loaded} loaded`,
   ];
   for (const f of r.flushed) lines.push(`  flushed first: db${f.db} (${fmtInt(f.keys)} keys)`);

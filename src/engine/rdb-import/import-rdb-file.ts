@@ -63,6 +63,8 @@ export interface ImportReport {
   keysExpired: number;
   /** In databases not selected with --db. */
   keysSkipped: number;
+  /** Empty collections in the file (an old Redis bug), skipped as Redis's own load skips them. */
+  emptyKeysSkipped: number;
   keysFailed: number;
   /** Keys restored per database. */
   dbs: { db: number; keys: number }[];
@@ -212,6 +214,7 @@ class ImportRun {
       bytesRestored: c.bytesRestored,
       keysExpired: c.keysExpired,
       keysSkipped: c.keysSkipped,
+      emptyKeysSkipped: this.reader.emptyKeysSkipped,
       keysFailed: c.keysFailed,
       dbs: [...c.perDb].sort((a, b) => a[0] - b[0]).map(([db, keys]) => ({ db, keys })),
       functions: this.functions.result,

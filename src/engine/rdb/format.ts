@@ -88,6 +88,18 @@ export const LAYOUTS: readonly (readonly Op[] | undefined)[] = (() => {
   return l;
 })();
 
+/**
+ * Where a collection's element count sits in its layout (the op index), for the types whose count
+ * is a plain length: a count of 0 is an empty key, which Redis's load skips (rdb.c `emptykey`, left
+ * by an old bug) and RESTORE refuses.
+ */
+export const COUNT_OP: readonly (number | undefined)[] = (() => {
+  const c: (number | undefined)[] = [];
+  for (const t of [1, 2, 3, 4, 5, 14, 18, 22]) c[t] = 0;
+  c[24] = 1;
+  return c;
+})();
+
 /** The name TYPE reports for a value type byte (summaries). */
 export function typeName(type: number): string {
   if (type === 0) return 'string';

@@ -15,6 +15,7 @@
 import { Crc64 } from './crc64.js';
 import { RdbError } from './errors.js';
 import {
+  COUNT_OP,
   LAYOUTS,
   MAX_RDB_VERSION,
   moduleTypeName,
@@ -126,6 +127,9 @@ export class RdbReader {
   private lastLen = 0;
   private strLeft = 0;
   private keys = 0;
+  private emptyKeys = 0;
+  /** The value being walked has an element count of 0. */
+  private empty = false;
 
   constructor(
     private readonly handler: RdbHandler,
@@ -142,6 +146,11 @@ export class RdbReader {
   /** The RDB version from the header (0 before it is read). */
   get rdbVersion(): number {
     return this.version;
+  }
+
+  /** Empty collections skipped (as Redis's own load skips them; RESTORE would refuse them). */
+  get emptyKeysSkipped(): number {
+    return this.emptyKeys;
   }
 
   /** Keys read so far. */
@@ -385,13 +394,14 @@ export class RdbReader {
     this.pieces = [];
     this.pieceBytes = 0;
     this.stack = [{ ops: layout, pc: 0, left: 1 }];
+    this.empty = false;
     this.strLeft = 0;
     this.state = State.Value;
     return undefined;
   }
 
   /** Walks the value's layout as far as the buffered bytes go; the entry when it ends. */
-  private walkValue(): RdbEvent | null {
+  private walkValue(): RdbEvent | undefined | null {
     const buf = this.buf;
     const stack = this.stack;
     for (;;) {
@@ -430,6 +440,7 @@ export class RdbReader {
           return null;
         }
         this.lastLen = readLength(buf, this.pos, this.offset);
+        if (this.lastLen === 0 && stack.length === 1 && COUNT_OP[this.type] === f.pc) this.empty = true;
         this.pos += n;
         f.pc++;
       } else if (op === 'str') {
@@ -481,7 +492,12 @@ export class RdbReader {
     );
   }
 
-  private finishValue(): RdbEvent {
+  private finishValue(): RdbEvent | undefined {
+    if (this.empty) {
+      this.emptyKeys++;
+      this.resetEntry();
+      return undefined;
+    }
     const tail = this.buf.subarray(this.valueStart, this.pos);
     const valueLength = this.pieceBytes + tail.length;
     const payload = Buffer.allocUnsafe(1 + valueLength + 10);
@@ -509,6 +525,11 @@ export class RdbReader {
     if (this.idle !== undefined) entry.idleSeconds = this.idle;
     if (this.freq !== undefined) entry.freq = this.freq;
     this.keys++;
+    this.resetEntry();
+    return { kind: 'entry', entry };
+  }
+
+  private resetEntry(): void {
     this.pieces = [];
     this.pieceBytes = 0;
     this.key = EMPTY;
@@ -517,7 +538,6 @@ export class RdbReader {
     this.freq = undefined;
     this.entryOffset = -1;
     this.state = State.Opcode;
-    return { kind: 'entry', entry };
   }
 
   private checksum(): RdbEvent | null {

@@ -233,6 +233,34 @@ describe('the RDB layout', () => {
     }
   });
 
+  test('empty collections are skipped and counted, as Redis loads them; an empty stream is kept', async () => {
+    const file = rdbFile(
+      12,
+      [2],
+      str('empty-set'),
+      len(0),
+      [24],
+      str('empty-hfe'),
+      Buffer.alloc(8),
+      len(0),
+      [0],
+      str('s'),
+      str(''),
+      [21],
+      str('empty-stream'),
+      Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+    );
+    const got: string[] = [];
+    const reader = new RdbReader((e) => {
+      if (e.kind === 'entry') got.push(e.entry.key.toString());
+    });
+    await reader.write(file);
+    reader.end();
+    assert.deepEqual(got, ['s', 'empty-stream']);
+    assert.equal(reader.emptyKeysSkipped, 2);
+    assert.equal(reader.keysRead, 2);
+  });
+
   test('bytes after the checksum are handed back (a replication stream goes on there)', async () => {
     const file = rdbFile(10, [0x00], str('k'), str('v'));
     const reader = new RdbReader(() => undefined);
