@@ -33,7 +33,7 @@ async function rejection(bytes: Buffer, chunk = bytes.length, maxValueBytes?: nu
 }
 
 /** The value part of a payload (without the type byte and the 10-byte trailer). */
-const valueOf = (e: RdbEntry) => e.payload.subarray(1, e.payload.length - 10);
+const valueBytesOf = (e: RdbEntry) => e.payload.subarray(1, e.payload.length - 10);
 
 describe('CRC-64/Jones', () => {
   test("Redis's check value: crc64(0, '123456789') == 0xe9c6d914c4b8d9ca", () => {
@@ -76,10 +76,10 @@ describe('lengths and strings on crafted bytes', () => {
         got.map((e) => e.key.toString()),
         ['k6', 'k14', 'k32', 'k64'],
       );
-      assert.deepEqual(valueOf(got[0]!), str('v'.repeat(63)));
-      assert.deepEqual(valueOf(got[1]!), str('w'.repeat(300)));
-      assert.deepEqual(valueOf(got[2]!), str(big));
-      assert.deepEqual(valueOf(got[3]!), Buffer.concat([len64(2n), Buffer.from('ok')]));
+      assert.deepEqual(valueBytesOf(got[0]!), str('v'.repeat(63)));
+      assert.deepEqual(valueBytesOf(got[1]!), str('w'.repeat(300)));
+      assert.deepEqual(valueBytesOf(got[2]!), str(big));
+      assert.deepEqual(valueBytesOf(got[3]!), Buffer.concat([len64(2n), Buffer.from('ok')]));
     }
   });
 
@@ -102,7 +102,7 @@ describe('lengths and strings on crafted bytes', () => {
       got.map((e) => e.key.toString()),
       ['-7', '12345', '1234567', 'a'.repeat(10)],
     );
-    assert.deepEqual(valueOf(got[3]!), lzfKey);
+    assert.deepEqual(valueBytesOf(got[3]!), lzfKey);
   });
 
   test('a corrupt LZF key and an unknown string encoding are corrupt, with the byte offset', async () => {
@@ -228,7 +228,7 @@ describe('the RDB layout', () => {
       assert.equal(got.length, values.length);
       got.forEach((e, i) => {
         assert.equal(e.type, values[i]![0]);
-        assert.deepEqual(valueOf(e), values[i]![1], `value of type ${e.type}`);
+        assert.deepEqual(valueBytesOf(e), values[i]![1], `value of type ${e.type}`);
       });
     }
   });
