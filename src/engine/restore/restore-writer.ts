@@ -100,6 +100,8 @@ export class RestoreWriter {
     if (entry.db !== this.db) {
       this.batch.items.push(entry.db);
       this.db = entry.db;
+      // The connection's own record, so its select() knows where the pipeline leaves it.
+      this.dst.db = entry.db;
     }
     this.batch.items.push(entry);
     this.batch.bytes += entry.payload.length;
