@@ -109,6 +109,7 @@ export class RdbReader {
   private readonly maxValueBytes: number;
   private trailer: Buffer[] = [];
   private readonly cursor = new Cursor();
+  private writing = false;
 
   private version = 0;
   private db = 0;
@@ -171,9 +172,22 @@ export class RdbReader {
     return Buffer.concat([this.buf.subarray(this.pos), ...this.pending, ...this.trailer]);
   }
 
-  /** Feeds the next chunk; resolves once its events are handled. Rejects with RdbError. */
+  /**
+   * Feeds the next chunk; resolves once its events are handled. Rejects with RdbError. One write
+   * at a time: the next chunk waits for this promise (that wait is the back-pressure).
+   */
   async write(chunk: Buffer): Promise<void> {
+    if (this.writing) throw new Error('RdbReader.write() called before the previous write resolved');
     if (chunk.length === 0) return;
+    this.writing = true;
+    try {
+      await this.parse(chunk);
+    } finally {
+      this.writing = false;
+    }
+  }
+
+  private async parse(chunk: Buffer): Promise<void> {
     if (this.state === State.Done) {
       this.trailer.push(chunk);
       return;

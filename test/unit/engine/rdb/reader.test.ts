@@ -285,6 +285,7 @@ describe('the RDB layout', () => {
     await new Promise((r) => setTimeout(r, 20));
     assert.deepEqual(seen, ['k1']);
     assert.equal(resolved, false);
+    await assert.rejects(reader.write(Buffer.from([0])), /before the previous write resolved/);
     release();
     await writing;
     assert.deepEqual(seen, ['k1', 'k2']);
