@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerAuditCommand } from './commands/audit.js';
 import { registerConfigureCommand } from './commands/configure.js';
 import { registerCopyCommand } from './commands/copy.js';
+import { registerImportCommand } from './commands/import.js';
 import { registerMigrateCommand } from './commands/migrate.js';
 import { registerPlanCommand } from './commands/plan.js';
 import { registerProbeCommand } from './commands/probe.js';
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerPlanCommand(program);
   registerCopyCommand(program);
   registerVerifyCommand(program);
+  registerImportCommand(program);
   registerMigrateCommand(program);
   registerWorkerCommand(program);
   registerAuditCommand(program);

@@ -200,7 +200,7 @@ export function summary(r: CopyReport, source: string, target: string): string {
   return lines.join('\n');
 }
 
-async function askFlush(
+export async function askFlush(
   target: string,
   nonEmpty: { db: number; keys: number }[],
   libraries: string[],

@@ -1,7 +1,7 @@
 // The DUMP payload trailer: `<serialized value><RDB version: uint16 LE><CRC-64: uint64 LE>`, the CRC
 // covering everything before it. RESTORE rejects a payload whose version is newer than the
 // server's own or whose CRC does not match ("DUMP payload version or checksum are wrong").
-import { crc64 } from './crc64.js';
+import { crc64 } from '../rdb/crc64.js';
 
 const TRAILER = 10;
 

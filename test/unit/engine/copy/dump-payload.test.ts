@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { crc64 } from '../../../../src/engine/copy/crc64.js';
 import {
   payloadChecksumOk,
   payloadRdbVersion,
   withRdbVersion,
 } from '../../../../src/engine/copy/dump-payload.js';
+import { crc64 } from '../../../../src/engine/rdb/crc64.js';
 
 // Captured from redis-server 7.0.15: `SET foo bar` + `DUMP foo`, and `RPUSH mylist a bb ccc 12345`.
 const DUMP_STRING = Buffer.from('0003626172' + '0a00' + 'e6be4960ee66fd17', 'hex');

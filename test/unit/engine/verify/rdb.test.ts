@@ -1,11 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  decodeUnorderedPayload,
-  lzfDecompress,
-  payloadType,
-  payloadVersion,
-} from '../../../../src/engine/verify/rdb.js';
+import { lzfDecompress } from '../../../../src/engine/rdb/lzf.js';
+import { decodeUnorderedPayload, payloadType, payloadVersion } from '../../../../src/engine/verify/rdb.js';
 
 // DUMP payloads captured from Redis 7.0.15 (RDB version 10).
 /** SADD s a xyz 123 -5 70000 qqqq...(40): hash-table set; int-encoded and LZF-compressed members. */
