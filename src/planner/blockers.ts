@@ -1,6 +1,7 @@
 // Findings that stop every strategy: running any of them would lose data, break the target, or
 // do something nobody asked for. Each says what to change.
 import type { PlanContext } from './context.js';
+import { fieldTtlBlockers } from './field-ttls.js';
 import { librariesText, targetLibraries } from './functions.js';
 import type { Finding, StrategyAssessment, StrategyName } from './types.js';
 import { formatDbs, formatMb, plural } from './units.js';
@@ -14,6 +15,7 @@ export function findBlockers(ctx: PlanContext): Finding[] {
     ...databases(ctx),
     ...modules(ctx),
     ...functions(ctx),
+    ...fieldTtlBlockers(ctx),
   ];
 }
 

@@ -9,6 +9,7 @@ import type { Logger } from '../util/logger.js';
 import { scrub } from '../util/secrets.js';
 import { type BigKeyOptions, sampleBigKeys } from './big-keys.js';
 import { detectCommands } from './commands.js';
+import { probeFieldTtls } from './field-ttls.js';
 import {
   type InfoSections,
   parseFunctionLibraries,
@@ -116,6 +117,7 @@ export async function probeWith(
   const rdb = await rdbVersion(client, endpoint.db, server, databases, commands.DUMP.available, notes);
   const modules = await listModules(client, info, notes);
   const functionLibraries = await countFunctionLibraries(client, info, version, notes);
+  const fieldTtls = await probeFieldTtls(client, databases, endpoint.db, notes);
 
   if (server.mode === 'cluster') {
     notes.push(
@@ -145,6 +147,7 @@ export async function probeWith(
     protoMaxBulkLen: config['proto-max-bulk-len'] !== undefined ? Number(config['proto-max-bulk-len']) : null,
     modules,
     functionLibraries,
+    fieldTtls,
     commands,
     notes,
   };

@@ -1,4 +1,5 @@
 // A probe result as a compact text report for people (CLI output; plain text, no colours).
+import { describeFieldTtls } from './field-ttls.js';
 import { PROBED_COMMANDS, type ProbeResult } from './types.js';
 
 export function formatBytes(bytes: number): string {
@@ -101,6 +102,7 @@ export function formatProbeReport(result: ProbeResult): string {
           ? 'none (before Redis 7) or unknown'
           : `${result.functionLibraries} librar${result.functionLibraries === 1 ? 'y' : 'ies'}`,
       ],
+      ...(result.fieldTtls ? [['hash field TTLs', describeFieldTtls(result.fieldTtls)]] : []),
     ]),
   );
 

@@ -32,6 +32,8 @@ export interface EngineCopierOptions {
   logger?: Logger;
   /** Source db -> another target db (engine/db-mapping.ts). */
   remap?: DbRemap;
+  /** See CopyOptions.dropFieldTtls. */
+  dropFieldTtls?: boolean;
 }
 
 /**
@@ -45,6 +47,7 @@ export function engineCopier(source: Endpoint, target: Endpoint, options: Engine
     ...(options.bigKeyThresholdBytes ? { bigKeyThresholdBytes: options.bigKeyThresholdBytes } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.remap ? { remap: options.remap } : {}),
+    ...(options.dropFieldTtls ? { dropFieldTtls: true } : {}),
   };
   const idle: KeySetCopier[] = [];
   // A batch still in flight when close() runs must not hand its lane back to the idle list

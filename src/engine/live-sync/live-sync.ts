@@ -120,6 +120,8 @@ export interface LiveSyncOptions {
   logger?: Logger;
   mode?: 'auto' | 'dump' | 'by-type';
   bigKeyThresholdBytes?: number;
+  /** Hashes with field TTLs go to a target without them as persistent fields, instead of being refused. */
+  dropFieldTtls?: boolean;
   /** Defaults to the copy engine (src/engine/copy). */
   copier?: Copier;
   /**
@@ -302,6 +304,7 @@ export class LiveSync {
         ...(options.bigKeyThresholdBytes ? { bigKeyThresholdBytes: options.bigKeyThresholdBytes } : {}),
         ...(options.logger ? { logger: options.logger } : {}),
         ...(options.remap ? { remap: options.remap } : {}),
+        ...(options.dropFieldTtls ? { dropFieldTtls: true } : {}),
       });
   }
 

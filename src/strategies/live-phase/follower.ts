@@ -390,6 +390,7 @@ export class Follower {
       };
       if (live.match) options.match = live.match;
       if (live.bigKeyThresholdBytes) options.bigKeyThresholdBytes = live.bigKeyThresholdBytes;
+      if (live.dropFieldTtls) options.dropFieldTtls = true;
       return {
         ls: new LiveSync(this.options.endpoints.source, this.options.endpoints.target, options),
         abort,
