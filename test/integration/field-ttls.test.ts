@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
 import { copyKeySet } from '../../src/engine/copy/index.js';
+import { LiveSync, type LiveSyncError } from '../../src/engine/live-sync/index.js';
 import { parseEndpointUrl } from '../../src/redis/endpoint.js';
 import { jsonReport, runCli } from '../harness/cli.js';
 import { compareServers } from '../harness/compare.js';
@@ -185,6 +186,37 @@ for (const [name, missing] of [
       });
       assert.equal(dropped.keysFailed, 0);
       assert.equal(dropped.fieldTtlsDropped, 2);
+    });
+
+    test('live sync stops on a hash given a field TTL while it follows, saying why', async () => {
+      const c = await source.client();
+      await c.config('SET', 'notify-keyspace-events', 'KEA');
+      let failure: LiveSyncError | undefined;
+      const ls = new LiveSync(
+        parseEndpointUrl(source.url, 'source'),
+        parseEndpointUrl(target.url, 'target'),
+        {
+          dbs: [0],
+          onError: (err) => {
+            failure = err;
+          },
+        },
+      );
+      await ls.start();
+      try {
+        await c.hset('later', 'f', '1', 'g', '2');
+        await c.call('HPEXPIRE', 'later', HOUR, 'FIELDS', 1, 'f');
+        const deadline = Date.now() + 15_000;
+        while (!failure && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        assert.ok(failure, 'live sync did not stop');
+        assert.equal(failure.final, true);
+        assert.match(
+          failure.message,
+          /live sync stopped: db 0 key "later": hash has 1 field with a TTL .* --drop-field-ttls/,
+        );
+      } finally {
+        await ls.stop().catch(() => undefined);
+      }
     });
   });
 }

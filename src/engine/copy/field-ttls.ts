@@ -29,12 +29,16 @@ export const DROP_HINT =
   'pass --drop-field-ttls to copy those fields without their TTLs (persistent), or use a target that has ' +
   'field TTLs (Redis >= 7.4, Valkey >= 9)';
 
+const REFUSAL_MARK = 'the target has no hash field TTLs (no HPEXPIREAT): not copied';
+
 /** The per-hash refusal: the target cannot hold the TTLs of `fields` fields. */
 export function fieldTtlRefusal(fields: number): string {
-  return (
-    `hash has ${fields} field${fields === 1 ? '' : 's'} with a TTL and the target has no hash field TTLs ` +
-    `(no HPEXPIREAT): not copied, its fields would never expire; ${DROP_HINT}`
-  );
+  return `hash has ${fields} field${fields === 1 ? '' : 's'} with a TTL and ${REFUSAL_MARK}, its fields would never expire; ${DROP_HINT}`;
+}
+
+/** A key error that is this refusal (live sync stops on it rather than leave the hash stale). */
+export function isFieldTtlRefusal(reason: string): boolean {
+  return reason.includes(REFUSAL_MARK);
 }
 
 /**

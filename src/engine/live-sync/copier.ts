@@ -5,7 +5,7 @@
 import type { Endpoint } from '../../redis/endpoint.js';
 import { UserError } from '../../util/errors.js';
 import type { Logger } from '../../util/logger.js';
-import { KeySetCopier } from '../copy/index.js';
+import { isFieldTtlRefusal, KeySetCopier } from '../copy/index.js';
 import type { DbRemap } from '../db-mapping.js';
 
 export interface KeySetResult {
@@ -13,6 +13,11 @@ export interface KeySetResult {
   keysFailed: number;
   /** Keys deleted on the target because the source no longer has them. */
   keysDeleted?: number;
+  /**
+   * Set when a key must not be copied as it is (a hash with field TTLs, a target without them,
+   * no --drop-field-ttls): what and why. Live sync stops on it instead of leaving the key stale.
+   */
+  refusal?: string;
 }
 
 export interface Copier {
@@ -61,7 +66,12 @@ export function engineCopier(source: Endpoint, target: Endpoint, options: Engine
         const counters = await lane.copy(db, keys);
         if (closed) await lane.close();
         else idle.push(lane);
-        return { keysFailed: counters.keysFailed, keysDeleted: counters.keysDeleted };
+        const refused = counters.errors.find((e) => isFieldTtlRefusal(e.reason));
+        return {
+          keysFailed: counters.keysFailed,
+          keysDeleted: counters.keysDeleted,
+          ...(refused ? { refusal: `db ${refused.db} key "${refused.key}": ${refused.reason}` } : {}),
+        };
       } catch (err) {
         await lane.close();
         throw err;

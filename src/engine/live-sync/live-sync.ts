@@ -816,6 +816,7 @@ export class LiveSync {
       this.counters.keysApplied += batch.keys.length - result.keysFailed;
       this.counters.keysFailed += result.keysFailed;
       this.counters.keysDeleted += result.keysDeleted ?? 0;
+      if (result.refusal) throw new LiveSyncError(`live sync stopped: ${result.refusal}`, true);
       this.consecutiveFailures = 0;
     } catch (err) {
       this.dirty.putBack(batch);
