@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
 import { copyKeySet } from '../../src/engine/copy/index.js';
 import { LiveSync, type LiveSyncError } from '../../src/engine/live-sync/index.js';
+import { probeFieldTtls } from '../../src/probe/field-ttls.js';
 import { parseEndpointUrl } from '../../src/redis/endpoint.js';
 import { jsonReport, runCli } from '../harness/cli.js';
 import { compareServers } from '../harness/compare.js';
@@ -63,6 +64,22 @@ describe('hash field TTLs, Redis 8.0 -> Redis 8.0', { skip: missing8 }, () => {
       counted: 'info-keyspace',
       perDb: [{ db: 0, hashes: FIELD_TTL_HASHES }],
     });
+  });
+
+  test('where INFO keyspace does not count them, a sample finds them and says so', async () => {
+    const c = await source.client();
+    const notes: string[] = [];
+    // The databases as a server that reports no count would list them.
+    const facts = await probeFieldTtls(c, [{ db: 0, keys: 4, expires: 1, avgTtlMs: 0 }], 0, notes);
+    assert.deepEqual(facts, {
+      supported: true,
+      counted: 'sampled',
+      hashes: FIELD_TTL_HASHES,
+      sampledHashes: 3,
+      sampledAll: true,
+      perDb: [{ db: 0, hashes: FIELD_TTL_HASHES }],
+    });
+    assert.match(notes.join('\n'), /3 hashes were sampled .* 2 with field TTLs/);
   });
 
   test('DUMP/RESTORE carries field TTLs; verify says identical, then finds one changed field TTL', async () => {
