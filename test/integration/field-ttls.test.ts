@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
 import { copyKeySet } from '../../src/engine/copy/index.js';
 import { LiveSync, type LiveSyncError } from '../../src/engine/live-sync/index.js';
+import { verify } from '../../src/engine/verify/index.js';
 import { probeFieldTtls } from '../../src/probe/field-ttls.js';
 import { parseEndpointUrl } from '../../src/redis/endpoint.js';
 import { jsonReport, runCli } from '../harness/cli.js';
@@ -108,6 +109,15 @@ describe('hash field TTLs, Redis 8.0 -> Redis 8.0', { skip: missing8 }, () => {
     const independent = await compareServers(source, target);
     assert.equal(independent.length, 1, independent.join('\n'));
     assert.match(independent[0]!, /field f1 ttl/);
+    // Type-aware, 8 fields a page: the 40-field hash is walked page by page, and found all the same.
+    const paged = await verify(parseEndpointUrl(source.url), parseEndpointUrl(target.url), {
+      dbs: [0],
+      compareBy: 'digest',
+      chunkSize: 8,
+      recheckRounds: 0,
+    });
+    assert.equal(paged.differences['field-ttl'].count, 1, JSON.stringify(paged.differences));
+    assert.equal(paged.differentKeys, 1);
   });
 
   for (const [path, args, line] of [

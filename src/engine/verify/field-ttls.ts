@@ -1,14 +1,15 @@
 // Compares the per-field TTLs of hashes (HPEXPIRE: Redis >= 7.4, Valkey >= 9) where both servers
 // have them. Equal DUMP payloads carry equal field TTLs (they hold the absolute times), so only
 // hashes whose payloads did not prove them equal come here. The source's fields are walked with
-// HSCAN, a page at a time (memory stays bounded whatever the hash's size), and HPEXPIRETIME is
-// read for that page on both sides. Times are put on one clock with the offset verify measured
+// HSCAN NOVALUES (Redis >= 7.4, as field TTLs), a page at a time, so memory stays bounded by the
+// field names whatever the values' size, and HPEXPIRETIME is read for that page on both sides. Times are put on one clock with the offset verify measured
 // (expiry.ts) and compared with the same tolerance as key TTLs. A field on one side only is a
 // value difference, found by the value comparison; this reports 'field-ttl' only.
+import { parseInfo, parseKeyspace } from '../../probe/info.js';
 import { printableKey } from '../../probe/printable-key.js';
 import type { RespConnection } from '../resp/connection.js';
-import { RespError, replyText } from '../resp/reply.js';
-import { fieldExpiryReads, hashFields, parseFieldExpiries, supportsFieldTtls } from '../types/field-ttls.js';
+import { RespError, type RespReply, replyText } from '../resp/reply.js';
+import { fieldExpiryReads, parseFieldExpiries, supportsFieldTtls } from '../types/field-ttls.js';
 import type { Difference, EvaluateContext } from './evaluate.js';
 import type { ExpiryClock } from './expiry.js';
 
@@ -24,12 +25,12 @@ function hasFieldTtls(conn: RespConnection): Promise<boolean> {
   return known;
 }
 
-/** Hashes compared at once (each takes a few round trips per page of fields). */
-const PARALLEL = 8;
-
 /**
  * Adds a 'field-ttl' difference to `found[i]` for each hash `keys[i]` (i in `hashes`) whose field
- * TTLs differ, when both servers have field TTLs.
+ * TTLs differ, when both servers have field TTLs. Skipped when INFO keyspace counts no hash with
+ * field TTLs on either server (the usual case costs two INFO calls per batch). The first page of
+ * every hash's fields is read in one pipeline, their expiries in one more per server; only hashes
+ * with more fields than a page go on page by page.
  */
 export async function compareFieldTtls(
   ctx: EvaluateContext,
@@ -40,17 +41,38 @@ export async function compareFieldTtls(
   if (hashes.length === 0) return;
   const [a, b] = await Promise.all([hasFieldTtls(ctx.source), hasFieldTtls(ctx.target)]);
   if (!a || !b) return;
-  const queue = [...hashes];
-  const worker = async () => {
-    for (let i = queue.shift(); i !== undefined; i = queue.shift()) {
-      const diff = await hashFieldTtlDifference(ctx, keys[i]!);
-      if (!diff) continue;
-      const existing = found[i];
-      if (existing) existing.push(diff);
-      else found[i] = [diff];
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(PARALLEL, queue.length) }, worker));
+  const [ca, cb] = await Promise.all([countedHashes(ctx.source), countedHashes(ctx.target)]);
+  if (ca === 0 && cb === 0) return;
+  const firstPages = await ctx.source.exec(
+    hashes.map((i) => ['HSCAN', keys[i]!, 0, 'COUNT', ctx.chunkSize, 'NOVALUES']),
+  );
+  const pages: { i: number; cursor: string; fields: Buffer[]; gaps: FieldGap[] }[] = [];
+  hashes.forEach((i, j) => {
+    const page = parsePage(firstPages[j]);
+    // Gone or retyped meanwhile: the key comparison says so (and re-checks).
+    if (page) pages.push({ i, ...page, gaps: [] });
+  });
+  const withFields = pages.filter((p) => p.fields.length > 0);
+  await comparePages(
+    ctx,
+    withFields.map((p) => ({ key: keys[p.i]!, fields: p.fields, gaps: p.gaps })),
+  );
+  for (const p of pages) {
+    if (p.cursor !== '0') await restOfHash(ctx, keys[p.i]!, p.cursor, p.gaps);
+    const diff = summarize(p.gaps);
+    if (!diff) continue;
+    const existing = found[p.i];
+    if (existing) existing.push(diff);
+    else found[p.i] = [diff];
+  }
+}
+
+/** Hashes with field TTLs in every database as INFO keyspace counts them; null when it does not say. */
+async function countedHashes(conn: RespConnection): Promise<number | null> {
+  const [reply] = await conn.exec([['INFO', 'keyspace']]);
+  const dbs = parseKeyspace(parseInfo(replyText(reply ?? null) ?? ''));
+  if (dbs.some((d) => d.hashesWithFieldTtls === undefined)) return null;
+  return dbs.reduce((n, d) => n + (d.hashesWithFieldTtls ?? 0), 0);
 }
 
 interface FieldGap {
@@ -58,38 +80,57 @@ interface FieldGap {
   detail: string;
 }
 
-async function hashFieldTtlDifference(ctx: EvaluateContext, key: Buffer): Promise<Difference | null> {
-  const gaps: FieldGap[] = [];
-  let cursor = '0';
-  do {
-    const [page] = await ctx.source.exec([['HSCAN', key, cursor, 'COUNT', ctx.chunkSize]]);
-    // Gone or retyped meanwhile: the key comparison says so (and re-checks).
-    if (page instanceof RespError || !Array.isArray(page) || !Array.isArray(page[1])) return null;
-    cursor = replyText(page[0]) ?? '0';
-    const fields = hashFields(page[1] as Buffer[]);
-    if (fields.length === 0) continue;
-    const reads = fieldExpiryReads(key, fields);
-    const [sa, ta] = await Promise.all([ctx.source.exec(reads), ctx.target.exec(reads)]);
+function parsePage(reply: RespReply | undefined): { cursor: string; fields: Buffer[] } | null {
+  if (reply instanceof RespError || !Array.isArray(reply) || !Array.isArray(reply[1])) return null;
+  return { cursor: replyText(reply[0]) ?? '0', fields: reply[1] as Buffer[] };
+}
+
+/** Reads the expiry of each page's fields on both servers (one pipeline each) and notes the gaps. */
+async function comparePages(
+  ctx: EvaluateContext,
+  pages: { key: Buffer; fields: Buffer[]; gaps: FieldGap[] }[],
+): Promise<void> {
+  if (pages.length === 0) return;
+  const reads = pages.map((p) => fieldExpiryReads(p.key, p.fields));
+  const flat = reads.flat();
+  const [sa, ta] = await Promise.all([ctx.source.exec(flat), ctx.target.exec(flat)]);
+  let at = 0;
+  pages.forEach((p, j) => {
+    const n = reads[j]!.length;
     let source: number[];
     let target: number[];
     try {
-      source = parseFieldExpiries(sa, fields.length);
-      target = parseFieldExpiries(ta, fields.length);
+      source = parseFieldExpiries(sa.slice(at, at + n), p.fields.length);
+      target = parseFieldExpiries(ta.slice(at, at + n), p.fields.length);
     } catch {
-      return null;
+      return; // changed type meanwhile: the key comparison sees it
+    } finally {
+      at += n;
     }
-    fields.forEach((field, j) => {
-      const detail = fieldGap(source[j]!, target[j]!, ctx.expiry, ctx.ttlToleranceMs);
-      if (detail) gaps.push({ field, detail });
+    p.fields.forEach((field, k) => {
+      const detail = fieldGap(source[k]!, target[k]!, ctx.expiry, ctx.ttlToleranceMs);
+      if (detail) p.gaps.push({ field, detail });
     });
-  } while (cursor !== '0');
+  });
+}
+
+/** The pages of a big hash after the first, one at a time (memory stays bounded). */
+async function restOfHash(ctx: EvaluateContext, key: Buffer, from: string, gaps: FieldGap[]): Promise<void> {
+  let cursor = from;
+  while (cursor !== '0') {
+    const [reply] = await ctx.source.exec([['HSCAN', key, cursor, 'COUNT', ctx.chunkSize, 'NOVALUES']]);
+    const page = parsePage(reply);
+    if (!page) return;
+    cursor = page.cursor;
+    if (page.fields.length > 0) await comparePages(ctx, [{ key, fields: page.fields, gaps }]);
+  }
+}
+
+function summarize(gaps: FieldGap[]): Difference | null {
   if (gaps.length === 0) return null;
   const first = gaps[0]!;
   const more = gaps.length > 1 ? ` (and ${gaps.length - 1} more field${gaps.length === 2 ? '' : 's'})` : '';
-  return {
-    cls: 'field-ttl',
-    detail: `field "${printableKey(first.field)}" ${first.detail}${more}`,
-  };
+  return { cls: 'field-ttl', detail: `field "${printableKey(first.field)}" ${first.detail}${more}` };
 }
 
 function formatMs(ms: number): string {
