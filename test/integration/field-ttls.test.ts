@@ -5,6 +5,9 @@
 // the fields as persistent, as the plan warns. From 7.0 to 8.0 there is nothing to carry. The
 // independent comparison (test/harness/compare.ts, HPTTL with plain ioredis) checks every copy.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
 import { copyKeySet } from '../../src/engine/copy/index.js';
@@ -14,6 +17,7 @@ import { probeFieldTtls } from '../../src/probe/field-ttls.js';
 import { parseEndpointUrl } from '../../src/redis/endpoint.js';
 import { jsonReport, runCli } from '../harness/cli.js';
 import { compareServers } from '../harness/compare.js';
+import { scriptedMigrateArgs, writeMigrateConfig } from '../harness/migrate-run.js';
 import { type RedisServer, serverUnavailable, startRedis } from '../harness/redis-server.js';
 
 const missing8 = await serverUnavailable('redis-8.0');
@@ -247,6 +251,40 @@ for (const [name, missing] of [
     });
   });
 }
+
+describe('hash field TTLs, migrate Redis 8.0 -> Redis 7.0', { skip: missing8 }, () => {
+  test('migrate is refused by its plan without --drop-field-ttls; with it the run copies persistent fields', async () => {
+    const [source, target, control] = await Promise.all([
+      redis8(),
+      startRedis({ server: 'redis-7.0' }),
+      startRedis({ server: 'redis-7.0' }),
+    ]);
+    const dir = mkdtempSync(join(tmpdir(), 'mb-field-ttls-'));
+    try {
+      await fill(source);
+      const config = join(dir, 'migration-buddy.yml');
+      writeMigrateConfig(config, { source, target, control });
+      const env = { CONTROL_REDIS_URL: '' };
+      const refused = await runCli(scriptedMigrateArgs(config, 'dump-restore'), env);
+      assert.equal(refused.code, 1, refused.stdout + refused.stderr);
+      assert.match(refused.stdout, /2 hashes with per-field TTLs .* --drop-field-ttls/);
+      assert.equal(await (await target.client()).dbsize(), 0);
+
+      const run = await runCli([...scriptedMigrateArgs(config, 'dump-restore'), '--drop-field-ttls'], env);
+      assert.equal(run.code, 0, run.stdout + run.stderr);
+      assert.match(run.stdout, /5 hash fields copied without their TTL/);
+      assert.deepEqual(await (await target.client()).hgetall('small'), { a: '1', b: '2', keep: '3' });
+      assert.deepEqual(
+        (await compareServers(source, target)).length,
+        2,
+        'only the two hashes differ, by their field TTLs',
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await Promise.all([source.stop(), target.stop(), control.stop()]);
+    }
+  });
+});
 
 describe('hash field TTLs, Redis 7.0 -> Redis 8.0 (nothing to carry)', { skip: missing8 }, () => {
   test('plan has no field-TTL finding, copy and verify agree, no field has a TTL', async () => {
