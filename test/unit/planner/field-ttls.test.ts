@@ -89,3 +89,27 @@ describe('planner: hash field TTLs', () => {
     }
   });
 });
+
+describe('--drop-field-ttls reaches the steps that copy', () => {
+  test('bulk copy and live sync get it from the approved parameters, and only when asked', async () => {
+    const { copyOptionsFromParams } = await import('../../../src/strategies/dump-restore/bulk-copy.js');
+    const { followerSpec } = await import('../../../src/strategies/live-phase/spec.js');
+    const t = withFieldTtls(target(), none);
+    const asked = planMigration(src(), t, options({ dropFieldTtls: true, strategy: 'dump-restore' }));
+    const copy = asked.steps.find((s) => s.kind === 'bulk_copy');
+    assert.equal(copy?.params.dropFieldTtls, true);
+    assert.equal(copyOptionsFromParams(copy!.params).dropFieldTtls, true);
+    const steps = asked.steps.map((s) => ({ ...s, status: 'pending' as const, attempts: 0 }));
+    assert.equal(followerSpec({ steps } as never).live?.dropFieldTtls, true);
+
+    const plain = planMigration(
+      src(),
+      withFieldTtls(target({ server: redis8 }), { ...none, supported: true }),
+      options({ strategy: 'dump-restore' }),
+    );
+    const plainCopy = plain.steps.find((s) => s.kind === 'bulk_copy');
+    assert.ok(plainCopy, plain.strategy ?? 'no strategy');
+    assert.equal('dropFieldTtls' in plainCopy.params, false);
+    assert.equal(copyOptionsFromParams(plainCopy.params).dropFieldTtls, undefined);
+  });
+});
