@@ -39,12 +39,24 @@ export async function probeFieldTtls(
   }
 }
 
+/** A key nobody has: HPEXPIRETIME of one of its fields reads nothing. */
+export const FIELD_TTL_PROBE_KEY = 'migration-buddy:field-ttl-probe';
+
+/**
+ * Whether a server has field TTLs, from its answer to `HPEXPIRETIME FIELD_TTL_PROBE_KEY FIELDS 1 f`
+ * (null: no error). Only "unknown command" says no: any other refusal (an ACL, a proxy) means the
+ * server has them and the copy must fail visibly on them, never lose them silently.
+ */
+export function fieldTtlsFromProbeError(error: string | null): boolean {
+  return error === null || !/unknown command/i.test(error);
+}
+
 async function hasFieldTtlCommands(client: Redis): Promise<boolean> {
   try {
-    const reply = (await client.call('COMMAND', 'INFO', 'HPEXPIREAT', 'HPEXPIRETIME')) as unknown[];
-    return Array.isArray(reply) && reply.length === 2 && reply.every((r) => Array.isArray(r));
-  } catch {
-    return false;
+    await client.call('HPEXPIRETIME', FIELD_TTL_PROBE_KEY, 'FIELDS', '1', 'f');
+    return true;
+  } catch (err) {
+    return fieldTtlsFromProbeError((err as Error).message);
   }
 }
 

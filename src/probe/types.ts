@@ -46,7 +46,7 @@ export interface DatabaseStats {
 
 /** Per-field TTLs of hashes (HPEXPIRE, Redis >= 7.4, Valkey >= 9) on one server. */
 export interface FieldTtlFacts {
-  /** The server has HPEXPIREAT and HPEXPIRETIME (COMMAND INFO): it can hold field TTLs. */
+  /** The server has field TTLs (HPEXPIRETIME of a missing key is not an unknown command): it can hold them. */
   supported: boolean;
   /** Hashes with field TTLs in all databases (0 when not supported). */
   hashes: number;

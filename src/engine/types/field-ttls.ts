@@ -1,6 +1,8 @@
 // Per-field TTLs of hashes (HPEXPIRE & co: Redis >= 7.4, Valkey >= 9). Read as absolute Unix ms
 // (HPEXPIRETIME) and written back with HPEXPIREAT, so the time a copy takes adds no drift. Shared
 // by the copy engine (by-type and chunked hashes) and by verification.
+
+import { FIELD_TTL_PROBE_KEY, fieldTtlsFromProbeError } from '../../probe/field-ttls.js';
 import type { CommandRunner } from '../resp/connection.js';
 import { type RespArg, RespError, type RespReply } from '../resp/reply.js';
 
@@ -12,12 +14,12 @@ export const FIELD_PERSISTENT = -1;
 export const FIELD_MISSING = -2;
 
 /**
- * Whether this server has per-field TTLs: COMMAND INFO knows HPEXPIRETIME and HPEXPIREAT (by
- * command, not by version: Valkey 9 has them and still reports redis_version 7.2.4).
+ * Whether this server has per-field TTLs, by asking it (not by version: Valkey 9 has them and
+ * still reports redis_version 7.2.4); see fieldTtlsFromProbeError for what counts as no.
  */
 export async function supportsFieldTtls(runner: CommandRunner): Promise<boolean> {
-  const [reply] = await runner.exec([['COMMAND', 'INFO', 'HPEXPIRETIME', 'HPEXPIREAT']]);
-  return Array.isArray(reply) && reply.length === 2 && reply.every((r) => Array.isArray(r));
+  const [reply] = await runner.exec([['HPEXPIRETIME', FIELD_TTL_PROBE_KEY, 'FIELDS', 1, 'f']]);
+  return fieldTtlsFromProbeError(reply instanceof RespError ? reply.message : null);
 }
 
 /** The commands that read the expiry of `fields` of `key`, FIELDS_PER_COMMAND at a time. */

@@ -57,3 +57,16 @@ describe('hash field TTL commands', () => {
     assert.equal(countFieldTtls([0, 5, -1, -2]), 2);
   });
 });
+
+test('only an unknown command says a server has no field TTLs; other refusals fail visibly later', async () => {
+  const { fieldTtlsFromProbeError } = await import('../../../../src/probe/field-ttls.js');
+  assert.equal(fieldTtlsFromProbeError(null), true);
+  assert.equal(
+    fieldTtlsFromProbeError("ERR unknown command 'HPEXPIRETIME', with args beginning with: 'k' 'FIELDS'"),
+    false,
+  );
+  assert.equal(
+    fieldTtlsFromProbeError("NOPERM User u has no permissions to run the 'hpexpiretime' command"),
+    true,
+  );
+});
