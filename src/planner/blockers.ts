@@ -3,6 +3,7 @@
 
 import { isClusterProbe } from './cluster-facts.js';
 import type { PlanContext } from './context.js';
+import { fieldTtlBlockers } from './field-ttls.js';
 import { librariesText, targetLibraries } from './functions.js';
 import { clusterBlockers } from './topology.js';
 import type { Finding, StrategyAssessment, StrategyName } from './types.js';
@@ -18,6 +19,7 @@ export function findBlockers(ctx: PlanContext): Finding[] {
     ...databases(ctx),
     ...modules(ctx),
     ...functions(ctx),
+    ...fieldTtlBlockers(ctx),
   ];
 }
 

@@ -66,6 +66,11 @@ export interface PlanOptions {
   match?: string;
   /** Force type-by-type copy instead of DUMP/RESTORE. */
   byType: boolean;
+  /**
+   * Copy hashes with per-field TTLs to a target without field TTLs as persistent fields
+   * (--drop-field-ttls): a warning instead of a blocker (planner/field-ttls.ts).
+   */
+  dropFieldTtls?: boolean;
   /** Keys above this serialized size are copied in chunks. */
   bigKeyThresholdBytes: number;
   /** Used to estimate copy time (and so warn about short TTLs). */

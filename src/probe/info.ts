@@ -53,11 +53,14 @@ export function parseKeyspace(info: InfoSections): DatabaseStats[] {
       const eq = pair.indexOf('=');
       if (eq > 0) kv[pair.slice(0, eq)] = pair.slice(eq + 1);
     }
+    // Hashes with field TTLs: Redis >= 7.4 says `subexpiry`, Valkey >= 9 `keys_with_volatile_items`.
+    const fieldTtls = kv['subexpiry'] ?? kv['keys_with_volatile_items'];
     out.push({
       db: Number(m[1]),
       keys: int(kv['keys']),
       expires: int(kv['expires']),
       avgTtlMs: int(kv['avg_ttl']),
+      ...(fieldTtls !== undefined ? { hashesWithFieldTtls: int(fieldTtls) } : {}),
     });
   }
   return out.sort((a, b) => a.db - b.db);

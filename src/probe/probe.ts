@@ -10,6 +10,7 @@ import { scrub } from '../util/secrets.js';
 import { type BigKeyOptions, sampleBigKeys } from './big-keys.js';
 import { probeCluster } from './cluster.js';
 import { detectCommands } from './commands.js';
+import { probeFieldTtls } from './field-ttls.js';
 import {
   type InfoSections,
   parseFunctionLibraries,
@@ -123,6 +124,7 @@ export async function probeWith(
   const rdb = await rdbVersion(client, endpoint.db, server, databases, commands.DUMP.available, notes);
   const modules = await listModules(client, info, notes);
   const functionLibraries = await countFunctionLibraries(client, info, version, notes);
+  const fieldTtls = await probeFieldTtls(client, databases, endpoint.db, notes);
 
   const result: ProbeResult = {
     endpoint: { name: endpoint.name, redactedUrl: endpoint.redactedUrl },
@@ -146,6 +148,7 @@ export async function probeWith(
     protoMaxBulkLen: config['proto-max-bulk-len'] !== undefined ? Number(config['proto-max-bulk-len']) : null,
     modules,
     functionLibraries,
+    fieldTtls,
     commands,
     notes,
   };

@@ -1,5 +1,6 @@
 // A probe result as a compact text report for people (CLI output; plain text, no colours).
 import { formatSlotRanges } from './cluster-topology.js';
+import { describeFieldTtls } from './field-ttls.js';
 import { type ClusterProbe, PROBED_COMMANDS, type ProbeResult } from './types.js';
 
 export function formatBytes(bytes: number): string {
@@ -103,6 +104,7 @@ export function formatProbeReport(result: ProbeResult): string {
           ? 'none (before Redis 7) or unknown'
           : `${result.functionLibraries} librar${result.functionLibraries === 1 ? 'y' : 'ies'}`,
       ],
+      ...(result.fieldTtls ? [['hash field TTLs', describeFieldTtls(result.fieldTtls)]] : []),
     ]),
   );
 

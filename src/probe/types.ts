@@ -35,6 +35,31 @@ export interface DatabaseStats {
   expires: number;
   /** Average TTL of expiring keys in ms, as INFO keyspace reports it (0 when unknown). */
   avgTtlMs: number;
+  /**
+   * Hashes with per-field TTLs, where INFO keyspace reports them (`subexpiry` on Redis >= 7.4,
+   * `keys_with_volatile_items` on Valkey >= 9); absent on servers that do not. Redis counts a
+   * hash until its active expiry next looks at it, so one whose last field TTL was just removed
+   * (HPERSIST) may still count.
+   */
+  hashesWithFieldTtls?: number;
+}
+
+/** Per-field TTLs of hashes (HPEXPIRE, Redis >= 7.4, Valkey >= 9) on one server. */
+export interface FieldTtlFacts {
+  /** The server has field TTLs (HPEXPIRETIME of a missing key is not an unknown command): it can hold them. */
+  supported: boolean;
+  /** Hashes with field TTLs in all databases (0 when not supported). */
+  hashes: number;
+  /**
+   * How `hashes` was found: 'info-keyspace' (exact, the server's own count), 'sampled' (a
+   * bounded SCAN of hashes: a lower bound), or 'unsupported' (the server cannot have any).
+   */
+  counted: 'info-keyspace' | 'sampled' | 'unsupported';
+  /** With 'sampled': hashes looked at, and whether that was all of them. */
+  sampledHashes?: number;
+  sampledAll?: boolean;
+  /** Hashes with field TTLs per database (dbs with none are left out). */
+  perDb: { db: number; hashes: number }[];
 }
 
 export interface BigKey {
@@ -155,6 +180,8 @@ export interface ProbeResult {
   commands: Record<ProbedCommand, CommandAvailability>;
   /** Set for a Redis Cluster: shards, slot ranges, and every primary's own facts. */
   cluster?: ClusterProbe;
+  /** Hash field TTLs: absent in probes of older versions of this tool. */
+  fieldTtls?: FieldTtlFacts;
   /** Set when --big-keys sampling ran. */
   bigKeys?: { sampled: number; keys: BigKey[] };
   /**

@@ -24,3 +24,21 @@ test('a key on one side only is a difference unless it expires within the tolera
   ]);
   assert.deepEqual(compareSnapshots(a, new Map(), 0, { ttlToleranceMs: 100 }).length, 3);
 });
+
+test('hash field TTLs: one side only, apart by more than the tolerance, or impossible on the other', () => {
+  const f = (name: string) => Buffer.from(name).toString('hex');
+  const hash = (fieldTtls?: Record<string, number>): Map<string, KeySnapshot> =>
+    new Map([[hexKey('h'), { type: 'hash', pttl: -1, value: ['x'], ...(fieldTtls ? { fieldTtls } : {}) }]]);
+  const opts = { ttlToleranceMs: 1000 };
+  assert.deepEqual(compareSnapshots(hash({ [f('a')]: 5000 }), hash({ [f('a')]: 5500 }), 0, opts), []);
+  assert.deepEqual(compareSnapshots(hash({ [f('a')]: 5000 }), hash({ [f('a')]: 9000 }), 0, opts), [
+    'db0 h: field a ttl 5000 vs 9000',
+  ]);
+  assert.deepEqual(compareSnapshots(hash({ [f('a')]: 5000 }), hash({}), 0, opts), [
+    'db0 h: field a ttl 5000 vs none',
+  ]);
+  assert.deepEqual(compareSnapshots(hash({ [f('a')]: 5000, [f('b')]: 1 }), hash(), 0, opts), [
+    'db0 h: 2 field TTLs on the first server, none possible on the other',
+  ]);
+  assert.deepEqual(compareSnapshots(hash({}), hash(), 0, opts), []);
+});

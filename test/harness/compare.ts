@@ -1,6 +1,7 @@
 // Test helper: reads every key of two servers by type (with ioredis, independently of the copy
 // engine's own readers) and lists the differences: missing/extra keys, types, values, TTLs,
-// stream metadata (counters, groups, consumers, pending entries).
+// stream metadata (counters, groups, consumers, pending entries), hash field TTLs (HPTTL, where
+// the server has them).
 import type { Redis } from 'ioredis';
 import type { RedisServer } from './redis-server.js';
 
@@ -23,6 +24,49 @@ export interface KeySnapshot {
   value: unknown;
   /** Pending entries' idle times, compared with a tolerance. */
   idle?: Record<string, number>;
+  /**
+   * Hashes on a server with field TTLs (HPTTL): hex field -> ms left, for fields that have one.
+   * Absent on servers without field TTLs.
+   */
+  fieldTtls?: Record<string, number>;
+}
+
+/** Whether the server behind this client has HPTTL, asked once per client. */
+const hasHpttl = new WeakMap<Redis, Promise<boolean>>();
+
+function fieldTtlsKnown(client: Redis): Promise<boolean> {
+  let known = hasHpttl.get(client);
+  if (!known) {
+    known = (client.call('COMMAND', 'INFO', 'HPTTL') as Promise<unknown[]>).then(
+      (r) => Array.isArray(r) && Array.isArray(r[0]),
+      () => false,
+    );
+    hasHpttl.set(client, known);
+  }
+  return known;
+}
+
+/** Adds fieldTtls to the hash snapshots (one HPTTL per hash, pipelined), on servers that have them. */
+async function addFieldTtls(client: Redis, hashes: { key: Buffer; snap: KeySnapshot }[]): Promise<void> {
+  if (hashes.length === 0 || !(await fieldTtlsKnown(client))) return;
+  const p = client.pipeline();
+  const fieldsOf = hashes.map(({ snap }) =>
+    (snap.value as string[]).map((pair) => Buffer.from(pair.slice(0, pair.indexOf('=')), 'hex')),
+  );
+  hashes.forEach(({ key }, i) => {
+    p.call('HPTTL', key, 'FIELDS', fieldsOf[i]!.length, ...fieldsOf[i]!);
+  });
+  const replies = (await p.exec()) ?? [];
+  hashes.forEach(({ snap }, i) => {
+    const [err, ttls] = replies[i]!;
+    const out: Record<string, number> = {};
+    if (!err && Array.isArray(ttls)) {
+      ttls.forEach((ttl, j) => {
+        if (Number(ttl) >= 0) out[hex(fieldsOf[i]![j]!)] = Number(ttl);
+      });
+    }
+    snap.fieldTtls = out;
+  });
 }
 
 const hex = (b: Buffer) => b.toString('hex');
@@ -83,11 +127,15 @@ export async function snapshotKeys(client: Redis, keys: Buffer[]): Promise<Map<s
     reads.callBuffer(...readCommand(type, key));
   }
   const values = (await reads.exec()) ?? [];
+  const hashes: { key: Buffer; snap: KeySnapshot }[] = [];
   simple.forEach((k, i) => {
     const reply = values[i]![1];
     if (reply === null || (Array.isArray(reply) && reply.length === 0)) return; // gone meanwhile
-    out.set(hex(k.key), { type: k.type, pttl: k.pttl, value: canonical(k.type, reply) });
+    const snap: KeySnapshot = { type: k.type, pttl: k.pttl, value: canonical(k.type, reply) };
+    out.set(hex(k.key), snap);
+    if (k.type === 'hash') hashes.push({ key: k.key, snap });
   });
+  await addFieldTtls(client, hashes);
   return out;
 }
 
@@ -137,7 +185,11 @@ export async function snapshotKey(client: Redis, key: Buffer): Promise<KeySnapsh
   const pttl = await client.pttl(key);
   const call = (...args: (string | Buffer | number)[]) =>
     client.callBuffer(String(args[0]), ...args.slice(1)) as Promise<unknown>;
-  if (type !== 'stream') return { type, pttl, value: canonical(type, await call(...readCommand(type, key))) };
+  if (type !== 'stream') {
+    const snap: KeySnapshot = { type, pttl, value: canonical(type, await call(...readCommand(type, key))) };
+    if (type === 'hash') await addFieldTtls(client, [{ key, snap }]);
+    return snap;
+  }
   const entries = ((await call('XRANGE', key, '-', '+')) as [Buffer, Buffer[]][]).map(
     ([id, fields]) => `${id.toString()}:${fields.map(hex).join(',')}`,
   );
@@ -178,6 +230,34 @@ export async function snapshotKey(client: Redis, key: Buffer): Promise<KeySnapsh
     groups,
   };
   return { type, pttl, value, idle };
+}
+
+/**
+ * Field TTL differences of one hash: a field with a TTL on one side only, or TTLs further apart
+ * than the tolerance. A server without field TTLs (no snapshot of them) facing one whose hash has
+ * some is a difference too: those fields would never expire there.
+ */
+function fieldTtlDiffs(va: KeySnapshot, vb: KeySnapshot, tol: number): string[] {
+  if (va.type !== 'hash' || vb.type !== 'hash') return [];
+  const a = va.fieldTtls;
+  const b = vb.fieldTtls;
+  if (!a && !b) return [];
+  if (!a || !b) {
+    const n = Object.keys(a ?? b ?? {}).length;
+    return n > 0
+      ? [`${n} field TTLs on the ${a ? 'first' : 'second'} server, none possible on the other`]
+      : [];
+  }
+  const out: string[] = [];
+  const field = (f: string) => Buffer.from(f, 'hex').toString('latin1').slice(0, 40);
+  for (const f of new Set([...Object.keys(a), ...Object.keys(b)])) {
+    const ta = a[f];
+    const tb = b[f];
+    if (ta === undefined || tb === undefined)
+      out.push(`field ${field(f)} ttl ${ta ?? 'none'} vs ${tb ?? 'none'}`);
+    else if (Math.abs(ta - tb) > tol) out.push(`field ${field(f)} ttl ${ta} vs ${tb}`);
+  }
+  return out;
 }
 
 function fieldMap(flat: unknown[]): Record<string, unknown> {
@@ -245,6 +325,7 @@ export function compareSnapshots(
       diffs.push(`db${db} ${show(k)}: persistence ${va.pttl} vs ${vb.pttl}`);
     else if (va.pttl !== -1 && Math.abs(va.pttl - vb.pttl) > tol)
       diffs.push(`db${db} ${show(k)}: pttl ${va.pttl} vs ${vb.pttl}`);
+    diffs.push(...fieldTtlDiffs(va, vb, tol).map((d) => `db${db} ${show(k)}: ${d}`));
     if (options.compareIdle !== false && va.idle && vb.idle) {
       for (const [id, idleA] of Object.entries(va.idle)) {
         const idleB = vb.idle[id];

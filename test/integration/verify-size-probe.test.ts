@@ -62,7 +62,7 @@ function counts(r: VerifyReport): Record<string, number> {
   return Object.fromEntries(Object.entries(r.differences).map(([cls, d]) => [cls, d.count]));
 }
 
-const NONE = { missing: 0, extra: 0, type: 0, value: 0, ttl: 0, persistence: 0 };
+const NONE = { missing: 0, extra: 0, type: 0, value: 0, ttl: 0, persistence: 0, 'field-ttl': 0 };
 
 /** The same bytes with the byte at `at` changed. */
 function flipped(value: Buffer, at: number): Buffer {

@@ -83,7 +83,7 @@ function counts(r: VerifyReport): Record<string, number> {
   return Object.fromEntries(Object.entries(r.differences).map(([cls, d]) => [cls, d.count]));
 }
 
-const NONE = { missing: 0, extra: 0, type: 0, value: 0, ttl: 0, persistence: 0 };
+const NONE = { missing: 0, extra: 0, type: 0, value: 0, ttl: 0, persistence: 0, 'field-ttl': 0 };
 
 describe('verify: identical data', () => {
   it('reports no difference for a RESTORE copy although set payloads differ by hash seed', async () => {
@@ -172,7 +172,15 @@ describe('verify: each difference class', () => {
     await tgt.pexpire('expiring-on-target', 3_600_000);
 
     const r = await run({ recheckRounds: 1 });
-    assert.deepEqual(counts(r), { missing: 1, extra: 1, type: 1, value: 0, ttl: 1, persistence: 2 });
+    assert.deepEqual(counts(r), {
+      missing: 1,
+      extra: 1,
+      type: 1,
+      value: 0,
+      ttl: 1,
+      persistence: 2,
+      'field-ttl': 0,
+    });
     assert.equal(r.identical, false);
     assert.equal(r.differentKeys, 6);
     const sample = (cls: keyof VerifyReport['differences']) => r.differences[cls].samples[0]!;

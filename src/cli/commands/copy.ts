@@ -14,6 +14,7 @@ import { describeEndpoint } from '../../redis/endpoint.js';
 import { BYTE_SIZE_UNITS_TEXT, parseByteSize } from '../../util/byte-size.js';
 import { ExitCode, UserError } from '../../util/errors.js';
 import { action, addGlobalOptions, type CliContext } from '../context.js';
+import { addDropFieldTtlsOption } from '../field-ttl-option.js';
 import { createProgressRenderer, fmtBytes, fmtInt, sizeProbeLine } from '../progress.js';
 
 interface CopyCliOptions {
@@ -27,6 +28,7 @@ interface CopyCliOptions {
   yes?: boolean;
   batchSize?: string;
   sizeProbe?: boolean;
+  dropFieldTtls?: boolean;
 }
 
 export function registerCopyCommand(program: Command): void {
@@ -62,6 +64,7 @@ export function registerCopyCommand(program: Command): void {
       'MEMORY USAGE before every DUMP, so no key over the big-key threshold is ever DUMPed whole ' +
         "(slower; by default only when the source's maxmemory leaves too little room)",
     );
+  addDropFieldTtlsOption(cmd);
   addGlobalOptions(cmd);
   cmd.action(action(runCopy));
 }
@@ -94,6 +97,7 @@ async function runCopy(
   if (opts.batchSize) options.batchSize = parsePositiveInt(opts.batchSize, '--batch-size');
   if (opts.checkpoint) options.checkpoint = fileCheckpointStore(opts.checkpoint);
   if (opts.sizeProbe) options.sizeProbe = 'always';
+  if (opts.dropFieldTtls) options.dropFieldTtls = true;
   if (opts.flushTarget && !opts.yes) {
     options.confirmFlush = (nonEmpty, libraries) => askFlush(describeEndpoint(target), nonEmpty, libraries);
   }
@@ -189,6 +193,10 @@ export function summary(r: CopyReport, source: string, target: string): string {
   if (r.keysByTypeFallback)
     lines.push(`  copied with native commands (by type): ${fmtInt(r.keysByTypeFallback)}`);
   if (r.bigKeysChunked) lines.push(`  big keys copied in chunks: ${fmtInt(r.bigKeysChunked)}`);
+  if (r.fieldTtlsDropped)
+    lines.push(
+      `  hash fields copied without their TTL (--drop-field-ttls; persistent on the target): ${fmtInt(r.fieldTtlsDropped)}`,
+    );
   if (r.sizeProbe) lines.push(sizeProbeLine(r.sizeProbe));
   if (r.functions) lines.push(`  functions: ${r.functions.libraries} libraries, ${r.functions.action}`);
   for (const why of r.restarts ?? []) lines.push(`  started over from the first key: ${why}`);

@@ -16,6 +16,7 @@ import { createPlannedMigration, describePlan, planDatabases } from '../../useca
 import { ExitCode, UserError } from '../../util/errors.js';
 import { sleep } from '../../util/sleep.js';
 import { action, addGlobalOptions, type CliContext } from '../context.js';
+import { addDropFieldTtlsOption } from '../field-ttl-option.js';
 import { dbFlag, prepareCliPlan } from './plan.js';
 import { openCliRuntime } from './worker.js';
 
@@ -30,6 +31,7 @@ interface MigrateCliOptions {
   byType?: boolean;
   db?: string;
   match?: string;
+  dropFieldTtls?: boolean;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -75,6 +77,7 @@ export function registerMigrateCommand(program: Command): void {
         "(redis://host:port/3 copies db 3 only, into the target URL's database)",
     )
     .option('--match <pattern>', 'copy only keys matching this SCAN pattern');
+  addDropFieldTtlsOption(cmd);
   addGlobalOptions(cmd);
   cmd.action(action(runMigrate));
 }
@@ -99,6 +102,7 @@ async function runMigrate(
     ...planDatabases(source, target, dbFlag(opts.db)),
     match: opts.match,
     byType: Boolean(opts.byType),
+    ...(opts.dropFieldTtls ? { dropFieldTtls: true } : {}),
     bigKeyThresholdBytes: ctx.config?.copy?.bigKeyThresholdBytes,
   });
   // The plan-and-create use case: what is printed here is what runs, hooks included.

@@ -13,6 +13,7 @@ import {
 } from '../../usecases/plan-migration.js';
 import { ExitCode, UserError } from '../../util/errors.js';
 import { action, addGlobalOptions } from '../context.js';
+import { addDropFieldTtlsOption } from '../field-ttl-option.js';
 
 interface PlanCommandOptions {
   strategy: PlanOptions['strategy'];
@@ -25,6 +26,7 @@ interface PlanCommandOptions {
   buddy?: string;
   sourceCanReachTarget?: boolean;
   targetCanReachSource?: boolean;
+  dropFieldTtls?: boolean;
 }
 
 /** "all" or a comma-separated list of database numbers ("0,3"), as the planner wants it. */
@@ -128,6 +130,7 @@ export function registerPlanCommand(program: Command): void {
         'Exit codes: 0 a strategy can run, 1 blocked (see the blockers), 2 bad input or an unreachable server.',
       ].join('\n'),
     );
+  addDropFieldTtlsOption(cmd);
   addGlobalOptions(cmd);
   cmd.action(
     action(async (ctx, sourceName: string, targetName: string, opts: PlanCommandOptions) => {
@@ -142,6 +145,7 @@ export function registerPlanCommand(program: Command): void {
         ...planDatabases(source, target, dbFlag(opts.db)),
         match: opts.match,
         byType: Boolean(opts.byType),
+        ...(opts.dropFieldTtls ? { dropFieldTtls: true } : {}),
         bigKeyThresholdBytes: ctx.config?.copy?.bigKeyThresholdBytes,
         sourceCanReachTarget: opts.sourceCanReachTarget,
         targetCanReachSource: opts.targetCanReachSource,

@@ -10,6 +10,7 @@ import type { CommandRunner } from '../resp/connection.js';
 import { type RespArg, RespError, type RespReply, replyText } from '../resp/reply.js';
 import { readChunks } from '../types/chunks.js';
 import { TypeChangedError } from '../types/errors.js';
+import { hashFields } from '../types/field-ttls.js';
 import {
   emptyStreamCommands,
   pendingCommands,
@@ -22,6 +23,7 @@ import { chunkWriteCommands } from '../types/write.js';
 import { checkTransaction } from './by-type.js';
 import { type BatchContext, type BatchResult, KeyCopyError, keyError } from './context.js';
 import { FatalReplyError, fatalKind } from './errors.js';
+import { hashFieldTtls } from './field-ttls.js';
 
 /** Temporary keys expire by themselves after this long without a new chunk. */
 export const TEMP_KEY_TTL_MS = 60 * 60 * 1000;
@@ -69,9 +71,17 @@ export async function copyBigKey(
     await write([['DEL', tmp]]);
     let bytes = 0;
     let chunks = 0;
+    let fieldTtlsDropped = 0;
     let pending: Promise<void> | undefined;
     for await (const chunk of readChunks(src, key, type, { chunkBytes: ctx.chunkBytes })) {
       const cmds = chunkWriteCommands(tmp, chunk);
+      if (chunk.type === 'hash' && ctx.fieldTtls.read) {
+        const fields = hashFields(chunk.entries);
+        const [ttls] = await hashFieldTtls(src, [{ source: key, target: tmp, fields }], ctx.fieldTtls);
+        if (ttls!.refusal) throw new KeyCopyError(ttls!.refusal);
+        cmds.push(...ttls!.writes);
+        fieldTtlsDropped += ttls!.dropped;
+      }
       cmds.push(['PEXPIRE', tmp, TEMP_KEY_TTL_MS]);
       // One chunk is written while the next is read: two chunks in memory at most.
       if (pending) await pending;
@@ -110,6 +120,7 @@ export async function copyBigKey(
     result.keysCopied++;
     result.bigKeysChunked++;
     result.bytesCopied += bytes;
+    if (fieldTtlsDropped > 0) result.fieldTtlsDropped = (result.fieldTtlsDropped ?? 0) + fieldTtlsDropped;
   } catch (err) {
     if (err instanceof KeyCopyError || err instanceof TypeChangedError) {
       keyError(result, ctx.db, key, `chunked copy: ${err.message}`);

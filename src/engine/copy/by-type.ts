@@ -2,14 +2,17 @@
 // payloads (older RDB version, forks) and for mode 'by-type'. Each key is rewritten inside
 // MULTI/EXEC (DEL, writes, PEXPIRE), so the target never shows a half-written key or a key that
 // should expire without its TTL, even if the copier dies in the middle. Strings need no
-// transaction: SET ... PX does all of it at once.
+// transaction: SET ... PX does all of it at once. Hashes get their field TTLs (HPEXPIREAT) in the
+// same transaction, or are refused where the target cannot hold them (field-ttls.ts).
 import type { CommandRunner } from '../resp/connection.js';
 import { type RespArg, RespError, type RespReply } from '../resp/reply.js';
-import { readKeys } from '../types/read.js';
+import { hashFields } from '../types/field-ttls.js';
+import { type KeyRead, readKeys } from '../types/read.js';
 import { isNativeType, valueBytes } from '../types/value.js';
 import { valueWriteCommands } from '../types/write.js';
 import { type BatchContext, type BatchResult, KeyCopyError, keyError } from './context.js';
 import { FatalReplyError, fatalKind } from './errors.js';
+import { type HashFieldTtls, hashFieldTtls } from './field-ttls.js';
 
 /**
  * Copies these (non-big) keys by type. Missing or expired keys are skipped (deleted on the target
@@ -29,8 +32,16 @@ export async function copyByType(
     const fatal = r.error ? sourceFatal(r.error) : null;
     if (fatal) throw fatal;
   }
+  const fieldTtls = await readHashFieldTtls(src, reads, ctx);
   const cmds: RespArg[][] = [];
-  const spans: { key: Buffer; start: number; end: number; bytes: number; deleteOnly: boolean }[] = [];
+  const spans: {
+    key: Buffer;
+    start: number;
+    end: number;
+    bytes: number;
+    deleteOnly: boolean;
+    fieldTtlsDropped?: number;
+  }[] = [];
   const elapsed = Math.ceil(performance.now() - sentAt);
   for (const r of reads) {
     if (r.error) {
@@ -62,10 +73,23 @@ export async function copyByType(
       spans.push({ key: r.key, start, end: cmds.length, bytes: r.value.value.length, deleteOnly: false });
       continue;
     }
+    const fields = fieldTtls.get(r);
+    if (fields?.refusal) {
+      keyError(result, ctx.db, r.key, fields.refusal);
+      continue;
+    }
     cmds.push(['MULTI'], ['DEL', r.key], ...valueWriteCommands(r.key, r.value, ctx.features));
+    if (fields) cmds.push(...fields.writes);
     if (ttl > 0) cmds.push(['PEXPIRE', r.key, ttl]);
     cmds.push(['EXEC']);
-    spans.push({ key: r.key, start, end: cmds.length, bytes: valueBytes(r.value), deleteOnly: false });
+    spans.push({
+      key: r.key,
+      start,
+      end: cmds.length,
+      bytes: valueBytes(r.value),
+      deleteOnly: false,
+      ...(fields?.dropped ? { fieldTtlsDropped: fields.dropped } : {}),
+    });
   }
   if (cmds.length === 0) return;
   const replies = await dst.exec(cmds);
@@ -86,7 +110,32 @@ export async function copyByType(
     result.keysCopied++;
     result.keysByTypeFallback++;
     result.bytesCopied += span.bytes;
+    if (span.fieldTtlsDropped)
+      result.fieldTtlsDropped = (result.fieldTtlsDropped ?? 0) + span.fieldTtlsDropped;
   }
+}
+
+/** Field TTLs of the hashes read (none when the source has no field TTLs). */
+async function readHashFieldTtls(
+  src: CommandRunner,
+  reads: KeyRead[],
+  ctx: BatchContext,
+): Promise<Map<KeyRead, HashFieldTtls>> {
+  const out = new Map<KeyRead, HashFieldTtls>();
+  if (!ctx.fieldTtls.read) return out;
+  const hashes = reads.filter((r) => !r.error && r.value?.type === 'hash');
+  const found = await hashFieldTtls(
+    src,
+    hashes.map((r) => {
+      const fields = hashFields((r.value as { entries: Buffer[] }).entries);
+      return { source: r.key, target: r.key, fields };
+    }),
+    ctx.fieldTtls,
+  );
+  hashes.forEach((r, i) => {
+    out.set(r, found[i]!);
+  });
+  return out;
 }
 
 function sourceFatal(message: string): FatalReplyError | null {

@@ -4,6 +4,7 @@ import { printableKey } from '../../probe/printable-key.js';
 import type { Logger } from '../../util/logger.js';
 import type { TargetFeatures } from '../types/value.js';
 import type { ByteBudget } from './budget.js';
+import type { FieldTtlPolicy } from './field-ttls.js';
 import { type CopyCounters, type CopyMode, type KeyError, zeroCounters } from './types.js';
 
 export interface BatchContext {
@@ -14,6 +15,8 @@ export interface BatchContext {
   /** Longest payload the target takes in one argument (proto-max-bulk-len minus a margin). */
   maxPayload: number;
   features: TargetFeatures;
+  /** Hash field TTLs: read, written, dropped or refused (field-ttls.ts). */
+  fieldTtls: FieldTtlPolicy;
   /** copyKeySet: a key missing on the source is deleted on the target. */
   deleteMissing: boolean;
   budget: ByteBudget;

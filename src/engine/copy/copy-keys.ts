@@ -24,6 +24,7 @@ import { ByteBudget } from './budget.js';
 import { CheckpointWriter, checkFingerprint, copyFingerprint } from './checkpoint.js';
 import { type BatchContext, type BatchResult, unsizedBatchBytes } from './context.js';
 import { CopyStoppedError, FatalReplyError } from './errors.js';
+import { fieldTtlPolicy, refuseFieldTtlLoss } from './field-ttls.js';
 import { copyFunctions, listLibraries } from './functions.js';
 import { CopyIdentityCheck, startOver, TargetLost, tooManyRestarts } from './identity-check.js';
 import { ProgressTracker } from './progress.js';
@@ -59,6 +60,7 @@ export async function copyKeys(
   if (saved) checkFingerprint(saved.fingerprint, fingerprint);
   const session = await CopySession.open(source, target, 0, options.remap);
   try {
+    refuseFieldTtlLoss(session, options.dbs, options.dropFieldTtls);
     return await new CopyRun(session, options, fingerprint, saved, started).run();
   } finally {
     await session.close().catch(() => session.destroy());
@@ -100,6 +102,7 @@ class CopyRun {
       bigKeyThreshold: threshold,
       maxPayload: facts.targetMaxBulk,
       features: facts.features,
+      fieldTtls: fieldTtlPolicy(session, options.dropFieldTtls),
       deleteMissing: false,
       budget: new ByteBudget(inFlightBytes),
       sizeProbe: this.sizeProbe.perKey,

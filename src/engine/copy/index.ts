@@ -2,6 +2,7 @@
 export { fileCheckpointStore } from './checkpoint.js';
 export { copyKeys, DEFAULT_BIG_KEY_THRESHOLD } from './copy-keys.js';
 export { CopyStoppedError } from './errors.js';
+export { isFieldTtlRefusal } from './field-ttls.js';
 export { functionsNotCopied } from './functions.js';
 export { copyKeySet, KeySetCopier, type KeySetOptions } from './key-set.js';
 export type {

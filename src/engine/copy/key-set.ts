@@ -9,12 +9,16 @@ import { ByteBudget } from './budget.js';
 import { type BatchContext, type BatchResult, unsizedBatchBytes } from './context.js';
 import { DEFAULT_BIG_KEY_THRESHOLD, MAX_BATCHES, MAX_REPORTED_ERRORS } from './copy-keys.js';
 import { FatalReplyError } from './errors.js';
+import { fieldTtlPolicy } from './field-ttls.js';
 import { CopySession } from './session.js';
 import { addCounters, type CopyOptions, type KeySetCounters, zeroCounters } from './types.js';
 
 const IN_FLIGHT_BYTES = 64 * 1024 * 1024;
 
-export type KeySetOptions = Pick<CopyOptions, 'mode' | 'bigKeyThresholdBytes' | 'logger' | 'remap'>;
+export type KeySetOptions = Pick<
+  CopyOptions,
+  'mode' | 'bigKeyThresholdBytes' | 'logger' | 'remap' | 'dropFieldTtls'
+>;
 
 const KEYS_PER_BATCH = 1000;
 
@@ -37,6 +41,7 @@ export class KeySetCopier {
       bigKeyThreshold: threshold,
       maxPayload: facts.targetMaxBulk,
       features: facts.features,
+      fieldTtls: fieldTtlPolicy(session, options.dropFieldTtls),
       deleteMissing: true,
       budget: new ByteBudget(IN_FLIGHT_BYTES),
       // Live sync copies few keys at a time, often big ones being written to: always measure.

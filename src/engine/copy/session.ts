@@ -11,6 +11,7 @@ import { type DbRemap, targetDbOf } from '../db-mapping.js';
 import { readIdentity, respInfo, type ServerIdentity } from '../identity/index.js';
 import { RespConnection } from '../resp/connection.js';
 import { RespError, replyInt, replyText } from '../resp/reply.js';
+import { supportsFieldTtls } from '../types/field-ttls.js';
 import { featuresForVersion, type TargetFeatures } from '../types/value.js';
 import { type MemoryFacts, readMemoryFacts } from './size-probe.js';
 
@@ -31,6 +32,8 @@ export interface SessionFacts {
   /** Target's proto-max-bulk-len: no single argument (RESTORE payload) may be longer. */
   targetMaxBulk: number;
   sourceMemory: MemoryFacts;
+  /** Which side has hash field TTLs (HPEXPIRETIME/HPEXPIREAT): read from the source, written to the target. */
+  fieldTtls: { source: boolean; target: boolean };
 }
 
 interface Connections {
@@ -67,12 +70,15 @@ export class CopySession {
     const conns = await openAll(source, target, db, targetDbOf({ remap }, db));
     const { src, dst } = conns;
     try {
-      const [sourceFacts, targetFacts, maxBulk, sourceMemory] = await Promise.all([
-        serverFacts(src),
-        serverFacts(dst),
-        protoMaxBulkLen(dst),
-        readMemoryFacts(src),
-      ]);
+      const [sourceFacts, targetFacts, maxBulk, sourceMemory, sourceFieldTtls, targetFieldTtls] =
+        await Promise.all([
+          serverFacts(src),
+          serverFacts(dst),
+          protoMaxBulkLen(dst),
+          readMemoryFacts(src),
+          supportsFieldTtls(src),
+          supportsFieldTtls(dst),
+        ]);
       if (sourceFacts.runId !== null && sourceFacts.runId === targetFacts.runId) {
         throw new UserError(
           `${describeEndpoint(source)} and ${describeEndpoint(target)} are the same server (same run_id): ` +
@@ -89,6 +95,7 @@ export class CopySession {
           features: featuresForVersion(targetFacts.version),
           targetMaxBulk: maxBulk,
           sourceMemory,
+          fieldTtls: { source: sourceFieldTtls, target: targetFieldTtls },
         },
         remap,
       );

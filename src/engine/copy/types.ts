@@ -31,6 +31,11 @@ export interface CopyOptions {
   /** Default true (FUNCTION DUMP/RESTORE). */
   copyFunctions?: boolean;
   /**
+   * A target without hash field TTLs gets such hashes with persistent fields instead of the copy
+   * refusing them (engine/copy/field-ttls.ts).
+   */
+  dropFieldTtls?: boolean;
+  /**
    * With onNonEmptyTarget 'flush': asked before anything is deleted, with the non-empty target
    * databases; false aborts with a UserError. Without it the flush goes ahead (the caller asked).
    */
@@ -70,6 +75,8 @@ export interface CopyCounters {
   keysByTypeFallback: number;
   /** Big keys copied in chunks through a temporary key. */
   bigKeysChunked: number;
+  /** Hash fields copied without their TTL (--drop-field-ttls to a target without field TTLs). */
+  fieldTtlsDropped?: number;
 }
 
 export interface CopyCheckpoint {
@@ -170,4 +177,5 @@ export function addCounters(into: CopyCounters, add: CopyCounters): void {
   into.keysFailed += add.keysFailed;
   into.keysByTypeFallback += add.keysByTypeFallback;
   into.bigKeysChunked += add.bigKeysChunked;
+  if (add.fieldTtlsDropped) into.fieldTtlsDropped = (into.fieldTtlsDropped ?? 0) + add.fieldTtlsDropped;
 }

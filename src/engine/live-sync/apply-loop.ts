@@ -166,6 +166,8 @@ export class ApplyLoop {
       this.totals.keysApplied += batch.keys.length - result.keysFailed;
       this.totals.keysFailed += result.keysFailed;
       this.totals.keysDeleted += result.keysDeleted ?? 0;
+      // A hash whose field TTLs the target cannot hold: following on would drop them silently.
+      if (result.refusal) throw new LiveSyncError(`live sync stopped: ${result.refusal}`, true);
       this.consecutiveFailures = 0;
     } catch (err) {
       this.pending.putBack(batch);

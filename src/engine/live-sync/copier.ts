@@ -5,7 +5,7 @@
 import type { Endpoint } from '../../redis/endpoint.js';
 import { UserError } from '../../util/errors.js';
 import type { Logger } from '../../util/logger.js';
-import { KeySetCopier } from '../copy/index.js';
+import { isFieldTtlRefusal, KeySetCopier } from '../copy/index.js';
 import type { DbRemap } from '../db-mapping.js';
 
 export interface KeySetResult {
@@ -13,6 +13,11 @@ export interface KeySetResult {
   keysFailed: number;
   /** Keys deleted on the target because the source no longer has them. */
   keysDeleted?: number;
+  /**
+   * Set when a key must not be copied as it is (a hash with field TTLs, a target without them,
+   * no --drop-field-ttls): what and why. Live sync stops on it instead of leaving the key stale.
+   */
+  refusal?: string;
 }
 
 export interface Copier {
@@ -32,6 +37,8 @@ export interface EngineCopierOptions {
   logger?: Logger;
   /** Source db -> another target db (engine/db-mapping.ts). */
   remap?: DbRemap;
+  /** See CopyOptions.dropFieldTtls. */
+  dropFieldTtls?: boolean;
 }
 
 /**
@@ -45,6 +52,7 @@ export function engineCopier(source: Endpoint, target: Endpoint, options: Engine
     ...(options.bigKeyThresholdBytes ? { bigKeyThresholdBytes: options.bigKeyThresholdBytes } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.remap ? { remap: options.remap } : {}),
+    ...(options.dropFieldTtls ? { dropFieldTtls: true } : {}),
   };
   const idle: KeySetCopier[] = [];
   // A batch still in flight when close() runs must not hand its lane back to the idle list
@@ -58,7 +66,12 @@ export function engineCopier(source: Endpoint, target: Endpoint, options: Engine
         const counters = await lane.copy(db, keys);
         if (closed) await lane.close();
         else idle.push(lane);
-        return { keysFailed: counters.keysFailed, keysDeleted: counters.keysDeleted };
+        const refused = counters.errors.find((e) => isFieldTtlRefusal(e.reason));
+        return {
+          keysFailed: counters.keysFailed,
+          keysDeleted: counters.keysDeleted,
+          ...(refused ? { refusal: `db ${refused.db} key "${refused.key}": ${refused.reason}` } : {}),
+        };
       } catch (err) {
         await lane.close();
         throw err;

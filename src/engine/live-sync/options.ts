@@ -52,6 +52,8 @@ export interface LiveSyncOptions {
   logger?: Logger;
   mode?: 'auto' | 'dump' | 'by-type';
   bigKeyThresholdBytes?: number;
+  /** Hashes with field TTLs go to a target without them as persistent fields, instead of being refused. */
+  dropFieldTtls?: boolean;
   /** Defaults to the copy engine (src/engine/copy). */
   copier?: Copier;
   /**

@@ -24,6 +24,7 @@ import {
   relativeReading,
   serverTimeMs,
 } from './expiry.js';
+import { compareFieldTtls } from './field-ttls.js';
 import { decodeUnorderedPayload, payloadType, payloadVersion } from './rdb.js';
 import { type ReadItem, readValues, type ValueView } from './read-value.js';
 import type { DifferenceClass } from './types.js';
@@ -355,6 +356,13 @@ export async function evaluateKeys(ctx: EvaluateContext, keys: readonly Buffer[]
     settle.push(i);
   }
   if (settle.length > 0) await settleValues(ctx, keys, source, target, settle, found);
+  // Equal payloads carry equal field TTLs; the other hashes are compared field by field.
+  await compareFieldTtls(
+    ctx,
+    keys,
+    settle.filter((i) => source[i]!.type === 'hash'),
+    found,
+  );
   const outcomes: KeyOutcome[] = [];
   for (let i = 0; i < keys.length; i++) {
     const diffs = found[i];

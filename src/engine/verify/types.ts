@@ -74,7 +74,8 @@ export interface VerifyOptions {
   explain?: (keys: Array<{ db: number; key: Buffer }>) => Promise<boolean[]>;
 }
 
-export type DifferenceClass = 'missing' | 'extra' | 'type' | 'value' | 'ttl' | 'persistence';
+/** 'field-ttl': a hash field's TTL differs (engine/verify/field-ttls.ts), where both servers have field TTLs. */
+export type DifferenceClass = 'missing' | 'extra' | 'type' | 'value' | 'ttl' | 'persistence' | 'field-ttl';
 
 export const DIFFERENCE_CLASSES: readonly DifferenceClass[] = [
   'missing',
@@ -83,6 +84,7 @@ export const DIFFERENCE_CLASSES: readonly DifferenceClass[] = [
   'value',
   'ttl',
   'persistence',
+  'field-ttl',
 ];
 
 export interface DifferenceSample {

@@ -21,6 +21,8 @@ export function copyParams(ctx: PlanContext, path: CopyPath): Record<string, unk
       limit === null ? options.bigKeyThresholdBytes : Math.min(options.bigKeyThresholdBytes, limit),
     functions: functionsPolicy(ctx),
     sizeProbe: sizeProbe(ctx),
+    // Only when asked, so plans without it keep the parameters (and approvals) they had.
+    ...(options.dropFieldTtls ? { dropFieldTtls: true } : {}),
   };
 }
 

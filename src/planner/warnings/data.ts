@@ -181,7 +181,8 @@ function copyFormat({ ctx, path, strategy }: WarningInput): Finding[] {
       message:
         `keys are copied type by type (because ${path.byTypeBecause.join('; ')}); stream consumer groups, ` +
         "consumers and pending entries are recreated, but not consumers' idle times, " +
-        'pending entries whose message was deleted, LRU/LFU data, or features the target lacks (e.g. hash-field TTLs)',
+        'pending entries whose message was deleted, or LRU/LFU data; hash field TTLs are carried with HPEXPIREAT ' +
+        'where the target has them',
     });
   }
   const usesDump = strategy === 'migrate' || (strategy === 'dump-restore' && path.copyMode === 'dump');

@@ -24,6 +24,7 @@ export function copyOptionsFromParams(params: Record<string, unknown>): Omit<Cop
   if (typeof params.chunkAboveBytes === 'number') options.bigKeyThresholdBytes = params.chunkAboveBytes;
   if (params.functions === null) options.copyFunctions = false;
   if (params.sizeProbe === 'always') options.sizeProbe = 'always';
+  if (params.dropFieldTtls === true) options.dropFieldTtls = true;
   return options;
 }
 
@@ -33,6 +34,9 @@ function summarize(r: CopyReport): string {
     r.keysSkipped ? `${r.keysSkipped} vanished before they could be copied` : '',
     r.keysFailed ? `${r.keysFailed} failed` : '',
     r.keysByTypeFallback ? `${r.keysByTypeFallback} copied type by type` : '',
+    r.fieldTtlsDropped
+      ? `${r.fieldTtlsDropped} hash fields copied without their TTL (--drop-field-ttls)`
+      : '',
     r.resumed ? 'resumed from a checkpoint' : '',
     ...(r.restarts ?? []).map((why) => `started over from the first key: ${why}`),
   ].filter(Boolean);
@@ -75,6 +79,7 @@ export const bulkCopyExecutor: StepExecutor = {
       keysFailed: report.keysFailed,
       keysByTypeFallback: report.keysByTypeFallback,
       bigKeysChunked: report.bigKeysChunked,
+      ...(report.fieldTtlsDropped ? { fieldTtlsDropped: report.fieldTtlsDropped } : {}),
       dbs: report.dbs,
       functions: report.functions,
       errors: report.errors.slice(0, 20),

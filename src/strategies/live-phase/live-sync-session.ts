@@ -179,6 +179,7 @@ export class LiveSyncSession {
     };
     if (live.match) options.match = live.match;
     if (live.bigKeyThresholdBytes) options.bigKeyThresholdBytes = live.bigKeyThresholdBytes;
+    if (live.dropFieldTtls) options.dropFieldTtls = true;
     const { source, target } = this.options.endpoints;
     return { ls: new LiveSync(source, target, options), abort };
   }

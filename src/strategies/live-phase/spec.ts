@@ -16,6 +16,8 @@ export interface FollowerSpec {
     match?: string;
     mode: 'auto' | 'by-type';
     bigKeyThresholdBytes?: number;
+    /** Hashes with field TTLs go to a target without them as persistent fields (--drop-field-ttls). */
+    dropFieldTtls?: boolean;
     /**
      * The plan lets migration-buddy set notify-keyspace-events; the value it found is recorded
      * before the change and put back when the follower ends.
@@ -87,6 +89,7 @@ export function followerSpec(m: Pick<Migration, 'steps'>): FollowerSpec {
     if (remap) spec.live.remap = remap;
     if (typeof p.match === 'string') spec.live.match = p.match;
     if (typeof chunk === 'number') spec.live.bigKeyThresholdBytes = chunk;
+    if (copy?.params.dropFieldTtls === true) spec.live.dropFieldTtls = true;
   }
   return spec;
 }

@@ -121,6 +121,7 @@ describe('verify executor (pure parts)', () => {
       value: { count: 0, samples: [] },
       ttl: { count: 0, samples: [] },
       persistence: { count: 0, samples: [] },
+      'field-ttl': { count: 0, samples: [] },
     },
     comparedBy: 'dump',
     sampled: true,

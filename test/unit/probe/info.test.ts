@@ -93,8 +93,19 @@ describe('parseKeyspace', () => {
     ]);
   });
 
-  it('ignores fields newer servers add (7.4 subexpiry)', () => {
-    const info = parseInfo('# Keyspace\ndb0:keys=3,expires=1,avg_ttl=10,subexpiry=2\n');
+  it('reads hashes with field TTLs: Redis >= 7.4 subexpiry, Valkey >= 9 keys_with_volatile_items', () => {
+    const redis = parseInfo('# Keyspace\ndb0:keys=3,expires=1,avg_ttl=10,subexpiry=2\n');
+    assert.deepEqual(parseKeyspace(redis), [
+      { db: 0, keys: 3, expires: 1, avgTtlMs: 10, hashesWithFieldTtls: 2 },
+    ]);
+    const valkey = parseInfo('# Keyspace\ndb1:keys=4,expires=0,avg_ttl=0,keys_with_volatile_items=3\n');
+    assert.deepEqual(parseKeyspace(valkey), [
+      { db: 1, keys: 4, expires: 0, avgTtlMs: 0, hashesWithFieldTtls: 3 },
+    ]);
+  });
+
+  it('leaves the field TTL count out where the server does not report it, ignores unknown fields', () => {
+    const info = parseInfo('# Keyspace\ndb0:keys=3,expires=1,avg_ttl=10,future_field=9\n');
     assert.deepEqual(parseKeyspace(info), [{ db: 0, keys: 3, expires: 1, avgTtlMs: 10 }]);
   });
 
