@@ -1,0 +1,93 @@
+// The plan options `plan` and `migrate` both take (strategy, what to do with a non-empty target,
+// by-type, databases, key pattern), declared once so the two commands cannot drift apart, and the
+// PlanOptions they make.
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { withDefaults } from '../../planner/defaults.js';
+import { type PlanOptions, STRATEGIES } from '../../planner/types.js';
+import type { Endpoint } from '../../redis/endpoint.js';
+import { planDatabases } from '../../usecases/plan-migration.js';
+import { UserError } from '../../util/errors.js';
+import type { CliContext } from '../context.js';
+
+/** What commander gives for the options addPlanOptions declares. */
+export interface PlanCliOptions {
+  strategy: PlanOptions['strategy'];
+  replace?: boolean;
+  flushTarget?: boolean;
+  byType?: boolean;
+  db?: string;
+  match?: string;
+}
+
+export function addPlanOptions(cmd: Command): Command {
+  return cmd
+    .addOption(
+      new Option('--strategy <name>', 'strategy to use; auto picks the best one possible')
+        .choices(['auto', ...STRATEGIES])
+        .default('auto'),
+    )
+    .option('--replace', 'if the target holds keys, overwrite those that also exist on the source')
+    .option('--flush-target', 'if the target holds keys, empty the databases to copy first (destructive)')
+    .option('--by-type', 'copy type by type (native commands) instead of DUMP/RESTORE payloads')
+    .option(
+      '--db <list>',
+      'databases to copy: all (the default), or a list like 0,3; not with a database in the URLs ' +
+        "(redis://host:port/3 copies db 3 only, into the target URL's database)",
+    )
+    .option(
+      '--match <pattern>',
+      'copy only keys matching this SCAN pattern (rules out replication)',
+      nonEmpty,
+    );
+}
+
+/**
+ * The plan options the flags ask for, the big-key threshold from the config, and `more` (options
+ * only one command has). The URLs' databases select when --db is absent.
+ */
+export function planOptionsFromCli(
+  ctx: Pick<CliContext, 'config'>,
+  source: Pick<Endpoint, 'urlDb'>,
+  target: Pick<Endpoint, 'urlDb'>,
+  opts: PlanCliOptions,
+  more: Partial<PlanOptions> = {},
+): PlanOptions {
+  if (opts.replace && opts.flushTarget) {
+    throw new UserError('--replace and --flush-target exclude each other: pick one');
+  }
+  return withDefaults({
+    strategy: opts.strategy,
+    onNonEmptyTarget: opts.flushTarget ? 'flush' : opts.replace ? 'replace' : 'refuse',
+    ...planDatabases(source, target, dbFlag(opts.db)),
+    match: opts.match,
+    byType: Boolean(opts.byType),
+    bigKeyThresholdBytes: ctx.config?.copy?.bigKeyThresholdBytes,
+    ...more,
+  });
+}
+
+/** "all" or a comma-separated list of database numbers ("0,3"), as the planner wants it. */
+export function parseDbList(text: string): 'all' | number[] {
+  const value = text.trim();
+  if (value === 'all') return 'all';
+  const parts = value.split(',').map((p) => p.trim());
+  if (parts.length === 0 || parts.some((p) => !/^\d{1,9}$/.test(p))) {
+    throw new InvalidArgumentError(`must be "all" or database numbers separated by commas, like 0,3`);
+  }
+  return [...new Set(parts.map(Number))].sort((a, b) => a - b);
+}
+
+/** `--db` as given, or undefined when it was not (the URLs' databases may then select). */
+export function dbFlag(text: string | undefined): 'all' | number[] | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return parseDbList(text);
+  } catch (err) {
+    throw new UserError(`--db ${(err as Error).message}`);
+  }
+}
+
+function nonEmpty(value: string): string {
+  if (value.trim() === '') throw new InvalidArgumentError('must not be empty');
+  return value;
+}
