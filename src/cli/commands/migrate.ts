@@ -9,7 +9,7 @@ import type { AuditEvent } from '../../runbook/events.js';
 import { LockHeldError } from '../../runbook/locks.js';
 import { type Migration, TERMINAL_MIGRATION_STATUSES } from '../../runbook/model.js';
 import { approvalSettingsFromConfig } from '../../runbook/settings.js';
-import { rootOf } from '../../slack/adapter/message-store.js';
+import { rootOf } from '../../runbook/thread-ref.js';
 import { createPlannedMigration, describePlan } from '../../usecases/plan-migration.js';
 import { ExitCode, UserError } from '../../util/errors.js';
 import { sleep } from '../../util/sleep.js';
