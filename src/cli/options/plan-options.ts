@@ -8,6 +8,7 @@ import type { Endpoint } from '../../redis/endpoint.js';
 import { planDatabases } from '../../usecases/plan-migration.js';
 import { UserError } from '../../util/errors.js';
 import type { CliContext } from '../context.js';
+import { dbFlag } from './values.js';
 
 /** What commander gives for the options addPlanOptions declares. */
 export interface PlanCliOptions {
@@ -64,27 +65,6 @@ export function planOptionsFromCli(
     bigKeyThresholdBytes: ctx.config?.copy?.bigKeyThresholdBytes,
     ...more,
   });
-}
-
-/** "all" or a comma-separated list of database numbers ("0,3"), as the planner wants it. */
-export function parseDbList(text: string): 'all' | number[] {
-  const value = text.trim();
-  if (value === 'all') return 'all';
-  const parts = value.split(',').map((p) => p.trim());
-  if (parts.length === 0 || parts.some((p) => !/^\d{1,9}$/.test(p))) {
-    throw new InvalidArgumentError(`must be "all" or database numbers separated by commas, like 0,3`);
-  }
-  return [...new Set(parts.map(Number))].sort((a, b) => a - b);
-}
-
-/** `--db` as given, or undefined when it was not (the URLs' databases may then select). */
-export function dbFlag(text: string | undefined): 'all' | number[] | undefined {
-  if (text === undefined) return undefined;
-  try {
-    return parseDbList(text);
-  } catch (err) {
-    throw new UserError(`--db ${(err as Error).message}`);
-  }
 }
 
 function nonEmpty(value: string): string {
