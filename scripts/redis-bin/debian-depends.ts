@@ -1,7 +1,9 @@
 // Which Debian packages to download so that one package runs from an extracted tree: the package,
 // its siblings built from the same source (redis-server's binary is a symlink into redis-tools,
 // so those must land in the same tree even when the system has them), and every dependency the
-// system lacks. Pure: the package lists and the system's installed set come in as functions.
+// system lacks. A self-contained tree (another release's packages, run through that release's own
+// loader) takes every library from the lists instead, none from the system. Pure: the package
+// lists and the system's installed set come in as functions.
 
 /** The fields of one `apt-cache show` record that the plan needs. */
 export interface PackageRecord {
@@ -9,6 +11,8 @@ export interface PackageRecord {
   version: string;
   /** Source package name (the binary's own name when the record has no Source field). */
   source: string;
+  /** `all` for packages of scripts and data; a CPU architecture (`amd64`) for binaries. */
+  architecture: string;
   depends: string;
   preDepends: string;
 }
@@ -37,6 +41,7 @@ export function parsePackageRecords(text: string): PackageRecord[] {
       version,
       // "Source: redis (7.0.15-1)" names the source and, when it differs, its version.
       source: (fields.get('Source') ?? name).split(' ')[0]!,
+      architecture: fields.get('Architecture') ?? 'all',
       depends: fields.get('Depends') ?? '',
       preDepends: fields.get('Pre-Depends') ?? '',
     });
@@ -69,6 +74,12 @@ export interface DownloadPlanInputs {
   show(names: string[]): Map<string, PackageRecord>;
   /** True when an installed package is, or provides, this name. */
   systemHas(name: string): boolean;
+  /**
+   * Every library comes from the lists (the system's are another release's): systemHas is not
+   * asked, and packages for all architectures (adduser, init-system-helpers: maintainer-script
+   * tools) are left out with what they depend on, since a binary loads no library from them.
+   */
+  selfContained?: boolean;
 }
 
 /** The records to download for `root`, root first. Throws when a dependency can be met by nothing. */
@@ -84,9 +95,14 @@ export function planDownloads(root: string, inputs: DownloadPlanInputs): Package
     const known = inputs.show(groups.flat());
     for (const group of groups) {
       if (group.some((name) => chosen.has(name))) continue;
-      const candidates = group.flatMap((name) => known.get(name) ?? []);
+      const candidates = group
+        .flatMap((name) => known.get(name) ?? [])
+        .filter((r) => !inputs.selfContained || r.architecture !== 'all');
       const sibling = candidates.find((r) => r.source === rootRecord.source);
-      if (!sibling && group.some((name) => inputs.systemHas(name))) continue;
+      if (inputs.selfContained) {
+        // Only packages for all architectures meet it: nothing to load from them.
+        if (candidates.length === 0 && group.some((name) => known.has(name))) continue;
+      } else if (!sibling && group.some((name) => inputs.systemHas(name))) continue;
       const pick = sibling ?? candidates[0];
       if (!pick) {
         throw new Error(

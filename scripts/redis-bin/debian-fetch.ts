@@ -41,6 +41,8 @@ export interface FetchedPackage {
   libraryPath: string[];
   /** Every package extracted into the tree, as name=version. */
   contents: string[];
+  /** Every library came from the lists (FetchOptions.selfContained): run it through the tree's own loader. */
+  selfContained: boolean;
 }
 
 /** Written last into a tree: a directory without it is not a finished fetch. */
@@ -49,6 +51,7 @@ interface Marker {
   version: string;
   contents: string[];
   libraryPath: string[];
+  selfContained?: boolean;
   sources: AptSources;
   fetchedAt: string;
 }
@@ -69,6 +72,11 @@ export interface FetchOptions {
   onProgress(line: string): void;
   /** Installed packages to count as absent, as on a machine without them (tests of the library path). */
   assumeMissing?: string[];
+  /**
+   * Take every library from the lists, C library and loader included, none from the system: for
+   * another Debian release's packages, whose binaries need its C library (debian-depends.ts).
+   */
+  selfContained?: boolean;
   /** Runs on the finished tree before it is moved into place; throws to reject it. */
   check?(fetched: FetchedPackage): Promise<void>;
 }
@@ -99,6 +107,7 @@ function fromMarker(dir: string, marker: Marker): FetchedPackage {
     dir,
     libraryPath: marker.libraryPath.map((p) => join(dir, p)),
     contents: marker.contents,
+    selfContained: marker.selfContained ?? false,
   };
 }
 
@@ -127,11 +136,12 @@ async function fetchLocked(options: FetchOptions, stateDir: string): Promise<Fet
   const apt = aptOptions(stateDir, options.sources);
   onProgress(`apt-get update (private package lists in ${stateDir})`);
   failOnAptErrors('apt-get update', await run('apt-get', [...apt, 'update'], cacheDir, onProgress));
-  const installed = systemPackages();
+  const installed = options.selfContained ? new Set<string>() : systemPackages();
   for (const name of options.assumeMissing ?? []) installed.delete(name);
   const records = planDownloads(options.package, {
     show: (names) => (names.length ? aptShow(apt, names) : new Map()),
     systemHas: (name) => installed.has(name),
+    selfContained: options.selfContained ?? false,
   });
   const root = records[0]!;
 
@@ -156,6 +166,7 @@ async function fetchLocked(options: FetchOptions, stateDir: string): Promise<Fet
       version: root.version,
       contents: wanted,
       libraryPath: libraryDirs(tmp).map((d) => relative(tmp, d)),
+      selfContained: options.selfContained ?? false,
       sources: options.sources,
       fetchedAt: new Date().toISOString(),
     };

@@ -17,10 +17,13 @@ import {
 import { withDirLock } from './dir-lock.js';
 
 export interface RedisServerBinary {
+  /** The program to run: the server, or another release's loader that runs it (servers.ts). */
   path: string;
+  /** Arguments before the server's own (the loader's `--library-path ... <server>`). */
+  args?: string[];
   /** Environment to add when running it (LD_LIBRARY_PATH for a cached copy). */
   env: Record<string, string>;
-  /** As `redis-server --version` says, e.g. 7.0.15. */
+  /** As `redis-server --version` (or `valkey-server --version`) says, e.g. 7.0.15. */
   version: string;
   source: 'REDIS_SERVER_BIN' | 'PATH' | 'cache' | 'fetched';
 }
@@ -134,14 +137,15 @@ function fromTree(
 }
 
 /** Runs `--version`: a binary that cannot start (a missing library, not Redis) fails here, not in a test. */
-async function checked(binary: Omit<RedisServerBinary, 'version'>): Promise<RedisServerBinary> {
+export async function checked(binary: Omit<RedisServerBinary, 'version'>): Promise<RedisServerBinary> {
   const runEnv = { ...process.env, ...binary.env };
+  const args = [...(binary.args ?? []), '--version'];
   const result = await new Promise<{ ok: boolean; out: string }>((done) => {
-    execFile(binary.path, ['--version'], { env: runEnv, timeout: 10_000 }, (err, stdout, stderr) =>
+    execFile(binary.path, args, { env: runEnv, timeout: 10_000 }, (err, stdout, stderr) =>
       done({ ok: !err, out: `${stdout}${stderr}`.trim() }),
     );
   });
-  const version = /Redis server v=(\S+)/.exec(result.out)?.[1];
+  const version = /(?:Redis|Valkey) server v=(\S+)/.exec(result.out)?.[1];
   if (result.ok && version) return { ...binary, version };
   const missing = result.ok ? [] : await missingLibraries(binary.path, runEnv);
   throw new Error(
@@ -179,7 +183,7 @@ function findOnPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
   return undefined;
 }
 
-function canFetchHere(env: NodeJS.ProcessEnv): boolean {
+export function canFetchHere(env: NodeJS.ProcessEnv): boolean {
   return (
     existsSync('/etc/debian_version') &&
     ['apt-get', 'apt-cache', 'dpkg', 'dpkg-query'].every((tool) => findOnPath(tool, env) !== undefined)

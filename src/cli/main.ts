@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { registerAuditCommand } from './commands/audit.js';
+import { registerConfigureCommand } from './commands/configure.js';
 import { registerCopyCommand } from './commands/copy.js';
 import { registerMigrateCommand } from './commands/migrate.js';
 import { registerPlanCommand } from './commands/plan.js';
@@ -10,6 +11,7 @@ import { registerUnlockCommand } from './commands/unlock.js';
 import { registerVerifyCommand } from './commands/verify.js';
 import { registerWorkerCommand } from './commands/worker.js';
 import { addGlobalOptions } from './context.js';
+import { packageVersion } from './package-files.js';
 import { withoutTypedValues } from './usage-errors.js';
 
 export function buildProgram(): Command {
@@ -17,6 +19,7 @@ export function buildProgram(): Command {
     .description(
       'Plan and run zero-downtime Redis migrations, with a second person approving every irreversible step.',
     )
+    .version(packageVersion(), '-V, --version', 'print the version')
     .showHelpAfterError('(run with --help for usage)')
     // Inherited by every subcommand made with .command().
     .configureOutput({ outputError: (text, write) => write(withoutTypedValues(text)) })
@@ -34,6 +37,7 @@ export function buildProgram(): Command {
   registerAuditCommand(program);
   registerUnlockCommand(program);
   registerServeCommand(program);
+  registerConfigureCommand(program);
   return program;
 }
 

@@ -4,6 +4,7 @@ import { type Endpoint, EndpointUrlError, looksLikeUrl, parseEndpointUrl } from 
 import { ConfigError, UserError } from '../util/errors.js';
 import { interpolateEnv } from './interpolate.js';
 import { type ConfigFile, configSchema } from './schema.js';
+import { resolveSecretFiles, type SecretFileProblem } from './secret-files.js';
 
 export const DEFAULT_CONFIG_FILE = 'migration-buddy.yml';
 
@@ -39,11 +40,21 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
   const raw = doc.toJS() ?? {};
   const missing: { path: string; variable: string }[] = [];
   const interpolated = interpolateEnv(raw, env, [], missing);
-  if (missing.length > 0) {
-    const m = missing[0]!;
-    throw new ConfigError(file, m.path, `environment variable ${m.variable} is not set`);
+  // Every missing variable and unreadable secret file at once: one run to fix them all.
+  const problems: SecretFileProblem[] = missing.map((m) => ({
+    path: m.path,
+    problem: `environment variable ${m.variable} is not set`,
+  }));
+  const withSecrets = resolveSecretFiles(interpolated, problems);
+  if (problems.length === 1) throw new ConfigError(file, problems[0]!.path, problems[0]!.problem);
+  if (problems.length > 1) {
+    throw new ConfigError(
+      file,
+      null,
+      `${problems.length} problems:\n${problems.map((p) => `  - ${p.path}: ${p.problem}`).join('\n')}`,
+    );
   }
-  const result = configSchema.safeParse(interpolated);
+  const result = configSchema.safeParse(withSecrets);
   if (!result.success) {
     const issue = result.error.issues[0]!;
     throw new ConfigError(file, issue.path.map(String).join('.'), issue.message);

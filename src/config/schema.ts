@@ -139,7 +139,11 @@ export const configSchema = z
       endpointSchema,
     ),
     control: z
-      .object({ url: z.string().min(1) })
+      .object({
+        url: z.string().min(1),
+        /** Overrides the URL's password (e.g. from passwordFile); needs no percent-encoding. */
+        password: z.string().min(1).optional(),
+      })
       .strict()
       .optional(),
     slack: z

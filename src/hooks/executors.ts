@@ -2,12 +2,7 @@
 // configured repoint hook, or waits for a person to confirm the apps moved.
 import type { HooksConfig } from '../config/schema.js';
 import { StepAbortedError, UnrecoverableStepError } from '../runbook/errors.js';
-import {
-  ExecutorRegistry,
-  type StepContext,
-  type StepExecutor,
-  type StepOutcome,
-} from '../runbook/step-executor.js';
+import type { StepContext, StepExecutor, StepOutcome } from '../runbook/step-executor.js';
 import { lastChars } from './output.js';
 import { describeHook, findHook, runHook } from './run.js';
 import type { HookConfig, HookOutcome, HookRunOptions } from './types.js';
@@ -138,12 +133,4 @@ export function repointExecutor(options: HookExecutorOptions): StepExecutor {
     abortState: () =>
       'the repoint may have run part way: check where the apps point (source or target) before going on',
   };
-}
-
-/** Registers `hook` and `repoint` (every strategy's repoint step). */
-export function registerHookExecutors(
-  registry: ExecutorRegistry = new ExecutorRegistry(),
-  options: HookExecutorOptions,
-): ExecutorRegistry {
-  return registry.register('hook', hookStepExecutor(options)).register('repoint', repointExecutor(options));
 }

@@ -3,7 +3,6 @@ export { credentialedUrl, hookEnvironment } from './env.js';
 export {
   type HookExecutorOptions,
   hookStepExecutor,
-  registerHookExecutors,
   repointExecutor,
   repointHook,
 } from './executors.js';

@@ -16,7 +16,8 @@ export function controlEndpoint(config: Config | undefined, env: NodeJS.ProcessE
     );
   }
   try {
-    return parseEndpointUrl(url, 'control');
+    const password = config?.control?.url ? config.control.password : undefined;
+    return parseEndpointUrl(url, 'control', password ? { password } : {});
   } catch (err) {
     if (err instanceof EndpointUrlError) throw new UserError(`control Redis URL ${err.message}`);
     throw err;

@@ -1,6 +1,6 @@
 // The BullMQ side: queue, workers, sweeper, and the wiring a process starts from.
 export { bullConnection, connectControl, controlEndpoint } from './connection.js';
-export { attachLivePhase, buildExecutorRegistry, configEndpointResolver } from './executors.js';
+export { buildExecutorRegistry, configEndpointResolver, type RegistryOptions } from './executors.js';
 export { FOLLOWERS_QUEUE, FollowerPool, FollowerQueue } from './followers.js';
 export { followerJobId, stepJobId } from './job-ids.js';
 export { MAINTENANCE_QUEUE, STEPS_QUEUE, StepQueue } from './queue.js';

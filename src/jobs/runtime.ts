@@ -27,7 +27,6 @@ import { errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import { sleep } from '../util/sleep.js';
 import { bullConnection, connectControl, watchControlRestarts } from './connection.js';
-import { attachLivePhase } from './executors.js';
 import { FOLLOWERS_QUEUE, FollowerPool, FollowerQueue } from './followers.js';
 import { stepJobId } from './job-ids.js';
 import { createStepProcessor } from './processor.js';
@@ -114,6 +113,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
 }
 
 export interface WorkerOptions {
+  /** This process's executors: buildExecutorRegistry(config, rt) gives them rt's live phase and app-write record. */
   registry: ExecutorRegistry;
   /** Undefined: this process does not know the migration's endpoints; another worker takes it. */
   resolveEndpoints(migration: Migration): { source: Endpoint; target: Endpoint } | undefined;
@@ -176,7 +176,6 @@ export async function startWorkers(rt: Runtime, options: WorkerOptions): Promise
   worker.on('stalled', (jobId) => log.warn({ jobId }, 'a step job stalled; it will be resumed'));
 
   // Followers: the live phase of client-side copies, beside the steps in every worker process.
-  attachLivePhase(options.registry, rt.livePhase, rt.appWrites);
   const followers = new FollowerPool({
     service: rt.service,
     store: rt.livePhase.store,

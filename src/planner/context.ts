@@ -1,12 +1,11 @@
 // Facts derived once from the two probes and the options, shared by every rule module.
 import { targetDbOf } from '../engine/db-mapping.js';
+import { CORE_TYPES } from '../probe/module-keys.js';
 import type { DatabaseStats, ProbedCommand, ProbeResult } from '../probe/types.js';
 import type { PlanOptions } from './types.js';
+import { rdbRefusal } from './versions.js';
 
 export type Side = 'source' | 'target';
-
-/** Types a server knows without modules; anything else TYPE reports is a module type. */
-const CORE_TYPES = new Set(['string', 'list', 'set', 'zset', 'hash', 'stream', 'none']);
 
 export interface PlanContext {
   source: ProbeResult;
@@ -27,9 +26,12 @@ export interface PlanContext {
   targetBusyDbs: DatabaseStats[];
   /** Keys on the target in any db (replication discards all of them). */
   targetKeysTotal: number;
-  /** The target's RDB format is older than the source's: DUMP payloads and replication can't cross. */
+  /**
+   * The target cannot load the source's RDB format (older, or Valkey's foreign range): DUMP
+   * payloads and replication can't cross. versions.ts's rdbRefusal says why.
+   */
   downgrade: boolean;
-  /** Module types among the sampled big keys of the selected dbs (proof that module keys exist). */
+  /** Module types among the sampled keys (big keys of the selected dbs, or the probe's module-key sample): proof that module keys exist. */
   moduleTypesSampled: string[];
   /** Modules loaded on the source but not on the target. */
   modulesMissingOnTarget: string[];
@@ -55,11 +57,12 @@ export function buildContext(source: ProbeResult, target: ProbeResult, options: 
   const bytes = Math.round(source.memory.usedBytes * share);
   const sourceModules = new Set(source.modules.map((m) => m.name));
   const targetModules = new Set(target.modules.map((m) => m.name));
-  const moduleTypes = new Set(
-    (source.bigKeys?.keys ?? [])
+  const moduleTypes = new Set([
+    ...(source.bigKeys?.keys ?? [])
       .filter((k) => selected.has(k.db) && !CORE_TYPES.has(k.type))
       .map((k) => k.type),
-  );
+    ...(source.moduleKeys?.types ?? []).filter((t) => selected.has(t.db)).map((t) => t.type),
+  ]);
   return {
     source,
     target,
@@ -73,7 +76,7 @@ export function buildContext(source: ProbeResult, target: ProbeResult, options: 
     targetDbs,
     targetBusyDbs: target.databases.filter((d) => targetDbs.includes(d.db) && d.keys > 0),
     targetKeysTotal: target.databases.reduce((n, d) => n + d.keys, 0),
-    downgrade: target.server.rdbVersion < source.server.rdbVersion,
+    downgrade: rdbRefusal(source.server, target.server) !== undefined,
     moduleTypesSampled: [...moduleTypes].sort(),
     modulesMissingOnTarget: [...sourceModules].filter((m) => !targetModules.has(m)).sort(),
     sameServer: hostPort(source.endpoint.redactedUrl) === hostPort(target.endpoint.redactedUrl),

@@ -3,6 +3,7 @@
 // followed, and whether the source's writes can be paused at cutover.
 import { isAvailable, type PlanContext, unavailable } from './context.js';
 import { flagsForLiveSync, notificationGaps, notificationsSufficient } from './notifications.js';
+import { rdbRefusal } from './versions.js';
 
 export type LiveSyncMode =
   /** notify-keyspace-events already covers what live sync needs. */
@@ -29,13 +30,8 @@ export function copyPath(ctx: PlanContext): CopyPath {
   const { source, target, options } = ctx;
   const byTypeBecause: string[] = [];
   if (options.byType) byTypeBecause.push('--by-type was asked');
-  if (ctx.downgrade) {
-    byTypeBecause.push(
-      `target's RDB format ${target.server.rdbVersion} (${target.server.flavor} ${target.server.version}) is older ` +
-        `than the source's ${source.server.rdbVersion} (${source.server.flavor} ${source.server.version}): ` +
-        'RESTORE rejects newer DUMP payloads',
-    );
-  }
+  const refusal = rdbRefusal(source.server, target.server);
+  if (refusal) byTypeBecause.push(`${refusal}: RESTORE rejects the source's DUMP payloads`);
   const noDump = unavailable(ctx, 'source', 'DUMP');
   if (noDump) byTypeBecause.push(noDump);
   const noRestore = unavailable(ctx, 'target', 'RESTORE');

@@ -1,25 +1,30 @@
 // planMigration: two probes and the options in, a plan out. Pure: no I/O, no clock, no randomness,
 // so the same inputs always give the same plan (and the same step parameters to approve).
 import type { ProbeResult } from '../probe/types.js';
+import { STRATEGIES_BEST_FIRST, STRATEGY_TABLE } from '../strategies/index.js';
 import { findBlockers, strategyBlockers } from './blockers.js';
 import { buildContext, type PlanContext } from './context.js';
 import { copyPath } from './copy-path.js';
-import { buildSteps } from './steps/index.js';
-import { assessDumpRestore, assessMigrate, assessReplication, chooseStrategy } from './strategies.js';
-import type { Plan, PlanOptions, StrategyAssessment } from './types.js';
+import type { Plan, PlanOptions, StrategyAssessment, StrategyName } from './types.js';
 import { formatDbs } from './units.js';
 import { findWarnings } from './warnings/index.js';
 
 export function planMigration(source: ProbeResult, target: ProbeResult, options: PlanOptions): Plan {
   const ctx = buildContext(source, target, options);
   const path = copyPath(ctx);
-  const { subsetOnly, ...replication } = assessReplication(ctx);
-  const assessments: StrategyAssessment[] = [replication, assessDumpRestore(ctx, path), assessMigrate(ctx)];
+  const assessed = STRATEGIES_BEST_FIRST.map((s) => s.assess(ctx, path));
+  const assessments: StrategyAssessment[] = assessed.map(({ subsetOnly: _, ...a }) => a);
   const candidate = chooseStrategy(options.strategy, assessments);
   const blockers = [...findBlockers(ctx), ...strategyBlockers(options.strategy, assessments)];
-  const warnings = findWarnings({ ctx, path, strategy: candidate, replicationOutForSubsetOnly: subsetOnly });
+  const warnings = findWarnings({
+    ctx,
+    path,
+    strategy: candidate,
+    copiesKeys: candidate !== null && STRATEGY_TABLE[candidate].copiesKeys,
+    replicationOutForSubsetOnly: assessed.some((a) => a.strategy === 'replication' && a.subsetOnly),
+  });
   const strategy = blockers.length === 0 ? candidate : null;
-  const copies = strategy === 'dump-restore' || strategy === 'migrate';
+  const copies = strategy !== null && STRATEGY_TABLE[strategy].copiesKeys;
   return {
     source: { ...source.endpoint, version: source.server.version },
     target: { ...target.endpoint, version: target.server.version },
@@ -32,7 +37,7 @@ export function planMigration(source: ProbeResult, target: ProbeResult, options:
     assessments,
     blockers,
     warnings,
-    steps: strategy ? buildSteps(strategy, ctx, path) : [],
+    steps: strategy ? STRATEGY_TABLE[strategy].steps(ctx, path) : [],
     estimates: { keys: ctx.keys, bytes: ctx.bytes, copySeconds: ctx.copySeconds },
     databases: databasesLine(ctx),
     options,
@@ -46,4 +51,14 @@ function databasesLine(ctx: PlanContext): string {
   if (dbsFromUrl) return `${formatDbs(ctx.dbs)} only, into the same number (the database in the URL)`;
   const list = ctx.dbs.length ? formatDbs(ctx.dbs) : 'none with keys';
   return dbs === 'all' ? `every database with keys (${list}), each into the same number` : `${list} (--db)`;
+}
+
+/** The asked strategy if viable, else (for auto) the first viable one, best first. */
+export function chooseStrategy(
+  asked: 'auto' | StrategyName,
+  assessments: readonly StrategyAssessment[],
+): StrategyName | null {
+  const viable = (s: StrategyName) => assessments.find((a) => a.strategy === s)?.viable ?? false;
+  if (asked !== 'auto') return viable(asked) ? asked : null;
+  return assessments.find((a) => a.viable)?.strategy ?? null;
 }

@@ -21,6 +21,7 @@ import {
   parseServer,
   versionAtLeast,
 } from './info.js';
+import { sampleModuleKeys } from './module-keys.js';
 import { rdbVersionForServer, rdbVersionFromDump } from './rdb-version.js';
 import { type ConfigParam, findDatabaseCount, readConfig } from './settings.js';
 import type { DatabaseStats, ProbeResult } from './types.js';
@@ -113,7 +114,7 @@ export async function probeWith(
     memory.policy = config['maxmemory-policy'];
 
   const configuredDatabases = await databaseCount(client, endpoint, server.mode, config, databases, notes);
-  const rdb = await rdbVersion(client, endpoint.db, version, databases, commands.DUMP.available, notes);
+  const rdb = await rdbVersion(client, endpoint.db, server, databases, commands.DUMP.available, notes);
   const modules = await listModules(client, info, notes);
   const functionLibraries = await countFunctionLibraries(client, info, version, notes);
 
@@ -149,6 +150,11 @@ export async function probeWith(
     notes,
   };
 
+  if (modules.length > 0) {
+    const sample = await sampleModuleKeys(client, databases, endpoint.db);
+    result.moduleKeys = { sampled: sample.sampled, keys: sample.keys, types: sample.types };
+    notes.push(...sample.notes);
+  }
   if (options.bigKeys) {
     const bigKeyOptions = options.bigKeys === true ? {} : options.bigKeys;
     const sample = await sampleBigKeys(client, databases, endpoint.db, bigKeyOptions);
@@ -194,16 +200,23 @@ async function databaseCount(
 async function rdbVersion(
   client: Redis,
   currentDb: number,
-  version: string,
+  server: { version: string; flavor: string; flavorVersion?: string },
   databases: DatabaseStats[],
   canDump: boolean,
   notes: string[],
 ): Promise<{ version: number; source: 'dump' | 'version-table' }> {
-  const fallback = { version: rdbVersionForServer(version), source: 'version-table' as const };
+  const fallback = {
+    version: rdbVersionForServer(server.version, server.flavor, server.flavorVersion),
+    source: 'version-table' as const,
+  };
+  const release =
+    server.flavor !== 'redis' && server.flavorVersion
+      ? `${server.flavor} ${server.flavorVersion}`
+      : `Redis ${server.version}`;
   const db = databases.find((d) => d.keys > 0)?.db;
   if (!canDump || db === undefined) {
     notes.push(
-      `RDB version ${fallback.version} is taken from the version table for Redis ${version} (${
+      `RDB version ${fallback.version} is taken from the version table for ${release} (${
         canDump ? 'no key to DUMP' : 'DUMP is not available'
       }).`,
     );

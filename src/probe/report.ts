@@ -95,6 +95,7 @@ export function formatProbeReport(result: ProbeResult): string {
         'modules',
         result.modules.length ? result.modules.map((m) => `${m.name} ${m.version}`).join(', ') : 'none',
       ],
+      ...(result.moduleKeys ? [['module keys', moduleKeysText(result.moduleKeys)] as [string, string]] : []),
       [
         'functions',
         result.functionLibraries === null
@@ -161,4 +162,15 @@ export function formatProbeReport(result: ProbeResult): string {
     for (const note of result.notes) lines.push(`  - ${note}`);
   }
   return lines.join('\n');
+}
+
+/** "vectorset: 2 in db 0 (every key looked at)", or "none among 10,000 of 52,000 keys sampled". */
+function moduleKeysText(sample: NonNullable<ProbeResult['moduleKeys']>): string {
+  const scope =
+    sample.sampled >= sample.keys
+      ? 'every key looked at'
+      : `${count(sample.sampled)} of ${count(sample.keys)} keys sampled`;
+  if (sample.types.length === 0) return `none (${scope})`;
+  const found = sample.types.map((t) => `${t.type}: ${count(t.keys)} in db ${t.db}`).join(', ');
+  return `${found} (${scope})`;
 }

@@ -96,6 +96,11 @@ export interface ProbeResult {
   commands: Record<ProbedCommand, CommandAvailability>;
   /** Set when --big-keys sampling ran. */
   bigKeys?: { sampled: number; keys: BigKey[] };
+  /**
+   * Module types among a sample of keys (module-keys.ts), with a count each; set when the server
+   * loads modules (every Redis 8: vector sets). `sampled` < `keys` when the sample is partial.
+   */
+  moduleKeys?: { sampled: number; keys: number; types: { db: number; type: string; keys: number }[] };
   /** Things the probe could not find out, said plainly. */
   notes: string[];
 }

@@ -332,6 +332,23 @@ export function isInvolved(
 }
 
 /**
+ * Whether `who` may ask for `action` (start it, retry a step, ask for an approval again): anyone
+ * involved, or the system itself when `bySystem`; nobody once the migration was aborted.
+ */
+export function checkRequest(
+  migration: Migration,
+  who: Identity,
+  action: string,
+  bySystem = false,
+): Refusal | null {
+  if (!bySystem && !isInvolved(migration, who)) {
+    return refuse('not_involved', `only the requester, the buddy or an approver can ${action}`);
+  }
+  if (migration.abort) return refuse('aborted', `this migration was aborted by ${migration.abort.userId}`);
+  return null;
+}
+
+/**
  * Confirming an outside action (apps repointed) states a fact rather than giving a second opinion,
  * so the requester may do it too; strangers may not.
  */

@@ -50,3 +50,8 @@ export interface AuditEvent {
 }
 
 export const SYSTEM_ACTOR = 'system';
+
+/** How a worker is named as the actor of the events it writes. */
+export function workerActor(workerId: string): string {
+  return `worker:${workerId}`;
+}

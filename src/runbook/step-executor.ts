@@ -1,5 +1,7 @@
 // The one interface every step of every strategy implements, and the registry the workers use to
-// find the executor for a step kind. Executors are domain code: they never see BullMQ.
+// find the executor for a strategy's step kind. Executors are domain code: they never see BullMQ.
+
+import type { StrategyName } from '../planner/types.js';
 import type { Endpoint } from '../redis/endpoint.js';
 import type { Logger } from '../util/logger.js';
 import type { AuditEventType } from './events.js';
@@ -53,32 +55,43 @@ export interface StepExecutor {
   abortState?(ctx: Pick<StepContext, 'migration' | 'step' | 'checkpoint'>): string;
 }
 
-/** Executors keyed by step kind; strategies register theirs. */
+/**
+ * Executors keyed on (strategy, step kind): src/strategies builds one from its table. An executor
+ * registered for a kind without a strategy serves every strategy that has none of its own (tests,
+ * tools); a strategy's own always wins, whatever the order of registration.
+ */
 export class ExecutorRegistry {
-  private readonly executors = new Map<StepKind, StepExecutor>();
+  private readonly own = new Map<string, StepExecutor>();
+  private readonly anyStrategy = new Map<StepKind, StepExecutor>();
 
+  /** For steps of this kind in every strategy without an executor of its own. */
   register(kind: StepKind, executor: StepExecutor): this {
-    this.executors.set(kind, executor);
+    this.anyStrategy.set(kind, executor);
     return this;
   }
 
-  get(kind: StepKind): StepExecutor | undefined {
-    return this.executors.get(kind);
+  /** For steps of this kind in migrations of this strategy. */
+  registerFor(strategy: StrategyName, kind: StepKind, executor: StepExecutor): this {
+    this.own.set(ownKey(strategy, kind), executor);
+    return this;
   }
 
-  has(kind: StepKind): boolean {
-    return this.executors.has(kind);
+  get(kind: StepKind, strategy?: StrategyName | null): StepExecutor | undefined {
+    return (strategy ? this.own.get(ownKey(strategy, kind)) : undefined) ?? this.anyStrategy.get(kind);
   }
 
+  has(kind: StepKind, strategy?: StrategyName | null): boolean {
+    return this.get(kind, strategy) !== undefined;
+  }
+
+  /** Step kinds some strategy (or every one) can run here. */
   kinds(): StepKind[] {
-    return [...this.executors.keys()];
-  }
-
-  /** Step kinds of a migration that nobody can run here. */
-  missing(kinds: Iterable<StepKind>): StepKind[] {
-    return [...new Set(kinds)].filter((k) => !this.executors.has(k));
+    const own = [...this.own.keys()].map((k) => k.slice(k.indexOf('/') + 1) as StepKind);
+    return [...new Set([...this.anyStrategy.keys(), ...own])];
   }
 }
+
+const ownKey = (strategy: StrategyName, kind: StepKind) => `${strategy}/${kind}`;
 
 const READ_ONLY_KINDS: ReadonlySet<StepKind> = new Set([
   'preflight',

@@ -1,23 +1,27 @@
-// Runs one delivery of a step job: claim the step (compare-and-set to running with a new fencing
-// epoch), keep a lease alive, run the executor with fenced checkpoints and throttled progress,
-// then record the result (fenced) and queue what comes next. Knows nothing about BullMQ: the
+// Runs one delivery of a step job: claim the step (step-claim.ts: compare-and-set to running with
+// a new fencing epoch), keep its lease alive (step-lease.ts), run the executor with fenced
+// checkpoints and throttled progress, then turn how it ended into the result to record
+// (step-finish.ts, fenced), which also queues what comes next. Knows nothing about BullMQ: the
 // jobs layer maps the RunResult to completing, retrying, delaying or failing the job.
 import type { Endpoint } from '../redis/endpoint.js';
 import { errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
-import { refuse } from './approval-policy.js';
 import { classifyError, FencedError, StepAbortedError } from './errors.js';
-import type { AuditEvent } from './events.js';
-import { findStep, type Migration, type ProgressUpdate, type Step, type StepRef } from './model.js';
+import { type AuditEvent, workerActor } from './events.js';
+import type { Migration, ProgressUpdate, Step, StepRef } from './model.js';
 import { ProgressThrottle } from './progress.js';
-import type { MigrationService, Mutation } from './service.js';
-import { currentStep } from './state-machine.js';
+import type { MigrationService } from './service.js';
+import { claimStep } from './step-claim.js';
 import {
   defaultAbortState,
   type ExecutorRegistry,
   type StepContext,
   type StepOutcome,
 } from './step-executor.js';
+import { type Finish, finishRun, noteFenced, type RunResult } from './step-finish.js';
+import { keepLease } from './step-lease.js';
+
+export type { RunResult } from './step-finish.js';
 
 export interface RunnerOptions {
   service: MigrationService;
@@ -48,17 +52,6 @@ export interface RunHooks {
   onProgress?(update: ProgressUpdate): void | Promise<void>;
 }
 
-export type RunResult =
-  | { kind: 'succeeded'; summary: string }
-  | { kind: 'awaiting_confirmation' }
-  | { kind: 'skipped'; reason: string }
-  | { kind: 'busy'; retryInMs: number }
-  | { kind: 'retry'; error: string }
-  | { kind: 'failed'; error: string }
-  | { kind: 'aborted'; state: string }
-  | { kind: 'released'; reason: string }
-  | { kind: 'fenced' };
-
 type StopReason =
   | { kind: 'abort' }
   | { kind: 'shutdown' }
@@ -71,17 +64,6 @@ interface ActiveRun {
   migrationId: string;
   stop(reason: StopReason): void;
 }
-
-type Claimed = { kind: 'claimed'; migration: Migration; step: Step; epoch: number };
-
-/** How a run ended, as written to the step. */
-type Finish =
-  | { kind: 'succeeded'; outcome: StepOutcome }
-  | { kind: 'confirmation'; prompt: string }
-  | { kind: 'failed'; error: string; summary?: string; result?: Record<string, unknown> }
-  | { kind: 'retry'; error: string }
-  | { kind: 'released'; reason: string }
-  | { kind: 'aborted'; state: string };
 
 export class StepRunner {
   private readonly active = new Set<ActiveRun>();
@@ -122,14 +104,14 @@ export class StepRunner {
       this.options.logger.debug({ migrationId: ref.migrationId }, 'endpoints unknown here; leaving the step');
       return { kind: 'busy', retryInMs: 2000 };
     }
-    const claimed = await this.claim(ref);
+    const claimed = await claimStep(this.options.service, ref, this.options);
     if (claimed.kind !== 'claimed') return claimed;
     const { migration, step, epoch } = claimed;
     const { service, logger: baseLogger } = this.options;
     const store = service.store;
     const logger = baseLogger.child({ migrationId: ref.migrationId, stepId: ref.stepId, epoch });
 
-    const executor = this.options.registry.get(step.kind);
+    const executor = this.options.registry.get(step.kind, migration.plan.strategy);
     if (!executor) {
       return this.finish(ref, epoch, {
         kind: 'failed',
@@ -159,35 +141,10 @@ export class StepRunner {
     hooks.signal?.addEventListener('abort', onQueueSignal, { once: true });
 
     // The lease: renewed while we run; tells us when we were fenced out or the migration aborted.
-    let lastBeat = Date.now();
-    let beating = false;
-    const heartbeat = setInterval(() => {
-      // A renewal queued on a control Redis that is down waits for the reconnect: one at a time,
-      // and being out of touch for a whole lease is noticed without its answer.
-      if (beating) {
-        if (Date.now() - lastBeat > this.options.leaseMs) stop({ kind: 'fenced' });
-        return;
-      }
-      beating = true;
-      store
-        .heartbeat(ref.migrationId, ref.stepId, epoch, this.options.leaseMs)
-        .then(
-          (res) => {
-            lastBeat = Date.now();
-            if (res === 'lost') stop({ kind: 'lost' });
-            else if (res === 'fenced') stop({ kind: 'fenced' });
-            else if (res === 'aborted') stop({ kind: 'abort' });
-          },
-          (err) => {
-            logger.warn({ err: errorMessage(err) }, 'lease renewal failed');
-            // Out of touch for a whole lease: assume another worker may hold the step by now.
-            if (Date.now() - lastBeat > this.options.leaseMs) stop({ kind: 'fenced' });
-          },
-        )
-        .finally(() => {
-          beating = false;
-        });
-    }, this.heartbeatMs);
+    const stopRenewing = keepLease(
+      { store, ref, epoch, leaseMs: this.options.leaseMs, heartbeatMs: this.heartbeatMs, logger },
+      (loss) => stop({ kind: loss }),
+    );
 
     const progress = new ProgressThrottle(this.options.progressIntervalMs ?? 1000, async (p) => {
       const update: ProgressUpdate = {
@@ -236,7 +193,7 @@ export class StepRunner {
     } catch (err) {
       error = err;
     } finally {
-      clearInterval(heartbeat);
+      stopRenewing();
       hooks.signal?.removeEventListener('abort', onQueueSignal);
       this.active.delete(activeRun);
     }
@@ -300,227 +257,15 @@ export class StepRunner {
   }
 
   private get actor(): string {
-    return `worker:${this.options.workerId}`;
-  }
-
-  /** Takes the step if this delivery may run it now; otherwise says why not. */
-  private async claim(ref: StepRef): Promise<Claimed | RunResult> {
-    const { service, leaseMs, workerId } = this.options;
-    const skip = (m: Migration, reason: string, enqueue: StepRef[] = []): Mutation<RunResult> => ({
-      ok: true,
-      migration: m,
-      events: [],
-      enqueue,
-      message: reason,
-      value: { kind: 'skipped', reason },
-    });
-    const res = await service.mutate<RunResult | Claimed>(ref.migrationId, (m) => {
-      const step = findStep(m, ref.stepId);
-      if (!step) return skip(m, `migration has no step ${ref.stepId}`);
-      if (step.attempt !== ref.attempt) {
-        return skip(m, `stale delivery of run ${ref.attempt}; the step is on run ${step.attempt}`);
-      }
-      const running = step.status === 'running';
-      const claim = {
-        stepId: step.id,
-        epoch: step.epoch,
-        leaseMs,
-        owner: workerId,
-        requireExpired: running,
-      };
-      if (m.abort) {
-        if (!running) return skip(m, 'the migration was aborted');
-        // Its worker went silent (the script checks the lease): record the abort ourselves. The
-        // claim raises the epoch, so a late write from that worker is refused.
-        const state = defaultAbortState(step);
-        service.move(step, 'abort');
-        step.summary = state;
-        step.finishedAt = service.iso();
-        step.epoch += 1;
-        delete step.worker;
-        const events = [
-          service.stepEvent(m, step, 'step_aborted', this.actor, {
-            message: `"${step.title}" stopped by the abort: ${state}`,
-            data: { state },
-          }),
-        ];
-        return {
-          ok: true,
-          migration: m,
-          events,
-          options: { claim },
-          message: 'aborted',
-          value: { kind: 'aborted', state },
-        };
-      }
-      if (step.status === 'succeeded') {
-        // A redelivery after the result was written: make sure what follows is queued.
-        return skip(m, 'the step already succeeded', service.runnable(m));
-      }
-      const isCurrent = currentStep(m.steps)?.id === step.id;
-      const claimable =
-        step.status === 'approved' ||
-        running ||
-        (step.status === 'pending' && !step.needsApproval && isCurrent && Boolean(m.startedAt));
-      if (!claimable) return skip(m, `the step is ${step.status.replace('_', ' ')}`);
-      if (!running) service.move(step, 'claim');
-      step.epoch += 1;
-      step.attempts += 1;
-      step.startedAt ??= service.iso();
-      step.worker = workerId;
-      step.updatedAt = service.iso();
-      // Taking over a running step (stall, shutdown hand-over, retry after a transient error)
-      // continues from the checkpoint; a claim from approved/pending is a fresh start.
-      const again = step.attempts > 1 ? ` again (execution ${step.attempts})` : '';
-      const events = [
-        service.stepEvent(m, step, running ? 'step_resumed' : 'step_started', this.actor, {
-          message: running
-            ? `worker ${workerId} resumed "${step.title}" from its last checkpoint (execution ${step.attempts})`
-            : `worker ${workerId} started "${step.title}"${again}`,
-          data: { epoch: step.epoch, execution: step.attempts, takeover: running },
-        }),
-      ];
-      return {
-        ok: true,
-        migration: m,
-        events,
-        options: { claim },
-        message: 'claimed',
-        value: { kind: 'claimed', migration: m, step, epoch: step.epoch },
-      };
-    });
-    if (!res.ok) {
-      if (res.code === 'busy') return { kind: 'busy', retryInMs: res.retryInMs ?? this.options.leaseMs };
-      return { kind: 'skipped', reason: res.reason };
-    }
-    if (res.value.kind === 'claimed') {
-      const step = findStep(res.migration, ref.stepId)!;
-      return { kind: 'claimed', migration: res.migration, step, epoch: step.epoch };
-    }
-    return res.value;
+    return workerActor(this.options.workerId);
   }
 
   /** Writes how the run ended, if this worker still holds the step. */
-  private async finish(ref: StepRef, epoch: number, end: Finish): Promise<RunResult> {
-    const { service } = this.options;
-    const res = await service.mutate<RunResult>(ref.migrationId, (m) => {
-      const step = findStep(m, ref.stepId);
-      // Only the holder of this epoch may write the outcome.
-      if (!step) return refuse('busy', 'fenced');
-      if (step.status !== 'running' || step.epoch !== epoch || step.attempt !== ref.attempt) {
-        return refuse('busy', 'fenced');
-      }
-      const at = service.iso();
-      const events: AuditEvent[] = [];
-      const release = { stepId: step.id, epoch };
-      const done = (value: RunResult, enqueue: StepRef[] = []): Mutation<RunResult> => ({
-        ok: true,
-        migration: m,
-        events,
-        enqueue,
-        options: { release },
-        message: value.kind,
-        value,
-      });
-      const ev = (type: Parameters<MigrationService['stepEvent']>[2], message: string, data?: object) =>
-        events.push(
-          service.stepEvent(m, step, type, this.actor, {
-            message,
-            ...(data ? { data: data as Record<string, unknown> } : {}),
-          }),
-        );
-      const took = step.startedAt ? Date.parse(at) - Date.parse(step.startedAt) : undefined;
-      switch (end.kind) {
-        case 'succeeded': {
-          service.move(step, 'succeed');
-          const { summary, result, verdict } = end.outcome;
-          step.summary = summary;
-          if (result) step.result = result;
-          step.verdict = verdict ?? 'ok';
-          step.finishedAt = at;
-          delete step.worker;
-          delete step.lastError;
-          ev('step_succeeded', `"${step.title}" succeeded: ${summary}`, {
-            verdict: step.verdict,
-            result: result ?? null,
-            durationMs: took ?? null,
-          });
-          return done({ kind: 'succeeded', summary }, service.advance(m, events));
-        }
-        case 'confirmation':
-          service.move(step, 'request_confirmation');
-          step.gate = 'confirmation';
-          step.gatePrompt = end.prompt;
-          step.approvalRequestedAt = at;
-          delete step.worker;
-          ev('confirmation_requested', `"${step.title}" waits for a person: ${end.prompt}`, {
-            stepHash: step.hash,
-            prompt: end.prompt,
-          });
-          return done({ kind: 'awaiting_confirmation' });
-        case 'failed':
-          service.move(step, 'fail');
-          step.error = end.error;
-          if (end.summary) step.summary = end.summary;
-          if (end.result) step.result = end.result;
-          step.verdict = 'failed';
-          step.finishedAt = at;
-          delete step.worker;
-          ev('step_failed', `"${step.title}" failed: ${end.error}`, {
-            error: end.error,
-            result: end.result ?? null,
-          });
-          return done({ kind: 'failed', error: end.error });
-        case 'retry':
-          service.move(step, 'release');
-          step.lastError = end.error;
-          delete step.worker;
-          ev('step_retrying', `"${step.title}" hit a transient error and will be retried: ${end.error}`, {
-            error: end.error,
-            execution: step.attempts,
-          });
-          return done({ kind: 'retry', error: end.error });
-        case 'released':
-          service.move(step, 'release');
-          delete step.worker;
-          ev(
-            'note',
-            `worker ${this.options.workerId} let go of "${step.title}" (${end.reason}); another worker will resume it from its checkpoint`,
-          );
-          return done({ kind: 'released', reason: end.reason });
-        case 'aborted':
-          service.move(step, 'abort');
-          step.summary = end.state;
-          step.finishedAt = at;
-          delete step.worker;
-          ev('step_aborted', `"${step.title}" stopped by the abort: ${end.state}`, { state: end.state });
-          return done({ kind: 'aborted', state: end.state });
-      }
-    });
-    if (!res.ok) return this.noteFenced(ref, undefined);
-    return res.value;
+  private finish(ref: StepRef, epoch: number, end: Finish): Promise<RunResult> {
+    return finishRun(this.options.service, ref, epoch, end, this.options);
   }
 
-  /** Leaves a note that this worker lost the step; its own writes were refused. */
-  private async noteFenced(ref: StepRef, step: Step | undefined): Promise<RunResult> {
-    const { service, workerId } = this.options;
-    this.options.logger.warn(
-      { migrationId: ref.migrationId, stepId: ref.stepId },
-      'fenced: another worker holds this step; stopping without writing',
-    );
-    await service.store
-      .append(ref.migrationId, [
-        {
-          migrationId: ref.migrationId,
-          type: 'step_fenced',
-          at: service.iso(),
-          actor: this.actor,
-          stepId: ref.stepId,
-          ...(step ? { stepKind: step.kind } : {}),
-          message: `worker ${workerId} lost ${step ? `"${step.title}"` : `step ${ref.stepId}`} to another worker and stopped; its late writes were refused`,
-        },
-      ])
-      .catch(() => undefined);
-    return { kind: 'fenced' };
+  private noteFenced(ref: StepRef, step: Step | undefined): Promise<RunResult> {
+    return noteFenced(this.options.service, ref, step, this.options);
   }
 }

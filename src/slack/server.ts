@@ -13,19 +13,18 @@ import { approvalSettingsFromConfig } from '../runbook/settings.js';
 import type { ExecutorRegistry } from '../runbook/step-executor.js';
 import { errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
-import { RequesterAccess } from './adapter/access.js';
-import { CardUpdater } from './adapter/cards.js';
-import { SlackCommandHandlers } from './adapter/commands.js';
-import { postControlLost } from './adapter/control-lost.js';
-import { SlackDecisionHandlers } from './adapter/decisions.js';
-import { SlackUserGroupDirectory } from './adapter/directory.js';
-import { EventRelay, type EventRelayOptions } from './adapter/event-relay.js';
-import { homeMigrationBlocks } from './adapter/home.js';
-import { InFlight } from './adapter/in-flight.js';
-import { SlackMessageStore } from './adapter/message-store.js';
-import { approversHint } from './adapter/views.js';
 import { type CreateSlackAppOptions, createSlackApp, type SlackApp, slackClientOptions } from './app.js';
+import { RequesterAccess } from './directory/requesters.js';
+import { SlackUserGroupDirectory } from './directory/user-groups.js';
 import type { SlackGateway } from './gateway.js';
+import { InFlight } from './in-flight.js';
+import { StepDecisions } from './listeners/actions/step-decision-handlers.js';
+import { MigrateHandlers } from './listeners/commands/migrate-handlers.js';
+import { CardUpdater } from './migration-thread/card-updater.js';
+import { postControlLost } from './migration-thread/control-lost.js';
+import { EventRelay, type EventRelayOptions } from './migration-thread/event-relay.js';
+import { SlackMessageStore } from './migration-thread/message-store.js';
+import { approversHint } from './migration-views.js';
 import type { SlackSettings } from './settings.js';
 
 export interface SlackServerOptions {
@@ -97,7 +96,7 @@ export async function startSlackServer(options: SlackServerOptions): Promise<Sla
           ...options.events,
           approversHint: approversHint(approvals.approvers),
         });
-        const commands = new SlackCommandHandlers({
+        const commands = new MigrateHandlers({
           config,
           service,
           gateway,
@@ -110,8 +109,8 @@ export async function startSlackServer(options: SlackServerOptions): Promise<Sla
         return {
           config,
           commands: inFlight.wrap(commands),
-          decisions: inFlight.wrap(new SlackDecisionHandlers(service)),
-          homeBlocks: homeMigrationBlocks(service),
+          decisions: inFlight.wrap(new StepDecisions(service)),
+          migrations: service,
         };
       },
       options.app,
@@ -121,7 +120,7 @@ export async function startSlackServer(options: SlackServerOptions): Promise<Sla
     await cards!.followProgress();
     if (options.workers !== false) {
       pool = await startWorkers(runtime, {
-        registry: options.workers?.registry ?? buildExecutorRegistry(config),
+        registry: options.workers?.registry ?? buildExecutorRegistry(config, runtime),
         resolveEndpoints: configEndpointResolver(config),
         concurrency: options.workers?.concurrency ?? 2,
         onControlLost: (lost) => {

@@ -2,6 +2,7 @@
 // line each, and no line ever contains a token or password (only which variable is wrong and why).
 import { existsSync } from 'node:fs';
 import { type Config, DEFAULT_CONFIG_FILE, loadConfig } from '../config/load.js';
+import { readSecretFile } from '../config/secret-files.js';
 import { type Endpoint, EndpointUrlError, parseEndpointUrl, redactUrl } from '../redis/endpoint.js';
 import { ConfigError, errorMessage, UserError } from '../util/errors.js';
 import { registerSecret } from '../util/secrets.js';
@@ -48,8 +49,25 @@ export function readSlackSettings(
     const v = env[name];
     return v === undefined || v.trim() === '' ? undefined : v.trim();
   };
+  // SLACK_BOT_TOKEN_FILE=/run/secrets/bot-token and the like: secrets mounted as files.
+  const secret = (name: string) => {
+    const path = get(`${name}_FILE`);
+    if (!path) return get(name);
+    if (get(name)) {
+      problems.push(`set ${name} or ${name}_FILE, not both.`);
+      return undefined;
+    }
+    try {
+      return readSecretFile(path).trim() || undefined;
+    } catch (err) {
+      problems.push(
+        `${name}_FILE: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}.`,
+      );
+      return undefined;
+    }
+  };
 
-  const botToken = get('SLACK_BOT_TOKEN');
+  const botToken = secret('SLACK_BOT_TOKEN');
   registerSecret(botToken);
   if (!botToken) {
     problems.push(
@@ -59,7 +77,7 @@ export function readSlackSettings(
     problems.push('SLACK_BOT_TOKEN does not look like a bot token: it should start with xoxb-.');
   }
 
-  const appToken = get('SLACK_APP_TOKEN');
+  const appToken = secret('SLACK_APP_TOKEN');
   registerSecret(appToken);
   if (appToken && !appToken.startsWith('xapp-')) {
     problems.push(
@@ -69,7 +87,7 @@ export function readSlackSettings(
   }
   const mode = appToken ? 'socket' : 'http';
 
-  const signingSecret = get('SLACK_SIGNING_SECRET');
+  const signingSecret = secret('SLACK_SIGNING_SECRET');
   registerSecret(signingSecret);
   if (!signingSecret && mode === 'http') {
     problems.push(
@@ -89,7 +107,7 @@ export function readSlackSettings(
     }
   }
 
-  const controlRedisUrl = get('CONTROL_REDIS_URL');
+  const controlRedisUrl = secret('CONTROL_REDIS_URL');
   let controlRedisRedacted = '';
   if (!controlRedisUrl) {
     if (!options.controlInConfig) {

@@ -24,10 +24,11 @@ export class UserError extends Error {
 export class ConfigError extends UserError {
   constructor(
     readonly file: string,
-    readonly field: string,
+    /** The dotted path of the field; '' for the top level; null when the problem names its own fields. */
+    readonly field: string | null,
     readonly problem: string,
   ) {
-    super(`${file}: ${field || '(top level)'}: ${problem}`);
+    super(field === null ? `${file}: ${problem}` : `${file}: ${field || '(top level)'}: ${problem}`);
     this.name = 'ConfigError';
   }
 }

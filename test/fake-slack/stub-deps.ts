@@ -3,11 +3,13 @@
 import { type Config, parseConfig } from '../../src/config/load.js';
 import type { SlackMessage } from '../../src/slack/blocks/message.js';
 import type {
-  CommandRequest,
-  MigrateCommandHandlers,
   StepDecisionHandlers,
   StepDecisionRequest,
-} from '../../src/slack/listeners/deps.js';
+} from '../../src/slack/listeners/actions/step-decision-handlers.js';
+import type {
+  CommandRequest,
+  MigrateCommandHandlers,
+} from '../../src/slack/listeners/commands/migrate-subcommands.js';
 
 export const TEST_ENDPOINT_PASSWORD = 'endpoint-pw-5ecret';
 

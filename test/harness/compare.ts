@@ -27,6 +27,16 @@ export interface KeySnapshot {
 
 const hex = (b: Buffer) => b.toString('hex');
 
+/**
+ * A score as the double it is: Redis 7.0 replies with 17 digits ("0.10000000000000001"), 7.2+
+ * and Valkey with the shortest form that reads back the same ("0.1"); both are one double.
+ */
+function score(reply: Buffer): string {
+  const text = reply.toString();
+  const value = Number(text);
+  return Number.isNaN(value) ? text : String(value);
+}
+
 export async function keyspaceDbs(client: Redis): Promise<number[]> {
   const info = await client.info('keyspace');
   return [...info.matchAll(/^db(\d+):keys=(\d+)/gm)].filter((m) => Number(m[2]) > 0).map((m) => Number(m[1]));
@@ -113,7 +123,7 @@ function canonical(type: string, reply: unknown): unknown {
     case 'zset': {
       const flat = reply as Buffer[];
       const pairs: string[] = [];
-      for (let i = 0; i < flat.length; i += 2) pairs.push(`${hex(flat[i]!)}@${flat[i + 1]!.toString()}`);
+      for (let i = 0; i < flat.length; i += 2) pairs.push(`${hex(flat[i]!)}@${score(flat[i + 1]!)}`);
       return pairs;
     }
     default:

@@ -7,6 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis, type RedisOptions } from 'ioredis';
 import { type RedisServerBinary, redisServerBinary } from '../../scripts/redis-bin/locate.js';
+import { type ServerName, ServerUnavailableError, serverBinary } from '../../scripts/redis-bin/servers.js';
+
+export type { ServerName } from '../../scripts/redis-bin/servers.js';
 
 export interface RedisServerOptions {
   /** `requirepass` for the default user. */
@@ -15,6 +18,12 @@ export interface RedisServerOptions {
   configLines?: string[];
   /** redis-server to run (default: REDIS_SERVER_BIN, the PATH's, or the project's cached copy). */
   binary?: RedisServerBinary;
+  /**
+   * A named server instead (scripts/redis-bin/servers.ts): 'redis-7.0' is the machine's,
+   * 'redis-8.0' and 'valkey-8.1' are Debian 13's, fetched into .cache/redis/trixie when missing.
+   * Check serverUnavailable() first to skip where it cannot be had.
+   */
+  server?: ServerName;
   /** Listen on this port (e.g. to bring a killed server back where it was), without retries. */
   port?: number;
 }
@@ -61,8 +70,23 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Why the named server cannot run here (no Debian archive, apt unreachable: the test skips,
+ * saying this), or undefined when it can. Other failures (a broken cached tree) throw.
+ */
+export async function serverUnavailable(name: ServerName): Promise<string | undefined> {
+  try {
+    await serverBinary(name);
+    return undefined;
+  } catch (err) {
+    if (err instanceof ServerUnavailableError) return err.message;
+    throw err;
+  }
+}
+
 export async function startRedis(options: RedisServerOptions = {}): Promise<RedisServer> {
-  const binary = options.binary ?? (await redisServerBinary());
+  const binary =
+    options.binary ?? (options.server ? await serverBinary(options.server) : await redisServerBinary());
   if (options.port !== undefined) return startOnce(options, binary, options.port);
   // A port found free can be taken before redis binds it: retry a few times.
   let lastError: unknown;
@@ -96,7 +120,7 @@ async function startOnce(
   ];
   const confPath = join(dir, 'redis.conf');
   writeFileSync(confPath, `${lines.join('\n')}\n`);
-  const child: ChildProcess = spawn(binary.path, [confPath], {
+  const child: ChildProcess = spawn(binary.path, [...(binary.args ?? []), confPath], {
     stdio: 'ignore',
     env: { ...process.env, ...binary.env },
   });
@@ -160,7 +184,17 @@ async function startOnce(
       rmSync(dir, { recursive: true, force: true });
       throw new Error(`redis-server exited at start on port ${port}`);
     }
-    if (await answersPing(host, port, options.password)) break;
+    const answeredBy = await answeringPid(host, port, options.password);
+    if (answeredBy !== undefined) {
+      // stop() and kill() signal the PID started: it must be the one serving this port (with a
+      // loader in front, the loader maps the server into its own process).
+      if (answeredBy === pid) break;
+      child.kill('SIGKILL');
+      throw new Error(
+        `port ${port} is served by process ${answeredBy}, not by ${pid} that was started: ` +
+          'another server took the port; start again',
+      );
+    }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`redis-server on port ${port} did not answer within 10 s`);
@@ -171,7 +205,8 @@ async function startOnce(
   return server;
 }
 
-async function answersPing(host: string, port: number, password?: string): Promise<boolean> {
+/** The process_id of the server answering PING on this port, undefined while none answers. */
+async function answeringPid(host: string, port: number, password?: string): Promise<number | undefined> {
   const c = new Redis({
     host,
     port,
@@ -184,9 +219,11 @@ async function answersPing(host: string, port: number, password?: string): Promi
   c.on('error', () => {});
   try {
     await c.connect();
-    return (await c.ping()) === 'PONG';
+    if ((await c.ping()) !== 'PONG') return undefined;
+    const pid = /process_id:(\d+)/.exec(await c.info('server'))?.[1];
+    return pid === undefined ? undefined : Number(pid);
   } catch {
-    return false;
+    return undefined;
   } finally {
     c.disconnect();
   }

@@ -7,9 +7,9 @@ import { after, before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
 import { parseEndpointUrl } from '../../src/redis/endpoint.js';
 import { UnrecoverableStepError } from '../../src/runbook/errors.js';
-import { registerDumpRestoreExecutors } from '../../src/strategies/dump-restore/index.js';
 import { compareSnapshots, type KeySnapshot, snapshotDb } from '../harness/compare.js';
 import { type RedisServer, startRedis } from '../harness/redis-server.js';
+import { copyStepExecutors } from '../harness/step-executors.js';
 import { fillEveryType } from './copy-fixtures.js';
 import { planFor } from './dump-restore-support/helpers.js';
 import { RunbookHarness } from './replication-support.js';
@@ -209,7 +209,7 @@ describe('database mapping from the URLs', () => {
         const h = new RunbookHarness(
           plan,
           { source: src, target: parseEndpointUrl(target.url, 'new') },
-          registerDumpRestoreExecutors(),
+          copyStepExecutors(),
         );
         const step = await h.run('bulk_copy');
         assert.ok(step.error instanceof UnrecoverableStepError, String(step.error));

@@ -12,12 +12,10 @@ import { probeEndpoint } from '../../src/probe/index.js';
 import { parseEndpointUrl } from '../../src/redis/endpoint.js';
 import { UnrecoverableStepError } from '../../src/runbook/errors.js';
 import { ExecutorRegistry } from '../../src/runbook/step-executor.js';
-import {
-  type ReplicationExecutorOptions,
-  registerReplicationExecutors,
-} from '../../src/strategies/replication/executors.js';
+import type { ReplicationOptions as ReplicationExecutorOptions } from '../../src/strategies/replication/options.js';
 import { startApp, writeEndpointFile } from '../harness/app/index.js';
 import { type RedisServer, startRedis } from '../harness/redis-server.js';
+import { registerStrategy } from '../harness/step-executors.js';
 import { RunbookHarness } from './replication-support.js';
 
 const options: ReplicationExecutorOptions = {
@@ -63,7 +61,7 @@ describe('replication: the source changes role after the sync', () => {
     const h = new RunbookHarness(
       plan,
       { source: src, target: dst },
-      registerReplicationExecutors(new ExecutorRegistry(), options),
+      registerStrategy(new ExecutorRegistry(), 'replication', options),
     );
     const endpointFile = join(dir, 'app.url');
     writeEndpointFile(endpointFile, source.url);

@@ -9,7 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { hooksSchema } from '../../src/config/schema.js';
-import { placeHooks, registerHookExecutors, verifyWebhookSignature } from '../../src/hooks/index.js';
+import {
+  hookStepExecutor,
+  placeHooks,
+  repointExecutor,
+  verifyWebhookSignature,
+} from '../../src/hooks/index.js';
 import type { Plan, PlannedStep } from '../../src/planner/types.js';
 import { parseEndpointUrl } from '../../src/redis/endpoint.js';
 import { ExecutorRegistry } from '../../src/runbook/step-executor.js';
@@ -81,10 +86,10 @@ function harness(hooks: Record<string, unknown>) {
   const config = hooksSchema.parse(hooks);
   const steps = placeHooks(baseSteps, { hooks: config });
   const plan = { strategy: 'replication', steps } as unknown as Plan;
-  const registry = registerHookExecutors(new ExecutorRegistry(), {
-    hooks: config,
-    run: { killGraceMs: 200 },
-  });
+  const options = { hooks: config, run: { killGraceMs: 200 } };
+  const registry = new ExecutorRegistry()
+    .register('hook', hookStepExecutor(options))
+    .register('repoint', repointExecutor(options));
   return new RunbookHarness(plan, endpoints, registry);
 }
 

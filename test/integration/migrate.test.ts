@@ -11,8 +11,8 @@ import { probeEndpoint } from '../../src/probe/index.js';
 import { type Endpoint, parseEndpointUrl } from '../../src/redis/endpoint.js';
 import { StepAbortedError, UnrecoverableStepError } from '../../src/runbook/errors.js';
 import { ExecutorRegistry } from '../../src/runbook/step-executor.js';
-import { registerMigrateExecutors } from '../../src/strategies/migrate/executors.js';
 import type { MigrateCheckpoint } from '../../src/strategies/migrate/index.js';
+import { type MigrateExecutorOptions, migrateBulkCopyExecutor } from '../../src/strategies/migrate/index.js';
 import { freePort, type RedisServer, startRedis } from '../harness/redis-server.js';
 import { RunbookHarness } from './replication-support.js';
 
@@ -58,12 +58,16 @@ function endpoints(password = TARGET_PW): { source: Endpoint; target: Endpoint }
   };
 }
 
-async function harness(options: Parameters<typeof registerMigrateExecutors>[1] = {}, password?: string) {
+/** `liveSync: false` plans as for a source whose notifications cannot be turned on (no CONFIG SET). */
+async function harness(options: MigrateExecutorOptions = {}, password?: string, { liveSync = true } = {}) {
   const eps = endpoints();
   const [sp, tp] = await Promise.all([probeEndpoint(eps.source), probeEndpoint(eps.target)]);
+  if (!liveSync)
+    sp.commands['CONFIG SET'] = { available: false, reason: 'unknown command (renamed or disabled)' };
   const plan = planMigration(sp, tp, withDefaults({ strategy: 'migrate', onNonEmptyTarget: 'replace' }));
   assert.equal(plan.strategy, 'migrate', JSON.stringify(plan.blockers));
-  const registry = registerMigrateExecutors(new ExecutorRegistry(), options);
+  // MIGRATE's own bulk copy, without the live phase (these tests run single steps in-process).
+  const registry = new ExecutorRegistry().register('bulk_copy', migrateBulkCopyExecutor(options));
   return new RunbookHarness(plan, password ? endpoints(password) : eps, registry);
 }
 
@@ -72,15 +76,52 @@ async function targetAdmin(db = 0) {
 }
 
 describe('MIGRATE strategy', () => {
-  it('plans bulk and final MIGRATE passes', async () => {
+  it('plans one MIGRATE pass whose changes the live phase follows, verified before the pause', async () => {
     const h = await harness();
+    assert.deepEqual(
+      h.migration.steps.map((s) => s.kind),
+      [
+        'preflight',
+        'bulk_copy',
+        'live_sync',
+        'verify',
+        'write_pause',
+        'repoint',
+        'resume_writes',
+        'post_verify',
+      ],
+    );
+    const bulk = h.step('bulk_copy');
+    assert.ok(bulk.params.method === 'migrate' && bulk.params.copy === true && bulk.params.captureChanges);
+    assert.equal(h.step('verify').params.requireBacklogEmpty, true);
+  });
+
+  it('without notifications: a final MIGRATE pass of every key under the pause, then the verification', async () => {
+    const h = await harness({}, undefined, { liveSync: false });
+    assert.deepEqual(
+      h.migration.steps.map((s) => s.kind),
+      [
+        'preflight',
+        'bulk_copy',
+        'write_pause',
+        'bulk_copy',
+        'verify',
+        'repoint',
+        'resume_writes',
+        'post_verify',
+      ],
+    );
     const copies = h.migration.steps.filter((s) => s.kind === 'bulk_copy');
-    assert.equal(copies.length, 2);
     assert.ok(copies.every((s) => s.params.method === 'migrate' && s.params.copy === true));
+    assert.deepEqual(
+      [copies[1]!.params.pass, copies[1]!.params.scope, copies[1]!.params.deleteRemoved],
+      ['final', 'all-keys', true],
+    );
+    assert.equal(h.step('verify').params.countTolerancePercent, 0);
   });
 
   it('copies several dbs, binary keys and TTLs with AUTH2, resumes after a stop, and keeps the source', async () => {
-    const h = await harness();
+    const h = await harness({}, undefined, { liveSync: false });
     const logs: string[] = [];
     let stopped = false;
     // Stop after the first checkpoint that has keys: the next run must resume there.
@@ -146,7 +187,7 @@ describe('MIGRATE strategy', () => {
   });
 
   it('runs the final pass with DUMP/RESTORE while CLIENT PAUSE WRITE holds MIGRATE back', async () => {
-    const h = await harness();
+    const h = await harness({}, undefined, { liveSync: false });
     assert.ifError((await h.run('bulk_copy')).error);
     const s = await source.client(0);
     await s.set('k:3', 'changed-before-pause');

@@ -10,12 +10,10 @@ import { probeEndpoint } from '../../src/probe/index.js';
 import { type Endpoint, parseEndpointUrl } from '../../src/redis/endpoint.js';
 import { StepAbortedError, UnrecoverableStepError } from '../../src/runbook/errors.js';
 import { ExecutorRegistry } from '../../src/runbook/step-executor.js';
-import {
-  type ReplicationExecutorOptions,
-  registerReplicationExecutors,
-} from '../../src/strategies/replication/executors.js';
 import { cleanupAfterAbort } from '../../src/strategies/replication/index.js';
+import type { ReplicationOptions as ReplicationExecutorOptions } from '../../src/strategies/replication/options.js';
 import { freePort, type RedisServer, startRedis } from '../harness/redis-server.js';
+import { registerStrategy } from '../harness/step-executors.js';
 import { RunbookHarness } from './replication-support.js';
 
 const SRC_PW = 'failures-src-pw-9876';
@@ -75,7 +73,7 @@ async function harness(src: Endpoint, options: ReplicationExecutorOptions = base
   const [sp, tp] = await Promise.all([probeEndpoint(src), probeEndpoint(dst)]);
   const plan = planMigration(sp, tp, withDefaults({ strategy: 'replication', onNonEmptyTarget: 'flush' }));
   assert.equal(plan.strategy, 'replication', JSON.stringify(plan.blockers));
-  const registry = registerReplicationExecutors(new ExecutorRegistry(), options);
+  const registry = registerStrategy(new ExecutorRegistry(), 'replication', options);
   return new RunbookHarness(plan, { source: src, target: dst }, registry);
 }
 

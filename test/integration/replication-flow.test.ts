@@ -13,14 +13,10 @@ import { MigrationService, type StepScheduler } from '../../src/runbook/service.
 import { ExecutorRegistry } from '../../src/runbook/step-executor.js';
 import { StepRunner } from '../../src/runbook/step-runner.js';
 import { MigrationStore } from '../../src/runbook/store.js';
-import {
-  AppWriteRecord,
-  AppWriteWatches,
-  registerAppWriteRecording,
-} from '../../src/strategies/app-writes/index.js';
-import { registerReplicationExecutors } from '../../src/strategies/replication/executors.js';
+import { AppWriteRecord, AppWriteWatches } from '../../src/strategies/app-writes/index.js';
 import { createLogger } from '../../src/util/logger.js';
 import { freePort, type RedisServer, startRedis } from '../harness/redis-server.js';
+import { registerStrategy } from '../harness/step-executors.js';
 import { RunbookHarness } from './replication-support.js';
 
 const SOURCE_ADMIN_PW = 'flow-admin-pw-1234';
@@ -81,10 +77,9 @@ describe('replication runbook', () => {
     // The record of writes on the target from make_writable on, as workers keep it.
     const record = new AppWriteRecord(new MigrationStore(await control.client(), { prefix: 'repl-flow' }));
     const appWrites = { record, watches: new AppWriteWatches(record, 'repl-flow-test') };
-    const registry = registerAppWriteRecording(
-      registerReplicationExecutors(new ExecutorRegistry(), { ...options, appWrites: () => appWrites }),
-      () => appWrites,
-    );
+    const registry = registerStrategy(new ExecutorRegistry(), 'replication', options, {
+      appWrites: () => appWrites,
+    });
     const h = new RunbookHarness(plan, { source: src, target: dst }, registry);
     const before = { ro: await config('replica-read-only'), tls: await config('tls-replication') };
 
@@ -196,7 +191,7 @@ describe('replication under the step runner', () => {
     const [sp, tp] = await Promise.all([probeEndpoint(src), probeEndpoint(dst)]);
     const plan = planMigration(sp, tp, withDefaults({ strategy: 'replication' }));
     const closed = await freePort();
-    const registry = registerReplicationExecutors(new ExecutorRegistry(), {
+    const registry = registerStrategy(new ExecutorRegistry(), 'replication', {
       ...options,
       linkTimeoutMs: 30_000,
       replicaOfAddress: () => ({ host: '127.0.0.1', port: closed }),

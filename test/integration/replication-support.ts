@@ -76,7 +76,7 @@ export class RunbookHarness {
 
   async run(kindOrId: string, control: RunControl = {}): Promise<RunRecord> {
     const step = this.step(kindOrId);
-    const registryExecutor = this.registry.get(step.kind);
+    const registryExecutor = this.registry.get(step.kind, this.migration.plan.strategy);
     if (!registryExecutor) throw new Error(`no executor for ${step.kind}`);
     if (control.confirmedBy) step.confirmedBy = { userId: control.confirmedBy, at: new Date().toISOString() };
     const controller = new AbortController();

@@ -13,11 +13,9 @@ import { MigrationService, type StepScheduler } from '../../src/runbook/service.
 import { ExecutorRegistry, type StepExecutor } from '../../src/runbook/step-executor.js';
 import { StepRunner } from '../../src/runbook/step-runner.js';
 import { MigrationStore } from '../../src/runbook/store.js';
-import {
-  bulkCopyExecutor,
-  preflightExecutor,
-  verifyExecutor,
-} from '../../src/strategies/dump-restore/index.js';
+import { bulkCopyExecutor } from '../../src/strategies/dump-restore/index.js';
+import { preflightExecutor } from '../../src/strategies/shared/preflight.js';
+import { verifyExecutor } from '../../src/strategies/shared/verify.js';
 import { createLogger } from '../../src/util/logger.js';
 import { type RedisServer, startRedis } from '../harness/redis-server.js';
 import { plannedStep, testPlan } from '../unit/runbook/fixtures.js';
@@ -94,7 +92,7 @@ describe('dump-restore executors', () => {
       await (await target.client()).flushall();
     });
     const registryA = new ExecutorRegistry()
-      .register('preflight', preflightExecutor())
+      .register('preflight', preflightExecutor({ plan: planMigration }))
       .register('bulk_copy', handingOver);
     const { service, store, scheduler, runner, m } = await setup(registryA);
     const first = runner('first');
@@ -143,7 +141,7 @@ describe('dump-restore executors', () => {
   });
 
   it('preflight fails the step when the servers no longer fit the plan', async () => {
-    const registry = new ExecutorRegistry().register('preflight', preflightExecutor());
+    const registry = new ExecutorRegistry().register('preflight', preflightExecutor({ plan: planMigration }));
     const { service, scheduler, runner, m } = await setup(registry);
     const t = await target.client();
     await t.set('someone-else', 'was here');

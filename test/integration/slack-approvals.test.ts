@@ -10,11 +10,9 @@ import { parseConfig } from '../../src/config/load.js';
 import type { JobTiming } from '../../src/jobs/timing.js';
 import { parseEndpointUrl } from '../../src/redis/endpoint.js';
 import type { Migration } from '../../src/runbook/model.js';
-import { ExecutorRegistry } from '../../src/runbook/step-executor.js';
 import { stepHash } from '../../src/runbook/step-hash.js';
 import { EVENTS_PATH } from '../../src/slack/app.js';
 import { type SlackServer, startSlackServer } from '../../src/slack/server.js';
-import { registerDumpRestoreExecutors } from '../../src/strategies/dump-restore/index.js';
 import { createLogger } from '../../src/util/logger.js';
 import {
   FAKE_BOT_TOKEN,
@@ -24,6 +22,7 @@ import {
   startFakeSlack,
 } from '../fake-slack/index.js';
 import { type RedisServer, startRedis } from '../harness/redis-server.js';
+import { copyStepExecutors } from '../harness/step-executors.js';
 
 const SIGNING_SECRET = 'approvals-signing-secret-31ad';
 const PREFIX = 'sa';
@@ -85,7 +84,7 @@ approvals:
     logger: createLogger({ level: 'warn' }, () => {}),
     prefix: PREFIX,
     timing: FAST,
-    workers: { concurrency: 1, registry: registerDumpRestoreExecutors(new ExecutorRegistry()) },
+    workers: { concurrency: 1, registry: copyStepExecutors() },
     app: { gateway: { minUpdateIntervalMs: 100, backoffBaseMs: 20, backoffMaxMs: 100 } },
     events: { blockMs: 200, reclaimIdleMs: 5000, requestWaitMs: 2000 },
     probeTimeoutMs: 5000,

@@ -16,16 +16,14 @@ import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { parseConfig } from '../../src/config/load.js';
-import { registerHookExecutors } from '../../src/hooks/executors.js';
+import { hookStepExecutor } from '../../src/hooks/executors.js';
 import type { JobTiming } from '../../src/jobs/timing.js';
 import { parseEndpointUrl } from '../../src/redis/endpoint.js';
 import type { Migration } from '../../src/runbook/model.js';
-import { ExecutorRegistry, type StepExecutor } from '../../src/runbook/step-executor.js';
-import { SlackMessageStore } from '../../src/slack/adapter/message-store.js';
+import type { ExecutorRegistry, StepExecutor } from '../../src/runbook/step-executor.js';
 import { EVENTS_PATH } from '../../src/slack/app.js';
+import { SlackMessageStore } from '../../src/slack/migration-thread/message-store.js';
 import { type SlackServer, startSlackServer } from '../../src/slack/server.js';
-import { registerDumpRestoreExecutors } from '../../src/strategies/dump-restore/index.js';
-import { registerReplicationExecutors } from '../../src/strategies/replication/executors.js';
 import { createLogger } from '../../src/util/logger.js';
 import {
   randomCommandText,
@@ -42,6 +40,7 @@ import {
   startFakeSlack,
 } from '../fake-slack/index.js';
 import { type RedisServer, startRedis } from '../harness/redis-server.js';
+import { copyStepExecutors, registerStrategy } from '../harness/step-executors.js';
 
 const SIGNING_SECRET = 'e2e-signing-secret-7f3a9c';
 const CONTROL_PW = 'ctl-pw-e2e-4411';
@@ -132,9 +131,8 @@ function pauseAfterFirstProgress(executor: StepExecutor): StepExecutor {
 
 /** Every executor of this build, with test timings; no live_sync executor on purpose (scenario 2). */
 function registry(): ExecutorRegistry {
-  const r = registerDumpRestoreExecutors(new ExecutorRegistry());
-  registerHookExecutors(r, { hooks: undefined });
-  registerReplicationExecutors(r, REPLICATION);
+  const r = copyStepExecutors().register('hook', hookStepExecutor({ hooks: undefined }));
+  registerStrategy(r, 'replication', REPLICATION);
   r.register('bulk_copy', pauseAfterFirstProgress(r.get('bulk_copy')!));
   return r;
 }

@@ -110,7 +110,7 @@ async function runMigrate(
     // These workers only take this migration's steps: other migrations on the same control Redis
     // may use endpoints this process does not know.
     pool = await startWorkers(rt, {
-      registry: buildExecutorRegistry(ctx.config, { livePhase: rt.livePhase }),
+      registry: buildExecutorRegistry(ctx.config, rt),
       resolveEndpoints: (m) => (m.id === migration.id ? { source, target } : undefined),
       concurrency: 1,
       // The audit trail went with the control Redis: the terminal is where this is told.

@@ -70,7 +70,7 @@ async function runWorker(ctx: CliContext, opts: WorkerCliOptions): Promise<numbe
   if (opts.stalledInterval)
     timing.stalledIntervalMs = durationOption(opts.stalledInterval, '--stalled-interval');
   const rt = await openCliRuntime(ctx, timing);
-  const registry = buildExecutorRegistry(ctx.config);
+  const registry = buildExecutorRegistry(ctx.config, rt);
   const pool = await startWorkers(rt, {
     registry,
     resolveEndpoints: configEndpointResolver(ctx.config),

@@ -1,13 +1,8 @@
 export { type Copier, engineCopier, type KeySetResult } from './copier.js';
 export { globMatch, globMatcher } from './glob.js';
-export {
-  type DrainReport,
-  LiveSync,
-  LiveSyncError,
-  type LiveSyncOptions,
-  type LiveSyncReport,
-  type LiveSyncState,
-  type LiveSyncStatus,
-} from './live-sync.js';
+export { LiveSync } from './live-sync.js';
+export { LiveSyncError } from './live-sync-error.js';
 export { checkNotifyFlags, NEEDED_CLASSES, parseNotifyFlags, withNeededFlags } from './notify-config.js';
+export type { LiveSyncOptions } from './options.js';
 export { deleteExtraKeys, reconcile } from './reconcile.js';
+export type { DrainReport, LiveSyncReport, LiveSyncState, LiveSyncStatus } from './status.js';

@@ -7,6 +7,8 @@
 // Keys that differ are not reported at once: they are re-read recheckRounds times, recheckDelayMs
 // apart, and only those still differing at the end count. Writes in flight during a live sync
 // converge, and a key that expired (or was deleted) on the source in between is simply fine.
+// This file is the run: its passes, re-checks and report. Where keys come from: scan-pages.ts;
+// how a page is compared: evaluate.ts; connections and databases: connections.ts.
 import { describeEndpoint, type Endpoint } from '../../redis/endpoint.js';
 import { UserError } from '../../util/errors.js';
 import type { Logger } from '../../util/logger.js';
@@ -17,30 +19,23 @@ import {
   readMemoryFacts,
   type SizeProbeDecision,
 } from '../copy/size-probe.js';
-import { checkMapping, targetDbOf } from '../db-mapping.js';
-import { RespConnection } from '../resp/connection.js';
-import { type RespArg, RespConnectionError, RespError, type RespReply } from '../resp/reply.js';
+import { targetDbOf } from '../db-mapping.js';
+import { RespConnectionError } from '../resp/reply.js';
+import {
+  type Connections,
+  closeConnections,
+  databasesToCheck,
+  openConnections,
+  selectDb,
+} from './connections.js';
 import { DifferenceLog } from './difference-log.js';
 import { type CompareState, type EvaluateContext, evaluateKeys, type KeyOutcome } from './evaluate.js';
 import { decideExpiryClock, describeExpiryClock, type ExpiryClock } from './expiry.js';
-import {
-  type DbCounts,
-  DEFAULT_TTL_TOLERANCE_MS,
-  type VerifyOptions,
-  type VerifyProgress,
-  type VerifyReport,
-} from './types.js';
+import { ProgressReporter } from './progress.js';
+import { forEachPage, keysMissingOn, randomKeys, scanPages } from './scan-pages.js';
+import { type VerifySettings, verifySettings } from './settings.js';
+import type { DbCounts, VerifyOptions, VerifyReport } from './types.js';
 
-const DEFAULTS = {
-  ttlToleranceMs: DEFAULT_TTL_TOLERANCE_MS,
-  recheckRounds: 3,
-  recheckDelayMs: 1000,
-  maxSamplesPerClass: 10,
-  batchSize: 1000,
-  chunkSize: 1000,
-  maxRecheckKeys: 100_000,
-  bigKeyThresholdBytes: 8 * 1024 * 1024,
-};
 /**
  * DUMP payload bytes one page reads at once per server (grouped by MEMORY USAGE when sizes are
  * probed, and a cap on the replies either way): with FORWARD_IN_FLIGHT pages, at most 128 MiB.
@@ -52,14 +47,6 @@ const GROUP_BYTES = 16 * 1024 * 1024;
  */
 const FORWARD_IN_FLIGHT = 4;
 const REVERSE_IN_FLIGHT = 2;
-const PROGRESS_INTERVAL_MS = 250;
-
-interface Connections {
-  source: RespConnection;
-  sourceScan: RespConnection;
-  target: RespConnection;
-  targetScan: RespConnection;
-}
 
 export async function verify(
   source: Endpoint,
@@ -76,7 +63,7 @@ export async function verify(
 }
 
 class VerifyRun {
-  private readonly opts: typeof DEFAULTS;
+  private readonly opts: VerifySettings;
   private readonly log: DifferenceLog;
   private readonly state: CompareState;
   private readonly started = Date.now();
@@ -85,7 +72,7 @@ class VerifyRun {
   private keysChecked = 0;
   private totalKeys = 0;
   private currentDb: number | null = null;
-  private lastProgress = 0;
+  private readonly progress: ProgressReporter;
   /** Keys that differed at first and were fine at a re-check. */
   private cleared = 0;
   private sizeProbe: SizeProbeDecision = { perKey: false, reason: 'not decided yet' };
@@ -96,19 +83,16 @@ class VerifyRun {
     private readonly target: Endpoint,
     private readonly options: VerifyOptions,
   ) {
-    this.opts = {
-      ttlToleranceMs: options.ttlToleranceMs ?? DEFAULTS.ttlToleranceMs,
-      recheckRounds: options.recheckRounds ?? DEFAULTS.recheckRounds,
-      recheckDelayMs: options.recheckDelayMs ?? DEFAULTS.recheckDelayMs,
-      maxSamplesPerClass: options.maxSamplesPerClass ?? DEFAULTS.maxSamplesPerClass,
-      batchSize: options.batchSize ?? DEFAULTS.batchSize,
-      chunkSize: options.chunkSize ?? DEFAULTS.chunkSize,
-      maxRecheckKeys: options.maxRecheckKeys ?? DEFAULTS.maxRecheckKeys,
-      bigKeyThresholdBytes: options.bigKeyThresholdBytes ?? DEFAULTS.bigKeyThresholdBytes,
-    };
-    validate(this.opts, options);
+    this.opts = verifySettings(options);
     this.logger = options.logger;
     this.log = new DifferenceLog(this.opts.maxRecheckKeys, this.opts.maxSamplesPerClass);
+    this.progress = new ProgressReporter(options.onProgress, this.started, () => ({
+      db: this.currentDb,
+      keysChecked: this.keysChecked,
+      totalKeys: this.totalKeys,
+      candidates: this.log.size,
+      differentKeys: this.log.differentKeys,
+    }));
     const digestOnly = options.compareBy === 'digest';
     this.state = {
       mode: digestOnly ? 'digest' : 'dump',
@@ -131,7 +115,7 @@ class VerifyRun {
       await this.decideSizeProbe();
       this.expiry = await decideExpiryClock(this.conns.source, this.conns.target);
       this.logger?.info(describeExpiryClock(this.expiry), 'verify: how TTLs are compared');
-      const dbs = await this.resolveDbs();
+      const dbs = await databasesToCheck(this.conns, this.options);
       const sampled = this.options.sample !== undefined;
       this.totalKeys = sampled ? this.options.sample! : dbs.reduce((n, d) => n + d.sourceKeys, 0);
       if (sampled) await this.samplePass(dbs);
@@ -169,10 +153,10 @@ class VerifyRun {
         ttls: describeExpiryClock(this.expiry),
       };
       if (this.options.explain) report.explained = this.log.explainedTally();
-      this.emitProgress('done', true);
+      this.progress.report('done', true);
       return report;
     } finally {
-      for (const c of Object.values(this.conns)) c.destroy();
+      closeConnections(this.conns);
     }
   }
 
@@ -218,46 +202,9 @@ class VerifyRun {
     };
   }
 
-  /** The databases to check, with key counts from INFO keyspace on both sides. */
-  private async resolveDbs(): Promise<DbCounts[]> {
-    const [src, tgt] = await Promise.all([keyspace(this.conns.source), keyspace(this.conns.target)]);
-    let dbs: number[];
-    if (this.options.dbs === 'all') {
-      dbs = [...new Set([...src.keys(), ...tgt.keys()])].sort((a, b) => a - b);
-    } else {
-      dbs = [...new Set(this.options.dbs)].sort((a, b) => a - b);
-    }
-    return dbs.map((db) => {
-      const targetDb = targetDbOf(this.options, db);
-      const s = src.get(db);
-      const t = tgt.get(targetDb);
-      return {
-        db,
-        ...(targetDb !== db ? { targetDb } : {}),
-        sourceKeys: s?.keys ?? 0,
-        targetKeys: t?.keys ?? 0,
-        sourceExpires: s?.expires ?? 0,
-        targetExpires: t?.expires ?? 0,
-      };
-    });
-  }
-
   private async selectDb(db: number): Promise<void> {
     this.currentDb = db;
-    try {
-      const targetDb = targetDbOf(this.options, db);
-      const { source, sourceScan, target, targetScan } = this.conns;
-      await Promise.all([
-        source.select(db),
-        sourceScan.select(db),
-        target.select(targetDb),
-        targetScan.select(targetDb),
-      ]);
-    } catch (err) {
-      const which =
-        targetDbOf(this.options, db) === db ? `${db}` : `${db} (target db ${targetDbOf(this.options, db)})`;
-      throw new UserError(`cannot select database ${which}: ${(err as Error).message}`);
-    }
+    await selectDb(this.conns, this.options, db);
   }
 
   private recordOutcomes(db: number, outcomes: KeyOutcome[]): void {
@@ -269,19 +216,22 @@ class VerifyRun {
     await this.selectDb(db);
     const ctx = this.context();
     const match = this.options.match;
-    const forward = this.pipelined(
+    const { signal } = this.options;
+    const forward = forEachPage(
       scanPages(this.conns.sourceScan, match, this.opts.batchSize),
       FORWARD_IN_FLIGHT,
+      signal,
       async (keys) => {
         const outcomes = await evaluateKeys(ctx, keys);
         this.keysChecked += keys.length;
         this.recordOutcomes(db, outcomes);
-        this.emitProgress('scan');
+        this.progress.report('scan');
       },
     );
-    const reverse = this.pipelined(
+    const reverse = forEachPage(
       scanPages(this.conns.targetScan, match, this.opts.batchSize),
       REVERSE_IN_FLIGHT,
+      signal,
       async (keys) => {
         const extra = await this.withoutExpiring(await keysMissingOn(this.conns.source, keys));
         for (const key of extra) {
@@ -315,37 +265,6 @@ class VerifyRun {
     this.state.switchedBecause = undefined;
   }
 
-  /** Runs `work` on each page with up to `inFlight` pages at once; the first failure stops it. */
-  private async pipelined(
-    pages: AsyncIterable<Buffer[]>,
-    inFlight: number,
-    work: (keys: Buffer[]) => Promise<void>,
-  ): Promise<void> {
-    const running = new Set<Promise<void>>();
-    let failure: { err: unknown } | undefined;
-    const check = () => {
-      if (failure) throw failure.err;
-      this.options.signal?.throwIfAborted();
-    };
-    try {
-      for await (const keys of pages) {
-        check();
-        if (keys.length === 0) continue;
-        const p: Promise<void> = work(keys)
-          .catch((err: unknown) => {
-            failure ??= { err };
-          })
-          .finally(() => running.delete(p));
-        running.add(p);
-        if (running.size >= inFlight) await Promise.race(running);
-      }
-      await Promise.all(running);
-      check();
-    } finally {
-      await Promise.allSettled(running);
-    }
-  }
-
   /** --sample: random keys picked on both sides, spread over the databases by their key counts. */
   private async samplePass(dbs: DbCounts[]): Promise<void> {
     const wanted = this.options.sample!;
@@ -368,7 +287,7 @@ class VerifyRun {
         const batch = keys.slice(at, at + this.opts.batchSize);
         this.recordOutcomes(db, await evaluateKeys(ctx, batch));
         this.keysChecked += batch.length;
-        this.emitProgress('scan');
+        this.progress.report('scan');
       }
       this.logSwitch();
     }
@@ -389,7 +308,7 @@ class VerifyRun {
     let rounds = 0;
     while (rounds < this.opts.recheckRounds && this.log.size > 0) {
       rounds++;
-      this.emitProgress('recheck', true, rounds);
+      this.progress.report('recheck', true, rounds);
       await sleepOrAbort(this.opts.recheckDelayMs, this.options.signal);
       const ctx = this.context();
       for (const [db, candidates] of this.log.byDb()) {
@@ -412,164 +331,4 @@ class VerifyRun {
     }
     return rounds;
   }
-
-  private emitProgress(phase: VerifyProgress['phase'], force = false, recheckRound?: number): void {
-    const onProgress = this.options.onProgress;
-    if (!onProgress) return;
-    const now = Date.now();
-    if (!force && now - this.lastProgress < PROGRESS_INTERVAL_MS) return;
-    this.lastProgress = now;
-    const elapsedMs = now - this.started;
-    const keysPerSecond = Math.round((this.keysChecked * 1000) / Math.max(1, elapsedMs));
-    const left = Math.max(0, this.totalKeys - this.keysChecked);
-    const progress: VerifyProgress = {
-      phase,
-      db: phase === 'done' ? null : this.currentDb,
-      keysChecked: this.keysChecked,
-      totalKeys: this.totalKeys,
-      differences: this.log.size + this.log.differentKeys,
-      keysPerSecond,
-      etaSeconds:
-        phase === 'scan' && keysPerSecond > 0
-          ? Math.round(left / keysPerSecond)
-          : phase === 'done'
-            ? 0
-            : null,
-      elapsedMs,
-    };
-    if (recheckRound !== undefined) {
-      progress.recheckRound = recheckRound;
-      progress.recheckKeys = this.log.size;
-    }
-    try {
-      onProgress(progress);
-    } catch {
-      // A failing progress callback must not fail the verification.
-    }
-  }
-}
-
-function validate(o: typeof DEFAULTS, options: VerifyOptions): void {
-  const check = (name: string, value: number, min: number) => {
-    if (!Number.isInteger(value) || value < min)
-      throw new UserError(`${name} must be an integer >= ${min} (got ${value})`);
-  };
-  check('ttlToleranceMs', o.ttlToleranceMs, 0);
-  check('recheckRounds', o.recheckRounds, 0);
-  check('recheckDelayMs', o.recheckDelayMs, 0);
-  check('maxSamplesPerClass', o.maxSamplesPerClass, 0);
-  check('batchSize', o.batchSize, 1);
-  check('chunkSize', o.chunkSize, 2);
-  check('maxRecheckKeys', o.maxRecheckKeys, 0);
-  check('bigKeyThresholdBytes', o.bigKeyThresholdBytes, 0);
-  if (options.sample !== undefined) check('sample', options.sample, 1);
-  checkMapping(options);
-  if (options.dbs !== 'all') {
-    if (options.dbs.length === 0) throw new UserError('no database to verify');
-    for (const db of options.dbs) check('db', db, 0);
-  }
-}
-
-async function openConnections(source: Endpoint, target: Endpoint): Promise<Connections> {
-  // allSettled, not all: when one fails, the others must still be closed once they open.
-  const results = await Promise.allSettled([
-    RespConnection.open(source, { role: 'verify-source' }),
-    RespConnection.open(source, { role: 'verify-source-scan' }),
-    RespConnection.open(target, { role: 'verify-target' }),
-    RespConnection.open(target, { role: 'verify-target-scan' }),
-  ]);
-  const failed = results.find((r) => r.status === 'rejected');
-  if (failed) {
-    for (const r of results) if (r.status === 'fulfilled') r.value.destroy();
-    throw failed.reason;
-  }
-  const [s, ss, t, ts] = results.map((r) => (r as PromiseFulfilledResult<RespConnection>).value);
-  return { source: s!, sourceScan: ss!, target: t!, targetScan: ts! };
-}
-
-/** INFO keyspace -> db -> keys/expires. */
-async function keyspace(conn: RespConnection): Promise<Map<number, { keys: number; expires: number }>> {
-  const [reply] = await conn.exec([['INFO', 'keyspace']]);
-  if (reply instanceof RespError)
-    throw new UserError(`${conn.where}: INFO keyspace failed: ${reply.message}`);
-  const text = Buffer.isBuffer(reply) ? reply.toString() : String(reply);
-  const out = new Map<number, { keys: number; expires: number }>();
-  for (const m of text.matchAll(/^db(\d+):keys=(\d+),expires=(\d+)/gm)) {
-    out.set(Number(m[1]), { keys: Number(m[2]), expires: Number(m[3]) });
-  }
-  return out;
-}
-
-function scanCommand(cursor: string, match: string | undefined, count: number): RespArg[] {
-  return match === undefined
-    ? ['SCAN', cursor, 'COUNT', count]
-    : ['SCAN', cursor, 'MATCH', match, 'COUNT', count];
-}
-
-function parseScan(reply: RespReply | undefined, where: string): { cursor: string; keys: Buffer[] } {
-  if (reply instanceof RespError) throw new UserError(`SCAN on ${where} failed: ${reply.message}`);
-  if (!Array.isArray(reply) || reply.length !== 2 || !Array.isArray(reply[1])) {
-    throw new Error(`SCAN on ${where}: unexpected reply`);
-  }
-  const cursor = Buffer.isBuffer(reply[0]) ? reply[0].toString() : String(reply[0]);
-  return { cursor, keys: reply[1] as Buffer[] };
-}
-
-/** SCAN pages of the selected db; the next page is requested while the current one is handled. */
-async function* scanPages(
-  conn: RespConnection,
-  match: string | undefined,
-  count: number,
-): AsyncGenerator<Buffer[]> {
-  let next = conn.exec([scanCommand('0', match, count)]);
-  for (;;) {
-    // Handled here so an abandoned prefetch never becomes an unhandled rejection.
-    next.catch(() => {});
-    const [reply] = await next;
-    const page = parseScan(reply, conn.where);
-    if (page.cursor !== '0') next = conn.exec([scanCommand(page.cursor, match, count)]);
-    yield page.keys;
-    if (page.cursor === '0') return;
-  }
-}
-
-/** Keys of this page that do not exist on `conn`: one multi-key EXISTS, per-key only if some are missing. */
-async function keysMissingOn(conn: RespConnection, keys: Buffer[]): Promise<Buffer[]> {
-  const [count] = await conn.exec([['EXISTS', ...keys]]);
-  if (count instanceof RespError) throw new UserError(`EXISTS on ${conn.where} failed: ${count.message}`);
-  // EXISTS counts a key once per mention, so the page is complete exactly when count = length.
-  if (count === keys.length) return [];
-  const each = await conn.exec(keys.map((k) => ['EXISTS', k]));
-  return keys.filter((_, i) => each[i] === 0);
-}
-
-/** n random keys (with repeats removed): RANDOMKEY, or SCAN MATCH from a random cursor. */
-async function randomKeys(
-  conn: RespConnection,
-  scanConn: RespConnection,
-  n: number,
-  match: string | undefined,
-): Promise<Buffer[]> {
-  if (n <= 0) return [];
-  if (match === undefined) {
-    const replies = await conn.exec(Array.from({ length: n }, () => ['RANDOMKEY']));
-    return replies.filter((r): r is Buffer => Buffer.isBuffer(r));
-  }
-  // RANDOMKEY ignores patterns: scan from a random point instead, wrapping around once.
-  const out = new Map<string, Buffer>();
-  let cursor = String(Math.floor(Math.random() * 0x7fff_ffff));
-  let wrapped = false;
-  while (out.size < n) {
-    const [reply] = await scanConn.exec([scanCommand(cursor, match, 1000)]);
-    const page = parseScan(reply, scanConn.where);
-    for (const k of page.keys) {
-      if (out.size < n) out.set(k.toString('latin1'), k);
-    }
-    cursor = page.cursor;
-    if (cursor === '0') {
-      if (wrapped) break;
-      wrapped = true;
-    }
-  }
-  return [...out.values()];
 }

@@ -4,7 +4,7 @@ import { isAvailable, unavailable } from '../context.js';
 import { flagsForLiveSync, notificationGaps } from '../notifications.js';
 import type { Finding } from '../types.js';
 import { formatDuration } from '../units.js';
-import { copiesKeys, type WarningInput } from './input.js';
+import type { WarningInput } from './input.js';
 
 export function cutoverWarnings(input: WarningInput): Finding[] {
   const { ctx, path, strategy, replicationOutForSubsetOnly } = input;
@@ -30,7 +30,7 @@ export function cutoverWarnings(input: WarningInput): Finding[] {
     });
   }
   if (strategy === 'replication') out.push(...replicationWarnings(input));
-  if (copiesKeys(strategy)) {
+  if (input.copiesKeys) {
     if (path.liveSync === 'none') {
       const setting = `notify-keyspace-events ${flagsForLiveSync(path.notifications.current ?? '')}`;
       out.push({
@@ -39,7 +39,7 @@ export function cutoverWarnings(input: WarningInput): Finding[] {
           `live sync is not possible: ${path.liveSyncBlockedBy.join('; ')}. Enable ${setting} on the source ` +
           "(through the provider's parameter group when CONFIG is blocked) and plan again; until then the " +
           (strategy === 'migrate'
-            ? 'final pass during the write pause copies every key again'
+            ? `final pass during the write pause copies every key again, so writes stay paused for about ${formatDuration(ctx.copySeconds)}`
             : `cutover pauses writes first and then copies, so writes stay paused for the whole copy (about ${formatDuration(ctx.copySeconds)})`),
       });
     } else if (path.liveSync === 'notifications' && path.notifications.current !== null) {

@@ -2,7 +2,7 @@
 import { unavailable } from '../context.js';
 import type { Finding } from '../types.js';
 import { formatBytes, formatDbs, formatDuration, plural } from '../units.js';
-import { copiesKeys, type WarningInput } from './input.js';
+import type { WarningInput } from './input.js';
 
 export function dataWarnings(input: WarningInput): Finding[] {
   return [
@@ -46,8 +46,8 @@ function selection({ ctx }: WarningInput): Finding[] {
  * Keys that expire during the copy and are written again later can be missed (pitfall 5). The
  * probe only knows INFO keyspace's average TTL per db, so this is a hint, not a count.
  */
-function shortTtls({ ctx, strategy }: WarningInput): Finding[] {
-  if (!copiesKeys(strategy) || ctx.copySeconds <= 0) return [];
+function shortTtls({ ctx, copiesKeys }: WarningInput): Finding[] {
+  if (!copiesKeys || ctx.copySeconds <= 0) return [];
   const selected = new Set(ctx.dbs);
   const copyMs = ctx.copySeconds * 1000;
   return ctx.source.databases
@@ -62,8 +62,8 @@ function shortTtls({ ctx, strategy }: WarningInput): Finding[] {
     }));
 }
 
-function bigKeys({ ctx, strategy }: WarningInput): Finding[] {
-  if (!copiesKeys(strategy)) return [];
+function bigKeys({ ctx, strategy, copiesKeys }: WarningInput): Finding[] {
+  if (!copiesKeys) return [];
   const out: Finding[] = [];
   const sample = ctx.source.bigKeys;
   const threshold = ctx.options.bigKeyThresholdBytes;
@@ -120,7 +120,7 @@ function modules({ ctx, path, strategy }: WarningInput): Finding[] {
   if (missing.length > 0 && ctx.moduleTypesSampled.length === 0) {
     parts.push(
       `the target lacks ${missing.join(', ')}, so any key of its types fails to restore ` +
-        `(${ctx.source.bigKeys ? 'the big-key sample found none' : 'plan with --big-keys to sample key types'})`,
+        `(${sampleSaid(ctx.source)})`,
     );
   }
   const older = loaded.filter((m) => {
@@ -134,6 +134,15 @@ function modules({ ctx, path, strategy }: WarningInput): Finding[] {
     parts.push('keys of module types cannot be copied type by type and will fail');
   }
   return [{ code: 'source-modules', message: parts.join('; ') }];
+}
+
+/** What the probe's samples say about module keys when they found none. */
+function sampleSaid(source: WarningInput['ctx']['source']): string {
+  const sample = source.moduleKeys;
+  if (sample && sample.sampled >= sample.keys)
+    return `none of the source's ${sample.keys} keys is of a module type`;
+  if (sample) return `a sample of ${sample.sampled} of ${sample.keys} keys found none`;
+  return source.bigKeys ? 'the big-key sample found none' : 'plan with --big-keys to sample key types';
 }
 
 function functions({ ctx, strategy }: WarningInput): Finding[] {

@@ -7,11 +7,8 @@ export interface WarningInput {
   path: CopyPath;
   /** The strategy the plan would run (warnings depend on it), null when none is possible. */
   strategy: StrategyName | null;
+  /** That strategy moves keys one by one (dump-restore, MIGRATE), not the dataset by replication. */
+  copiesKeys: boolean;
   /** Replication was ruled out only because of --match or --db. */
   replicationOutForSubsetOnly: boolean;
-}
-
-/** The strategy copies keys from a client (DUMP/RESTORE or MIGRATE), not by replication. */
-export function copiesKeys(strategy: StrategyName | null): boolean {
-  return strategy === 'dump-restore' || strategy === 'migrate';
 }

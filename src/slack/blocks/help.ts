@@ -1,4 +1,4 @@
-import { DETAILS, SUBCOMMANDS, SUMMARY, type Subcommand, USAGE } from '../commands/usage.js';
+import { DETAILS, SUBCOMMANDS, SUMMARY, type Subcommand, USAGE } from '../slash-command/usage.js';
 import { contextBlock, header, message, type SlackMessage, section } from './message.js';
 
 const NEVER_PASTE =

@@ -1,11 +1,15 @@
 // Turning handler results and failures into what the person sees, without leaking internals.
 import { randomBytes } from 'node:crypto';
+import type { RespondFn } from '@slack/bolt';
 import { errorMessage, UserError } from '../../util/errors.js';
 import type { Logger } from '../../util/logger.js';
 import { errorReply } from '../blocks/error.js';
 import type { SlackMessage } from '../blocks/message.js';
 import { SlackRefusal } from '../errors.js';
 import { redactCredentials } from '../logger-adapter.js';
+
+/** Shown only to the person who asked (ephemeral); channel posts go through the gateway. */
+export type CommandReply = SlackMessage;
 
 /** Fields for an ephemeral reply through `ack()` or `respond()`. */
 export function ephemeral(message: SlackMessage) {
@@ -15,6 +19,18 @@ export function ephemeral(message: SlackMessage) {
     text: message.text,
     blocks: message.blocks,
   };
+}
+
+/**
+ * Sends an ephemeral reply through the request's response_url. A failure is logged, not thrown:
+ * the request was acked and its work done; only this message is lost.
+ */
+export async function replyEphemeral(respond: RespondFn, message: SlackMessage, log: Logger): Promise<void> {
+  try {
+    await respond(ephemeral(message));
+  } catch (err) {
+    log.warn({ error: String(err) }, 'could not reply through response_url');
+  }
 }
 
 /**

@@ -2,21 +2,9 @@
 // can write there (the inner executor makes the target writable, runs the hook or asks a person).
 // The record stays incomplete, and says why, when the target cannot report writes; the cutover
 // goes on, and the final check then counts every difference.
-import type { ExecutorRegistry, StepExecutor } from '../../runbook/step-executor.js';
+import type { StepExecutor } from '../../runbook/step-executor.js';
 import { errorMessage } from '../../util/errors.js';
 import type { AppWritesProvider } from './final-check.js';
-
-/** Wraps make_writable (replication: apps may write from then on) and repoint, whatever is registered for them. */
-export function registerAppWriteRecording(
-  registry: ExecutorRegistry,
-  get: AppWritesProvider,
-): ExecutorRegistry {
-  for (const kind of ['make_writable', 'repoint'] as const) {
-    const inner = registry.get(kind);
-    if (inner) registry.register(kind, recordingExecutor(inner, get));
-  }
-  return registry;
-}
 
 export function recordingExecutor(inner: StepExecutor, get: AppWritesProvider): StepExecutor {
   return {

@@ -1,7 +1,7 @@
 // Writes on the target after the repoint: recorded from the repoint on (watch.ts), kept on the
 // control Redis (record.ts), read by the final check to tell the apps' writes from differences
 // (final-check.ts); make_writable and repoint start the recording (executors.ts).
-export { recordingExecutor, registerAppWriteRecording } from './executors.js';
+export { recordingExecutor } from './executors.js';
 export {
   type AppWrites,
   type AppWritesOutcome,

@@ -2,28 +2,13 @@
 // is kept with the step (fenced), so a worker that takes over resumes where the last one stopped.
 
 import { CopyStoppedError } from '../../engine/copy/errors.js';
-import { copyKeys, functionsNotCopied } from '../../engine/copy/index.js';
-import type { CheckpointStore, CopyCheckpoint, CopyOptions, CopyReport } from '../../engine/copy/types.js';
+import { copyKeys } from '../../engine/copy/index.js';
+import type { CopyCheckpoint, CopyOptions, CopyReport } from '../../engine/copy/types.js';
 import { remapFromParams } from '../../engine/db-mapping.js';
-import { StepAbortedError, TransientStepError, UnrecoverableStepError } from '../../runbook/errors.js';
-import type { StepContext, StepExecutor } from '../../runbook/step-executor.js';
+import { TransientStepError, UnrecoverableStepError } from '../../runbook/errors.js';
+import type { StepExecutor } from '../../runbook/step-executor.js';
 import { ExitCode } from '../../util/errors.js';
-
-/** The copy engine's checkpoint store on top of the step's fenced checkpoint. */
-export function stepCheckpointStore(
-  ctx: Pick<StepContext, 'checkpoint' | 'saveCheckpoint'>,
-): CheckpointStore {
-  let latest = ctx.checkpoint as CopyCheckpoint | undefined;
-  return {
-    async load() {
-      return latest;
-    },
-    async save(cp) {
-      await ctx.saveCheckpoint(cp);
-      latest = cp;
-    },
-  };
-}
+import { reportCopyProgress, requireCompleteCopy, stepCheckpointStore } from '../shared/copy-step.js';
 
 /** Copy options from the step's parameters (as the planner wrote them, and as they were approved). */
 export function copyOptionsFromParams(params: Record<string, unknown>): Omit<CopyOptions, 'checkpoint'> {
@@ -72,15 +57,7 @@ export const bulkCopyExecutor: StepExecutor = {
         checkpoint: stepCheckpointStore(ctx),
         signal: ctx.signal,
         logger: ctx.logger,
-        onProgress: (p) =>
-          ctx.reportProgress({
-            phase: p.phase,
-            keysDone: p.keysCopied,
-            keysTotal: p.totalKeys,
-            bytesDone: p.bytesCopied,
-            keysPerSecond: p.keysPerSecond,
-            etaSeconds: p.etaSeconds,
-          }),
+        onProgress: reportCopyProgress(ctx, { countSkipped: false }),
       });
     } catch (err) {
       if (err instanceof CopyStoppedError) {
@@ -90,14 +67,7 @@ export const bulkCopyExecutor: StepExecutor = {
       }
       throw err;
     }
-    // The planner blocks this; a target that lost FUNCTION since then must not pass as copied.
-    const functionsFailure = functionsNotCopied(report.functions);
-    if (functionsFailure) throw new UnrecoverableStepError(functionsFailure);
-    if (!report.complete) {
-      throw new StepAbortedError(
-        `source unchanged; the target holds a partial copy (${report.keysCopied} keys so far), resumable from the checkpoint`,
-      );
-    }
+    requireCompleteCopy(report, 'the target holds a partial copy');
     const result = {
       keysCopied: report.keysCopied,
       bytesCopied: report.bytesCopied,

@@ -1,32 +1,23 @@
-// Executors of the dump-restore strategy's own steps (verification serves every strategy).
-// live_sync, write_pause and resume_writes, and the follower's part of bulk_copy, verify and
-// repoint, come from ./live-phase (registerLivePhaseExecutors, registered last by src/jobs).
-import { ExecutorRegistry } from '../../runbook/step-executor.js';
-import type { AppWritesProvider } from '../app-writes/index.js';
-import { preflightExecutor } from '../shared/preflight.js';
-import { personConfirmsRepoint } from '../shared/repoint.js';
-import { finalCheckExecutor, verifyExecutor } from '../shared/verify.js';
+// dump-restore: a client SCANs the source and copies each key with DUMP + PTTL + RESTORE (type by
+// type where payloads cannot cross), follows the source's changes through keyspace notifications,
+// and cuts over under a short write pause. It needs nothing but a client's commands, so it works
+// where providers forbid everything else.
+
+import { everyStrategysExecutors } from '../shared/executors.js';
+import { keyCopyExecutors } from '../shared/key-copy.js';
+import type { Strategy } from '../strategy.js';
+import { assessDumpRestore } from './assess.js';
 import { bulkCopyExecutor } from './bulk-copy.js';
+import { dumpRestoreSteps } from './steps.js';
 
-export { changedSteps, preflightExecutor } from '../shared/preflight.js';
-export { personConfirmsRepoint } from '../shared/repoint.js';
-export {
-  countMismatches,
-  finalCheckExecutor,
-  judge,
-  verifyExecutor,
-  verifyOptionsFromParams,
-} from '../shared/verify.js';
-export { bulkCopyExecutor, copyOptionsFromParams, stepCheckpointStore } from './bulk-copy.js';
+export { bulkCopyExecutor, copyOptionsFromParams } from './bulk-copy.js';
 
-export function registerDumpRestoreExecutors(
-  registry = new ExecutorRegistry(),
-  options: { appWrites?: AppWritesProvider } = {},
-): ExecutorRegistry {
-  return registry
-    .register('preflight', preflightExecutor())
-    .register('bulk_copy', bulkCopyExecutor)
-    .register('repoint', personConfirmsRepoint)
-    .register('verify', verifyExecutor)
-    .register('post_verify', finalCheckExecutor(options.appWrites));
-}
+export const dumpRestore: Strategy = {
+  name: 'dump-restore',
+  summary:
+    'a client copies every key (DUMP/RESTORE), follows changes live, and cuts over under a short write pause',
+  copiesKeys: true,
+  assess: assessDumpRestore,
+  steps: dumpRestoreSteps,
+  executors: (deps) => ({ ...everyStrategysExecutors(deps), ...keyCopyExecutors(deps, bulkCopyExecutor) }),
+};

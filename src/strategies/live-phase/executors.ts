@@ -8,12 +8,7 @@
 //   resume_writes  the follower kills stale connections, stops following, unpauses; measured
 // In a plan without change capture (write pause first), the follower only holds the pause.
 import { StepAbortedError, TransientStepError, UnrecoverableStepError } from '../../runbook/errors.js';
-import {
-  ExecutorRegistry,
-  type StepContext,
-  type StepExecutor,
-  type StepOutcome,
-} from '../../runbook/step-executor.js';
+import type { StepContext, StepExecutor, StepOutcome } from '../../runbook/step-executor.js';
 import {
   describeStatus,
   ensureFollower,
@@ -113,7 +108,7 @@ export function liveBulkCopyExecutor(inner: StepExecutor, get: LivePhaseProvider
         await ensurePaused(need(get, ctx), ctx);
         return inner.run(ctx);
       }
-      if (!hasLiveSync(m) || !ctx.step.params.captureChanges || ctx.step.params.method === 'migrate') {
+      if (!hasLiveSync(m) || !ctx.step.params.captureChanges) {
         return inner.run(ctx);
       }
       const lp = need(get, ctx);
@@ -281,30 +276,4 @@ function resumeOutcome(r: ResumeReport, s: FollowerStatus): StepOutcome {
     result: { ...r, followerRun: s.run },
     verdict: r.warnings.length > 0 || r.pauseLapsed ? 'warning' : 'ok',
   };
-}
-
-/**
- * Registers live_sync, write_pause and resume_writes, and wraps bulk_copy, verify and repoint
- * (whatever was registered for them before) with the follower's part. Register after the
- * strategies' own executors and the hook executors.
- */
-export function registerLivePhaseExecutors(
-  registry: ExecutorRegistry = new ExecutorRegistry(),
-  get: LivePhaseProvider,
-): ExecutorRegistry {
-  const missing = (kind: string): StepExecutor => ({
-    run: () => {
-      throw new UnrecoverableStepError(`no executor for "${kind}" steps is installed on this worker`);
-    },
-  });
-  const bulk = registry.get('bulk_copy') ?? missing('bulk_copy');
-  const verify = registry.get('verify') ?? missing('verify');
-  const repoint = registry.get('repoint') ?? missing('repoint');
-  return registry
-    .register('bulk_copy', liveBulkCopyExecutor(bulk, get))
-    .register('live_sync', liveSyncExecutor(get))
-    .register('verify', backlogVerifyExecutor(verify, get))
-    .register('write_pause', writePauseExecutor(get))
-    .register('repoint', pausedRepointExecutor(repoint, get))
-    .register('resume_writes', resumeWritesExecutor(get));
 }

@@ -16,7 +16,6 @@ export {
   liveBulkCopyExecutor,
   liveSyncExecutor,
   pausedRepointExecutor,
-  registerLivePhaseExecutors,
   resumeWritesExecutor,
   writePauseExecutor,
 } from './executors.js';

@@ -1,35 +1,20 @@
-// Executors of the MIGRATE strategy: its bulk_copy steps (params.method 'migrate', the first pass
-// and the final pass under the write pause) run with the MIGRATE engine; other bulk_copy steps go
-// to the executor registered before. verify, write_pause, resume_writes and post_verify are the
-// generic ones; repoint runs the configured hook or asks a person. Register after the generic ones.
+// The MIGRATE strategy's bulk copy: the first pass, and the final pass under the write pause, with
+// the MIGRATE engine beside it (migrate-keys.ts). Its other steps are the ones every key copy
+// shares (../shared/key-copy.ts).
 
-import {
-  type CopyCheckpoint,
-  type CopyReport,
-  copyKeys,
-  functionsNotCopied,
-} from '../../engine/copy/index.js';
+import { type CopyCheckpoint, type CopyReport, copyKeys } from '../../engine/copy/index.js';
 import { remapFromParams } from '../../engine/db-mapping.js';
 import { deleteExtraKeys } from '../../engine/live-sync/index.js';
-import { type HookExecutorOptions, registerHookExecutors } from '../../hooks/executors.js';
 import { connect } from '../../redis/connect.js';
 import type { Endpoint } from '../../redis/endpoint.js';
-import { StepAbortedError, UnrecoverableStepError } from '../../runbook/errors.js';
+import { UnrecoverableStepError } from '../../runbook/errors.js';
 import type { Migration } from '../../runbook/model.js';
-import {
-  ExecutorRegistry,
-  type StepContext,
-  type StepExecutor,
-  type StepOutcome,
-} from '../../runbook/step-executor.js';
+import type { StepContext, StepExecutor, StepOutcome } from '../../runbook/step-executor.js';
 import { UserError } from '../../util/errors.js';
-import { stepCheckpointStore } from '../dump-restore/bulk-copy.js';
-import { registerRouted } from '../replication/executors.js';
-import { preflightExecutor } from '../shared/preflight.js';
-import { type MigrateOptions, type MigrateReport, migrateKeys } from './index.js';
+import { reportCopyProgress, requireCompleteCopy, stepCheckpointStore } from '../shared/copy-step.js';
+import { type MigrateOptions, type MigrateReport, migrateKeys } from './migrate-keys.js';
 
 export interface MigrateExecutorOptions {
-  hooks?: HookExecutorOptions['hooks'];
   /** The target address as the source reaches it, when it differs from this worker's view. */
   targetAddress?: (target: Endpoint) => { host: string; port: number };
   /** Tries of an IOERR batch (default 3). */
@@ -99,24 +84,13 @@ async function finalPassWhilePaused(ctx: StepContext, notes: string[]): Promise<
       checkpoint: stepCheckpointStore(ctx),
       signal: ctx.signal,
       logger: ctx.logger,
-      onProgress: (p) =>
-        ctx.reportProgress({
-          phase: p.phase,
-          keysDone: p.keysCopied + p.keysSkipped,
-          keysTotal: p.totalKeys,
-          keysPerSecond: p.keysPerSecond,
-          etaSeconds: p.etaSeconds,
-        }),
+      onProgress: reportCopyProgress(ctx, { countSkipped: true }),
     });
   } catch (err) {
     if (err instanceof UserError) throw new UnrecoverableStepError(err.message);
     throw err;
   }
-  if (!report.complete) {
-    throw new StepAbortedError(
-      `source unchanged; the final pass stopped part way (${report.keysCopied} keys so far), resumable from the checkpoint`,
-    );
-  }
+  requireCompleteCopy(report, 'the final pass stopped part way');
   let keysDeleted = 0;
   if (params.deleteRemoved === true || params.scope === 'changed-keys') {
     const [src, dst] = [
@@ -168,15 +142,11 @@ export function migrateBulkCopyExecutor(options: MigrateExecutorOptions = {}): S
       }
       const final = params.pass === 'final';
       const notes: string[] = [];
+      // 'changed-keys': plans made before the live phase followed MIGRATE's changes.
       if (params.scope === 'changed-keys') {
         notes.push(
           'no record of changed keys is kept between MIGRATE steps yet: every key was sent again (REPLACE) and ' +
             'target keys gone from the source were deleted',
-        );
-      }
-      if (params.captureChanges) {
-        notes.push(
-          'changes are not recorded during this pass; the final pass re-sends every key under the write pause',
         );
       }
       if (final && sourceWritesPaused(ctx.migration)) return finalPassWhilePaused(ctx, notes);
@@ -186,14 +156,7 @@ export function migrateBulkCopyExecutor(options: MigrateExecutorOptions = {}): S
         checkpoint: stepCheckpointStore(ctx),
         signal: ctx.signal,
         logger: ctx.logger,
-        onProgress: (p) =>
-          ctx.reportProgress({
-            phase: p.phase,
-            keysDone: p.keysCopied + p.keysSkipped,
-            keysTotal: p.totalKeys,
-            keysPerSecond: p.keysPerSecond,
-            etaSeconds: p.etaSeconds,
-          }),
+        onProgress: reportCopyProgress(ctx, { countSkipped: true }),
       };
       if (options.targetAddress) engineOptions.targetAddress = options.targetAddress;
       if (options.maxIoRetries !== undefined) engineOptions.maxIoRetries = options.maxIoRetries;
@@ -205,13 +168,7 @@ export function migrateBulkCopyExecutor(options: MigrateExecutorOptions = {}): S
         if (err instanceof UserError) throw new UnrecoverableStepError(err.message);
         throw err;
       }
-      const functionsFailure = functionsNotCopied(report.functions);
-      if (functionsFailure) throw new UnrecoverableStepError(functionsFailure);
-      if (!report.complete) {
-        throw new StepAbortedError(
-          `source unchanged; the target holds a partial copy (${report.keysCopied} keys so far), resumable from the checkpoint`,
-        );
-      }
+      requireCompleteCopy(report, 'the target holds a partial copy');
       return {
         summary: summarize(report, final) + (notes.length ? ` (${notes.join('; ')})` : ''),
         result: {
@@ -234,16 +191,4 @@ export function migrateBulkCopyExecutor(options: MigrateExecutorOptions = {}): S
       return `source unchanged (MIGRATE COPY); the target holds a partial copy (${cp?.counters.keysCopied ?? 0} keys), resumable from the checkpoint`;
     },
   };
-}
-
-export function registerMigrateExecutors(
-  registry: ExecutorRegistry = new ExecutorRegistry(),
-  options: MigrateExecutorOptions = {},
-): ExecutorRegistry {
-  if (!registry.has('preflight')) registry.register('preflight', preflightExecutor());
-  // A call without hooks keeps executors registered with them.
-  if (options.hooks !== undefined || !registry.has('hook'))
-    registerHookExecutors(registry, { hooks: options.hooks });
-  registerRouted(registry, 'bulk_copy', (p) => p.method === 'migrate', migrateBulkCopyExecutor(options));
-  return registry;
 }

@@ -1,5 +1,20 @@
-// MIGRATE strategy engine: the source server pushes keys to the target (COPY, batched, resumable).
+// MIGRATE: the source server pushes the keys to the target itself (MIGRATE ... COPY, batched,
+// resumable), and a final pass under the write pause sends what changed. It needs the source to
+// reach the target and the target to accept the source's DUMP payloads.
+import { everyStrategysExecutors } from '../shared/executors.js';
+import { keyCopyExecutors } from '../shared/key-copy.js';
+import type { Strategy } from '../strategy.js';
+import { assessMigrate } from './assess.js';
+import { type MigrateExecutorOptions, migrateBulkCopyExecutor } from './executors.js';
+import { migrateSteps } from './steps.js';
+
 export { classifyMigrateReply, migrateArgs } from './command.js';
+export {
+  type MigrateExecutorOptions,
+  migrateBulkCopyExecutor,
+  migrateOptionsFromParams,
+  sourceWritesPaused,
+} from './executors.js';
 export {
   type MigrateCheckpoint,
   MigrateError,
@@ -7,3 +22,16 @@ export {
   type MigrateReport,
   migrateKeys,
 } from './migrate-keys.js';
+
+export const migrate: Strategy<MigrateExecutorOptions> = {
+  name: 'migrate',
+  summary:
+    'the source server sends the keys to the target (MIGRATE COPY), then a final pass under a write pause',
+  copiesKeys: true,
+  assess: assessMigrate,
+  steps: migrateSteps,
+  executors: (deps, options) => ({
+    ...everyStrategysExecutors(deps),
+    ...keyCopyExecutors(deps, migrateBulkCopyExecutor(options)),
+  }),
+};

@@ -1,8 +1,13 @@
 // MIGRATE runbook: the source server pushes keys to the target in batches (COPY, so the source
-// keeps them), then during a write pause a final pass brings over what changed since.
-//   preflight -> bulk_copy -> verify -> write_pause -> final_copy -> repoint -> resume_writes -> post_verify
-// With keyspace notifications the final pass re-sends only keys changed since the bulk pass
-// started (and deletes removed ones); without them it sends every key again with REPLACE.
+// keeps them). What changes meanwhile reaches the target as in dump-restore:
+// - with keyspace notifications, the live phase records every change from before the first batch
+//   and applies it (live_sync), so the copy is verified while writes flow and the write pause only
+//   drains the backlog:
+//   preflight -> bulk_copy -> live_sync -> verify -> write_pause -> repoint -> resume_writes -> post_verify
+// - without them there is no record of what changed: under the write pause a final pass sends
+//   every key again (REPLACE) and deletes on the target those gone from the source, and the copy
+//   is verified then, while nothing can change it:
+//   preflight -> bulk_copy -> write_pause -> final_copy -> verify -> repoint -> resume_writes -> post_verify
 import type { PlanContext } from '../../planner/context.js';
 import type { CopyPath } from '../../planner/copy-path.js';
 import {
@@ -36,68 +41,82 @@ export function migrateSteps(ctx: PlanContext, path: CopyPath): PlannedStep[] {
     path.writePause === 'client-pause'
       ? 'Pause writes on the source (CLIENT PAUSE WRITE; reads go on). The pause is measured.'
       : 'CLIENT PAUSE is not available: a person stops the apps writing to the source (maintenance mode) and confirms.';
-  return numberSteps([
-    preflightStep(ctx, 'migrate', { migrateCanary: true }),
-    step(
-      'bulk_copy',
-      'Copy the keys with MIGRATE',
-      capitalize(
-        `${flush}${capture ? 'start recording source changes, then ' : ''}SCAN ${formatDbs(ctx.dbs)} and have ` +
-          `the source send each batch of ${MIGRATE_BATCH.batchKeys} keys to the target${intoDb(ctx)} (MIGRATE ... COPY` +
-          `${params.replace ? ' REPLACE' : ''}); each batch blocks both servers while it moves.`,
-      ),
-      { ...base, method: 'migrate', ...params, copy: true, ...MIGRATE_BATCH, captureChanges: capture },
-      { needsApproval: true, irreversible: ctx.options.onNonEmptyTarget !== 'refuse' },
+  const preflight = preflightStep(ctx, 'migrate', { migrateCanary: true });
+  const bulk = step(
+    'bulk_copy',
+    'Copy the keys with MIGRATE',
+    capitalize(
+      `${flush}${capture ? 'start recording source changes, then ' : ''}SCAN ${formatDbs(ctx.dbs)} and have ` +
+        `the source send each batch of ${MIGRATE_BATCH.batchKeys} keys to the target${intoDb(ctx)} (MIGRATE ... COPY` +
+        `${params.replace ? ' REPLACE' : ''}); each batch blocks both servers while it moves.`,
     ),
-    verifyStep(
+    { ...base, method: 'migrate', ...params, copy: true, ...MIGRATE_BATCH, captureChanges: capture },
+    { needsApproval: true, irreversible: ctx.options.onNonEmptyTarget !== 'refuse' },
+  );
+  const pause = step(
+    'write_pause',
+    'Pause source writes',
+    pauseText,
+    { ...base, ...pauseParams(ctx, path) },
+    {
+      needsApproval: true,
+      irreversible: true,
+    },
+  );
+  const repoint = repointStep(
+    ctx,
+    'migrate',
+    'While source writes are paused, move the apps to the target: the configured repoint hook runs, or a ' +
+      'person confirms the apps moved.',
+  );
+  const resume = step(
+    'resume_writes',
+    'Resume writes',
+    'Kill source connections of apps that were not repointed, end the write pause, and restore any source ' +
+      'setting the migration changed.',
+    { ...base, ...resumeParams(ctx, path), ...ownClientsParams() },
+  );
+  const post = postVerifyStep(ctx, 'migrate');
+  if (capture) {
+    const live = step(
+      'live_sync',
+      'Follow changes',
+      `Keep re-copying (DUMP/RESTORE from the worker) the keys the source reports as changed ` +
+        `(notify-keyspace-events "${capture.notifyKeyspaceEvents}") until cutover; a reconnect of the subscriber ` +
+        'triggers a re-scan. Done when the backlog is empty.',
+      { ...base, ...selectionParams(ctx), ...capture, rescanOnReconnect: true },
+    );
+    const verify = verifyStep(
       ctx,
       'migrate',
-      'Compare key counts per db (keys minus expiring keys), sampled values and TTLs while writes still flow.',
-    ),
-    step(
-      'write_pause',
-      'Pause source writes',
-      pauseText,
-      { ...base, ...pauseParams(ctx, path) },
-      {
-        needsApproval: true,
-        irreversible: true,
-      },
-    ),
-    step(
-      'bulk_copy',
-      'Final copy pass',
-      capture
-        ? 'With writes paused, MIGRATE the keys changed since the copy started (REPLACE) and delete on the ' +
-            'target those deleted on the source.'
-        : 'With writes paused, MIGRATE every key again (REPLACE): without keyspace notifications there is no ' +
-            'record of what changed.',
-      {
-        ...base,
-        method: 'migrate',
-        pass: 'final',
-        scope: capture ? 'changed-keys' : 'all-keys',
-        ...selectionParams(ctx),
-        copy: true,
-        replace: true,
-        deleteRemoved: capture !== null,
-        ...MIGRATE_BATCH,
-      },
-      { slug: 'final_copy' },
-    ),
-    repointStep(
-      ctx,
-      'migrate',
-      'While source writes are paused, move the apps to the target: the configured repoint hook runs, or a ' +
-        'person confirms the apps moved.',
-    ),
-    step(
-      'resume_writes',
-      'Resume writes',
-      'Kill source connections of apps that were not repointed, end the write pause, and restore any source ' +
-        'setting the migration changed.',
-      { ...base, ...resumeParams(ctx, path), ...ownClientsParams() },
-    ),
-    postVerifyStep(ctx, 'migrate'),
-  ]);
+      'Compare key counts per db (keys minus expiring keys), sampled values and TTLs, with the live-sync backlog empty.',
+      { requireBacklogEmpty: true },
+    );
+    return numberSteps([preflight, bulk, live, verify, pause, repoint, resume, post]);
+  }
+  const final = step(
+    'bulk_copy',
+    'Final copy pass',
+    'With writes paused, MIGRATE every key again (REPLACE) and delete on the target the keys gone from the ' +
+      'source: without keyspace notifications there is no record of what changed.',
+    {
+      ...base,
+      method: 'migrate',
+      pass: 'final',
+      scope: 'all-keys',
+      ...selectionParams(ctx),
+      copy: true,
+      replace: true,
+      deleteRemoved: true,
+      ...MIGRATE_BATCH,
+    },
+    { slug: 'final_copy' },
+  );
+  const verify = verifyStep(
+    ctx,
+    'migrate',
+    'With source writes paused, compare key counts per db (keys minus expiring keys), sampled values and TTLs.',
+    { countTolerancePercent: 0 },
+  );
+  return numberSteps([preflight, bulk, pause, final, verify, repoint, resume, post]);
 }

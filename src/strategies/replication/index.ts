@@ -1,5 +1,12 @@
-// Replication strategy: the target becomes a replica of the source, catches up, is made writable,
-// the apps move, nobody is left on the source, and the target is promoted.
+// replication: the target becomes a replica of the source (REPLICAOF), catches up, is made
+// writable, the apps move, nobody is left on the source, and the target is promoted. Native and
+// complete, so the first choice wherever the target may replicate from the source.
+import type { Strategy } from '../strategy.js';
+import { assessReplication } from './assess.js';
+import { replicationExecutors } from './executors.js';
+import type { ReplicationOptions } from './options.js';
+import { replicationSteps } from './steps.js';
+
 export {
   cleanupAfterAbort,
   type DetachResult,
@@ -8,6 +15,7 @@ export {
   stoppedByAbort,
 } from './abort.js';
 export { type ClientSummary, drainCheck, formatClients } from './drain.js';
+export { replicationExecutors } from './executors.js';
 export {
   describeLink,
   parseReplicaEntry,
@@ -41,3 +49,12 @@ export { startReplication } from './start.js';
 export { compareCounts, verifyReplication } from './verify.js';
 export { keysPerDb, waitForSync } from './wait-sync.js';
 export { makeWritable } from './writable.js';
+
+export const replication: Strategy<ReplicationOptions> = {
+  name: 'replication',
+  summary: 'the target replicates from the source, then is promoted once the apps have moved',
+  copiesKeys: false,
+  assess: assessReplication,
+  steps: (ctx) => replicationSteps(ctx),
+  executors: replicationExecutors,
+};

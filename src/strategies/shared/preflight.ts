@@ -1,7 +1,6 @@
 // preflight: probe both servers again and check the plan still holds, so a plan approved an hour
 // ago does not run against servers that changed since (target filled up, a command got blocked).
-import { planMigration } from '../../planner/plan.js';
-import type { Plan } from '../../planner/types.js';
+import type { Plan, PlanOptions } from '../../planner/types.js';
 import { probeEndpoint } from '../../probe/index.js';
 import type { ProbeResult } from '../../probe/types.js';
 import { UnrecoverableStepError } from '../../runbook/errors.js';
@@ -35,10 +34,12 @@ function withoutHook(params: Record<string, unknown>): Record<string, unknown> {
 }
 
 export interface PreflightDeps {
+  /** The planner (injected: it lists the strategies, whose executors include this one). */
+  plan: (source: ProbeResult, target: ProbeResult, options: PlanOptions) => Plan;
   probe?: (endpoint: Parameters<typeof probeEndpoint>[0]) => Promise<ProbeResult>;
 }
 
-export function preflightExecutor(deps: PreflightDeps = {}): StepExecutor {
+export function preflightExecutor(deps: PreflightDeps): StepExecutor {
   const probe = deps.probe ?? ((e) => probeEndpoint(e));
   return {
     async run(ctx) {
@@ -46,7 +47,7 @@ export function preflightExecutor(deps: PreflightDeps = {}): StepExecutor {
       ctx.reportProgress({ phase: 'probing', message: 'probing source and target' });
       const [s, t] = await Promise.all([probe(source), probe(target)]);
       const approved = ctx.migration.plan;
-      const fresh = planMigration(s, t, approved.options);
+      const fresh = deps.plan(s, t, approved.options);
       if (fresh.blockers.length > 0) {
         throw new UnrecoverableStepError(
           `the plan no longer holds: ${fresh.blockers.map((b) => b.message).join('; ')}`,

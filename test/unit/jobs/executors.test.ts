@@ -5,12 +5,9 @@ import type { VerifyReport } from '../../../src/engine/verify/index.js';
 import { controlEndpoint } from '../../../src/jobs/connection.js';
 import { buildExecutorRegistry, configEndpointResolver } from '../../../src/jobs/executors.js';
 import { approvalSettingsFromConfig } from '../../../src/runbook/settings.js';
-import {
-  changedSteps,
-  copyOptionsFromParams,
-  judge,
-  verifyOptionsFromParams,
-} from '../../../src/strategies/dump-restore/index.js';
+import { copyOptionsFromParams } from '../../../src/strategies/dump-restore/index.js';
+import { changedSteps } from '../../../src/strategies/shared/preflight.js';
+import { judge, verifyOptionsFromParams } from '../../../src/strategies/shared/verify.js';
 import { memoryMigration, plannedStep, testPlan } from '../runbook/fixtures.js';
 
 const CONFIG = `

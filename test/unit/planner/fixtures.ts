@@ -28,6 +28,7 @@ export interface ProbeOverrides {
   /** Commands that are not available, with the probe's reason. */
   missing?: Partial<Record<ProbedCommand, string>>;
   bigKeys?: ProbeResult['bigKeys'];
+  moduleKeys?: ProbeResult['moduleKeys'];
 }
 
 export function probe(o: ProbeOverrides = {}): ProbeResult {
@@ -65,6 +66,7 @@ export function probe(o: ProbeOverrides = {}): ProbeResult {
     functionLibraries: o.functionLibraries === undefined ? 0 : o.functionLibraries,
     commands,
     ...(o.bigKeys ? { bigKeys: o.bigKeys } : {}),
+    ...(o.moduleKeys ? { moduleKeys: o.moduleKeys } : {}),
     notes: [],
   };
 }

@@ -63,9 +63,9 @@ const DUMP_RESTORE_PAUSE_FIRST: StepKind[] = [
 const MIGRATE_STEPS: StepKind[] = [
   'preflight',
   'bulk_copy',
+  'live_sync',
   'verify',
   'write_pause',
-  'bulk_copy',
   'repoint',
   'resume_writes',
   'post_verify',
@@ -259,9 +259,11 @@ const cases: Case[] = [
       check: (plan) => {
         assert.equal(plan.steps[1]!.params.method, 'migrate');
         assert.equal(plan.steps[1]!.params.copy, true);
-        assert.equal(plan.steps[4]!.id, '5-final_copy');
-        // CONFIG SET works on the source, so changes are recorded and only those are sent again.
-        assert.equal(plan.steps[4]!.params.scope, 'changed-keys');
+        // CONFIG SET works on the source, so changes are recorded and followed from before the first
+        // batch: the copy is verified with the backlog empty, and no final pass holds the pause.
+        assert.ok(plan.steps[1]!.params.captureChanges);
+        assert.equal(plan.steps[3]!.params.requireBacklogEmpty, true);
+        assert.equal(plan.steps.filter((s) => s.kind === 'bulk_copy').length, 1);
       },
     },
   },
@@ -274,9 +276,23 @@ const cases: Case[] = [
       liveSync: 'none',
       warningText: [/final pass during the write pause copies every key again/],
       check: (plan) => {
-        const final = plan.steps.find((s) => s.id === '5-final_copy')!;
+        const final = plan.steps.find((s) => s.id === '4-final_copy')!;
         assert.equal(final.params.scope, 'all-keys');
         assert.equal(final.params.replace, true);
+        // Verified under the pause, after the final pass: nothing can change the data then.
+        assert.deepEqual(
+          plan.steps.map((s) => s.kind),
+          [
+            'preflight',
+            'bulk_copy',
+            'write_pause',
+            'bulk_copy',
+            'verify',
+            'repoint',
+            'resume_writes',
+            'post_verify',
+          ],
+        );
       },
     },
   },

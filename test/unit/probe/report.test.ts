@@ -65,6 +65,18 @@ describe('formatProbeReport', () => {
     assert.match(text, /Big keys \(10,000 of 1,000,000 keys sampled\)\n {2}a 1% sample/);
   });
 
+  it('shows the module-key sample: what was found where, and how much was looked at', () => {
+    const found = formatProbeReport({
+      ...result(),
+      modules: [{ name: 'vectorset', version: 1 }],
+      moduleKeys: { sampled: 1204, keys: 1204, types: [{ db: 3, type: 'vectorset', keys: 2 }] },
+    });
+    assert.match(found, /module keys +vectorset: 2 in db 3 \(every key looked at\)/);
+    const none = formatProbeReport({ ...result(), moduleKeys: { sampled: 10_000, keys: 52_000, types: [] } });
+    assert.match(none, /module keys +none \(10,000 of 52,000 keys sampled\)/);
+    assert.doesNotMatch(formatProbeReport(result()), /module keys/);
+  });
+
   it('says unknown for what could not be read', () => {
     const r = result();
     r.notifyKeyspaceEvents = null;

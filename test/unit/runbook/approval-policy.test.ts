@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import {
   type ApprovalPolicy,
   checkPlanPolicy,
+  checkRequest,
   decideAbort,
   decideApproval,
   decideConfirmation,
@@ -364,6 +365,27 @@ describe('confirmation and abort policy', () => {
     assert.equal(decideAbort(m, who('USTRANGER'))?.code, 'not_involved');
     m.abort = { userId: 'UREQ', at: 'x' };
     assert.match(decideAbort(m, who('UREQ'))?.reason ?? '', /already aborted by UREQ/);
+  });
+
+  it('requests (start, retry, ask again) come from someone involved, or the system; none after an abort', () => {
+    const m = memoryMigration({ buddy: 'UBUDDY' });
+    for (const userId of ['UREQ', 'UBUDDY', 'UAPPROVER1']) {
+      assert.equal(checkRequest(m, who(userId), 'retry steps'), null, userId);
+    }
+    assert.equal(checkRequest(m, who('SOMEONE', ['SDBA']), 'retry steps'), null, 'an approver group member');
+    const stranger = checkRequest(m, who('USTRANGER'), 'retry steps');
+    assert.equal(stranger?.code, 'not_involved');
+    assert.equal(stranger?.reason, 'only the requester, the buddy or an approver can retry steps');
+    assert.equal(checkRequest(m, who('system'), 'ask for approvals', true), null, 'the system itself');
+    m.abort = { userId: 'UBUDDY', at: 'x' };
+    for (const [userId, bySystem] of [
+      ['UREQ', false],
+      ['system', true],
+    ] as const) {
+      const refusal = checkRequest(m, who(userId), 'start this migration', bySystem);
+      assert.equal(refusal?.code, 'aborted', userId);
+      assert.equal(refusal?.reason, 'this migration was aborted by UBUDDY');
+    }
   });
 
   it('a failed or rejected migration can still be aborted (its cleanup runs); a succeeded one cannot', () => {

@@ -2,7 +2,7 @@
 import type { Plan, PlannedStep, StepKind } from '../../../src/planner/types.js';
 import type { ApprovalSettings } from '../../../src/runbook/approval-policy.js';
 import type { Migration, Step } from '../../../src/runbook/model.js';
-import { stepHash } from '../../../src/runbook/step-hash.js';
+import { runbookSteps } from '../../../src/runbook/service/create.js';
 
 export function plannedStep(
   n: number,
@@ -61,17 +61,7 @@ export const SETTINGS: ApprovalSettings = {
 export function memoryMigration(overrides: Partial<Migration> = {}, plan = testPlan()): Migration {
   const at = '2026-01-01T00:00:00.000Z';
   const id = overrides.id ?? 'mtest';
-  const steps: Step[] = plan.steps.map((p) => ({
-    ...p,
-    hash: stepHash(id, p),
-    status: 'pending',
-    attempt: 1,
-    attempts: 0,
-    epoch: 0,
-    approvals: [],
-    quorum: p.needsApproval ? 1 : 0,
-    updatedAt: at,
-  }));
+  const steps = runbookSteps(id, plan.steps, at, () => 1);
   return {
     id,
     version: 0,

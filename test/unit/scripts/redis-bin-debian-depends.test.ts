@@ -13,6 +13,7 @@ test('apt-cache show records: source from the Source field or the name, folded f
       'Package: redis-server',
       'Source: redis (5:7.0.15-1)',
       'Version: 5:7.0.15-1~deb12u10',
+      'Architecture: amd64',
       'Depends: lsb-base (>= 3.2-14),',
       ' redis-tools (= 5:7.0.15-1~deb12u10)',
       'Pre-Depends: init-system-helpers (>= 1.54~)',
@@ -28,10 +29,18 @@ test('apt-cache show records: source from the Source field or the name, folded f
       package: 'redis-server',
       version: '5:7.0.15-1~deb12u10',
       source: 'redis',
+      architecture: 'amd64',
       depends: 'lsb-base (>= 3.2-14), redis-tools (= 5:7.0.15-1~deb12u10)',
       preDepends: 'init-system-helpers (>= 1.54~)',
     },
-    { package: 'liblzf1', version: '3.6-3', source: 'liblzf1', depends: '', preDepends: '' },
+    {
+      package: 'liblzf1',
+      version: '3.6-3',
+      source: 'liblzf1',
+      architecture: 'all',
+      depends: '',
+      preDepends: '',
+    },
   ]);
 });
 
@@ -40,10 +49,17 @@ test('Depends fields: alternatives, versions, architectures, profiles and :any q
   assert.deepEqual(parseDepends(''), []);
 });
 
-const rec = (pkg: string, source: string, depends = '', preDepends = ''): PackageRecord => ({
+const rec = (
+  pkg: string,
+  source: string,
+  depends = '',
+  preDepends = '',
+  architecture = 'amd64',
+): PackageRecord => ({
   package: pkg,
   version: '1',
   source,
+  architecture,
   depends,
   preDepends,
 });
@@ -55,6 +71,8 @@ const lists = new Map(
     rec('liblzf1', 'liblzf', 'libc6'),
     rec('libgcc-s1', 'gcc-12', 'libc6'),
     rec('libc6', 'glibc'),
+    rec('init-system-helpers', 'init-system-helpers', 'perl-base', '', 'all'),
+    rec('adduser', 'adduser', 'passwd', '', 'all'),
   ].map((r) => [r.package, r]),
 );
 const show = (names: string[]) => new Map(names.flatMap((n) => (lists.has(n) ? [[n, lists.get(n)!]] : [])));
@@ -88,10 +106,43 @@ test('a dependency nothing can meet, or a package not in the lists, stops the pl
   const none = () => false;
   assert.throws(
     () => planDownloads('redis-server', { show, systemHas: none }),
-    /redis-server depends on init-system-helpers, which neither this system nor the package lists have/,
+    /redis-server depends on lsb-base, which neither this system nor the package lists have/,
   );
   assert.throws(
     () => planDownloads('valkey-server', { show, systemHas: none }),
     /valkey-server is not in the package lists/,
+  );
+});
+
+test('a self-contained plan takes every library from the lists, none from the system, and no all-architecture tools', () => {
+  const more = new Map([
+    ...lists,
+    ['lsb-base', rec('lsb-base', 'lsb', '', '', 'all')],
+    ['libsystemd0', rec('libsystemd0', 'systemd', 'libc6, libcap2')],
+    ['libcap2', rec('libcap2', 'libcap2', 'libc6')],
+  ]);
+  const showMore = (names: string[]) =>
+    new Map(names.flatMap((n) => (more.has(n) ? [[n, more.get(n)!] as const] : [])));
+  // Everything counts as installed, and still every library is taken; adduser (and passwd, which
+  // only it needs), init-system-helpers and lsb-base are for all architectures and left out.
+  const plan = planDownloads('redis-server', { show: showMore, systemHas: () => true, selfContained: true });
+  assert.deepEqual(
+    plan.map((r) => r.package),
+    [
+      'redis-server',
+      'redis-tools',
+      'libc6',
+      'libjemalloc2',
+      'liblzf1',
+      'libsystemd0',
+      'libgcc-s1',
+      'libcap2',
+    ],
+  );
+  // A library in no list still stops the plan: the system's cannot stand in for it.
+  more.delete('libcap2');
+  assert.throws(
+    () => planDownloads('redis-server', { show: showMore, systemHas: () => true, selfContained: true }),
+    /libsystemd0 depends on libcap2, which neither this system nor the package lists have/,
   );
 });

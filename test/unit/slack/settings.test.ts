@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseConfig } from '../../../src/config/load.js';
 import { readServeSettings, readSlackSettings, SettingsError } from '../../../src/slack/settings.js';
@@ -150,4 +153,45 @@ test('serve settings: config and environment problems are reported together, one
     (err: SettingsError) =>
       err.problems.some((p) => p === '--config points to missing.yml, which does not exist.'),
   );
+});
+
+test('tokens and the control Redis URL can come from files (<NAME>_FILE), and the wrong ones are named', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mb-settings-files-'));
+  try {
+    const put = (name: string, text: string) => {
+      writeFileSync(join(dir, name), text);
+      return join(dir, name);
+    };
+    const s = readSlackSettings(
+      {
+        SLACK_BOT_TOKEN_FILE: put('bot', `${BOT}\n`),
+        SLACK_APP_TOKEN_FILE: put('app', APP),
+        CONTROL_REDIS_URL_FILE: put('ctl', 'redis://:file-ctl-pass@127.0.0.1:6390'),
+      },
+      exists,
+    );
+    assert.equal(s.mode, 'socket');
+    assert.equal(s.appToken, APP);
+    assert.equal(s.controlRedisUrl, 'redis://:file-ctl-pass@127.0.0.1:6390');
+    assert.equal(scrub(`${BOT} ${APP}`), '*** ***');
+    assert.throws(
+      () =>
+        readSlackSettings(
+          {
+            SLACK_BOT_TOKEN: BOT,
+            SLACK_BOT_TOKEN_FILE: put('bot2', BOT),
+            SLACK_APP_TOKEN_FILE: join(dir, 'none'),
+          },
+          exists,
+        ),
+      (err: Error) => {
+        assert.ok(err instanceof SettingsError);
+        assert.match(err.message, /set SLACK_BOT_TOKEN or SLACK_BOT_TOKEN_FILE, not both/);
+        assert.match(err.message, /SLACK_APP_TOKEN_FILE: cannot read .*none: ENOENT/);
+        return true;
+      },
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

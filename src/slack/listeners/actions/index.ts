@@ -6,9 +6,11 @@ import {
   REREQUEST_ACTION_ID,
   RETRY_ACTION_ID,
 } from '../../blocks/approval.js';
+import { anyExcept } from '../any-except.js';
 import type { SlackDeps } from '../deps.js';
-import { registerUnknownAction } from '../not-ours.js';
-import { rejectClicked, stepDecision } from './step-decision.js';
+import { rejectClicked } from './reject-clicked.js';
+import { stepDecision } from './step-decision.js';
+import { unknownAction } from './unknown-action.js';
 
 /** Every button this app puts in a message; a click on any other gets an ephemeral explanation. */
 export const HANDLED_ACTION_IDS = [
@@ -26,5 +28,5 @@ export function register(app: App, deps: SlackDeps): void {
   app.action<BlockAction<ButtonAction>>(button(CONFIRM_ACTION_ID), stepDecision('confirm', deps));
   app.action<BlockAction<ButtonAction>>(button(RETRY_ACTION_ID), stepDecision('retry', deps));
   app.action<BlockAction<ButtonAction>>(button(REREQUEST_ACTION_ID), stepDecision('requestAgain', deps));
-  registerUnknownAction(app, HANDLED_ACTION_IDS, deps);
+  app.action({ type: 'block_actions', action_id: anyExcept(HANDLED_ACTION_IDS) }, unknownAction(deps));
 }

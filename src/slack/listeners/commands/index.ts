@@ -1,10 +1,11 @@
 import type { App } from '@slack/bolt';
-import { SLASH_COMMAND } from '../../commands/usage.js';
+import { SLASH_COMMAND } from '../../slash-command/usage.js';
+import { anyExcept } from '../any-except.js';
 import type { SlackDeps } from '../deps.js';
-import { registerUnknownCommand } from '../not-ours.js';
 import { migrateCommand } from './migrate.js';
+import { unknownCommand } from './unknown-command.js';
 
 export function register(app: App, deps: SlackDeps): void {
   app.command(SLASH_COMMAND, migrateCommand(deps));
-  registerUnknownCommand(app, deps);
+  app.command(anyExcept([SLASH_COMMAND]), unknownCommand(deps));
 }

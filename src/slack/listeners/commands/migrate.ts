@@ -1,13 +1,15 @@
 // The /migrate command: ack at once (Slack allows 3 s, and Socket Mode does not even warn), answer
-// help and endpoints from the config right in the ack, and hand everything else to the runbook.
+// help and endpoints from the config right in the ack, and hand everything else to its subcommand
+// handler (migrate-handlers.ts, which the runbook answers).
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { endpointSummaries, endpointsMessage, unknownEndpointRefusal } from '../../blocks/endpoints.js';
 import { errorReply } from '../../blocks/error.js';
 import { helpMessage } from '../../blocks/help.js';
-import { type MigrateCommand, type PlanCommand, parseMigrateCommand } from '../../commands/parse.js';
-import { USAGE } from '../../commands/usage.js';
-import type { CommandReply, CommandRequest, SlackDeps } from '../deps.js';
-import { ephemeral, failureReply } from '../reply.js';
+import { type MigrateCommand, type PlanCommand, parseMigrateCommand } from '../../slash-command/parse.js';
+import { USAGE } from '../../slash-command/usage.js';
+import type { SlackDeps } from '../deps.js';
+import { type CommandReply, failureReply, replyEphemeral } from '../reply.js';
+import type { CommandRequest } from './migrate-subcommands.js';
 
 type Args = SlackCommandMiddlewareArgs & Pick<AllMiddlewareArgs, 'logger'>;
 
@@ -66,39 +68,23 @@ export function migrateCommand(deps: Pick<SlackDeps, 'config' | 'commands' | 'lo
     } catch (err) {
       reply = failureReply(err, log, { subcommand: routed.kind });
     }
-    if (!reply) return;
-    try {
-      await respond(ephemeral(reply));
-    } catch (err) {
-      log.warn({ error: String(err) }, 'could not reply through response_url');
-    }
+    if (reply) await replyEphemeral(respond, reply, log);
   };
 }
 
+/** The subcommand's handler; help and endpoints were answered in the ack. */
 function route(
   deps: Pick<SlackDeps, 'commands'>,
   command: MigrateCommand,
   request: CommandRequest,
 ): Promise<CommandReply | undefined> {
-  switch (command.kind) {
-    case 'plan':
-      return deps.commands.plan(command, request);
-    case 'status':
-      return deps.commands.status(command, request);
-    case 'list':
-      return deps.commands.list(command, request);
-    case 'verify':
-      return deps.commands.verify(command, request);
-    case 'abort':
-      return deps.commands.abort(command, request);
-    case 'audit':
-      return deps.commands.audit(command, request);
-    case 'unlock':
-      return deps.commands.unlock(command, request);
-    case 'help':
-    case 'endpoints':
-      return Promise.resolve(undefined);
-  }
+  if (command.kind === 'help' || command.kind === 'endpoints') return Promise.resolve(undefined);
+  // Each handler is named after the kind it takes (MigrateCommandHandlers says so, by type).
+  const handler = deps.commands[command.kind] as (
+    command: MigrateCommand,
+    request: CommandRequest,
+  ) => Promise<CommandReply | undefined>;
+  return handler.call(deps.commands, command, request);
 }
 
 /** A slash command's ack may carry the reply itself: the fastest answer, in HTTP and Socket Mode alike. */

@@ -8,10 +8,11 @@ import {
   REJECT_REASON_BLOCK_ID,
   REJECT_REASON_MAX,
 } from '../../blocks/reject-modal.js';
-import { containsCredentials } from '../../commands/parse.js';
-import type { CommandReply, SlackDeps, StepDecisionRequest } from '../deps.js';
-import { unknownDialog } from '../not-ours.js';
-import { failureReply } from '../reply.js';
+import { unknownDialog } from '../../blocks/unknown-dialog.js';
+import { containsCredentials } from '../../pasted-credentials.js';
+import type { StepDecisionRequest } from '../actions/step-decision-handlers.js';
+import type { SlackDeps } from '../deps.js';
+import { type CommandReply, failureReply } from '../reply.js';
 
 type Args = SlackViewMiddlewareArgs<ViewSubmitAction> & Pick<AllMiddlewareArgs, 'logger'>;
 

@@ -19,7 +19,7 @@ import {
   migrationCard,
   type SlackMessage,
 } from '../../../../src/slack/blocks/index.js';
-import { SUBCOMMANDS } from '../../../../src/slack/commands/usage.js';
+import { SUBCOMMANDS } from '../../../../src/slack/slash-command/usage.js';
 import {
   FAKE_BOT_TOKEN,
   type FakeSlack,

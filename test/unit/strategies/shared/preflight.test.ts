@@ -38,7 +38,7 @@ test('preflight refuses a target that gained function libraries since the plan, 
   const approved = planMigration(source(), target(), options());
   assert.equal(approved.blockers.length, 0, 'planned against an empty target');
   const probes = [source(), target({ functionLibraries: 2 })];
-  const executor = preflightExecutor({ probe: async () => probes.shift()! });
+  const executor = preflightExecutor({ plan: planMigration, probe: async () => probes.shift()! });
   const ctx = {
     endpoints: { source: {}, target: {} },
     migration: { plan: approved },
