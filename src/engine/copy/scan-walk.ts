@@ -13,10 +13,10 @@ import { backoffMs, RETRY_BACKOFF } from '../../util/backoff.js';
 import type { Logger } from '../../util/logger.js';
 import { sleep } from '../../util/sleep.js';
 import { ServerChangedError, type ServerIdentity } from '../identity/index.js';
+import { type ScanPageReader, ScanPages } from '../scan-pages.js';
 import { CheckpointWriter } from './checkpoint.js';
 import { type CopyIdentityCheck, startOver, TargetLost, tooManyRestarts } from './identity-check.js';
 import { ProgressTracker } from './progress.js';
-import { type ScanPageReader, ScanPages } from './scan-pages.js';
 import {
   addCounters,
   type CheckpointStore,

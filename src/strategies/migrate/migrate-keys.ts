@@ -21,13 +21,13 @@ import type {
   CopyReport,
   NonEmptyTargetPolicy,
 } from '../../engine/copy/index.js';
-import type { ScanCommand, ScanPage } from '../../engine/copy/scan-pages.js';
 import { type PageResult, ScanWalk, walkReport } from '../../engine/copy/scan-walk.js';
 import { type CopyFingerprint, zeroCounters } from '../../engine/copy/types.js';
 import { checkMapping, type DbRemap, targetDbOf, targetDbsOf } from '../../engine/db-mapping.js';
 import { clientInfo, readIdentity } from '../../engine/identity/index.js';
 import { deleteExtraKeys } from '../../engine/live-sync/index.js';
 import { RespConnection } from '../../engine/resp/connection.js';
+import type { ScanCommand, ScanPage } from '../../engine/scan-pages.js';
 import { connect } from '../../redis/connect.js';
 import { describeEndpoint, type Endpoint } from '../../redis/endpoint.js';
 import { backoffMs, RETRY_BACKOFF } from '../../util/backoff.js';

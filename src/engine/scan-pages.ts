@@ -1,5 +1,7 @@
 // SCAN pages of one database, read one page ahead: the next SCAN is sent as soon as a page is
-// handed out, so it is answered while that page is being worked on.
+// handed out, so it is answered while that page is being worked on. Shared by the copy and MIGRATE
+// walk (copy/scan-walk.ts) and verify (verify/scan-pages.ts); each reads replies on its own
+// connection and says what a failed SCAN means for it.
 
 /** One SCAN page: its keys and the cursor after them ('0': the database is done). */
 export interface ScanPage {
@@ -40,9 +42,12 @@ export class ScanPages {
   }
 
   private async read(cursor: string): Promise<ScanPage> {
-    const command: ScanCommand = ['SCAN', cursor];
-    if (this.match) command.push('MATCH', this.match);
-    command.push('COUNT', this.count);
-    return this.scan(command);
+    return this.scan(scanCommand(cursor, this.match, this.count));
   }
+}
+
+export function scanCommand(cursor: string, match: string | undefined, count: number): ScanCommand {
+  return match === undefined || match === ''
+    ? ['SCAN', cursor, 'COUNT', count]
+    : ['SCAN', cursor, 'MATCH', match, 'COUNT', count];
 }
