@@ -11,10 +11,10 @@ import {
 } from '../../engine/copy/index.js';
 import { dbMapping } from '../../engine/db-mapping.js';
 import { describeEndpoint } from '../../redis/endpoint.js';
-import { BYTE_SIZE_UNITS_TEXT, parseByteSize } from '../../util/byte-size.js';
 import { ExitCode, UserError } from '../../util/errors.js';
 import { action, addGlobalOptions, type CliContext } from '../context.js';
-import { addDropFieldTtlsOption } from '../field-ttl-option.js';
+import { addDropFieldTtlsOption } from '../options/field-ttl-option.js';
+import { parseBytes, parseDbs } from '../options/values.js';
 import { createProgressRenderer, fmtBytes, fmtInt, sizeProbeLine } from '../progress.js';
 
 interface CopyCliOptions {
@@ -222,25 +222,6 @@ export async function askFlush(
   } finally {
     rl.close();
   }
-}
-
-export function parseDbs(text: string): 'all' | number[] {
-  if (text.trim().toLowerCase() === 'all') return 'all';
-  const dbs = text.split(',').map((s) => s.trim());
-  if (dbs.length === 0 || dbs.some((d) => !/^\d+$/.test(d))) {
-    throw new UserError(`--db must be "all" or database numbers separated by commas`);
-  }
-  return dbs.map(Number);
-}
-
-/** A size option ("64mb", "64MiB", "500k", "1048576"), in Redis' units (see util/byte-size). */
-export function parseBytes(text: string, option: string): number {
-  const bytes = parseByteSize(text);
-  if (bytes === null) {
-    throw new UserError(`${option} must be a size like 64mb, 500k or 1048576 (${BYTE_SIZE_UNITS_TEXT})`);
-  }
-  if (bytes < 1) throw new UserError(`${option} must be at least 1 byte`);
-  return bytes;
 }
 
 function parsePositiveInt(text: string, option: string): number {

@@ -9,8 +9,9 @@ import {
 import { describeEndpoint } from '../../redis/endpoint.js';
 import { ExitCode, UserError } from '../../util/errors.js';
 import { action, addGlobalOptions, type CliContext } from '../context.js';
+import { parseBytes, parseDbs } from '../options/values.js';
 import { createProgressRenderer, fmtBytes, fmtInt } from '../progress.js';
-import { askFlush, parseBytes, parseDbs } from './copy.js';
+import { askFlush } from './copy.js';
 
 interface ImportCliOptions {
   db?: string;

@@ -1,9 +1,7 @@
 import { createInterface } from 'node:readline/promises';
-import { type Command, Option } from 'commander';
+import type { Command } from 'commander';
 import { buildExecutorRegistry } from '../../jobs/executors.js';
 import { type Runtime, startWorkers, type WorkerPool } from '../../jobs/runtime.js';
-import { withDefaults } from '../../planner/defaults.js';
-import { type PlanOptions, STRATEGIES } from '../../planner/types.js';
 import { describeEndpoint } from '../../redis/endpoint.js';
 import { hasApprovers } from '../../runbook/approval-policy.js';
 import { formatEvent } from '../../runbook/audit.js';
@@ -11,27 +9,20 @@ import type { AuditEvent } from '../../runbook/events.js';
 import { LockHeldError } from '../../runbook/locks.js';
 import { type Migration, TERMINAL_MIGRATION_STATUSES } from '../../runbook/model.js';
 import { approvalSettingsFromConfig } from '../../runbook/settings.js';
-import { rootOf } from '../../slack/migration-thread/message-store.js';
-import { createPlannedMigration, describePlan, planDatabases } from '../../usecases/plan-migration.js';
+import { rootOf } from '../../runbook/thread-ref.js';
+import { createPlannedMigration, describePlan } from '../../usecases/plan-migration.js';
 import { ExitCode, UserError } from '../../util/errors.js';
 import { sleep } from '../../util/sleep.js';
 import { action, addGlobalOptions, type CliContext } from '../context.js';
-import { addDropFieldTtlsOption } from '../field-ttl-option.js';
-import { dbFlag, prepareCliPlan } from './plan.js';
+import { addPlanOptions, type PlanCliOptions, planOptionsFromCli } from '../options/plan-options.js';
+import { prepareCliPlan } from '../prepare-plan.js';
 import { openCliRuntime } from './worker.js';
 
-interface MigrateCliOptions {
+interface MigrateCliOptions extends PlanCliOptions {
   as: string;
   buddy?: string;
   approveAs: string[];
   confirmAs?: string;
-  strategy: PlanOptions['strategy'];
-  replace?: boolean;
-  flushTarget?: boolean;
-  byType?: boolean;
-  db?: string;
-  match?: string;
-  dropFieldTtls?: boolean;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -62,22 +53,8 @@ export function registerMigrateCommand(program: Command): void {
       '--confirm-as <user>',
       'with --approve-as: who confirms outside actions such as "the apps were repointed" (default: the ' +
         'requester, --as)',
-    )
-    .addOption(
-      new Option('--strategy <name>', 'strategy to use; auto picks the best one possible')
-        .choices(['auto', ...STRATEGIES])
-        .default('auto'),
-    )
-    .option('--replace', 'if the target holds keys, overwrite those that also exist on the source')
-    .option('--flush-target', 'if the target holds keys, empty the databases to copy first (destructive)')
-    .option('--by-type', 'copy type by type (native commands) instead of DUMP/RESTORE payloads')
-    .option(
-      '--db <list>',
-      'databases to copy: all (the default), or a list like 0,3; not with a database in the URLs ' +
-        "(redis://host:port/3 copies db 3 only, into the target URL's database)",
-    )
-    .option('--match <pattern>', 'copy only keys matching this SCAN pattern');
-  addDropFieldTtlsOption(cmd);
+    );
+  addPlanOptions(cmd);
   addGlobalOptions(cmd);
   cmd.action(action(runMigrate));
 }
@@ -88,23 +65,13 @@ async function runMigrate(
   targetName: string,
   opts: MigrateCliOptions,
 ): Promise<number> {
-  if (opts.replace && opts.flushTarget)
-    throw new UserError('--replace and --flush-target exclude each other');
   if (opts.confirmAs && opts.approveAs.length === 0)
     throw new UserError(
       '--confirm-as goes with --approve-as (without it, confirmations are asked on the terminal)',
     );
   const source = ctx.endpoint(sourceName);
   const target = ctx.endpoint(targetName);
-  const options = withDefaults({
-    strategy: opts.strategy,
-    onNonEmptyTarget: opts.flushTarget ? 'flush' : opts.replace ? 'replace' : 'refuse',
-    ...planDatabases(source, target, dbFlag(opts.db)),
-    match: opts.match,
-    byType: Boolean(opts.byType),
-    ...(opts.dropFieldTtls ? { dropFieldTtls: true } : {}),
-    bigKeyThresholdBytes: ctx.config?.copy?.bigKeyThresholdBytes,
-  });
+  const options = planOptionsFromCli(ctx, source, target, opts);
   // The plan-and-create use case: what is printed here is what runs, hooks included.
   const prepared = await prepareCliPlan(source, target, options, ctx.config?.hooks);
   const { plan } = prepared;

@@ -11,8 +11,8 @@ import {
 import { describeEndpoint, type Endpoint } from '../../redis/endpoint.js';
 import { ExitCode, UserError } from '../../util/errors.js';
 import { action, addGlobalOptions, type CliContext } from '../context.js';
+import { parseBytes, parseDbs } from '../options/values.js';
 import { createProgressRenderer, fmtInt, type ProgressState, sizeProbeLine } from '../progress.js';
-import { parseBytes, parseDbs } from './copy.js';
 
 interface VerifyCliOptions {
   db?: string;

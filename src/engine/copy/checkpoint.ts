@@ -5,7 +5,14 @@
 import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import type { Endpoint } from '../../redis/endpoint.js';
 import { UserError } from '../../util/errors.js';
-import type { CheckpointStore, CopyCheckpoint, CopyFingerprint } from './types.js';
+import type { Identities } from './identity-check.js';
+import {
+  type CheckpointStore,
+  type CopyCheckpoint,
+  type CopyFingerprint,
+  type NonEmptyTargetPolicy,
+  zeroCounters,
+} from './types.js';
 
 /** A checkpoint in a JSON file, written atomically (temporary file + rename). */
 export function fileCheckpointStore(path: string): CheckpointStore {
@@ -55,6 +62,33 @@ function isCheckpoint(value: unknown): value is CopyCheckpoint {
   );
 }
 
+/** The checkpoint of a run that starts at the first key, once the non-empty-target decision is taken. */
+export function freshCheckpoint(start: {
+  fingerprint: CopyFingerprint;
+  policy: NonEmptyTargetPolicy;
+  dbs: number[];
+  identity: Identities;
+}): CopyCheckpoint {
+  const now = new Date().toISOString();
+  return {
+    version: 1,
+    fingerprint: start.fingerprint,
+    policy: start.policy,
+    targetPrepared: true,
+    dbs: start.dbs.map((db) => ({ db, cursor: '0', done: false })),
+    functionsDone: false,
+    functions: null,
+    counters: zeroCounters(),
+    complete: false,
+    errors: [],
+    errorsOmitted: 0,
+    startedAt: now,
+    updatedAt: now,
+    identity: start.identity,
+    restarts: [],
+  };
+}
+
 /** What a checkpoint is bound to: resuming with other endpoints, dbs or pattern is refused. */
 export function copyFingerprint(
   source: Pick<Endpoint, 'redactedUrl'>,
@@ -67,6 +101,25 @@ export function copyFingerprint(
     dbs: options.dbs,
     match: options.match ?? null,
   };
+}
+
+/**
+ * What a run is bound to and the checkpoint it resumes, if its store holds one (refused when that
+ * one was taken for another copy).
+ */
+export async function loadResumePoint<C extends CopyCheckpoint>(
+  source: Pick<Endpoint, 'redactedUrl'>,
+  target: Pick<Endpoint, 'redactedUrl'>,
+  options: {
+    dbs: CopyFingerprint['dbs'];
+    match?: string | undefined;
+    checkpoint?: CheckpointStore | undefined;
+  },
+): Promise<{ fingerprint: CopyFingerprint; saved: C | undefined }> {
+  const fingerprint = copyFingerprint(source, target, options);
+  const saved = (await options.checkpoint?.load()) as C | undefined;
+  if (saved) checkFingerprint(saved.fingerprint, fingerprint);
+  return { fingerprint, saved };
 }
 
 /** Refuses to resume a checkpoint taken for another copy. */

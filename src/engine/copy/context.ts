@@ -3,9 +3,14 @@
 import { printableKey } from '../../probe/printable-key.js';
 import type { Logger } from '../../util/logger.js';
 import type { TargetFeatures } from '../types/value.js';
-import type { ByteBudget } from './budget.js';
+import { ByteBudget } from './budget.js';
 import type { FieldTtlPolicy } from './field-ttls.js';
+import type { SessionFacts } from './session.js';
 import { type CopyCounters, type CopyMode, type KeyError, zeroCounters } from './types.js';
+
+export const DEFAULT_BIG_KEY_THRESHOLD = 64 * 1024 * 1024;
+/** Batches (SCAN pages) being copied at once. */
+export const MAX_BATCHES = 8;
 
 export interface BatchContext {
   db: number;
@@ -33,6 +38,39 @@ export interface BatchContext {
   chunkBytes: number;
   transformPayload?: (key: Buffer, payload: Buffer) => Buffer;
   logger?: Logger;
+}
+
+/** The context of a copy between the servers `facts` describe (the threshold capped by what the target takes). */
+export function batchContext(
+  facts: Pick<SessionFacts, 'targetMaxBulk' | 'features'>,
+  options: {
+    mode: CopyMode | undefined;
+    bigKeyThresholdBytes: number | undefined;
+    inFlightBytes: number;
+    sizeProbe: boolean;
+    deleteMissing: boolean;
+    fieldTtls: FieldTtlPolicy;
+    transformPayload?: BatchContext['transformPayload'] | undefined;
+    logger?: Logger | undefined;
+  },
+): BatchContext {
+  const threshold = Math.min(options.bigKeyThresholdBytes ?? DEFAULT_BIG_KEY_THRESHOLD, facts.targetMaxBulk);
+  return {
+    db: 0,
+    mode: options.mode ?? 'auto',
+    bigKeyThreshold: threshold,
+    maxPayload: facts.targetMaxBulk,
+    features: facts.features,
+    deleteMissing: options.deleteMissing,
+    fieldTtls: options.fieldTtls,
+    budget: new ByteBudget(options.inFlightBytes),
+    sizeProbe: options.sizeProbe,
+    unsizedBatchBytes: unsizedBatchBytes(options.inFlightBytes, MAX_BATCHES),
+    payloadVersions: new Map(),
+    chunkBytes: Math.max(64, Math.min(1024 * 1024, Math.floor(threshold / 4))),
+    ...(options.transformPayload ? { transformPayload: options.transformPayload } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
+  };
 }
 
 export interface BatchResult extends CopyCounters {

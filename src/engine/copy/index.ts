@@ -1,6 +1,7 @@
 // The copy engine (universal DUMP/RESTORE strategy). Contract: .tmp/ENGINE_API.md.
 export { fileCheckpointStore } from './checkpoint.js';
-export { copyKeys, DEFAULT_BIG_KEY_THRESHOLD } from './copy-keys.js';
+export { DEFAULT_BIG_KEY_THRESHOLD } from './context.js';
+export { copyKeys } from './copy-keys.js';
 export { CopyStoppedError } from './errors.js';
 export { isFieldTtlRefusal } from './field-ttls.js';
 export { functionsNotCopied } from './functions.js';

@@ -5,11 +5,10 @@ import type { Endpoint } from '../../redis/endpoint.js';
 import { ExitCode, UserError } from '../../util/errors.js';
 import { RespConnectionError } from '../resp/reply.js';
 import { copyBatch } from './batch.js';
-import { ByteBudget } from './budget.js';
-import { type BatchContext, type BatchResult, unsizedBatchBytes } from './context.js';
-import { DEFAULT_BIG_KEY_THRESHOLD, MAX_BATCHES, MAX_REPORTED_ERRORS } from './copy-keys.js';
+import { type BatchContext, type BatchResult, batchContext, MAX_BATCHES } from './context.js';
 import { FatalReplyError } from './errors.js';
 import { fieldTtlPolicy } from './field-ttls.js';
+import { MAX_REPORTED_ERRORS } from './scan-walk.js';
 import { CopySession } from './session.js';
 import { addCounters, type CopyOptions, type KeySetCounters, zeroCounters } from './types.js';
 
@@ -30,27 +29,16 @@ export class KeySetCopier {
     private readonly session: CopySession,
     options: KeySetOptions,
   ) {
-    const facts = session.facts;
-    const threshold = Math.min(
-      options.bigKeyThresholdBytes ?? DEFAULT_BIG_KEY_THRESHOLD,
-      facts.targetMaxBulk,
-    );
-    this.ctx = {
-      db: 0,
-      mode: options.mode ?? 'auto',
-      bigKeyThreshold: threshold,
-      maxPayload: facts.targetMaxBulk,
-      features: facts.features,
+    this.ctx = batchContext(session.facts, {
+      mode: options.mode,
+      bigKeyThresholdBytes: options.bigKeyThresholdBytes,
+      inFlightBytes: IN_FLIGHT_BYTES,
       fieldTtls: fieldTtlPolicy(session, options.dropFieldTtls),
-      deleteMissing: true,
-      budget: new ByteBudget(IN_FLIGHT_BYTES),
       // Live sync copies few keys at a time, often big ones being written to: always measure.
       sizeProbe: true,
-      unsizedBatchBytes: unsizedBatchBytes(IN_FLIGHT_BYTES, MAX_BATCHES),
-      payloadVersions: new Map(),
-      chunkBytes: Math.max(64, Math.min(1024 * 1024, Math.floor(threshold / 4))),
-      ...(options.logger ? { logger: options.logger } : {}),
-    };
+      deleteMissing: true,
+      logger: options.logger,
+    });
   }
 
   static async open(source: Endpoint, target: Endpoint, options: KeySetOptions = {}): Promise<KeySetCopier> {

@@ -3,7 +3,8 @@
 // --sample, and which keys of a page the other side lacks.
 import { UserError } from '../../util/errors.js';
 import type { RespConnection } from '../resp/connection.js';
-import { type RespArg, RespError, type RespReply } from '../resp/reply.js';
+import { RespError, type RespReply } from '../resp/reply.js';
+import { ScanPages, scanCommand } from '../scan-pages.js';
 
 /** SCAN pages of the selected db; the next page is requested while the current one is handled. */
 export async function* scanPages(
@@ -11,15 +12,20 @@ export async function* scanPages(
   match: string | undefined,
   count: number,
 ): AsyncGenerator<Buffer[]> {
-  let next = conn.exec([scanCommand('0', match, count)]);
-  for (;;) {
-    // Handled here so an abandoned prefetch never becomes an unhandled rejection.
-    next.catch(() => {});
-    const [reply] = await next;
-    const page = parseScan(reply, conn.where);
-    if (page.cursor !== '0') next = conn.exec([scanCommand(page.cursor, match, count)]);
-    yield page.keys;
-    if (page.cursor === '0') return;
+  const pages = new ScanPages(
+    async (command) => parseScan((await conn.exec([command]))[0], conn.where),
+    '0',
+    match,
+    count,
+  );
+  try {
+    for (;;) {
+      const page = await pages.next();
+      yield page.keys;
+      if (page.cursor === '0') return;
+    }
+  } finally {
+    pages.close();
   }
 }
 
@@ -94,12 +100,6 @@ export async function randomKeys(
     }
   }
   return [...out.values()];
-}
-
-function scanCommand(cursor: string, match: string | undefined, count: number): RespArg[] {
-  return match === undefined
-    ? ['SCAN', cursor, 'COUNT', count]
-    : ['SCAN', cursor, 'MATCH', match, 'COUNT', count];
 }
 
 function parseScan(reply: RespReply | undefined, where: string): { cursor: string; keys: Buffer[] } {

@@ -4,22 +4,10 @@
 //  - Approval requests and which events were already posted live in one small hash per migration
 //    on the control Redis (`<prefix>:slack:mig:<id>`), because the runbook has no place for them.
 import type { Redis } from 'ioredis';
-import type { Migration } from '../../runbook/model.js';
 import type { MessageRef } from '../gateway.js';
 
-export const META_CHANNEL = 'slackChannel';
-export const META_TS = 'slackTs';
-
-/** The migration's root message, when it was planned in Slack. */
-export function rootOf(m: Pick<Migration, 'meta'>): MessageRef | undefined {
-  const channel = m.meta?.[META_CHANNEL];
-  const ts = m.meta?.[META_TS];
-  return channel && ts ? { channel, ts } : undefined;
-}
-
-export function rootMeta(ref: MessageRef): Record<string, string> {
-  return { [META_CHANNEL]: ref.channel, [META_TS]: ref.ts };
-}
+// The root message's place in the migration's meta is the runbook's (the CLI reads it too).
+export { META_CHANNEL, META_TS, rootMeta, rootOf } from '../../runbook/thread-ref.js';
 
 /** An approval or confirmation request posted in a thread. */
 export interface RequestMessage extends MessageRef {

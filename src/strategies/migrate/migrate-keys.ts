@@ -1,23 +1,19 @@
 // migrateKeys: every key of the selected databases, pushed by the source server itself with
 // batched `MIGRATE host port "" db timeout COPY REPLACE [AUTH2 user pass | AUTH pass] KEYS ...`
-// over SCAN. COPY always: the source is never modified. Resumable like the copy engine (same
-// checkpoint shape: SCAN cursor per db + counters, saved after every page) with the same progress
-// events. A batch sent again after a resume is harmless (REPLACE). Source and target identities
-// are kept and checked as in the copy engine (../copy/identity-check.ts): a source that changed
-// stops the run, a target that lost keys makes it start over.
+// over SCAN. COPY always: the source is never modified. The walk over the databases is the copy
+// engine's (engine/copy/scan-walk.ts: SCAN pages read ahead, the checkpoint after every page,
+// progress, abort, identity checks), so the checkpoint has the copy's shape plus what MIGRATE adds
+// (the final pass's deletions). A batch sent again after a resume is harmless (REPLACE). A source
+// that changed stops the run, a target that lost keys makes it start over. A dropped connection
+// ends the run: the step retries from the checkpoint.
 //
 // MIGRATE blocks the source (and the target) while a batch moves, so batches stay small. The
 // source opens the connection to the target: the target address must be reachable from the
 // source, and TLS to the target needs tls-cluster on the source.
 import type { Redis } from 'ioredis';
-import { CheckpointWriter, checkFingerprint, copyFingerprint } from '../../engine/copy/checkpoint.js';
+import { freshCheckpoint, loadResumePoint } from '../../engine/copy/checkpoint.js';
 import { copyFunctions, listLibraries } from '../../engine/copy/functions.js';
-import {
-  CopyIdentityCheck,
-  startOver,
-  TargetLost,
-  tooManyRestarts,
-} from '../../engine/copy/identity-check.js';
+import { CopyIdentityCheck } from '../../engine/copy/identity-check.js';
 import type {
   CheckpointStore,
   CopyCheckpoint,
@@ -25,12 +21,13 @@ import type {
   CopyReport,
   NonEmptyTargetPolicy,
 } from '../../engine/copy/index.js';
-import { ProgressTracker } from '../../engine/copy/progress.js';
+import { type PageResult, ScanWalk, walkReport } from '../../engine/copy/scan-walk.js';
 import { type CopyFingerprint, zeroCounters } from '../../engine/copy/types.js';
 import { checkMapping, type DbRemap, targetDbOf, targetDbsOf } from '../../engine/db-mapping.js';
-import { clientInfo, readIdentity, type ServerIdentity } from '../../engine/identity/index.js';
+import { clientInfo, readIdentity } from '../../engine/identity/index.js';
 import { deleteExtraKeys } from '../../engine/live-sync/index.js';
 import { RespConnection } from '../../engine/resp/connection.js';
+import type { ScanCommand, ScanPage } from '../../engine/scan-pages.js';
 import { connect } from '../../redis/connect.js';
 import { describeEndpoint, type Endpoint } from '../../redis/endpoint.js';
 import { backoffMs, RETRY_BACKOFF } from '../../util/backoff.js';
@@ -77,9 +74,6 @@ export interface MigrateReport extends CopyReport {
 }
 
 /** MIGRATE failed in a way a retry of the step will not fix without a change (auth, network path, OOM). */
-/** How often a run looks at who source and target are (besides a resume and the end). */
-const IDENTITY_CHECK_MS = 2000;
-
 export class MigrateError extends UserError {
   constructor(message: string) {
     super(message, ExitCode.problem);
@@ -99,9 +93,7 @@ export async function migrateKeys(
   options: MigrateOptions,
 ): Promise<MigrateReport> {
   const started = Date.now();
-  const fingerprint = copyFingerprint(source, target, options);
-  const saved = (await options.checkpoint?.load()) as MigrateCheckpoint | undefined;
-  if (saved) checkFingerprint(saved.fingerprint, fingerprint);
+  const { fingerprint, saved } = await loadResumePoint<MigrateCheckpoint>(source, target, options);
   const src = await connect(source, { role: 'migrate-source' });
   let dst: Redis | undefined;
   try {
@@ -114,13 +106,8 @@ export async function migrateKeys(
 }
 
 class MigrateRun {
-  private cp!: MigrateCheckpoint;
-  private readonly writer: CheckpointWriter;
-  private progress!: ProgressTracker;
-  private processedThisRun = 0;
+  private walk!: ScanWalk<MigrateCheckpoint>;
   private readonly address: { host: string; port: number };
-  private identity!: CopyIdentityCheck;
-  private lastIdentityCheck = Date.now();
 
   constructor(
     private readonly sourceEp: Endpoint,
@@ -132,8 +119,11 @@ class MigrateRun {
     private readonly saved: MigrateCheckpoint | undefined,
     private readonly started: number,
   ) {
-    this.writer = new CheckpointWriter(options.checkpoint);
     this.address = (options.targetAddress ?? ((t) => ({ host: t.host, port: t.port })))(targetEp);
+  }
+
+  private get cp(): MigrateCheckpoint {
+    return this.walk.cp;
   }
 
   async run(): Promise<MigrateReport> {
@@ -146,42 +136,50 @@ class MigrateRun {
       : options.dbs === 'all'
         ? [...sourceKeyspace.keys()].sort((a, b) => a - b)
         : [...new Set(options.dbs)].sort((a, b) => a - b);
-    this.identity = new CopyIdentityCheck(
-      { source: this.sourceEp, target: this.targetEp },
-      dbs,
-      async () => ({
+    const batchKeys = options.batchKeys ?? 100;
+    this.walk = new ScanWalk(
+      {
+        match: options.match,
+        count: batchKeys,
+        // MIGRATE blocks the source while a batch moves: one page at a time.
+        pagesInFlight: 1,
+        checkpoint: options.checkpoint,
+        signal: options.signal,
+        logger: options.logger,
+        giveUp: (why) => new MigrateError(`MIGRATE stopped: ${why}`),
+        onStartOver: () => {
+          this.cp.keysDeleted = 0;
+          this.cp.deleteDone = false;
+        },
+      },
+      new CopyIdentityCheck({ source: this.sourceEp, target: this.targetEp }, dbs, async () => ({
         source: await readIdentity(clientInfo(this.src), dbs),
         target: await readIdentity(clientInfo(this.dst), targetDbsOf(options, dbs)),
-      }),
+      })),
+      {
+        selectDb: async (db) => {
+          await this.src.select(db);
+          return (command) => this.scanPage(command);
+        },
+        copyPage: (db, keys) => this.migratePage(db, keys, batchKeys),
+      },
     );
     if (this.saved?.targetPrepared) {
-      this.cp = this.saved;
-      const lost = await this.identity.resume(this.cp);
-      if (lost) this.startOver(lost.lost, lost.now);
-      else if (this.cp.complete) return report(this.cp, this.started, true, 0);
+      if (await this.walk.resume(this.saved)) return report(this.cp, this.started, true, 0);
     } else {
       await this.prepare(dbs);
     }
     const total = dbs.reduce((n, db) => n + (sourceKeyspace.get(db) ?? 0), 0);
-    this.progress = new ProgressTracker(total, this.cp.counters, options.onProgress);
+    this.walk.track(total, options.onProgress);
 
-    for (;;) {
-      try {
-        await this.migrateAll();
-        // Before the deletions and before "complete": the same source, a target that kept the keys.
-        if (!options.signal?.aborted) await this.checkIdentities('during the copy');
-        break;
-      } catch (err) {
-        if (!(err instanceof TargetLost)) throw err;
-        this.startOver(err.reason, err.now);
-      }
-    }
-    const keysDone = this.cp.dbs.every((d) => d.done);
+    // Ends with a look at both servers, before the deletions and before "complete".
+    await this.walk.run(() => this.functionsFirst());
+    const keysDone = this.walk.keysDone;
     if (keysDone && options.deleteRemoved && !this.cp.deleteDone && !options.signal?.aborted) {
       for (const db of dbs) {
         this.cp.keysDeleted += await deleteExtraKeys(this.src, this.dst, db, {
           ...(options.remap ? { remap: options.remap } : {}),
-          batchSize: options.batchKeys ?? 100,
+          batchSize: batchKeys,
           signal: options.signal ?? new AbortController().signal,
           ...(options.match ? { match: options.match } : {}),
         });
@@ -189,39 +187,10 @@ class MigrateRun {
       this.cp.deleteDone = true;
     }
     this.cp.complete = keysDone && (!options.deleteRemoved || this.cp.deleteDone);
-    this.save();
-    await this.writer.flush();
-    this.progress.update(this.cp.complete ? 'done' : 'keys', null, this.cp.counters, true);
-    return report(this.cp, this.started, this.saved !== undefined, this.processedThisRun);
-  }
-
-  private async migrateAll(): Promise<void> {
-    const { options } = this;
-    if (!this.cp.functionsDone && options.functions) {
-      this.progress.update('functions', null, this.cp.counters, true);
-      await this.copyFunctions(options.functions);
-    }
-    this.cp.functionsDone = true;
-    for (const entry of this.cp.dbs) {
-      if (entry.done) continue;
-      if (options.signal?.aborted) break;
-      await this.migrateDb(entry);
-    }
-  }
-
-  private async checkIdentities(when: string): Promise<void> {
-    this.lastIdentityCheck = Date.now();
-    await this.identity.check(this.cp, when);
-  }
-
-  /** The target lost what was copied: everything again from the first key (REPLACE). */
-  private startOver(reason: string, target: ServerIdentity): void {
-    if (!startOver(this.cp, reason, target))
-      throw new MigrateError(`MIGRATE stopped: ${tooManyRestarts(reason)}`);
-    this.cp.keysDeleted = 0;
-    this.cp.deleteDone = false;
-    this.options.logger?.warn({ reason }, 'the target lost keys: migrating again from the start');
-    this.save();
+    this.walk.save();
+    await this.walk.flush();
+    this.walk.progress.update(this.cp.complete ? 'done' : 'keys', null, this.cp.counters, true);
+    return report(this.cp, this.started, this.saved !== undefined, this.walk.processedThisRun);
   }
 
   /** MIGRATE speaks TLS to the target only with tls-cluster yes on the source. */
@@ -262,30 +231,23 @@ class MigrateRun {
         }
       }
     }
-    const now = new Date().toISOString();
-    this.cp = {
-      version: 1,
+    const identity = await this.walk.identity.capture();
+    // Written before any key: a resumed run does not check or flush again.
+    await this.walk.begin({
+      ...freshCheckpoint({ fingerprint: this.fingerprint, policy: options.onNonEmptyTarget, dbs, identity }),
       method: 'migrate',
-      fingerprint: this.fingerprint,
-      policy: options.onNonEmptyTarget,
-      targetPrepared: true,
-      dbs: dbs.map((db) => ({ db, cursor: '0', done: false })),
-      functionsDone: false,
-      functions: null,
-      counters: zeroCounters(),
       keysDeleted: 0,
       deleteDone: false,
-      complete: false,
-      errors: [],
-      errorsOmitted: 0,
-      startedAt: now,
-      updatedAt: now,
-      identity: await this.identity.capture(),
-      restarts: [],
-    };
-    this.save();
-    // Written before any key: a resumed run does not check or flush again.
-    await this.writer.flush();
+    });
+  }
+
+  /** What comes before the keys: the functions (once; a start-over copies them again). */
+  private async functionsFirst(): Promise<void> {
+    if (!this.cp.functionsDone && this.options.functions) {
+      this.walk.progress.update('functions', null, this.cp.counters, true);
+      await this.copyFunctions(this.options.functions);
+    }
+    this.cp.functionsDone = true;
   }
 
   private async copyFunctions(policy: 'APPEND' | 'REPLACE' | 'FLUSH'): Promise<void> {
@@ -308,35 +270,25 @@ class MigrateRun {
       await src.close().catch(() => src.destroy());
     }
     this.cp.functionsDone = true;
-    this.save();
+    this.walk.save();
   }
 
-  private async migrateDb(entry: CopyCheckpoint['dbs'][number]): Promise<void> {
-    const { src, options } = this;
-    const batch = options.batchKeys ?? 100;
-    await src.select(entry.db);
-    let cursor = entry.cursor;
-    do {
-      if (options.signal?.aborted) return;
-      const args: (string | number)[] = [cursor];
-      if (options.match) args.push('MATCH', options.match);
-      args.push('COUNT', batch);
-      const [next, keys] = (await src.callBuffer('SCAN', ...args)) as [Buffer, Buffer[]];
-      for (let i = 0; i < keys.length; i += batch) {
-        await this.migrateBatch(entry.db, keys.slice(i, i + batch));
-      }
-      cursor = next.toString();
-      entry.cursor = cursor;
-      this.save();
-      this.progress.update('keys', entry.db, this.cp.counters);
-      if (Date.now() - this.lastIdentityCheck >= IDENTITY_CHECK_MS)
-        await this.checkIdentities('during the copy');
-    } while (cursor !== '0');
-    entry.done = true;
-    this.save();
+  private async scanPage(command: ScanCommand): Promise<ScanPage> {
+    const [name, ...args] = command;
+    const [next, keys] = (await this.src.callBuffer(String(name), ...args)) as [Buffer, Buffer[]];
+    return { cursor: next.toString(), keys };
   }
 
-  private async migrateBatch(db: number, keys: Buffer[]): Promise<void> {
+  /** A SCAN page may hold more keys than COUNT: MIGRATE takes them batchKeys at a time. */
+  private async migratePage(db: number, keys: Buffer[], batchKeys: number): Promise<PageResult> {
+    const result: PageResult = { ...zeroCounters(), errors: [] };
+    for (let i = 0; i < keys.length; i += batchKeys) {
+      await this.migrateBatch(db, keys.slice(i, i + batchKeys), result);
+    }
+    return result;
+  }
+
+  private async migrateBatch(db: number, keys: Buffer[], result: PageResult): Promise<void> {
     if (keys.length === 0) return;
     const { src, options } = this;
     // MIGRATE's KEYS form skips missing keys silently: count them first, for honest counters.
@@ -358,14 +310,12 @@ class MigrateRun {
       const { kind, message } = classifyMigrateReply(reply);
       const n = keys.length;
       if (kind === 'ok') {
-        this.cp.counters.keysCopied += present;
-        this.cp.counters.keysSkipped += n - present;
-        this.processedThisRun += n;
+        result.keysCopied += present;
+        result.keysSkipped += n - present;
         return;
       }
       if (kind === 'nokey') {
-        this.cp.counters.keysSkipped += n;
-        this.processedThisRun += n;
+        result.keysSkipped += n;
         return;
       }
       const where = `${this.address.host}:${this.address.port}`;
@@ -384,17 +334,6 @@ class MigrateRun {
       throw new MigrateError(`MIGRATE to ${describeEndpoint(this.targetEp)} (${where}) failed: ${message}`);
     }
   }
-
-  private save(): void {
-    const cp = this.cp;
-    cp.updatedAt = new Date().toISOString();
-    this.writer.save({
-      ...cp,
-      dbs: cp.dbs.map((d) => ({ ...d })),
-      counters: { ...cp.counters },
-      errors: cp.errors.slice(),
-    });
-  }
 }
 
 /** A dropped connection to the source (not a MIGRATE reply): the step retries from the checkpoint. */
@@ -412,19 +351,5 @@ async function keyspace(client: Redis): Promise<Map<number, number>> {
 }
 
 function report(cp: MigrateCheckpoint, started: number, resumed: boolean, processed: number): MigrateReport {
-  const durationMs = Date.now() - started;
-  return {
-    ...cp.counters,
-    keysDeleted: cp.keysDeleted ?? 0,
-    dbs: cp.dbs.map((d) => d.db),
-    functions: cp.functions,
-    errors: cp.errors,
-    errorsOmitted: cp.errorsOmitted,
-    durationMs,
-    keysPerSecond: durationMs > 0 ? Math.round((processed * 1000) / durationMs) : 0,
-    complete: cp.complete,
-    resumed,
-    restarts: cp.restarts ?? [],
-    ...(cp.identity ? { identity: cp.identity } : {}),
-  };
+  return { ...walkReport(cp, started, cp.complete, resumed, processed), keysDeleted: cp.keysDeleted ?? 0 };
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseBytes, parseDbs } from '../../../src/cli/commands/copy.js';
+import { parseBytes, parseDbs } from '../../../src/cli/options/values.js';
 import { createProgressRenderer, fmtDuration, formatBar } from '../../../src/cli/progress.js';
 
 test('the bar shows percent, counts, bytes, rate, ETA and fits the width', () => {

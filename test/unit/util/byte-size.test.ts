@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseBytes } from '../../../src/cli/commands/copy.js';
+import { parseBytes } from '../../../src/cli/options/values.js';
 import { formatRedisSize, parseByteSize } from '../../../src/util/byte-size.js';
 
 // The cases where the CLI's parser (kb = 1000) and the replication parser (kb = 1024) used to
