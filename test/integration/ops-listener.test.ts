@@ -261,7 +261,7 @@ describe('serve starts whatever is down at first', () => {
       `endpoints:\n  src:\n    url: ${source.url}\ncontrol:\n  url: redis://127.0.0.1:${latePort}\n`,
     );
     const run = spawnCli(
-      ['serve', '--ops-port', '0', '--no-workers'],
+      ['serve', '--ops-port', '0', '--no-workers', '--shutdown-timeout', '1s'],
       env({
         SLACK_BOT_TOKEN: FAKE_BOT_TOKEN,
         SLACK_API_URL: fake.apiUrl,
@@ -296,6 +296,11 @@ describe('serve starts whatever is down at first', () => {
       const gone = await get(port, '/readyz');
       assert.equal(gone.status, 503);
       assert.match(gone.text, /the control Redis does not answer/);
+      // And ready again once it is back (serve's stop with no control Redis would wait it out).
+      late = await startRedis({ port: latePort });
+      const until = Date.now() + 20_000;
+      while ((await get(port, '/readyz')).status !== 200 && Date.now() < until) await sleep(200);
+      assert.equal((await get(port, '/readyz')).status, 200);
     } finally {
       await run.stop();
       await late?.stop();
