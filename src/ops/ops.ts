@@ -68,7 +68,9 @@ export async function startOps(options: OpsOptions): Promise<Ops> {
       readiness.uncheck(CONTROL_READINESS);
       if (reason) readiness.block(CONTROL_READINESS, reason);
       else readiness.clear(CONTROL_READINESS); // the caller holds its own reason (serve's start loop)
-      server.setDashboard({ off: 'the queue dashboard is not available: the control Redis is not connected' });
+      server.setDashboard({
+        off: 'the queue dashboard is not available: the control Redis is not connected',
+      });
     },
     close: () => server.close(),
   };

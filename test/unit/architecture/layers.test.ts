@@ -72,7 +72,10 @@ describe('layers', () => {
 
   test('metrics and the dashboard live in src/ops: nothing else imports prom-client or bull-board, nor ops', () => {
     const opsLibrary = (t: string) => t === 'prom-client' || t.startsWith('@bull-board/');
-    assert.deepEqual(offending((f) => !inArea('ops')(f), opsLibrary), []);
+    assert.deepEqual(
+      offending((f) => !inArea('ops')(f), opsLibrary),
+      [],
+    );
     assert.ok(edges.some((e) => e.to === 'prom-client'));
     assert.deepEqual(offending(inArea(...DOMAIN, 'jobs', 'slack'), inArea('ops')), []);
   });
