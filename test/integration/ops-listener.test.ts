@@ -224,6 +224,44 @@ describe('serve starts whatever is down at first', () => {
     assert.equal(run.output().match(/serve could not start \(attempt 1\)/g)?.length, 1);
   });
 
+  test('Socket Mode: a refused app token says to check SLACK_APP_TOKEN; a good one makes it ready', async () => {
+    const wrongApp = 'xapp-1-wrong-app-token-for-ops-777';
+    const refused = spawnCli(
+      ['serve', '--ops-port', '0', '--no-workers'],
+      env({ SLACK_BOT_TOKEN: FAKE_BOT_TOKEN, SLACK_APP_TOKEN: wrongApp, SLACK_API_URL: fake.apiUrl }),
+      dir,
+    );
+    try {
+      const port = await opsPort(refused);
+      await refused.waitFor(/attempt 1\): Slack: authentication failed: check SLACK_APP_TOKEN/);
+      assert.equal((await get(port, '/readyz')).status, 503);
+    } finally {
+      await refused.stop();
+    }
+    assertNoStack(refused.output());
+    assert.ok(!refused.output().includes(wrongApp));
+
+    const good = spawnCli(
+      ['serve', '--ops-port', '0', '--no-workers'],
+      env({ SLACK_BOT_TOKEN: FAKE_BOT_TOKEN, SLACK_APP_TOKEN: FAKE_APP_TOKEN, SLACK_API_URL: fake.apiUrl }),
+      dir,
+    );
+    try {
+      const port = await opsPort(good);
+      await good.waitFor(/migration-buddy serve is running/);
+      assert.deepEqual(await get(port, '/readyz').then((r) => [r.status, r.text.trim()]), [200, 'ready']);
+      const metrics = await get(port, '/metrics');
+      assert.ok(
+        sample(metrics.text, 'migration_buddy_slack_api_calls_total', {
+          method: 'apps.connections.open',
+          outcome: 'ok',
+        }) >= 1,
+      );
+    } finally {
+      assert.equal(await good.stop(), 0, good.output());
+    }
+  });
+
   test('a refused bot token says to check SLACK_BOT_TOKEN, and never shows it', async () => {
     const wrong = 'xoxb-wrong-token-for-ops-test-31337';
     const run = spawnCli(
