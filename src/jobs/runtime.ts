@@ -11,6 +11,7 @@ import { SYSTEM_ACTOR } from '../runbook/events.js';
 import type { Migration, StepRef } from '../runbook/model.js';
 import { type ApproverDirectory, MigrationService } from '../runbook/service.js';
 import type { ExecutorRegistry } from '../runbook/step-executor.js';
+import type { StepRunObserver } from '../runbook/step-observer.js';
 import { StepRunner } from '../runbook/step-runner.js';
 import { MigrationStore } from '../runbook/store.js';
 import { AppWriteRecord, type AppWrites, AppWriteWatches } from '../strategies/app-writes/index.js';
@@ -130,6 +131,8 @@ export interface WorkerOptions {
    * as an error either way.
    */
   onControlLost?: (lost: ControlLost) => void;
+  /** Told how each step run here ended (the ops listener's metrics). */
+  observer?: StepRunObserver;
 }
 
 export interface WorkerPool {
@@ -158,6 +161,7 @@ export async function startWorkers(rt: Runtime, options: WorkerOptions): Promise
     leaseMs: timing.lockDurationMs,
     progressIntervalMs: timing.progressIntervalMs,
     logger: log,
+    ...(options.observer ? { observer: options.observer } : {}),
   });
   const common = {
     prefix: bullPrefix(rt.prefix),

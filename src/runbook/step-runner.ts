@@ -20,6 +20,7 @@ import {
 } from './step-executor.js';
 import { type Finish, finishRun, noteFenced, type RunResult } from './step-finish.js';
 import { keepLease } from './step-lease.js';
+import type { StepRunObserver } from './step-observer.js';
 
 export type { RunResult } from './step-finish.js';
 
@@ -41,6 +42,8 @@ export interface RunnerOptions {
   /** Minimum time between progress publications (default 1 s). */
   progressIntervalMs?: number;
   logger: Logger;
+  /** Told how each claimed run ended (metrics); a throwing observer is logged, never fatal. */
+  observer?: StepRunObserver;
 }
 
 export interface RunHooks {
@@ -59,6 +62,14 @@ type StopReason =
   | { kind: 'fenced' }
   /** The control Redis no longer has the migration: nothing can be recorded, nobody takes over. */
   | { kind: 'lost' };
+
+/** What run() learns about the claimed step, for the observer. */
+interface Claimed {
+  step?: Step;
+  strategy?: string;
+  claimedAt?: number;
+  data?: Record<string, unknown>;
+}
 
 interface ActiveRun {
   migrationId: string;
@@ -97,6 +108,36 @@ export class StepRunner {
   }
 
   async run(ref: StepRef, hooks: RunHooks): Promise<RunResult> {
+    const seen: Claimed = {};
+    const result = await this.runOnce(ref, hooks, seen);
+    if (seen.step && seen.strategy && seen.claimedAt !== undefined) this.observe(ref, result, seen);
+    return result;
+  }
+
+  private observe(ref: StepRef, result: RunResult, seen: Claimed): void {
+    const step = seen.step!;
+    const approvedAt = step.approvedBy?.at(-1)?.at;
+    const wait =
+      step.attempts === 1 && step.approvalRequestedAt && approvedAt
+        ? Date.parse(approvedAt) - Date.parse(step.approvalRequestedAt)
+        : undefined;
+    try {
+      this.options.observer?.stepRun({
+        migrationId: ref.migrationId,
+        stepId: ref.stepId,
+        kind: step.kind,
+        strategy: seen.strategy!,
+        result,
+        durationMs: Date.now() - seen.claimedAt!,
+        ...(seen.data ? { data: seen.data } : {}),
+        ...(wait !== undefined && Number.isFinite(wait) && wait >= 0 ? { approvalWaitMs: wait } : {}),
+      });
+    } catch (err) {
+      this.options.logger.warn({ err: errorMessage(err) }, 'step observer failed');
+    }
+  }
+
+  private async runOnce(ref: StepRef, hooks: RunHooks, seen: Claimed): Promise<RunResult> {
     // A delivery that arrives while shutting down goes straight back to the queue.
     if (this.closing) return { kind: 'released', reason: 'shutdown' };
     const before = await this.options.service.get(ref.migrationId);
@@ -107,6 +148,7 @@ export class StepRunner {
     const claimed = await claimStep(this.options.service, ref, this.options);
     if (claimed.kind !== 'claimed') return claimed;
     const { migration, step, epoch } = claimed;
+    Object.assign(seen, { step, strategy: migration.plan.strategy, claimedAt: Date.now() });
     const { service, logger: baseLogger } = this.options;
     const store = service.store;
     const logger = baseLogger.child({ migrationId: ref.migrationId, stepId: ref.stepId, epoch });
@@ -213,6 +255,7 @@ export class StepRunner {
     await progress.flush(true);
 
     if (outcome) {
+      if (outcome.result) seen.data = outcome.result;
       if (outcome.verdict === 'failed') {
         return this.finish(ref, epoch, {
           kind: 'failed',

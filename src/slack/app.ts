@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, LogLevel, type Receiver, SocketModeReceiver, type webApi } from '@slack/bolt';
 import { errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
+import { observedFetch, type SlackApiObserver } from './api-calls.js';
 import { guardRequestListener } from './edge/http-guard.js';
 import { guardSocketMode } from './edge/socket-guard.js';
 import { type GatewayOptions, SlackGateway } from './gateway.js';
@@ -24,6 +25,10 @@ export interface CreateSlackAppOptions {
    * debug logs carry whole payloads, including whatever people typed.
    */
   debugSlackLibraries?: boolean;
+  /** Told of every Web API call (metrics). */
+  apiObserver?: SlackApiObserver;
+  /** The bot's ids from an auth.test already made: Bolt then makes none of its own at construction. */
+  botIdentity?: { botId: string; botUserId: string };
   /** Replaces registerListeners (tests of the app shell). */
   registerListeners?: (app: App, deps: SlackDeps) => void;
 }
@@ -52,6 +57,7 @@ export interface SlackApp {
 export function slackClientOptions(
   settings: Pick<SlackSettings, 'slackApiUrl'>,
   slackLogger?: webApi.Logger,
+  apiObserver?: SlackApiObserver,
 ): webApi.WebClientOptions {
   const options: webApi.WebClientOptions = {
     rejectRateLimitedCalls: true,
@@ -60,6 +66,7 @@ export function slackClientOptions(
   };
   if (settings.slackApiUrl) options.slackApiUrl = settings.slackApiUrl;
   if (slackLogger) options.logger = slackLogger;
+  if (apiObserver) options.fetch = observedFetch(apiObserver);
   return options;
 }
 
@@ -86,6 +93,7 @@ export function createSlackApp(
     // Only apps.connections.open goes through this client; it keeps socket-mode's own retry policy.
     const socketClientOptions: webApi.WebClientOptions = {};
     if (settings.slackApiUrl) socketClientOptions.slackApiUrl = settings.slackApiUrl;
+    if (options.apiObserver) socketClientOptions.fetch = observedFetch(options.apiObserver);
     receiver = new SocketModeReceiver({
       appToken: settings.appToken!,
       logger: slackLoggerFrom(logger, 'socket-mode', minLevel),
@@ -118,7 +126,9 @@ export function createSlackApp(
     receiver,
     logger: slackLogger,
     logLevel,
-    clientOptions: slackClientOptions(settings, slackLogger),
+    clientOptions: slackClientOptions(settings, slackLogger, options.apiObserver),
+    // An auth.test Bolt starts at construction rejects unhandled when Slack is unreachable.
+    ...(options.botIdentity ?? {}),
   });
   app.error(async (error) => {
     log.error(

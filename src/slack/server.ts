@@ -11,8 +11,10 @@ import type { JobTiming } from '../jobs/timing.js';
 import type { Endpoint } from '../redis/endpoint.js';
 import { approvalSettingsFromConfig } from '../runbook/settings.js';
 import type { ExecutorRegistry } from '../runbook/step-executor.js';
+import type { StepRunObserver } from '../runbook/step-observer.js';
 import { errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
+import type { SlackApiObserver } from './api-calls.js';
 import { type CreateSlackAppOptions, createSlackApp, type SlackApp, slackClientOptions } from './app.js';
 import { RequesterAccess } from './directory/requesters.js';
 import { SlackUserGroupDirectory } from './directory/user-groups.js';
@@ -26,6 +28,7 @@ import { EventRelay, type EventRelayOptions } from './migration-thread/event-rel
 import { SlackMessageStore } from './migration-thread/message-store.js';
 import { approversHint } from './migration-views.js';
 import type { SlackSettings } from './settings.js';
+import { startStage } from './start-problem.js';
 
 export interface SlackServerOptions {
   settings: Pick<SlackSettings, 'botToken' | 'mode' | 'appToken' | 'signingSecret' | 'port' | 'slackApiUrl'>;
@@ -45,6 +48,10 @@ export interface SlackServerOptions {
   commandDrainMs?: number;
   /** A probe of an endpoint that has not answered by then is given up on (default 60 s). */
   probeTimeoutMs?: number;
+  /** Observers of Slack API calls and step runs (the ops listener's metrics). */
+  observers?: { slackApi?: SlackApiObserver; steps?: StepRunObserver };
+  /** Told once the control Redis is connected, before Slack connects (the ops listener attaches). */
+  onRuntime?: (runtime: Runtime) => void;
 }
 
 export interface SlackServer {
@@ -59,20 +66,34 @@ export async function startSlackServer(options: SlackServerOptions): Promise<Sla
   const { settings, config, logger } = options;
   const log = logger.child({ component: 'serve' });
   // Group lookups use their own client: the runtime (and its service) exists before the app.
-  const lookupClient = new webApi.WebClient(settings.botToken, slackClientOptions(settings));
+  const slackApi = options.observers?.slackApi;
+  const lookupClient = new webApi.WebClient(
+    settings.botToken,
+    slackClientOptions(settings, undefined, slackApi),
+  );
+  // The token first: a bad one or an unreachable Slack fails here with a reason, before Bolt's own
+  // auth.test (which it would start unawaited at construction) and before the control Redis.
+  const auth = await startStage('slack', () => lookupClient.auth.test());
+  const botIdentity =
+    typeof auth.bot_id === 'string' && typeof auth.user_id === 'string'
+      ? { botId: auth.bot_id, botUserId: auth.user_id }
+      : undefined;
   const directory = new SlackUserGroupDirectory(lookupClient, {
     ttlMs: options.directoryTtlMs ?? 60_000,
     logger: log,
   });
   const approvals = approvalSettingsFromConfig(config);
-  const runtime = await openRuntime({
-    control: options.control,
-    logger,
-    ...(options.prefix ? { prefix: options.prefix } : {}),
-    settings: approvals,
-    directory,
-    ...(options.timing ? { timing: options.timing } : {}),
-  });
+  const runtime = await startStage('control', () =>
+    openRuntime({
+      control: options.control,
+      logger,
+      ...(options.prefix ? { prefix: options.prefix } : {}),
+      settings: approvals,
+      directory,
+      ...(options.timing ? { timing: options.timing } : {}),
+    }),
+  );
+  options.onRuntime?.(runtime);
   const { service } = runtime;
   const messages = new SlackMessageStore(runtime.redis, runtime.prefix);
   const inFlight = new InFlight();
@@ -113,7 +134,11 @@ export async function startSlackServer(options: SlackServerOptions): Promise<Sla
           migrations: service,
         };
       },
-      options.app,
+      {
+        ...options.app,
+        ...(slackApi ? { apiObserver: slackApi } : {}),
+        ...(botIdentity && !options.app?.botIdentity ? { botIdentity } : {}),
+      },
     );
     // Subscriptions first: a command may create a migration as soon as the app listens.
     await relay!.start();
@@ -126,11 +151,14 @@ export async function startSlackServer(options: SlackServerOptions): Promise<Sla
         onControlLost: (lost) => {
           if (threads) void postControlLost(threads, lost, log);
         },
+        ...(options.observers?.steps ? { observer: options.observers.steps } : {}),
       });
     }
-    await slack.start();
+    const receiver = slack;
+    await startStage('receiver', () => receiver.start());
   } catch (err) {
-    log.error({ error: errorMessage(err) }, 'could not start');
+    // The caller reports the failure (serve: one line per attempt); this is the detail.
+    log.debug({ error: errorMessage(err) }, 'could not start');
     await pool?.close().catch(() => undefined);
     await relay?.close().catch(() => undefined);
     await cards?.close().catch(() => undefined);

@@ -9,8 +9,9 @@ import { approvalSettingsFromConfig } from '../../runbook/settings.js';
 import { ExitCode, UserError } from '../../util/errors.js';
 import { createLogger, type Logger } from '../../util/logger.js';
 import { action, addGlobalOptions, type CliContext } from '../context.js';
+import { addOpsOption, type OpsCliOptions, readOpsSettings, startOpsListener } from '../ops-option.js';
 
-interface WorkerCliOptions {
+interface WorkerCliOptions extends OpsCliOptions {
   concurrency: string;
   shutdownTimeout: string;
   lockDuration?: string;
@@ -55,6 +56,7 @@ export function registerWorkerCommand(program: Command): void {
     .option('--shutdown-timeout <duration>', 'longest wait for running steps on SIGTERM', '30s')
     .option('--lock-duration <duration>', 'a silent worker loses its step after this long (default 5s)')
     .option('--stalled-interval <duration>', 'how often stalled steps are looked for (default 2s)');
+  addOpsOption(cmd);
   addGlobalOptions(cmd);
   cmd.action(action(runWorker));
 }
@@ -69,16 +71,27 @@ async function runWorker(ctx: CliContext, opts: WorkerCliOptions): Promise<numbe
   if (opts.lockDuration) timing.lockDurationMs = durationOption(opts.lockDuration, '--lock-duration');
   if (opts.stalledInterval)
     timing.stalledIntervalMs = durationOption(opts.stalledInterval, '--stalled-interval');
-  const rt = await openCliRuntime(ctx, timing);
+  const opsSettings = readOpsSettings(opts, process.env);
+  const ops = opsSettings ? await startOpsListener(opsSettings, cliLogger()) : undefined;
+  let rt: Runtime;
+  try {
+    rt = await openCliRuntime(ctx, timing);
+  } catch (err) {
+    await ops?.close();
+    throw err;
+  }
+  ops?.attach(rt);
   const registry = buildExecutorRegistry(ctx.config, rt);
   const pool = await startWorkers(rt, {
     registry,
     resolveEndpoints: configEndpointResolver(ctx.config),
     concurrency,
+    ...(ops ? { observer: ops.metrics } : {}),
   });
   ctx.note(
     `worker ${pool.workerId} taking steps from ${describeEndpoint(rt.control)} ` +
-      `(concurrency ${concurrency}; step kinds: ${registry.kinds().join(', ')})`,
+      `(concurrency ${concurrency}; step kinds: ${registry.kinds().join(', ')})` +
+      (ops ? `; ops listener on port ${ops.server.port}` : ''),
   );
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));
@@ -87,8 +100,11 @@ async function runWorker(ctx: CliContext, opts: WorkerCliOptions): Promise<numbe
   ctx.note(
     `${signal}: stopping; running steps save a checkpoint and hand back (at most ${opts.shutdownTimeout})`,
   );
+  ops?.readiness.block('stopping', 'stopping');
   const { clean } = await pool.close();
+  ops?.detach('stopping');
   await rt.close();
+  await ops?.close();
   ctx.note(
     clean ? 'stopped' : 'stopped; steps that did not finish in time will be resumed by another worker',
   );

@@ -7,6 +7,7 @@ export {
   type Ensured,
   ensureFollower,
   ensurePaused,
+  isFresh,
   type LivePhase,
   waitForFollower,
 } from './control.js';

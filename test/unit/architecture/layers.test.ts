@@ -26,7 +26,7 @@ const DOMAIN = [
   'usecases',
   'util',
 ];
-const EDGES = ['slack', 'jobs', 'cli'];
+const EDGES = ['slack', 'jobs', 'cli', 'ops'];
 
 describe('layers', () => {
   test('reads the whole tree', () => {
@@ -68,6 +68,16 @@ describe('layers', () => {
   test('jobs and Slack do not import the CLI; jobs do not import Slack', () => {
     assert.deepEqual(offending(inArea('jobs', 'slack'), inArea('cli')), []);
     assert.deepEqual(offending(inArea('jobs'), inArea('slack')), []);
+  });
+
+  test('metrics and the dashboard live in src/ops: nothing else imports prom-client or bull-board, nor ops', () => {
+    const opsLibrary = (t: string) => t === 'prom-client' || t.startsWith('@bull-board/');
+    assert.deepEqual(
+      offending((f) => !inArea('ops')(f), opsLibrary),
+      [],
+    );
+    assert.ok(edges.some((e) => e.to === 'prom-client'));
+    assert.deepEqual(offending(inArea(...DOMAIN, 'jobs', 'slack'), inArea('ops')), []);
   });
 
   test('no import cycle among the modules (type-only imports aside)', () => {
