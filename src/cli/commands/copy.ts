@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
+import { eitherIsCluster } from '../../engine/cluster/nodes.js';
 import {
   type CopyOptions,
   type CopyProgress,
@@ -16,6 +17,7 @@ import { action, addGlobalOptions, type CliContext } from '../context.js';
 import { addDropFieldTtlsOption } from '../options/field-ttl-option.js';
 import { parseBytes, parseDbs } from '../options/values.js';
 import { createProgressRenderer, fmtBytes, fmtInt, sizeProbeLine } from '../progress.js';
+import { runCopyAcrossCli } from './copy-across.js';
 
 interface CopyCliOptions {
   db?: string;
@@ -85,6 +87,19 @@ async function runCopy(
   const source = ctx.endpoint(sourceName, 'the source');
   const target = ctx.endpoint(targetName, 'the target');
   const mapping = dbMapping(source, target, opts.db === undefined ? undefined : parseDbs(opts.db));
+  if (await eitherIsCluster(source, target)) {
+    return runCopyAcrossCli(
+      ctx,
+      source,
+      target,
+      mapping,
+      {
+        ...opts,
+        batchSize: opts.batchSize ? parsePositiveInt(opts.batchSize, '--batch-size') : undefined,
+      },
+      askFlush,
+    );
+  }
   const options: CopyOptions = {
     dbs: mapping.dbs,
     ...(mapping.remap ? { remap: mapping.remap } : {}),

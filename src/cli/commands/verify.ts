@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { eitherIsCluster } from '../../engine/cluster/nodes.js';
 import { dbMapping } from '../../engine/db-mapping.js';
 import {
   DEFAULT_TTL_TOLERANCE_MS,
@@ -13,6 +14,7 @@ import { ExitCode, UserError } from '../../util/errors.js';
 import { action, addGlobalOptions, type CliContext } from '../context.js';
 import { parseBytes, parseDbs } from '../options/values.js';
 import { createProgressRenderer, fmtInt, type ProgressState, sizeProbeLine } from '../progress.js';
+import { runVerifyAcrossCli } from './verify-across.js';
 
 interface VerifyCliOptions {
   db?: string;
@@ -120,6 +122,28 @@ async function runVerify(
   const source = ctx.endpoint(sourceName, 'the source');
   const target = ctx.endpoint(targetName, 'the target');
   const options = verifyOptionsFromCli(opts, source, target);
+  if (await eitherIsCluster(source, target)) {
+    const given: [unknown, string][] = [
+      [opts.sample, '--sample'],
+      [opts.recheckRounds, '--recheck-rounds'],
+      [opts.recheckDelay, '--recheck-delay'],
+      [opts.compareBy === 'digest' ? true : undefined, '--compare-by digest'],
+      [opts.bigKeyThreshold, '--big-key-threshold'],
+      [opts.sizeProbe, '--size-probe'],
+    ];
+    return runVerifyAcrossCli(
+      ctx,
+      source,
+      target,
+      { dbs: options.dbs, ...(options.remap ? { remap: options.remap } : {}) },
+      {
+        ...(options.match ? { match: options.match } : {}),
+        ttlToleranceMs: options.ttlToleranceMs ?? DEFAULT_TTL_TOLERANCE_MS,
+        ...(options.maxSamplesPerClass !== undefined ? { samples: options.maxSamplesPerClass } : {}),
+        unsupported: given.filter(([v]) => v !== undefined).map(([, flag]) => flag),
+      },
+    );
+  }
 
   const renderer = ctx.json
     ? createProgressRenderer({ stream: process.stdout, tty: false })

@@ -2,9 +2,9 @@
 // each source primary is scanned on its own (SCAN is node-local), keys are read with pipelined
 // DUMP + PTTL, and each is restored where its slot lives on the target (ClusterRouter, following
 // MOVED/ASK), pipelined per target node. DUMP payloads only: no big-key chunking, by-type
-// fallback, checkpoints, functions or identity checks yet (the standalone engine's, which part 2
-// of issue #14 brings to clusters); so it is not reachable from the CLI or the runbook, which
-// refuse cluster nodes until then.
+// fallback, checkpoints, functions or identity checks here: copy-across-run.ts refuses up front
+// what this cannot do and loads the functions, and is what `copy` on the command line runs when
+// either endpoint is a cluster. The runbook does not use it yet (no live sync across topologies).
 import type { Endpoint } from '../../redis/endpoint.js';
 import type { Logger } from '../../util/logger.js';
 import { RespConnection } from '../resp/connection.js';

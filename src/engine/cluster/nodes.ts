@@ -41,3 +41,9 @@ export async function keyHolders(endpoint: Endpoint): Promise<KeyHolders> {
     conn.destroy();
   }
 }
+
+/** Whether either endpoint names a cluster node: then copy and verify go across topologies. */
+export async function eitherIsCluster(a: Endpoint, b: Endpoint): Promise<boolean> {
+  const holders = await Promise.all([keyHolders(a), keyHolders(b)]);
+  return holders.some((h) => h.cluster);
+}

@@ -4,8 +4,8 @@
 // Equal DUMP payloads prove equal values; unequal ones (hash-table sets and hashes serialize in a
 // seed-dependent order, encodings differ by config) are settled by reading the value by type on
 // both sides. Every difference names the source and target node of its key. Values are read
-// whole: no chunking of big keys yet (the standalone verify's, which part 2 of issue #14 brings
-// here), so it is not reachable from the CLI or the runbook yet.
+// whole: no chunking of big keys yet (the standalone verify's). `verify` on the command line runs
+// it when either endpoint is a cluster (cli/commands/verify-across.ts); the runbook does not yet.
 import type { Endpoint } from '../../redis/endpoint.js';
 import { RespConnection } from '../resp/connection.js';
 import { type RespArg, RespError, type RespReply, replyInt, replyText } from '../resp/reply.js';
@@ -31,6 +31,10 @@ export interface VerifyAcrossOptions {
   batchSize?: number;
   /** Differences kept in the report (default 1000; the counts cover them all). */
   maxDifferences?: number;
+  /** SCAN MATCH on both sides. */
+  match?: string;
+  /** After each page of source keys, with the source keys compared so far (progress). */
+  onProgress?: (compared: number) => void;
 }
 
 export interface VerifyAcrossReport {
@@ -82,7 +86,7 @@ export async function verifyAcrossTopologies(
     // Source -> target: missing keys, types, values, TTLs.
     for (const node of src.nodes) {
       report.compared[node.address] = 0;
-      await eachPage(node, batch, async (keys, conn) => {
+      await eachPage(node, batch, options.match, async (keys, conn) => {
         const [here, there] = await Promise.all([
           conn.exec(keys.flatMap((k) => [['DUMP', k] as RespArg[], ['PTTL', k] as RespArg[]])),
           tgt.router.exec(
@@ -129,11 +133,12 @@ export async function verifyAcrossTopologies(
             add({ kind: 'ttl', ...where, detail: `PTTL ${a.pttl} on the source, ${b.pttl} on the target` });
           }
         }
+        options.onProgress?.(Object.values(report.compared).reduce((a, b) => a + b, 0));
       });
     }
     // Target -> source: keys only the target holds.
     for (const node of dst.nodes) {
-      await eachPage(node, batch, async (keys, conn) => {
+      await eachPage(node, batch, options.match, async (keys, conn) => {
         const [here, there] = await Promise.all([
           conn.exec(keys.map((k) => ['PTTL', k] as RespArg[])),
           src.router.exec(keys.map((key) => ({ key, command: ['EXISTS', key] }))),
@@ -163,13 +168,16 @@ export async function verifyAcrossTopologies(
 async function eachPage(
   node: Side['nodes'][number],
   count: number,
+  match: string | undefined,
   visit: (keys: Buffer[], conn: RespConnection) => Promise<void>,
 ): Promise<void> {
   const conn = await RespConnection.open(node.endpoint, { role: 'verify-scan', db: node.db });
   try {
     let cursor = '0';
     do {
-      const [page] = await conn.exec([['SCAN', cursor, 'COUNT', count]]);
+      const scan: RespArg[] = ['SCAN', cursor, 'COUNT', count];
+      if (match !== undefined) scan.push('MATCH', match);
+      const [page] = await conn.exec([scan]);
       if (!Array.isArray(page)) throw new Error(`SCAN on ${node.address} failed: ${String(page)}`);
       cursor = replyText(page[0]) ?? '0';
       const keys = (page[1] as Buffer[]) ?? [];

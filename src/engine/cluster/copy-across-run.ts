@@ -1,0 +1,155 @@
+// A whole copy across topologies, as `copy` runs it when either endpoint is a cluster: the db pair,
+// the read-only checks (copy-across-preflight.ts), then the target prepared on every node (flush,
+// with one confirmation for all of them), the source's function libraries loaded on every target
+// primary, the keys copied (copy-across.ts), and a report that says complete only when every key
+// the source held was copied or had vanished (expired, deleted) meanwhile.
+import { describeEndpoint, type Endpoint } from '../../redis/endpoint.js';
+import { ExitCode, UserError } from '../../util/errors.js';
+import type { Logger } from '../../util/logger.js';
+import { copyFunctions, type FunctionsOutcome } from '../copy/functions.js';
+import type { NonEmptyTargetPolicy } from '../copy/types.js';
+import type { DbMapping } from '../db-mapping.js';
+import { RespConnection } from '../resp/connection.js';
+import { prepareTarget } from '../restore/prepare-target.js';
+import { type AcrossDbs, resolveAcross } from './across-dbs.js';
+import { type CopyAcrossReport, copyAcrossTopologies } from './copy-across.js';
+import {
+  type AcrossNode,
+  checkKeySizes,
+  checkPayloadsCross,
+  sourceLibraries,
+  targetStates,
+} from './copy-across-preflight.js';
+import type { KeyHolders } from './nodes.js';
+
+export interface RunCopyAcrossOptions {
+  mapping: DbMapping;
+  onNonEmptyTarget: NonEmptyTargetPolicy;
+  bigKeyThresholdBytes: number;
+  batchSize?: number;
+  match?: string;
+  /** With 'flush': asked once, naming every non-empty target node; false leaves the target as it was. */
+  confirmFlush?: (
+    nonEmpty: { node: string; keys: number; libraries: string[] }[],
+    db: number,
+  ) => Promise<boolean>;
+  onProgress?: (p: { copied: number; total: number; elapsedMs: number }) => void;
+  logger?: Logger;
+}
+
+export interface CopyAcrossRunReport extends CopyAcrossReport, AcrossDbs {
+  complete: boolean;
+  /** Keys the size pass counted on the source before the copy. */
+  sourceKeys: number;
+  topology: { source: 'cluster' | 'standalone'; target: 'cluster' | 'standalone' };
+  sourceNodes: string[];
+  targetNodes: string[];
+  flushed: { node: string; keys: number }[];
+  /** Per target node, what happened to the source's libraries (null: none on either side). */
+  functions: { libraries: number; perTargetNode: Record<string, FunctionsOutcome> } | null;
+  durationMs: number;
+  keysPerSecond: number;
+}
+
+async function openNodes(holders: KeyHolders, db: number, role: string): Promise<AcrossNode[]> {
+  const out: AcrossNode[] = [];
+  try {
+    for (const n of holders.nodes) {
+      out.push({ address: n.address, conn: await RespConnection.open(n.endpoint, { role, db }) });
+    }
+  } catch (err) {
+    for (const n of out) n.conn.destroy();
+    throw err;
+  }
+  return out;
+}
+
+export async function runCopyAcross(
+  source: Endpoint,
+  target: Endpoint,
+  options: RunCopyAcrossOptions,
+): Promise<CopyAcrossRunReport> {
+  const started = Date.now();
+  const sides = await resolveAcross(source, target, options.mapping);
+  const { source: srcHolders, target: dstHolders } = sides;
+  const dbs: AcrossDbs = { sourceDb: sides.sourceDb, targetDb: sides.targetDb };
+  const sources = await openNodes(srcHolders, dbs.sourceDb, 'copy-check');
+  let targets: AcrossNode[] = [];
+  try {
+    targets = await openNodes(dstHolders, dbs.targetDb, 'copy-prepare');
+    await checkPayloadsCross(sources, targets);
+    const libraries = await sourceLibraries(sources);
+    const states = await targetStates(targets, dbs.targetDb, options.onNonEmptyTarget, libraries);
+    const sourceKeys = await checkKeySizes(sources, {
+      thresholdBytes: options.bigKeyThresholdBytes,
+      batchSize: options.batchSize ?? 500,
+      ...(options.match !== undefined ? { match: options.match } : {}),
+    });
+
+    // From here on the target is written to.
+    const flushed: CopyAcrossRunReport['flushed'] = [];
+    if (options.onNonEmptyTarget === 'flush') {
+      const nonEmpty = states
+        .filter((s) => s.keys > 0 || (s.libraries?.length ?? 0) > 0)
+        .map((s) => ({ node: s.address, keys: s.keys, libraries: s.libraries ?? [] }));
+      if (
+        nonEmpty.length > 0 &&
+        options.confirmFlush &&
+        !(await options.confirmFlush(nonEmpty, dbs.targetDb))
+      ) {
+        throw new UserError(
+          `not confirmed: the target ${describeEndpoint(target)} was left as it was`,
+          ExitCode.problem,
+        );
+      }
+      for (const node of targets) {
+        const prepared = await prepareTarget(node.conn, 'flush', [dbs.targetDb]);
+        for (const f of prepared.flushed) flushed.push({ node: node.address, keys: f.keys });
+      }
+    }
+    let functions: CopyAcrossRunReport['functions'] = null;
+    if (libraries) {
+      functions = { libraries: libraries.names.length, perTargetNode: {} };
+      for (const [i, node] of targets.entries()) {
+        // After a flush the node holds no libraries; otherwise its own decide APPEND or REPLACE.
+        const had = options.onNonEmptyTarget === 'flush' ? [] : (states[i]!.libraries ?? []);
+        functions.perTargetNode[node.address] = await copyFunctions(
+          libraries.from.conn,
+          node.conn,
+          options.onNonEmptyTarget,
+          libraries.names,
+          had,
+        );
+      }
+    }
+
+    const copy = await copyAcrossTopologies(source, target, {
+      ...dbs,
+      replace: options.onNonEmptyTarget === 'replace',
+      batchSize: options.batchSize ?? 500,
+      ...(options.match !== undefined ? { match: options.match } : {}),
+      ...(options.logger ? { logger: options.logger } : {}),
+      onBatch: (copied) =>
+        options.onProgress?.({ copied, total: sourceKeys, elapsedMs: Date.now() - started }),
+    });
+    const durationMs = Date.now() - started;
+    return {
+      ...copy,
+      ...dbs,
+      complete: copy.failed.length === 0,
+      sourceKeys,
+      topology: {
+        source: srcHolders.cluster ? 'cluster' : 'standalone',
+        target: dstHolders.cluster ? 'cluster' : 'standalone',
+      },
+      sourceNodes: srcHolders.nodes.map((n) => n.address),
+      targetNodes: dstHolders.nodes.map((n) => n.address),
+      flushed,
+      functions,
+      durationMs,
+      keysPerSecond: Math.round(copy.copied / Math.max(durationMs / 1000, 0.001)),
+    };
+  } finally {
+    for (const n of [...sources, ...targets]) n.conn.destroy();
+  }
+}
