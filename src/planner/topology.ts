@@ -59,9 +59,11 @@ function copyNotBuilt(ctx: PlanContext): Finding[] {
     {
       code: 'cluster-copy-not-built',
       message:
-        `${sides.join(' and ')} ${sides.length === 2 ? 'are Redis Clusters' : 'is a Redis Cluster'}: the cluster copy, ` +
-        'verify and live sync land in the next part of issue #14, so this plan cannot run yet. It shows the ' +
-        'strategy and the checks such a migration gets; plan again once cluster copy is available',
+        `${sides.join(' and ')} ${sides.length === 2 ? 'are Redis Clusters' : 'is a Redis Cluster'}: a migration ` +
+        'runbook cannot run with a cluster yet (its live sync, the write pause on every primary and per-shard jobs ' +
+        'are still to come in issue #14). `migration-buddy copy` and `verify` on the command line work with ' +
+        'clusters now, for a one-off copy while writes are stopped. This plan shows the strategy and the checks ' +
+        'such a migration gets',
     },
   ];
 }

@@ -1,8 +1,13 @@
 // Plans with a Redis Cluster of real servers on either side (the CLI in a child process), and the
-// copy and verify commands refusing a cluster node until the cluster copy exists, changing nothing.
+// standalone copy and verify engines (what the runbook's steps run) refusing a cluster node,
+// changing nothing, until the runbook's cluster copy exists.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { ClusterNodeError } from '../../src/engine/cluster/standalone-only.js';
+import { copyKeys } from '../../src/engine/copy/index.js';
+import { verify } from '../../src/engine/verify/index.js';
 import type { Plan } from '../../src/planner/types.js';
+import { parseEndpointUrl } from '../../src/redis/endpoint.js';
 import { runCli } from '../harness/cli.js';
 import { type RedisCluster, startCluster } from '../harness/redis-cluster.js';
 import { type RedisServer, startRedis } from '../harness/redis-server.js';
@@ -81,19 +86,30 @@ describe('plans and refusals with a cluster', () => {
     );
   });
 
-  test('copy and verify refuse a cluster node on either side and change nothing', async () => {
-    const fromCluster = await runCli(['copy', cluster.url, empty.url]);
-    assert.equal(fromCluster.code, 2, fromCluster.stdout);
-    assert.match(fromCluster.stderr, /is a Redis Cluster node: .*nothing was done/);
+  test("the standalone copy and verify engines (the runbook's) refuse a cluster node and change nothing", async () => {
+    // `copy`/`verify` on the command line go across topologies (cluster-copy-cli.test.ts); the
+    // runbook's steps still run the standalone engines, which must never see one node of a cluster.
+    await assert.rejects(
+      copyKeys(parseEndpointUrl(cluster.url), parseEndpointUrl(empty.url), {
+        dbs: 'all',
+        onNonEmptyTarget: 'refuse',
+      }),
+      (err: Error) => err instanceof ClusterNodeError && /nothing was done/.test(err.message),
+    );
     assert.equal(await (await empty.client()).dbsize(), 0);
 
-    const toCluster = await runCli(['copy', `${standalone.url}/0`, cluster.url, '--replace']);
-    assert.equal(toCluster.code, 2, toCluster.stdout);
-    assert.match(toCluster.stderr, /is a Redis Cluster node/);
+    await assert.rejects(
+      copyKeys(parseEndpointUrl(`${standalone.url}/0`), parseEndpointUrl(cluster.url), {
+        dbs: [0],
+        onNonEmptyTarget: 'replace',
+      }),
+      ClusterNodeError,
+    );
     assert.equal(await clusterKeys(cluster), 90);
 
-    const verify = await runCli(['verify', cluster.url, empty.url]);
-    assert.equal(verify.code, 2, verify.stdout);
-    assert.match(verify.stderr, /is a Redis Cluster node/);
+    await assert.rejects(
+      verify(parseEndpointUrl(cluster.url), parseEndpointUrl(empty.url), { dbs: 'all' }),
+      ClusterNodeError,
+    );
   });
 });

@@ -32,9 +32,16 @@ test('standalone -> cluster: dump-restore and MIGRATE possible, replication rule
     /target is a Redis Cluster: its nodes refuse REPLICAOF/,
   );
   assert.equal(p.candidate, 'dump-restore');
-  // Until the cluster copy lands, the plan says so and nothing can run.
+  // Until the runbook's cluster copy lands, the plan says so (and that the CLI's copy/verify work).
   assert.deepEqual(codes(p.blockers), ['cluster-copy-not-built']);
-  assert.match(p.blockers[0]!.message, /target is a Redis Cluster: the cluster copy.*next part of issue #14/);
+  assert.match(
+    p.blockers[0]!.message,
+    /target is a Redis Cluster: a migration runbook cannot run with a cluster yet/,
+  );
+  assert.match(
+    p.blockers[0]!.message,
+    /`migration-buddy copy` and `verify` on the command line work with clusters now/,
+  );
   assert.equal(p.strategy, null);
   assert.ok(codes(p.warnings).includes('cluster-target-same-slot'));
 });
