@@ -7,6 +7,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
+import { runCopyAcross } from '../../src/engine/cluster/copy-across-run.js';
+import { DEFAULT_BIG_KEY_THRESHOLD } from '../../src/engine/copy/index.js';
+import { parseEndpointUrl } from '../../src/redis/endpoint.js';
 import { jsonReport, runCli } from '../harness/cli.js';
 import { compareSides, snapshotSide } from '../harness/compare-cluster.js';
 import { type RedisCluster, startCluster } from '../harness/redis-cluster.js';
@@ -52,6 +55,8 @@ describe('copy and verify CLI across topologies', () => {
     const c = await source.client();
     await fill(c, 's:');
     await c.call('FUNCTION', 'LOAD', LIBRARY);
+    // The one key over 200 kB (the refusal below); copied like any other by the later tests.
+    await c.set('s:str:huge', Buffer.alloc(250_000, 0x61));
   });
   after(async () => {
     await Promise.all([three?.stop(), two?.stop(), source?.stop(), back?.stop()]);
@@ -69,12 +74,12 @@ describe('copy and verify CLI across topologies', () => {
     assert.deepEqual([...(await snapshotSide(three)).keys()], [Buffer.from('already-here').toString('hex')]);
     await c.del('already-here');
 
-    // s:str:big is 100 kB: over a 50 kB threshold, so nothing may be written (no keys, no libraries).
-    const big = await runCli(['copy', source.url, three.url, '--big-key-threshold', '50k']);
+    // s:str:huge (250 kB) is over a 200 kB threshold, so nothing may be written (no keys, no libraries).
+    const big = await runCli(['copy', source.url, three.url, '--big-key-threshold', '200k']);
     assert.equal(big.code, 1, big.stderr);
     assert.match(
       big.stderr,
-      /key s:str:big on source node 127\.0\.0\.1:\d+ uses \d+ bytes, above the big-key threshold/,
+      /key s:str:huge on source node 127\.0\.0\.1:\d+ uses \d+ bytes, above the big-key threshold/,
     );
     assert.match(big.stderr, /nothing was written/);
     assert.deepEqual(await primaryKeys(three), [0, 0, 0]);
@@ -179,5 +184,29 @@ describe('copy and verify CLI across topologies', () => {
     const limited = await runCli(['verify', three.url, two.url, '--sample', '10']);
     assert.equal(limited.code, 2);
     assert.match(limited.stderr, /--sample is not built for a verify to or from a Redis Cluster/);
+  });
+
+  test('a resharding on the source during the copy: the copy is not called complete', async () => {
+    // In process, to reshard between two batches: slots 0-99 move from the first source primary
+    // to the second, so keys could be missed by the scan of either; the check afterwards says so.
+    let moved = false;
+    await assert.rejects(
+      runCopyAcross(parseEndpointUrl(three.url), parseEndpointUrl(two.url), {
+        mapping: { dbs: 'all' },
+        onNonEmptyTarget: 'replace',
+        bigKeyThresholdBytes: DEFAULT_BIG_KEY_THRESHOLD,
+        batchSize: 20,
+        onProgress: async () => {
+          if (moved) return;
+          moved = true;
+          await three.reshard(
+            Array.from({ length: 100 }, (_, i) => i),
+            three.primaries[1]!,
+          );
+        },
+      }),
+      /the source .* changed its slot map during the copy .* not complete: run `migration-buddy verify`/,
+    );
+    assert.ok(moved);
   });
 });

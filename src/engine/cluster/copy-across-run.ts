@@ -2,13 +2,16 @@
 // the read-only checks (copy-across-preflight.ts), then the target prepared on every node (flush,
 // with one confirmation for all of them), the source's function libraries loaded on every target
 // primary, the keys copied (copy-across.ts), and a report that says complete only when every key
-// the source held was copied or had vanished (expired, deleted) meanwhile.
+// was copied or had vanished (expired, deleted) meanwhile and no node restarted and no slot map
+// changed during the copy (checked afterwards: there is no per-batch identity guard across
+// topologies yet).
 import { describeEndpoint, type Endpoint } from '../../redis/endpoint.js';
 import { ExitCode, UserError } from '../../util/errors.js';
 import type { Logger } from '../../util/logger.js';
 import { copyFunctions, type FunctionsOutcome } from '../copy/functions.js';
 import type { NonEmptyTargetPolicy } from '../copy/types.js';
 import type { DbMapping } from '../db-mapping.js';
+import { respInfo } from '../identity/guard.js';
 import { RespConnection } from '../resp/connection.js';
 import { prepareTarget } from '../restore/prepare-target.js';
 import { type AcrossDbs, resolveAcross } from './across-dbs.js';
@@ -20,7 +23,7 @@ import {
   sourceLibraries,
   targetStates,
 } from './copy-across-preflight.js';
-import type { KeyHolders } from './nodes.js';
+import { type KeyHolders, keyHolders } from './nodes.js';
 
 export interface RunCopyAcrossOptions {
   mapping: DbMapping;
@@ -33,7 +36,8 @@ export interface RunCopyAcrossOptions {
     nonEmpty: { node: string; keys: number; libraries: string[] }[],
     db: number,
   ) => Promise<boolean>;
-  onProgress?: (p: { copied: number; total: number; elapsedMs: number }) => void;
+  /** After each pipeline of restores; awaited (tests use it to change a side between batches). */
+  onProgress?: (p: { copied: number; total: number; elapsedMs: number }) => void | Promise<void>;
   logger?: Logger;
 }
 
@@ -86,6 +90,8 @@ export async function runCopyAcross(
       ...(options.match !== undefined ? { match: options.match } : {}),
     });
 
+    const before = await Promise.all([runIds(sources), runIds(targets)]);
+
     // From here on the target is written to.
     const flushed: CopyAcrossRunReport['flushed'] = [];
     if (options.onNonEmptyTarget === 'flush') {
@@ -132,6 +138,7 @@ export async function runCopyAcross(
       onBatch: (copied) =>
         options.onProgress?.({ copied, total: sourceKeys, elapsedMs: Date.now() - started }),
     });
+    await checkUnchanged(source, target, { sources: srcHolders, targets: dstHolders, runIds: before });
     const durationMs = Date.now() - started;
     return {
       ...copy,
@@ -151,5 +158,54 @@ export async function runCopyAcross(
     };
   } finally {
     for (const n of [...sources, ...targets]) n.conn.destroy();
+  }
+}
+
+/** `run_id` of each node (INFO server): a restarted node has a new one. */
+async function runIds(nodes: AcrossNode[]): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const n of nodes) out[n.address] = /^run_id:(\S+)/m.exec(await respInfo(n.conn)('server'))?.[1] ?? '';
+  return out;
+}
+
+/**
+ * After the copy: the same nodes, not restarted, serving the same slots. A source node that
+ * restarted or a slot map that changed (resharding, failover) may have hidden keys from the scan;
+ * a target node that restarted may have lost what it took. Either way the copy is not called done.
+ */
+async function checkUnchanged(
+  source: Endpoint,
+  target: Endpoint,
+  was: { sources: KeyHolders; targets: KeyHolders; runIds: Record<string, string>[] },
+): Promise<void> {
+  const next = 'run `migration-buddy verify` to see what differs, then copy again with --replace';
+  for (const [side, endpoint, holders, ids] of [
+    ['source', source, was.sources, was.runIds[0]!],
+    ['target', target, was.targets, was.runIds[1]!],
+  ] as const) {
+    const now = await keyHolders(endpoint);
+    if (now.layout !== holders.layout) {
+      throw new UserError(
+        `the ${side} ${describeEndpoint(endpoint)} changed its slot map during the copy (a resharding or ` +
+          `failover: was ${holders.layout}, now ${now.layout}), so keys that moved may have been missed and ` +
+          `the copy is not complete: ${next}`,
+        ExitCode.problem,
+      );
+    }
+    const nodes = await openNodes(now, 0, 'copy-check');
+    try {
+      const after = await runIds(nodes);
+      const restarted = Object.keys(ids).filter((a) => after[a] !== ids[a]);
+      if (restarted.length > 0) {
+        throw new UserError(
+          `${side} node(s) ${restarted.join(', ')} restarted during the copy (a new run id), so ` +
+            `${side === 'source' ? 'what was copied may not be what the source holds now' : 'keys it took may be lost'} ` +
+            `and the copy is not complete: ${next}`,
+          ExitCode.problem,
+        );
+      }
+    } finally {
+      for (const n of nodes) n.conn.destroy();
+    }
   }
 }

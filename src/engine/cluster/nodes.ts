@@ -15,13 +15,15 @@ export interface KeyHolders {
   cluster: boolean;
   /** The primaries (a cluster) or the endpoint itself; each with its `host:port`. */
   nodes: { address: string; endpoint: Endpoint }[];
+  /** Which primary serves which slots, as text ('' for a standalone server): equal text, same layout. */
+  layout: string;
 }
 
 export async function keyHolders(endpoint: Endpoint): Promise<KeyHolders> {
   const conn = await RespConnection.open(endpoint, { role: 'topology' });
   try {
     if (!isClusterNode(await respInfo(conn)('server'))) {
-      return { cluster: false, nodes: [{ address: nodeAddress(endpoint), endpoint }] };
+      return { cluster: false, nodes: [{ address: nodeAddress(endpoint), endpoint }], layout: '' };
     }
     const [reply] = await conn.exec([['CLUSTER', 'SLOTS']]);
     if (reply instanceof RespError) {
@@ -32,6 +34,10 @@ export async function keyHolders(endpoint: Endpoint): Promise<KeyHolders> {
     const shards = parseClusterSlots(plain(reply ?? null), endpoint.host);
     return {
       cluster: true,
+      layout: shards
+        .map((s) => `${nodeAddress(s.primary)}=${s.slots.map(([a, b]) => `${a}-${b}`).join(',')}`)
+        .sort()
+        .join(' '),
       nodes: shards.map((s) => ({
         address: nodeAddress(s.primary),
         endpoint: { ...nodeEndpoint(endpoint, s.primary.host, s.primary.port), db: 0 },
