@@ -2,7 +2,8 @@
 // cross only as DUMP payloads: Redis 8.0 -> Redis 8.0 carries them with DUMP/RESTORE; to Valkey
 // 8.1 or Redis 7.0, which cannot take the payload and have no native command to rebuild them, the
 // plan names them as a blocker, found by the probe's module-key sample (no --big-keys needed).
-// The vector set is compared here with its own commands (VCARD, VDIM, VEMB, VGETATTR).
+// A restored vector set DUMPs to other bytes (RESTORE rebuilds the HNSW links), so verify compares
+// it by content; test/harness/compare.ts does too, with its own reads.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
@@ -12,17 +13,33 @@ import { withDefaults } from '../../src/planner/defaults.js';
 import { planMigration } from '../../src/planner/plan.js';
 import { probeEndpoint } from '../../src/probe/index.js';
 import { parseEndpointUrl } from '../../src/redis/endpoint.js';
+import { compareServers } from '../harness/compare.js';
 import { type RedisServer, serverUnavailable, startRedis } from '../harness/redis-server.js';
 import { matrixUnavailable } from './compat-support.js';
 
 const missing = (await serverUnavailable('redis-8.0')) ?? (await matrixUnavailable());
-const ELEMENTS = ['e1', 'e2', 'e3'];
+/** Elements per vector set: several hundred, so the comparison reads more than one page. */
+const ELEMENTS = 400;
+const QUANTIZATIONS = { 'vs:q8': 'Q8', 'vs:noquant': 'NOQUANT', 'vs:bin': 'BIN' } as const;
 
-/** A vector set read with its own commands (not DUMP): size, dimension, each vector and attribute. */
-async function readVectorSet(c: Redis, key: string): Promise<unknown> {
-  const out: unknown[] = [await c.call('VCARD', key), await c.call('VDIM', key)];
-  for (const e of ELEMENTS) out.push(e, await c.call('VEMB', key, e), await c.call('VGETATTR', key, e));
-  return out;
+/** A deterministic 8-dimensional vector for element i. */
+function vector(i: number, shift = 0): string[] {
+  return Array.from({ length: 8 }, (_, d) => String(Math.sin(i * 0.37 + d + shift)));
+}
+
+async function addVectorSets(c: Redis): Promise<void> {
+  for (const [key, quant] of Object.entries(QUANTIZATIONS)) {
+    const p = c.pipeline();
+    for (let i = 0; i < ELEMENTS; i++) {
+      const args = ['VADD', key, 'VALUES', '8', ...vector(i), `el:${i}`, quant];
+      if (i % 3 === 0) args.push('SETATTR', JSON.stringify({ i, tag: `t${i % 5}` }));
+      p.call(args[0]!, ...args.slice(1));
+    }
+    for (const [err] of (await p.exec()) ?? []) assert.ifError(err);
+  }
+  // A reduced set carries its projection (VINFO projection-input-dim).
+  await c.call('VADD', 'vs:reduced', 'REDUCE', '4', 'VALUES', '8', ...vector(1), 'r1');
+  await c.call('VADD', 'vs:reduced', 'REDUCE', '4', 'VALUES', '8', ...vector(2), 'r2');
 }
 
 describe('vector sets (Redis 8 module type) across servers', { skip: missing }, () => {
@@ -30,10 +47,8 @@ describe('vector sets (Redis 8 module type) across servers', { skip: missing }, 
   before(async () => {
     source = await startRedis({ server: 'redis-8.0' });
     const c = await source.client();
-    // NOQUANT keeps the floats exact, so each vector reads back as written.
     await c.call('VADD', 'vs', 'VALUES', '3', '1', '0', '0', 'e1', 'NOQUANT', 'SETATTR', '{"n":1}');
     await c.call('VADD', 'vs', 'VALUES', '3', '0', '1', '0', 'e2', 'NOQUANT');
-    await c.call('VADD', 'vs', 'VALUES', '3', '0', '0', '1', 'e3', 'NOQUANT', 'SETATTR', '{"n":3}');
     await c.pexpire('vs', 600_000);
     await c.set('plain', 'x');
   });
@@ -49,7 +64,7 @@ describe('vector sets (Redis 8 module type) across servers', { skip: missing }, 
     return { src, dst, plan: planMigration(sp, tp, withDefaults({})) };
   }
 
-  test('Redis 8.0 -> Redis 8.0: DUMP/RESTORE carries the vector set, read back equal', async () => {
+  test('Redis 8.0 -> Redis 8.0: the plan allows it; DUMP/RESTORE carries the vector set with its TTL', async () => {
     const target = await startRedis({ server: 'redis-8.0' });
     try {
       const { src, dst, plan } = await planTo(target);
@@ -63,25 +78,67 @@ describe('vector sets (Redis 8 module type) across servers', { skip: missing }, 
       const report = await copyKeys(src, dst, { dbs: 'all', onNonEmptyTarget: 'refuse' });
       assert.equal(report.keysFailed, 0);
       assert.equal(report.keysCopied, 2);
-      // Known gap of the engine's verify: a restored vector set DUMPs to other bytes than its source
-      // (checked: same size, different payload), and verify has no type-aware read of vector sets,
-      // so it reports the key as not comparable. Every other key is proven equal.
-      const verdict = await verify(src, dst, { dbs: 'all', recheckDelayMs: 20 });
-      assert.equal(verdict.differentKeys, 1, JSON.stringify(verdict.differences));
-      assert.deepEqual(verdict.differences.value.samples, [
-        {
-          db: 0,
-          key: 'vs',
-          detail: 'cannot compare values of type vectorset: no chunked read for this type',
-        },
-      ]);
-      const [sc, tc] = [await source.client(), await target.client()];
-      assert.equal(await tc.type('vs'), 'vectorset');
-      assert.deepEqual(await readVectorSet(tc, 'vs'), await readVectorSet(sc, 'vs'));
-      const ttl = await tc.pttl('vs');
+      assert.equal(await (await target.client()).type('vs'), 'vectorset');
+      const ttl = await (await target.client()).pttl('vs');
       assert.ok(ttl > 590_000 && ttl <= 600_000, `ttl ${ttl}`);
+      assert.deepEqual(await compareServers(source, target), []);
     } finally {
       await target.stop();
+    }
+  });
+
+  test('Redis 8.0 -> Redis 8.0: verify compares vector sets (Q8, NOQUANT, BIN, REDUCE) by content', async () => {
+    const [from, to] = await Promise.all([
+      startRedis({ server: 'redis-8.0' }),
+      startRedis({ server: 'redis-8.0' }),
+    ]);
+    try {
+      const [fc, tc] = [await from.client(), await to.client()];
+      await addVectorSets(fc);
+      const src = parseEndpointUrl(from.url, 'src');
+      const dst = parseEndpointUrl(to.url, 'dst');
+      const report = await copyKeys(src, dst, { dbs: 'all', onNonEmptyTarget: 'refuse' });
+      assert.equal(report.keysFailed, 0);
+      // The payloads differ after RESTORE (other HNSW links): equality must come from the content.
+      assert.notDeepEqual(await tc.dumpBuffer('vs:q8'), await fc.dumpBuffer('vs:q8'));
+      // A small chunk makes every set take several pages.
+      const same = await verify(src, dst, { dbs: 'all', recheckDelayMs: 20, chunkSize: 64 });
+      assert.equal(same.identical, true, JSON.stringify(same.differences));
+      assert.equal(same.keysChecked, 4);
+      assert.equal(same.comparisons.byType, 4);
+      assert.deepEqual(await compareServers(from, to), []);
+
+      // One changed vector, one changed attribute, one removed element, one element only on the
+      // target, on the target: verify names each element, and so does the independent comparison.
+      await tc.call('VADD', 'vs:q8', 'VALUES', '8', ...vector(7, 1.5), 'el:7', 'Q8');
+      await tc.call('VSETATTR', 'vs:noquant', 'el:3', '{"i":3,"tag":"changed"}');
+      await tc.call('VREM', 'vs:bin', 'el:11');
+      await tc.call('VADD', 'vs:reduced', 'REDUCE', '4', 'VALUES', '8', ...vector(3), 'r3');
+      const diff = await verify(src, dst, { dbs: 'all', recheckDelayMs: 20, chunkSize: 64 });
+      assert.equal(diff.differentKeys, 4, JSON.stringify(diff.differences));
+      const details = new Map(diff.differences.value.samples.map((s) => [s.key, s.detail]));
+      assert.match(details.get('vs:q8') ?? '', /400 vs 400 elements, 1 differ: element 'el:7': int8 vector/);
+      assert.match(
+        details.get('vs:noquant') ?? '',
+        /1 differ: element 'el:3': attributes \{"i":3,"tag":"t3"\} vs \{"i":3,"tag":"changed"\}/,
+      );
+      assert.match(
+        details.get('vs:bin') ?? '',
+        /400 vs 399 elements, 1 differ: element 'el:11' missing on the target/,
+      );
+      assert.match(
+        details.get('vs:reduced') ?? '',
+        /2 vs 3 elements, 1 differ: element 'r3' only on the target/,
+      );
+      const independent = await compareServers(from, to);
+      assert.equal(independent.length, 4, independent.join('\n'));
+      for (const key of ['vs:q8', 'vs:noquant', 'vs:bin', 'vs:reduced'])
+        assert.ok(
+          independent.some((d) => d.startsWith(`db0 ${key}: value`)),
+          `${key}: ${independent.join('\n')}`,
+        );
+    } finally {
+      await Promise.all([from.stop(), to.stop()]);
     }
   });
 

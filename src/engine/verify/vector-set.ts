@@ -1,0 +1,251 @@
+// Redis 8 vector sets, compared by content. Their DUMP payloads never prove them equal: RESTORE
+// rebuilds the HNSW graph's links (same size, other bytes), so both sides are read with the
+// type's own commands and compared element by element:
+//   - VINFO: quantization (quant-type), vector-dim, projection-input-dim (REDUCE), hnsw-m, size
+//     and attributes-count. Not vset-uid, hnsw-max-node-uid or max-level: they come from the
+//     server's history and the graph, not from the data.
+//   - the elements: VRANDMEMBER with a count over VCARD returns every element once (it walks the
+//     element list from a random node, wrapping at its head: modules/vector-sets/vset.c);
+//   - each element's VEMB ... RAW (quantization name, the stored vector's bytes, its L2 norm and,
+//     for int8, its quantization range) and VGETATTR. RDB save/load carries the stored bytes and
+//     those params as they are, so after a RESTORE all of them are equal exactly; a native rebuild
+//     (VADD of the dequantized floats) would not be, and is reported.
+// Memory: Redis 8.0 has no paged walk of a vector set's elements (VRANGE came later), so the
+// element names come in one reply, kept under NAMES_BYTES; vectors and attributes, the bulk of a
+// vector set, are read a page of elements at a time (see read-size.ts), on both sides at once, and
+// dropped after the page. The target's names are read only when it holds elements the source lacks.
+import { printableKey } from '../../probe/printable-key.js';
+import type { CommandRunner } from '../resp/connection.js';
+import { type RespArg, RespError, type RespReply, SkippedBulk } from '../resp/reply.js';
+import type { ViewComparison } from './compare-views.js';
+import { readSizer } from './read-size.js';
+
+/** Element-name bytes read at once per side (one VRANDMEMBER reply). */
+export const NAMES_BYTES = 64 * 1024 * 1024;
+/** Element differences named in one key's detail; the rest are counted. */
+const NAMED_DIFFERENCES = 5;
+/** VINFO fields that describe the data (the rest describe the server's history). */
+const INFO_FIELDS = [
+  'quant-type',
+  'vector-dim',
+  'projection-input-dim',
+  'hnsw-m',
+  'size',
+  'attributes-count',
+] as const;
+
+type Info = Record<(typeof INFO_FIELDS)[number], string>;
+
+class GoneError extends Error {}
+
+function text(reply: RespReply | undefined): string | null {
+  if (Buffer.isBuffer(reply)) return reply.toString('latin1');
+  if (typeof reply === 'string' || typeof reply === 'number') return String(reply);
+  return null;
+}
+
+function show(name: Buffer): string {
+  const t = printableKey(name);
+  return t.length > 40 ? `${t.slice(0, 40)}...` : t;
+}
+
+async function one(runner: CommandRunner, args: RespArg[], where: string, cap?: number): Promise<RespReply> {
+  const [reply] = await runner.exec([args], cap);
+  if (reply instanceof RespError) {
+    if (reply.code === 'WRONGTYPE') throw new GoneError();
+    throw new Error(`${String(args[0])} on the ${where} failed: ${reply.message}`);
+  }
+  return reply ?? null;
+}
+
+async function readInfo(runner: CommandRunner, key: Buffer, where: string): Promise<Info> {
+  const reply = await one(runner, ['VINFO', key], where);
+  if (!Array.isArray(reply)) throw new GoneError();
+  const map = new Map<string, string>();
+  for (let i = 0; i + 1 < reply.length; i += 2) map.set(text(reply[i]) ?? '', text(reply[i + 1]) ?? '');
+  const info = {} as Info;
+  for (const f of INFO_FIELDS) info[f] = map.get(f) ?? '?';
+  return info;
+}
+
+/** Every element name, or a reason when they do not fit in NAMES_BYTES. */
+async function readNames(
+  runner: CommandRunner,
+  key: Buffer,
+  card: number,
+  where: string,
+): Promise<Buffer[] | { tooBig: number }> {
+  // A count over the size returns each element once; the margin covers elements added meanwhile.
+  const reply = await one(runner, ['VRANDMEMBER', key, card * 2 + 16], where, NAMES_BYTES);
+  if (!Array.isArray(reply)) throw new GoneError();
+  if (reply.some((r) => r instanceof SkippedBulk)) return { tooBig: reply.length };
+  return reply as Buffer[];
+}
+
+/** One element as read on one side: VEMB RAW's parts (null: no such element) and VGETATTR. */
+interface ElementRead {
+  vector: (Buffer | string)[] | null;
+  attr: Buffer | null;
+  bytes: number;
+  cut: boolean;
+}
+
+function elementReads(replies: RespReply[], where: string): ElementRead[] {
+  const out: ElementRead[] = [];
+  for (let i = 0; i + 1 < replies.length; i += 2) {
+    const v = replies[i]!;
+    const a = replies[i + 1]!;
+    for (const r of [v, a]) {
+      if (r instanceof RespError) {
+        if (r.code === 'WRONGTYPE') throw new GoneError();
+        throw new Error(`VEMB/VGETATTR on the ${where} failed: ${r.message}`);
+      }
+    }
+    const parts = Array.isArray(v) ? v : null;
+    let bytes = 0;
+    let cut = a instanceof SkippedBulk;
+    for (const p of [...(parts ?? []), a]) {
+      if (p instanceof SkippedBulk) cut = true;
+      if (Buffer.isBuffer(p) || p instanceof SkippedBulk) bytes += p.length;
+    }
+    out.push({
+      vector: parts as (Buffer | string)[] | null,
+      attr: Buffer.isBuffer(a) ? a : null,
+      bytes,
+      cut,
+    });
+  }
+  return out;
+}
+
+/** Two VEMB RAW replies: equal quantization and stored bytes, and equal norm (and range). */
+function sameVector(a: (Buffer | string)[], b: (Buffer | string)[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (i === 1) {
+      if (!Buffer.isBuffer(x) || !Buffer.isBuffer(y) || !x.equals(y)) return false;
+      continue;
+    }
+    const tx = text(x);
+    const ty = text(y);
+    // Norm and range are doubles as text: one value may print differently across versions.
+    if (tx !== ty && !(i >= 2 && Number(tx) === Number(ty))) return false;
+  }
+  return true;
+}
+
+function vectorText(parts: (Buffer | string)[]): string {
+  return `${text(parts[0])} vector ${(parts[1] as Buffer).toString('hex').slice(0, 32)}`;
+}
+
+/**
+ * Compares one vector set key on both servers by content. The detail names up to
+ * NAMED_DIFFERENCES elements that differ; a key that vanished or changed type meanwhile is
+ * `changed` (looked at again later).
+ */
+export async function compareVectorSets(
+  source: CommandRunner,
+  target: CommandRunner,
+  key: Buffer,
+  chunk: number,
+): Promise<ViewComparison> {
+  try {
+    return await compare(source, target, key, chunk);
+  } catch (err) {
+    if (err instanceof GoneError)
+      return { equal: false, changed: true, detail: 'changed while being compared' };
+    throw err;
+  }
+}
+
+async function compare(
+  source: CommandRunner,
+  target: CommandRunner,
+  key: Buffer,
+  chunk: number,
+): Promise<ViewComparison> {
+  const [ia, ib] = await Promise.all([readInfo(source, key, 'source'), readInfo(target, key, 'target')]);
+  for (const f of ['quant-type', 'vector-dim', 'projection-input-dim', 'hnsw-m'] as const) {
+    if (ia[f] !== ib[f]) return { equal: false, detail: `vector set ${f} ${ia[f]} vs ${ib[f]}` };
+  }
+  const names = await readNames(source, key, Number(ia.size), 'source');
+  if (!Array.isArray(names)) {
+    return {
+      equal: false,
+      detail:
+        `vector set of ${names.tooBig} elements: their names exceed the ${NAMES_BYTES / 1024 / 1024} MiB ` +
+        'verify reads at once, so it was not compared; check it with VCARD/VEMB/VGETATTR on both servers',
+    };
+  }
+  const diffs: string[] = [];
+  let differing = 0;
+  const note = (d: string) => {
+    differing++;
+    if (diffs.length < NAMED_DIFFERENCES) diffs.push(d);
+  };
+  let matched = 0;
+  let changed = false;
+  // Each element costs about its vector's bytes plus its attribute: as many as fit in READ_BYTES.
+  const sizer = readSizer(chunk, 0);
+  for (let offset = 0; offset < names.length; ) {
+    const page = names.slice(offset, offset + sizer.count);
+    const commands: RespArg[][] = [];
+    for (const n of page) commands.push(['VEMB', key, n, 'RAW'], ['VGETATTR', key, n]);
+    const cap = sizer.cap;
+    const [ra, rb] = await Promise.all([source.exec(commands, cap), target.exec(commands, cap)]);
+    const ea = elementReads(ra, 'source');
+    const eb = elementReads(rb, 'target');
+    const biggest = Math.max(...ea.map((e) => e.bytes), ...eb.map((e) => e.bytes));
+    const cut = ea.some((e) => e.cut) || eb.some((e) => e.cut);
+    sizer.saw(biggest, cut);
+    if (cut) continue; // asked again with fewer elements (or one, uncapped)
+    page.forEach((name, j) => {
+      const a = ea[j]!;
+      const b = eb[j]!;
+      if (!a.vector) {
+        // Removed from the source since its names were read: not a verdict.
+        if (b.vector) changed = true;
+        return;
+      }
+      if (!b.vector) {
+        note(`element '${show(name)}' missing on the target`);
+        return;
+      }
+      matched++;
+      if (!sameVector(a.vector, b.vector)) {
+        note(`element '${show(name)}': ${vectorText(a.vector)} vs ${vectorText(b.vector)}`);
+      } else if ((a.attr === null) !== (b.attr === null) || (a.attr && b.attr && !a.attr.equals(b.attr))) {
+        const attr = (x: Buffer | null) => (x === null ? 'none' : show(x));
+        note(`element '${show(name)}': attributes ${attr(a.attr)} vs ${attr(b.attr)}`);
+      }
+    });
+    offset += page.length;
+  }
+  const targetCard = Number((await readInfo(target, key, 'target')).size);
+  if (targetCard > matched) {
+    const theirs = await readNames(target, key, targetCard, 'target');
+    if (Array.isArray(theirs)) {
+      const ours = new Set(names.map((n) => n.toString('latin1')));
+      for (const n of theirs)
+        if (!ours.has(n.toString('latin1'))) note(`element '${show(n)}' only on the target`);
+    }
+  }
+  if (differing === 0) {
+    // Every element read equal, yet counts disagree: something moved while it was being read.
+    const settled =
+      !changed &&
+      names.length === Number(ia.size) &&
+      targetCard === matched &&
+      ia['attributes-count'] === ib['attributes-count'];
+    return settled
+      ? { equal: true }
+      : { equal: false, changed: true, detail: 'changed while being compared' };
+  }
+  const more = differing > diffs.length ? `; ${differing - diffs.length} more` : '';
+  return {
+    equal: false,
+    detail: `vector set of ${ia.size} vs ${ib.size} elements, ${differing} differ: ${diffs.join('; ')}${more}`,
+  };
+}
