@@ -142,6 +142,44 @@ describe('vector sets (Redis 8 module type) across servers', { skip: missing }, 
     }
   });
 
+  test('Redis 8.0 -> Redis 8.0: a vector set bigger than one read is paged; another quantization is named', async () => {
+    const [from, to] = await Promise.all([
+      startRedis({ server: 'redis-8.0' }),
+      startRedis({ server: 'redis-8.0' }),
+    ]);
+    try {
+      const [fc, tc] = [await from.client(), await to.client()];
+      // 600 elements of 1024 f32 dimensions: 2.4 MB of vectors, more than one 2 MiB read (read-size.ts).
+      const p = fc.pipeline();
+      for (let i = 0; i < 600; i++) {
+        const blob = Buffer.alloc(4096);
+        for (let d = 0; d < 1024; d++) blob.writeFloatLE(Math.sin(i + d * 0.01), d * 4);
+        p.call('VADD', 'big', 'FP32', blob, `e${i}`, 'NOQUANT');
+      }
+      // An attribute of 1 MiB makes a page sized by the vectors too big: it is read again smaller.
+      p.call('VSETATTR', 'big', 'e10', JSON.stringify({ pad: 'x'.repeat(1024 * 1024) }));
+      await fc.call('VADD', 'quant', 'VALUES', '2', '1', '0', 'a', 'NOQUANT');
+      for (const [err] of (await p.exec()) ?? []) assert.ifError(err);
+      const src = parseEndpointUrl(from.url, 'src');
+      const dst = parseEndpointUrl(to.url, 'dst');
+      await copyKeys(src, dst, { dbs: 'all', onNonEmptyTarget: 'refuse', match: 'big' });
+      // The same element and vector, stored as int8.
+      await tc.call('VADD', 'quant', 'VALUES', '2', '1', '0', 'a', 'Q8');
+      const report = await verify(src, dst, { dbs: 'all', recheckDelayMs: 20 });
+      assert.equal(report.differentKeys, 1, JSON.stringify(report.differences));
+      assert.deepEqual(report.differences.value.samples, [
+        { db: 0, key: 'quant', detail: 'vector set quant-type f32 vs int8' },
+      ]);
+      assert.equal(report.comparisons.byType, 2);
+      assert.equal((await compareServers(from, to)).length, 1);
+      await tc.call('VSETATTR', 'big', 'e599', '{"late":true}');
+      const late = await verify(src, dst, { dbs: 'all', recheckDelayMs: 20, match: 'big' });
+      assert.match(late.differences.value.samples[0]?.detail ?? '', /element 'e599': attributes none vs/);
+    } finally {
+      await Promise.all([from.stop(), to.stop()]);
+    }
+  });
+
   for (const to of ['valkey-8.1', 'redis-7.0'] as const) {
     test(`Redis 8.0 -> ${to}: the plan names the vector set as a blocker; a by-type copy could not carry it`, async () => {
       const target = await startRedis({ server: to });

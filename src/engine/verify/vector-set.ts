@@ -136,6 +136,14 @@ function sameVector(a: (Buffer | string)[], b: (Buffer | string)[]): boolean {
   return true;
 }
 
+/** Bytes of one stored vector (hnsw_quants_bytes in hnsw.c: f32 4 per dim, int8 1, bin 1 bit in 64-bit words). */
+function vectorBytes(info: Info): number {
+  const dim = Number(info['vector-dim']) || 0;
+  if (info['quant-type'] === 'f32') return 4 * dim;
+  if (info['quant-type'] === 'bin') return Math.ceil(dim / 64) * 8;
+  return dim;
+}
+
 function vectorText(parts: (Buffer | string)[]): string {
   return `${text(parts[0])} vector ${(parts[1] as Buffer).toString('hex').slice(0, 32)}`;
 }
@@ -187,8 +195,9 @@ async function compare(
   };
   let matched = 0;
   let changed = false;
-  // Each element costs about its vector's bytes plus its attribute: as many as fit in READ_BYTES.
-  const sizer = readSizer(chunk, 0);
+  // Each element costs its vector's bytes plus its attribute: as many as fit in READ_BYTES, judged
+  // first by the vector's size, then by the biggest element read.
+  const sizer = readSizer(chunk, vectorBytes(ia) + 64);
   for (let offset = 0; offset < names.length; ) {
     const page = names.slice(offset, offset + sizer.count);
     const commands: RespArg[][] = [];
@@ -198,10 +207,15 @@ async function compare(
     const ea = elementReads(ra, 'source');
     const eb = elementReads(rb, 'target');
     const biggest = Math.max(...ea.map((e) => e.bytes), ...eb.map((e) => e.bytes));
-    const cut = ea.some((e) => e.cut) || eb.some((e) => e.cut);
-    sizer.saw(biggest, cut);
-    if (cut) continue; // asked again with fewer elements (or one, uncapped)
-    page.forEach((name, j) => {
+    // The elements before the first one the byte cap cut count; from it on, the page is asked
+    // again with fewer elements (or that one alone, uncapped).
+    const cutAt = (reads: ElementRead[]) => {
+      const i = reads.findIndex((e) => e.cut);
+      return i === -1 ? page.length : i;
+    };
+    const whole = Math.min(cutAt(ea), cutAt(eb));
+    sizer.saw(biggest, whole < page.length);
+    page.slice(0, whole).forEach((name, j) => {
       const a = ea[j]!;
       const b = eb[j]!;
       if (!a.vector) {
@@ -221,7 +235,7 @@ async function compare(
         note(`element '${show(name)}': attributes ${attr(a.attr)} vs ${attr(b.attr)}`);
       }
     });
-    offset += page.length;
+    offset += whole;
   }
   const targetCard = Number((await readInfo(target, key, 'target')).size);
   if (targetCard > matched) {
