@@ -11,7 +11,7 @@
 //     those params as they are, so after a RESTORE all of them are equal exactly; a native rebuild
 //     (VADD of the dequantized floats) would not be, and is reported.
 // Memory: Redis 8.0 has no paged walk of a vector set's elements (VRANGE came later), so the
-// element names come in one reply, kept under NAMES_BYTES; vectors and attributes, the bulk of a
+// element names come in one reply, within NAME_LIMITS; vectors and attributes, the bulk of a
 // vector set, are read a page of elements at a time (see read-size.ts), on both sides at once, and
 // dropped after the page. The target's names are read only when it holds elements the source lacks.
 import { printableKey } from '../../probe/printable-key.js';
@@ -20,8 +20,16 @@ import { type RespArg, RespError, type RespReply, SkippedBulk } from '../resp/re
 import type { ViewComparison } from './compare-views.js';
 import { readSizer } from './read-size.js';
 
-/** Element-name bytes read at once per side (one VRANDMEMBER reply). */
-export const NAMES_BYTES = 64 * 1024 * 1024;
+/**
+ * How many element names one VRANDMEMBER reply may bring: their bytes (names of up to 64 bytes
+ * are always kept by the connection, so the count bounds those) and their number (each name costs
+ * about 100 bytes of Buffer besides its bytes). A bigger vector set is reported as not compared.
+ */
+export interface NameLimits {
+  bytes: number;
+  elements: number;
+}
+export const NAME_LIMITS: NameLimits = { bytes: 64 * 1024 * 1024, elements: 1_000_000 };
 /** Element differences named in one key's detail; the rest are counted. */
 const NAMED_DIFFERENCES = 5;
 /** VINFO fields that describe the data (the rest describe the server's history). */
@@ -68,18 +76,31 @@ async function readInfo(runner: CommandRunner, key: Buffer, where: string): Prom
   return info;
 }
 
-/** Every element name, or a reason when they do not fit in NAMES_BYTES. */
+/** Every element name, or how many there are when they exceed the limits. */
 async function readNames(
   runner: CommandRunner,
   key: Buffer,
   card: number,
   where: string,
+  limits: NameLimits,
 ): Promise<Buffer[] | { tooBig: number }> {
-  // A count over the size returns each element once; the margin covers elements added meanwhile.
-  const reply = await one(runner, ['VRANDMEMBER', key, card * 2 + 16], where, NAMES_BYTES);
+  if (card > limits.elements) return { tooBig: card };
+  // A count over the size returns each element once; the margin covers elements added meanwhile
+  // (and bounds the reply).
+  const reply = await one(
+    runner,
+    ['VRANDMEMBER', key, card + Math.min(card, 1024) + 16],
+    where,
+    limits.bytes,
+  );
   if (!Array.isArray(reply)) throw new GoneError();
-  if (reply.some((r) => r instanceof SkippedBulk)) return { tooBig: reply.length };
+  if (reply.length > limits.elements || reply.some((r) => r instanceof SkippedBulk))
+    return { tooBig: reply.length };
   return reply as Buffer[];
+}
+
+function tooBigText(elements: number, limits: NameLimits): string {
+  return `${elements} elements (more than ${limits.elements} or ${limits.bytes / 1024 / 1024} MiB of names)`;
 }
 
 /** One element as read on one side: VEMB RAW's parts (null: no such element) and VGETATTR. */
@@ -158,9 +179,10 @@ export async function compareVectorSets(
   target: CommandRunner,
   key: Buffer,
   chunk: number,
+  limits: NameLimits = NAME_LIMITS,
 ): Promise<ViewComparison> {
   try {
-    return await compare(source, target, key, chunk);
+    return await compare(source, target, key, chunk, limits);
   } catch (err) {
     if (err instanceof GoneError)
       return { equal: false, changed: true, detail: 'changed while being compared' };
@@ -173,18 +195,20 @@ async function compare(
   target: CommandRunner,
   key: Buffer,
   chunk: number,
+  limits: NameLimits,
 ): Promise<ViewComparison> {
   const [ia, ib] = await Promise.all([readInfo(source, key, 'source'), readInfo(target, key, 'target')]);
   for (const f of ['quant-type', 'vector-dim', 'projection-input-dim', 'hnsw-m'] as const) {
     if (ia[f] !== ib[f]) return { equal: false, detail: `vector set ${f} ${ia[f]} vs ${ib[f]}` };
   }
-  const names = await readNames(source, key, Number(ia.size), 'source');
+  const names = await readNames(source, key, Number(ia.size), 'source', limits);
   if (!Array.isArray(names)) {
     return {
       equal: false,
       detail:
-        `vector set of ${names.tooBig} elements: their names exceed the ${NAMES_BYTES / 1024 / 1024} MiB ` +
-        'verify reads at once, so it was not compared; check it with VCARD/VEMB/VGETATTR on both servers',
+        `vector set not compared: ${tooBigText(names.tooBig, limits)} is more than verify reads at once ` +
+        "(Redis 8.0 cannot page a vector set's elements); compare DEBUG DIGEST-VALUE of the key on " +
+        'both servers (needs enable-debug-command), or its elements with VEMB/VGETATTR',
     };
   }
   const diffs: string[] = [];
@@ -239,11 +263,15 @@ async function compare(
   }
   const targetCard = Number((await readInfo(target, key, 'target')).size);
   if (targetCard > matched) {
-    const theirs = await readNames(target, key, targetCard, 'target');
+    const theirs = await readNames(target, key, targetCard, 'target', limits);
     if (Array.isArray(theirs)) {
       const ours = new Set(names.map((n) => n.toString('latin1')));
       for (const n of theirs)
         if (!ours.has(n.toString('latin1'))) note(`element '${show(n)}' only on the target`);
+    } else {
+      note(
+        `${targetCard - matched} elements only on the target (not named: ${tooBigText(targetCard, limits)})`,
+      );
     }
   }
   if (differing === 0) {
