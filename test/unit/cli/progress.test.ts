@@ -19,7 +19,7 @@ test('the bar shows percent, counts, bytes, rate, ETA and fits the width', () =>
   );
   assert.match(
     line,
-    /^\[#+\.+\] {2}45% {2}90,000\/200,000 keys {2}12\.3 MB {2}44,000 keys\/s {2}ETA 3s {2}db0$/,
+    /^\[#+\.+\] {2}45% {2}90,000\/200,000 keys {2}11\.8 MiB {2}44,000 keys\/s {2}ETA 3s {2}db0$/,
   );
   assert.ok(line.length < 120);
   const narrow = formatBar({ phase: 'keys', done: 1, total: 2, rate: 1, etaSeconds: null }, 40, 'keys');
