@@ -1,8 +1,9 @@
 // Progress output for long CLI commands, always on stderr so stdout holds only the result (one JSON
 // document with --json): a one-line bar redrawn in place on a terminal, NDJSON with --progress json
 // (for logs and CI), nothing otherwise. Generic on purpose: copy, verify and import feed it.
-import { InvalidArgumentError } from 'commander';
+
 import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
 import { formatBinaryBytes } from '../util/byte-size.js';
 
 export interface ProgressState {
@@ -47,7 +48,8 @@ const PROGRESS_MODES: readonly ProgressMode[] = ['auto', 'bar', 'json', 'none'];
 
 export function parseProgressMode(text: string): ProgressMode {
   const mode = text.trim().toLowerCase() as ProgressMode;
-  if (!PROGRESS_MODES.includes(mode)) throw new InvalidArgumentError(`must be one of ${PROGRESS_MODES.join(', ')}`);
+  if (!PROGRESS_MODES.includes(mode))
+    throw new InvalidArgumentError(`must be one of ${PROGRESS_MODES.join(', ')}`);
   return mode;
 }
 

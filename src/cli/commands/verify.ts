@@ -12,7 +12,14 @@ import { describeEndpoint, type Endpoint } from '../../redis/endpoint.js';
 import { ExitCode, UserError } from '../../util/errors.js';
 import { action, addGlobalOptions, type CliContext } from '../context.js';
 import { parseBytes, parseDbs } from '../options/values.js';
-import { createProgressRenderer, fmtInt, type ProgressState, sizeProbeLine } from '../progress.js';
+import {
+  addProgressOption,
+  fmtInt,
+  type ProgressMode,
+  type ProgressState,
+  progressRendererFor,
+  sizeProbeLine,
+} from '../progress.js';
 
 interface VerifyCliOptions {
   db?: string;
@@ -25,6 +32,7 @@ interface VerifyCliOptions {
   samples?: string;
   bigKeyThreshold?: string;
   sizeProbe?: boolean;
+  progress?: ProgressMode;
 }
 
 export function registerVerifyCommand(program: Command): void {
@@ -69,6 +77,7 @@ export function registerVerifyCommand(program: Command): void {
       'MEMORY USAGE on the source before every DUMP (slower; by default only when maxmemory on ' +
         'either side leaves too little room for a big DUMP)',
     );
+  addProgressOption(cmd);
   addGlobalOptions(cmd);
   cmd.action(action(runVerify));
 }
@@ -121,9 +130,7 @@ async function runVerify(
   const target = ctx.endpoint(targetName, 'the target');
   const options = verifyOptionsFromCli(opts, source, target);
 
-  const renderer = ctx.json
-    ? createProgressRenderer({ stream: process.stdout, tty: false })
-    : createProgressRenderer({ stream: process.stderr, tty: Boolean(process.stderr.isTTY) });
+  const renderer = progressRendererFor(opts.progress);
   options.onProgress = (p) => renderer.update(toProgressState(p));
 
   const controller = new AbortController();
