@@ -71,6 +71,14 @@ describe('--json: one document on stdout', () => {
     const probe = await cli('probe', source.url, '--json');
     assert.equal(probe.code, 0, probe.stderr);
     assert.equal((oneDocument(probe).server as { version: string }).version.split('.').length, 3);
+    // --sample N is the one spelling (as in verify); --samples still works, saying so on stderr.
+    for (const flag of ['--sample', '--samples']) {
+      const sampled = await cli('probe', source.url, flag, '50', '--json');
+      assert.equal(sampled.code, 0, sampled.stderr);
+      const { bigKeys } = oneDocument(sampled) as { bigKeys?: { sampled: number } };
+      assert.ok(bigKeys && bigKeys.sampled > 0 && bigKeys.sampled <= 60, JSON.stringify(bigKeys));
+      assert.equal(/--samples is deprecated, use --sample/.test(sampled.stderr), flag === '--samples');
+    }
     const plan = await cli('plan', source.url, target.url, '--json');
     assert.equal(plan.code, 0, plan.stderr);
     assert.ok(oneDocument(plan).strategy);
@@ -89,6 +97,21 @@ describe('--json: one document on stdout', () => {
     const progress = ndjson(copy.stderr);
     assert.ok(progress.length > 0, copy.stderr);
     assert.ok(progress.every((p) => p.event === 'progress' && typeof p.done === 'number'));
+
+    // --examples is the new name of verify's --samples (too like --sample); the old one still works.
+    await (await target.client()).del('k:1', 'k:2', 'k:3');
+    for (const flag of ['--examples', '--samples']) {
+      const run = await cli('verify', source.url, target.url, flag, '1', '--json', '--recheck-rounds', '0');
+      assert.equal(run.code, 1, run.stderr);
+      const { differences } = oneDocument(run) as {
+        differences: { missing: { count: number; samples: unknown[] } };
+      };
+      assert.equal(differences.missing.count, 3);
+      assert.equal(differences.missing.samples.length, 1);
+      assert.equal(/--samples is deprecated, use --examples/.test(run.stderr), flag === '--samples');
+    }
+    const again = await cli('copy', source.url, target.url, '--replace');
+    assert.equal(again.code, 0, again.stderr);
 
     const verify = await cli('verify', source.url, target.url, '--json', '--progress', 'json');
     assert.equal(verify.code, 0, verify.stderr);
