@@ -12,7 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import type { Redis } from 'ioredis';
-import { runCli } from '../test/harness/cli.js';
+import { jsonReport, runCli } from '../test/harness/cli.js';
 import { type RedisServer, startRedis } from '../test/harness/redis-server.js';
 
 const TYPES = ['list', 'hash', 'set', 'zset', 'string', 'stream'] as const;
@@ -62,15 +62,12 @@ async function verifyCli(source: RedisServer, target: RedisServer) {
   const args = ['verify', source.url, target.url, '--json', '--compare-by', values['compare-by']];
   const started = Date.now();
   const run = await runCli(args);
-  const report = run.stdout
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as Record<string, unknown>)
-    .find((l) => l.event === 'report');
+  // --json: stdout is the report alone.
+  const report = run.code === 0 || run.code === 1 ? jsonReport(run.stdout) : undefined;
   return { code: run.code, peak: run.peakRssBytes, ms: Date.now() - started, report };
 }
 
-const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 const configLines = values.maxmemory ? [`maxmemory ${values.maxmemory}`] : [];
 const [source, target] = await Promise.all([startRedis({ configLines }), startRedis({ configLines })]);
 try {

@@ -19,8 +19,10 @@ export interface CliContext {
   endpoint(nameOrUrl: string, role?: string): Endpoint;
   /** Human output on stdout, scrubbed of secrets. */
   print(text: string): void;
-  /** One JSON document (or line) on stdout, scrubbed of secrets. */
+  /** The one JSON document of --json on stdout, scrubbed of secrets (call it once, at the end). */
   printJson(value: unknown): void;
+  /** Whether printJson has written the document (an error after it goes to stderr). */
+  readonly printedJson: boolean;
   /** A note on stderr (kept out of --json output). */
   note(text: string): void;
   isTty: boolean;
@@ -36,12 +38,19 @@ export function createContext(opts: GlobalOptions): CliContext {
   let config: Config | undefined;
   if (opts.config) config = loadConfig(opts.config);
   else if (existsSync(DEFAULT_CONFIG_FILE)) config = loadConfig(DEFAULT_CONFIG_FILE);
+  let printedJson = false;
   return {
     config,
     json: Boolean(opts.json),
     endpoint: (nameOrUrl, role) => resolveEndpoint(nameOrUrl, config, role),
     print: (text) => process.stdout.write(`${scrub(text)}\n`),
-    printJson: (value) => process.stdout.write(`${JSON.stringify(scrubDeep(value))}\n`),
+    printJson: (value) => {
+      printedJson = true;
+      process.stdout.write(`${JSON.stringify(scrubDeep(value))}\n`);
+    },
+    get printedJson() {
+      return printedJson;
+    },
     note: (text) => process.stderr.write(`${scrub(text)}\n`),
     isTty: Boolean(process.stdout.isTTY),
   };
@@ -59,13 +68,17 @@ export function action<A extends unknown[]>(
     const command = args[args.length - 1] as Command;
     const opts = command.optsWithGlobals() as GlobalOptions;
     let code: number;
+    let ctx: CliContext | undefined;
     try {
-      const ctx = createContext(opts);
+      ctx = createContext(opts);
       code = (await run(ctx, ...args)) ?? ExitCode.ok;
     } catch (err) {
       code = err instanceof UserError ? err.exitCode : ExitCode.usage;
       const message = errorMessage(err);
-      if (opts.json) process.stdout.write(`${JSON.stringify({ error: message, exitCode: code })}\n`);
+      // stdout holds one JSON document: when the command already wrote it (a report that says it
+      // stopped), the error goes to stderr.
+      if (opts.json && !ctx?.printedJson)
+        process.stdout.write(`${JSON.stringify({ error: message, exitCode: code })}\n`);
       else process.stderr.write(`error: ${message}\n`);
       if (!(err instanceof UserError) && process.env.DEBUG)
         process.stderr.write(`${scrub(String((err as Error).stack))}\n`);

@@ -1,5 +1,10 @@
-// Progress output for long CLI commands: a one-line bar redrawn in place on a terminal, JSON lines
-// otherwise (for --json, logs and CI). Generic on purpose: copy feeds it, verify can too.
+// Progress output for long CLI commands, always on stderr so stdout holds only the result (one JSON
+// document with --json): a one-line bar redrawn in place on a terminal, NDJSON with --progress json
+// (for logs and CI), nothing otherwise. Generic on purpose: copy, verify and import feed it.
+
+import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import { formatBinaryBytes } from '../util/byte-size.js';
 
 export interface ProgressState {
   /** e.g. 'functions', 'keys', 'done'. */
@@ -35,6 +40,37 @@ export interface RendererOptions {
 
 export function createProgressRenderer(options: RendererOptions): ProgressRenderer {
   return options.tty ? new BarRenderer(options) : new JsonLinesRenderer(options);
+}
+
+/** `--progress`: auto = a bar when stderr is a terminal, nothing otherwise. */
+export type ProgressMode = 'auto' | 'bar' | 'json' | 'none';
+const PROGRESS_MODES: readonly ProgressMode[] = ['auto', 'bar', 'json', 'none'];
+
+export function parseProgressMode(text: string): ProgressMode {
+  const mode = text.trim().toLowerCase() as ProgressMode;
+  if (!PROGRESS_MODES.includes(mode))
+    throw new InvalidArgumentError(`must be one of ${PROGRESS_MODES.join(', ')}`);
+  return mode;
+}
+
+export function addProgressOption(cmd: Command): Command {
+  return cmd.option(
+    '--progress <how>',
+    'progress on stderr: auto (a bar on a terminal, nothing otherwise), bar, json (NDJSON lines) or none',
+    parseProgressMode,
+    'auto' as ProgressMode,
+  );
+}
+
+/** The renderer `--progress` asks for, on stderr (stdout is kept for the result). */
+export function progressRendererFor(
+  mode: ProgressMode | undefined,
+  stream: NodeJS.WritableStream & { columns?: number; isTTY?: boolean } = process.stderr,
+  unit?: string,
+): ProgressRenderer {
+  const how = mode ?? 'auto';
+  if (how === 'none' || (how === 'auto' && !stream.isTTY)) return { update() {}, finish() {} };
+  return createProgressRenderer({ stream, tty: how !== 'json', ...(unit ? { unit } : {}) });
 }
 
 class BarRenderer implements ProgressRenderer {
@@ -83,7 +119,7 @@ class JsonLinesRenderer implements ProgressRenderer {
   finish(): void {}
 }
 
-/** `[#####.....]  45%  90,000/200,000 keys  12.3 MB  44,000 keys/s  ETA 3s  db0` fitted to width. */
+/** `[#####.....]  45%  90,000/200,000 keys  12.3 MiB  44,000 keys/s  ETA 3s  db0` fitted to width. */
 export function formatBar(state: ProgressState, width: number, unit: string): string {
   const fraction = state.total > 0 ? Math.min(1, state.done / state.total) : state.phase === 'done' ? 1 : 0;
   const pct = `${Math.floor(fraction * 100)}%`.padStart(4);
@@ -109,15 +145,9 @@ export function fmtInt(n: number): string {
   return Math.round(n).toLocaleString('en-US');
 }
 
+/** Bytes for people, in binary units with their IEC labels ("12.3 MiB"). */
 export function fmtBytes(n: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
+  return formatBinaryBytes(n);
 }
 
 export function fmtDuration(seconds: number | null): string {

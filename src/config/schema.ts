@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BYTE_SIZE_UNITS_TEXT, parseByteSize } from '../util/byte-size.js';
 
 // The config file's shape. Objects are strict so a misspelt key is an error, not a silent default.
 
@@ -9,6 +10,18 @@ export const durationSchema = z
     message: 'must be a duration like 30s, 15m, 1h or 2d (or milliseconds)',
   })
   .transform((v) => (typeof v === 'number' ? v : parseDuration(v)));
+
+/** A size as the CLI's options take it (one parser, Redis' units: "64mb" = 64 MiB), or bytes. */
+export const byteSizeSchema = z
+  .union([z.number(), z.string()])
+  .refine(
+    (v) => {
+      const bytes = typeof v === 'number' ? v : parseByteSize(v);
+      return bytes !== null && Number.isInteger(bytes) && bytes > 0;
+    },
+    { message: `must be a size like 64mb or 64MiB, or a number of bytes (${BYTE_SIZE_UNITS_TEXT})` },
+  )
+  .transform((v) => (typeof v === 'number' ? v : parseByteSize(v)!));
 
 export function parseDuration(text: string): number {
   const m = /^(\d+)(ms|s|m|h|d)$/.exec(text);
@@ -166,7 +179,7 @@ export const configSchema = z
     hooks: hooksSchema.optional(),
     copy: z
       .object({
-        bigKeyThresholdBytes: z.number().int().positive().optional(),
+        bigKeyThresholdBytes: byteSizeSchema.optional(),
         batchSize: z.number().int().min(1).max(100_000).optional(),
       })
       .strict()

@@ -7,7 +7,7 @@ import { fieldTtlBlockers } from './field-ttls.js';
 import { librariesText, targetLibraries } from './functions.js';
 import { clusterBlockers } from './topology.js';
 import type { Finding, StrategyAssessment, StrategyName } from './types.js';
-import { formatDbs, formatMb, plural } from './units.js';
+import { formatDbs, formatMib, plural } from './units.js';
 
 export function findBlockers(ctx: PlanContext): Finding[] {
   return [
@@ -69,8 +69,8 @@ function memory(ctx: PlanContext): Finding[] {
     out.push({
       code: 'target-too-small',
       message:
-        `target maxmemory is ${formatMb(maxmemoryBytes)}, smaller than the source's used memory of ` +
-        `${formatMb(used)}: raise it on the target (or pick a bigger one)`,
+        `target maxmemory is ${formatMib(maxmemoryBytes)}, smaller than the source's used memory of ` +
+        `${formatMib(used)}: raise it on the target (or pick a bigger one)`,
     });
   }
   // With no memory limit (maxmemory 0) the policy never fires; unknown limit counts as a limit.

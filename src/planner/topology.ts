@@ -12,7 +12,7 @@ import {
 } from './cluster-facts.js';
 import type { PlanContext, Side } from './context.js';
 import type { Finding, StrategyName } from './types.js';
-import { formatDbs, formatMb, plural } from './units.js';
+import { formatDbs, formatMib, plural } from './units.js';
 
 const isCluster = (ctx: PlanContext, side: Side) => isClusterProbe(ctx[side]);
 
@@ -199,8 +199,8 @@ function shardCapacity(ctx: PlanContext): Finding[] {
   return overfullShards(ctx).map((s) => ({
     code: 'target-shard-too-small',
     message:
-      `target shard ${s.at} has maxmemory ${formatMb(s.limit)}, and the source keys that hash to its slots ` +
-      `need about ${formatMb(s.bytes)} (${plural(s.keys, 'key')}; an estimate from the probes: each source's ` +
+      `target shard ${s.at} has maxmemory ${formatMib(s.limit)}, and the source keys that hash to its slots ` +
+      `need about ${formatMib(s.bytes)} (${plural(s.keys, 'key')}; an estimate from the probes: each source's ` +
       'memory spread evenly over its slots): raise maxmemory on that shard, or give the target more shards',
   }));
 }
@@ -211,8 +211,8 @@ export function shardCapacityWarnings(ctx: PlanContext): Finding[] {
   return overfullShards(ctx).map((s) => ({
     code: 'target-shard-may-be-too-small',
     message:
-      `target shard ${s.at} has maxmemory ${formatMb(s.limit)}, and the source keys that hash to its slots may ` +
-      `need up to ${formatMb(s.bytes)} (an estimate from the probes, before --match or the database choice ` +
+      `target shard ${s.at} has maxmemory ${formatMib(s.limit)}, and the source keys that hash to its slots may ` +
+      `need up to ${formatMib(s.bytes)} (an estimate from the probes, before --match or the database choice ` +
       'narrow it): check that it fits, or raise maxmemory on that shard',
   }));
 }

@@ -1,19 +1,14 @@
 // Number formatting for plan messages. Deterministic (fixed locale), so plans are reproducible.
 
-const MB = 1024 * 1024;
+import { formatBinaryBytes } from '../util/byte-size.js';
 
-/** Bytes as megabytes with one decimal, e.g. "250.3 MB" (Redis' own "M" is MiB too). */
-export function formatMb(bytes: number): string {
-  return `${(bytes / MB).toFixed(1)} MB`;
+/** Bytes in MiB with one decimal, e.g. "250.3 MiB" (Redis' own "M" and "mb" are MiB too). */
+export function formatMib(bytes: number): string {
+  return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
 }
 
-/** Bytes in the largest fitting unit, e.g. "512 B", "3.2 KB", "64.0 MB", "1.5 GB". */
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < MB) return `${(bytes / 1024).toFixed(1)} KB`;
-  if (bytes < 1024 * MB) return formatMb(bytes);
-  return `${(bytes / (1024 * MB)).toFixed(1)} GB`;
-}
+/** Bytes in the largest fitting binary unit, e.g. "512 B", "3.2 KiB", "64.0 MiB", "1.5 GiB". */
+export const formatBytes = formatBinaryBytes;
 
 export function formatCount(n: number): string {
   return n.toLocaleString('en-US');

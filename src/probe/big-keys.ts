@@ -3,6 +3,7 @@
 import type { Redis } from 'ioredis';
 import { scrub } from '../util/secrets.js';
 import { printableKey } from './printable-key.js';
+import { type SampleWalk, walkSample } from './sample-walk.js';
 import type { BigKey, DatabaseStats } from './types.js';
 
 export interface BigKeyOptions {
@@ -27,19 +28,7 @@ const ELEMENT_COUNT: Record<string, string> = {
   stream: 'XLEN',
 };
 
-/**
- * Splits the sample budget over the databases in proportion to their key counts (at least one
- * key each), so the sample looks like the keyspace. With fewer keys than the budget, every key.
- */
-export function allocateSamples(databases: DatabaseStats[], budget: number): Map<number, number> {
-  const total = databases.reduce((sum, d) => sum + d.keys, 0);
-  const out = new Map<number, number>();
-  for (const d of databases) {
-    if (d.keys === 0) continue;
-    out.set(d.db, total <= budget ? d.keys : Math.max(1, Math.floor((budget * d.keys) / total)));
-  }
-  return out;
-}
+export { allocateSamples } from './sample-walk.js';
 
 interface Candidate {
   db: number;
@@ -79,49 +68,34 @@ export async function sampleBigKeys(
   const batch = Math.max(1, options.batch ?? DEFAULT_BATCH);
   const top = new TopList(Math.max(1, options.top ?? DEFAULT_TOP));
   const notes: string[] = [];
-  let sampled = 0;
-  let selected = currentDb;
+  const walk: SampleWalk = { selected: currentDb, sampled: 0 };
   try {
-    for (const [db, quota] of allocateSamples(databases, budget)) {
-      if (db !== selected) {
-        await client.select(db);
-        selected = db;
+    await walkSample(client, databases, budget, batch, walk, async (db, keys) => {
+      const pipeline = client.pipeline();
+      for (const key of keys) pipeline.call('MEMORY', 'USAGE', key, 'SAMPLES', '5');
+      const results = (await pipeline.exec()) ?? [];
+      for (let i = 0; i < keys.length; i++) {
+        const [err, bytes] = results[i] ?? [new Error('no reply'), null];
+        if (err) throw new Error(`MEMORY USAGE failed: ${err.message}`);
+        // null: the key expired or was deleted between SCAN and MEMORY USAGE.
+        if (typeof bytes === 'number') top.offer({ db, key: keys[i]!, bytes });
       }
-      let cursor = '0';
-      let taken = 0;
-      do {
-        const [next, found] = await client.scanBuffer(cursor, 'COUNT', batch);
-        cursor = next.toString();
-        const keys = found.slice(0, quota - taken);
-        if (keys.length === 0) continue;
-        const pipeline = client.pipeline();
-        for (const key of keys) pipeline.call('MEMORY', 'USAGE', key, 'SAMPLES', '5');
-        const results = (await pipeline.exec()) ?? [];
-        for (let i = 0; i < keys.length; i++) {
-          const [err, bytes] = results[i] ?? [new Error('no reply'), null];
-          if (err) throw new Error(`MEMORY USAGE failed: ${err.message}`);
-          // null: the key expired or was deleted between SCAN and MEMORY USAGE.
-          if (typeof bytes === 'number') top.offer({ db, key: keys[i]!, bytes });
-        }
-        taken += keys.length;
-        sampled += keys.length;
-      } while (cursor !== '0' && taken < quota);
-    }
+    });
     return {
-      sampled,
+      sampled: walk.sampled,
       keys: await describe(
         client,
         top.items,
-        () => selected,
-        (db) => (selected = db),
+        () => walk.selected,
+        (db) => (walk.selected = db),
       ),
       notes,
     };
   } catch (err) {
-    notes.push(`big-key sampling stopped after ${sampled} keys: ${scrub((err as Error).message)}`);
-    return { sampled, keys: [], notes };
+    notes.push(`big-key sampling stopped after ${walk.sampled} keys: ${scrub((err as Error).message)}`);
+    return { sampled: walk.sampled, keys: [], notes };
   } finally {
-    if (selected !== currentDb) await client.select(currentDb).catch(() => undefined);
+    if (walk.selected !== currentDb) await client.select(currentDb).catch(() => undefined);
   }
 }
 

@@ -4,7 +4,8 @@
 // small batches and one pipeline of TYPE per batch, up to a fixed number of keys in total.
 import type { Redis } from 'ioredis';
 import { scrub } from '../util/secrets.js';
-import { allocateSamples, DEFAULT_BIG_KEY_SAMPLES } from './big-keys.js';
+import { DEFAULT_BIG_KEY_SAMPLES } from './big-keys.js';
+import { type SampleWalk, walkSample } from './sample-walk.js';
 import type { DatabaseStats } from './types.js';
 
 /** Types a server knows without modules; anything else TYPE reports is a module type. */
@@ -46,38 +47,23 @@ export async function sampleModuleKeys(
   const found = new Map<string, ModuleKeyType>();
   const notes: string[] = [];
   const keys = databases.reduce((n, d) => n + d.keys, 0);
-  let sampled = 0;
-  let selected = currentDb;
+  const walk: SampleWalk = { selected: currentDb, sampled: 0 };
   try {
-    for (const [db, quota] of allocateSamples(databases, budget)) {
-      if (db !== selected) {
-        await client.select(db);
-        selected = db;
+    await walkSample(client, databases, budget, BATCH, walk, async (db, batch) => {
+      const pipeline = client.pipeline();
+      for (const key of batch) pipeline.type(key);
+      for (const [err, type] of (await pipeline.exec()) ?? []) {
+        if (err) throw new Error(`TYPE failed: ${err.message}`);
+        if (typeof type !== 'string' || CORE_TYPES.has(type)) continue;
+        const entry = found.get(`${db} ${type}`) ?? { db, type, keys: 0 };
+        entry.keys++;
+        found.set(`${db} ${type}`, entry);
       }
-      let cursor = '0';
-      let taken = 0;
-      do {
-        const [next, page] = await client.scanBuffer(cursor, 'COUNT', BATCH);
-        cursor = next.toString();
-        const batch = page.slice(0, quota - taken);
-        if (batch.length === 0) continue;
-        const pipeline = client.pipeline();
-        for (const key of batch) pipeline.type(key);
-        for (const [err, type] of (await pipeline.exec()) ?? []) {
-          if (err) throw new Error(`TYPE failed: ${err.message}`);
-          if (typeof type !== 'string' || CORE_TYPES.has(type)) continue;
-          const entry = found.get(`${db} ${type}`) ?? { db, type, keys: 0 };
-          entry.keys++;
-          found.set(`${db} ${type}`, entry);
-        }
-        taken += batch.length;
-        sampled += batch.length;
-      } while (cursor !== '0' && taken < quota);
-    }
+    });
   } catch (err) {
-    notes.push(`module key sampling stopped after ${sampled} keys: ${scrub((err as Error).message)}`);
+    notes.push(`module key sampling stopped after ${walk.sampled} keys: ${scrub((err as Error).message)}`);
   } finally {
-    if (selected !== currentDb) await client.select(currentDb).catch(() => undefined);
+    if (walk.selected !== currentDb) await client.select(currentDb).catch(() => undefined);
   }
-  return { sampled, keys, types: [...found.values()], notes };
+  return { sampled: walk.sampled, keys, types: [...found.values()], notes };
 }

@@ -1,18 +1,10 @@
 // A probe result as a compact text report for people (CLI output; plain text, no colours).
+import { formatBinaryBytes as formatBytes } from '../util/byte-size.js';
 import { formatSlotRanges } from './cluster-topology.js';
 import { describeFieldTtls } from './field-ttls.js';
 import { type ClusterProbe, PROBED_COMMANDS, type ProbeResult } from './types.js';
 
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${bytes} B` : `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
-}
+export { formatBinaryBytes as formatBytes } from '../util/byte-size.js';
 
 export function formatDuration(seconds: number): string {
   const s = Math.round(seconds);

@@ -39,3 +39,18 @@ export function formatRedisSize(bytes: number): string {
   if (bytes > 0 && bytes % 1024 === 0) return `${bytes / 1024}kb`;
   return String(bytes);
 }
+
+/**
+ * Bytes for people in the largest binary unit, labelled as such: "512 B", "3.2 KiB", "64.0 MiB",
+ * "1.5 GiB" (Redis' own "mb" and INFO's "M" are these units too, so "MB" would mislabel them).
+ */
+export function formatBinaryBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${Math.round(bytes)} B` : `${value.toFixed(1)} ${units[unit]}`;
+}

@@ -51,10 +51,15 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Cli
   });
 }
 
-/** The report line of --json output (progress lines come before it). */
+/** The report of --json output: stdout must be exactly one JSON document (progress goes to stderr). */
 export function jsonReport(stdout: string): Record<string, unknown> {
-  const lines = stdout.trim().split('\n');
-  const report = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.event === 'report');
-  assert.ok(report, `no report line in: ${stdout}`);
-  return report;
+  let report: unknown;
+  assert.doesNotThrow(
+    () => {
+      report = JSON.parse(stdout);
+    },
+    `stdout is not one JSON document: ${stdout.slice(0, 2000)}`,
+  );
+  assert.ok(report && typeof report === 'object' && !Array.isArray(report), `not an object: ${stdout}`);
+  return report as Record<string, unknown>;
 }

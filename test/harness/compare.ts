@@ -1,7 +1,8 @@
 // Test helper: reads every key of two servers by type (with ioredis, independently of the copy
 // engine's own readers) and lists the differences: missing/extra keys, types, values, TTLs,
 // stream metadata (counters, groups, consumers, pending entries), hash field TTLs (HPTTL, where
-// the server has them).
+// the server has them), vector sets by content (VINFO's data fields, every element's VEMB RAW and
+// VGETATTR: their DUMP payloads differ after a RESTORE).
 import type { Redis } from 'ioredis';
 import type { RedisServer } from './redis-server.js';
 
@@ -118,7 +119,7 @@ export async function snapshotKeys(client: Redis, keys: Buffer[]): Promise<Map<s
     const type = String(heads[2 * i]![1]);
     const pttl = Number(heads[2 * i + 1]![1]);
     if (type === 'none') continue;
-    if (type === 'stream') {
+    if (type === 'stream' || type === 'vectorset') {
       const snap = await snapshotKey(client, key);
       if (snap) out.set(hex(key), snap);
       continue;
@@ -185,6 +186,7 @@ export async function snapshotKey(client: Redis, key: Buffer): Promise<KeySnapsh
   const pttl = await client.pttl(key);
   const call = (...args: (string | Buffer | number)[]) =>
     client.callBuffer(String(args[0]), ...args.slice(1)) as Promise<unknown>;
+  if (type === 'vectorset') return { type, pttl, value: await vectorSetValue(client, key) };
   if (type !== 'stream') {
     const snap: KeySnapshot = { type, pttl, value: canonical(type, await call(...readCommand(type, key))) };
     if (type === 'hash') await addFieldTtls(client, [{ key, snap }]);
@@ -230,6 +232,29 @@ export async function snapshotKey(client: Redis, key: Buffer): Promise<KeySnapsh
     groups,
   };
   return { type, pttl, value, idle };
+}
+
+/**
+ * A vector set's content: VINFO's fields that describe the data (not uid or max level, which come
+ * from the server's history and graph) and, sorted by element, each one's VEMB RAW (quantization,
+ * stored bytes, norm, range) and attribute. VRANDMEMBER with a count over the size lists each
+ * element once.
+ */
+async function vectorSetValue(client: Redis, key: Buffer): Promise<unknown> {
+  const info = fieldMap((await client.call('VINFO', key)) as unknown[]);
+  const fields = ['quant-type', 'vector-dim', 'projection-input-dim', 'hnsw-m', 'size', 'attributes-count'];
+  const size = Number(info['size']);
+  const names = (await client.callBuffer('VRANDMEMBER', key, size + 100)) as Buffer[];
+  const p = client.pipeline();
+  for (const n of names) p.callBuffer('VEMB', key, n, 'RAW').callBuffer('VGETATTR', key, n);
+  const replies = (await p.exec()) ?? [];
+  const elements = names.map((n, i) => {
+    const raw = replies[2 * i]![1] as Buffer[];
+    const attr = replies[2 * i + 1]![1] as Buffer | null;
+    const [quant, bytes, ...norms] = raw;
+    return `${hex(n)}=${String(quant)}:${hex(bytes!)}:${norms.map((x) => Number(String(x))).join(',')}:${attr ? hex(attr) : '-'}`;
+  });
+  return { info: fields.map((f) => `${f}=${String(info[f])}`), elements: elements.sort() };
 }
 
 /**

@@ -98,7 +98,16 @@ describe('copy and verify CLI across topologies', () => {
   });
 
   test('standalone -> 3-shard cluster: every key and the library on every primary; verify says identical', async () => {
-    const copy = await runCli(['copy', source.url, three.url, '--json', '--batch-size', '64']);
+    const copy = await runCli([
+      'copy',
+      source.url,
+      three.url,
+      '--json',
+      '--progress',
+      'json',
+      '--batch-size',
+      '64',
+    ]);
     assert.equal(copy.code, 0, copy.stderr);
     const report = jsonReport(copy.stdout);
     const sourceKeys = await (await source.client()).dbsize();
@@ -106,8 +115,8 @@ describe('copy and verify CLI across topologies', () => {
     assert.equal(report.complete, true);
     assert.deepEqual(report.topology, { source: 'standalone', target: 'cluster' });
     assert.ok(
-      copy.stdout.split('\n').some((l) => l.includes('"phase":"keys"')),
-      'progress lines',
+      copy.stderr.split('\n').some((l) => l.includes('"phase":"keys"')),
+      `progress lines on stderr: ${copy.stderr}`,
     );
     for (const p of three.primaries) {
       assert.deepEqual(await librariesOn(p.server), ['mblib'], `libraries on ${p.server.port}`);

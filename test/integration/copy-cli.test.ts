@@ -106,7 +106,7 @@ describe('copy CLI', () => {
       // Running it again is a no-op that says so.
       const third = await cli([...args, '--json']).done;
       assert.equal(third.code, 0, third.stderr);
-      const last = JSON.parse(third.stdout.trim().split('\n').at(-1)!);
+      const last = JSON.parse(third.stdout);
       assert.equal(last.event, 'report');
       assert.equal(last.complete, true);
     } finally {
@@ -132,14 +132,25 @@ describe('copy CLI', () => {
       const both = await cli(['copy', source.url, target.url, '--flush-target', '--replace', '--yes']).done;
       assert.equal(both.code, 2);
 
-      const flushed = await cli(['copy', source.url, target.url, '--flush-target', '--yes', '--json']).done;
+      const flushed = await cli([
+        'copy',
+        source.url,
+        target.url,
+        '--flush-target',
+        '--yes',
+        '--json',
+        '--progress',
+        'json',
+      ]).done;
       assert.equal(flushed.code, 0, flushed.stderr);
-      const lines = flushed.stdout
+      // stdout is the report alone; the progress is NDJSON on stderr.
+      const report = JSON.parse(flushed.stdout);
+      const progress = flushed.stderr
         .trim()
         .split('\n')
+        .filter((l) => l.startsWith('{'))
         .map((l) => JSON.parse(l));
-      assert.ok(lines.some((l) => l.event === 'progress'));
-      const report = lines.at(-1);
+      assert.ok(progress.length > 0 && progress.every((l) => l.event === 'progress'), flushed.stderr);
       assert.equal(report.event, 'report');
       assert.equal(report.keysCopied, 50_000);
       assert.deepEqual(await compareServers(source, target), []);
@@ -168,7 +179,7 @@ describe('copy CLI', () => {
     const port = await freePort();
     const run = await cli(['copy', source.url, `redis://127.0.0.1:${port}`, '--json']).done;
     assert.equal(run.code, 2);
-    const out = JSON.parse(run.stdout.trim().split('\n').at(-1)!);
+    const out = JSON.parse(run.stdout);
     assert.match(out.error, /cannot reach .*connection refused/);
     assert.equal(out.exitCode, 2);
   });

@@ -115,10 +115,10 @@ describe('migrate, worker and audit commands', () => {
 
     const audit = await cli(['audit', id, '-c', config, '--json']);
     assert.equal(audit.code, 0, audit.stderr);
-    const events = audit.stdout
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as AuditEvent);
+    // One JSON document: the migration, its status and every event.
+    const trail = JSON.parse(audit.stdout) as { migration: string; status: string; events: AuditEvent[] };
+    assert.equal(trail.migration, id);
+    const { events } = trail;
     assert.deepEqual(
       events.slice(0, 4).map((e) => e.type),
       ['migration_created', 'migration_planned', 'migration_started', 'step_started'],

@@ -15,7 +15,7 @@ export function registerAuditCommand(program: Command): void {
     .description(
       'Prints every event of a migration in order (created, plan, approvals with who, steps started and ' +
         'finished with results, verification, aborts, errors) from the control Redis. --json writes one ' +
-        'JSON document per line, for export.',
+        'JSON document, { migration, status, events: [...] }, for export (with --follow, once it ends).',
     )
     .argument('<migration-id>', 'the id shown when the migration was created')
     .option('--follow', 'keep printing new events until the migration ends');
@@ -32,8 +32,9 @@ async function runAudit(ctx: CliContext, id: string, opts: { follow?: boolean })
       throw new UserError(
         'there is no migration with that id on this control Redis (`migration-buddy audit` takes the id shown by plan, migrate or /migrate list)',
       );
+    const events: Parameters<typeof formatEvent>[0][] = [];
     const print = (e: Parameters<typeof formatEvent>[0]) =>
-      ctx.json ? ctx.printJson(e) : ctx.print(formatEvent(e));
+      ctx.json ? events.push(e) : ctx.print(formatEvent(e));
     let last: string | undefined;
     for (;;) {
       const events = await store.events(id, last ? { afterId: last } : {});
@@ -46,6 +47,10 @@ async function runAudit(ctx: CliContext, id: string, opts: { follow?: boolean })
         break;
       }
       await sleep(500);
+    }
+    if (ctx.json) {
+      const status = (await store.get(id))?.status ?? migration.status;
+      ctx.printJson({ migration: id, status, events });
     }
     return ExitCode.ok;
   } finally {

@@ -10,7 +10,7 @@ import { describeEndpoint, type Endpoint } from '../../redis/endpoint.js';
 import { ExitCode, UserError } from '../../util/errors.js';
 import type { CliContext } from '../context.js';
 import { parseBytes } from '../options/values.js';
-import { createProgressRenderer, fmtInt } from '../progress.js';
+import { fmtInt, type ProgressMode, progressRendererFor } from '../progress.js';
 
 export interface CopyAcrossCliOptions {
   match?: string;
@@ -21,6 +21,7 @@ export interface CopyAcrossCliOptions {
   bigKeyThreshold?: string;
   checkpoint?: string;
   batchSize?: number | undefined;
+  progress?: ProgressMode;
 }
 
 export type AskFlush = (
@@ -55,9 +56,7 @@ export async function runCopyAcrossCli(
   askFlush: AskFlush,
 ): Promise<number> {
   refuseUnsupported(opts);
-  const renderer = ctx.json
-    ? createProgressRenderer({ stream: process.stdout, tty: false })
-    : createProgressRenderer({ stream: process.stderr, tty: Boolean(process.stderr.isTTY) });
+  const renderer = progressRendererFor(opts.progress);
   let report: CopyAcrossRunReport;
   try {
     report = await runCopyAcross(source, target, {

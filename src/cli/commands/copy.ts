@@ -16,7 +16,14 @@ import { ExitCode, UserError } from '../../util/errors.js';
 import { action, addGlobalOptions, type CliContext } from '../context.js';
 import { addDropFieldTtlsOption } from '../options/field-ttl-option.js';
 import { parseBytes, parseDbs } from '../options/values.js';
-import { createProgressRenderer, fmtBytes, fmtInt, sizeProbeLine } from '../progress.js';
+import {
+  addProgressOption,
+  fmtBytes,
+  fmtInt,
+  type ProgressMode,
+  progressRendererFor,
+  sizeProbeLine,
+} from '../progress.js';
 import { runCopyAcrossCli } from './copy-across.js';
 
 interface CopyCliOptions {
@@ -31,6 +38,7 @@ interface CopyCliOptions {
   batchSize?: string;
   sizeProbe?: boolean;
   dropFieldTtls?: boolean;
+  progress?: ProgressMode;
 }
 
 export function registerCopyCommand(program: Command): void {
@@ -67,6 +75,7 @@ export function registerCopyCommand(program: Command): void {
         "(slower; by default only when the source's maxmemory leaves too little room)",
     );
   addDropFieldTtlsOption(cmd);
+  addProgressOption(cmd);
   addGlobalOptions(cmd);
   cmd.action(action(runCopy));
 }
@@ -117,10 +126,7 @@ async function runCopy(
     options.confirmFlush = (nonEmpty, libraries) => askFlush(describeEndpoint(target), nonEmpty, libraries);
   }
 
-  const stderrTty = Boolean(process.stderr.isTTY);
-  const renderer = ctx.json
-    ? createProgressRenderer({ stream: process.stdout, tty: false })
-    : createProgressRenderer({ stream: process.stderr, tty: stderrTty });
+  const renderer = progressRendererFor(opts.progress);
   options.onProgress = (p) => renderer.update(toProgressState(p));
 
   const controller = new AbortController();

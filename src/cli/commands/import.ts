@@ -10,7 +10,7 @@ import { describeEndpoint } from '../../redis/endpoint.js';
 import { ExitCode, UserError } from '../../util/errors.js';
 import { action, addGlobalOptions, type CliContext } from '../context.js';
 import { parseBytes, parseDbs } from '../options/values.js';
-import { createProgressRenderer, fmtBytes, fmtInt } from '../progress.js';
+import { addProgressOption, fmtBytes, fmtInt, type ProgressMode, progressRendererFor } from '../progress.js';
 import { askFlush } from './copy.js';
 
 interface ImportCliOptions {
@@ -19,6 +19,7 @@ interface ImportCliOptions {
   flushTarget?: boolean;
   yes?: boolean;
   maxValueSize?: string;
+  progress?: ProgressMode;
 }
 
 export function registerImportCommand(program: Command): void {
@@ -41,6 +42,7 @@ export function registerImportCommand(program: Command): void {
       '--max-value-size <bytes>',
       'stop at a key or value bigger than this (it is held whole in memory; default 64mb)',
     );
+  addProgressOption(cmd);
   addGlobalOptions(cmd);
   cmd.action(action(runImport));
 }
@@ -73,12 +75,7 @@ async function runImport(
   if (opts.flushTarget && !opts.yes) {
     options.confirmFlush = (nonEmpty, libraries) => askFlush(describeEndpoint(target), nonEmpty, libraries);
   }
-  // stdout carries one JSON document with --json; progress always goes to stderr.
-  const renderer = createProgressRenderer({
-    stream: process.stderr,
-    tty: !ctx.json && Boolean(process.stderr.isTTY),
-    unit: 'bytes',
-  });
+  const renderer = progressRendererFor(opts.progress, process.stderr, 'bytes');
   options.onProgress = (p) => renderer.update(progressState(p));
 
   const controller = new AbortController();

@@ -12,10 +12,12 @@ import { approvalSettingsFromConfig } from '../../runbook/settings.js';
 import { rootOf } from '../../runbook/thread-ref.js';
 import { createPlannedMigration, describePlan } from '../../usecases/plan-migration.js';
 import { ExitCode, UserError } from '../../util/errors.js';
+import { scrubDeep } from '../../util/secrets.js';
 import { sleep } from '../../util/sleep.js';
 import { action, addGlobalOptions, type CliContext } from '../context.js';
 import { addPlanOptions, type PlanCliOptions, planOptionsFromCli } from '../options/plan-options.js';
 import { prepareCliPlan } from '../prepare-plan.js';
+import { addProgressOption, type ProgressMode } from '../progress.js';
 import { openCliRuntime } from './worker.js';
 
 interface MigrateCliOptions extends PlanCliOptions {
@@ -23,6 +25,7 @@ interface MigrateCliOptions extends PlanCliOptions {
   buddy?: string;
   approveAs: string[];
   confirmAs?: string;
+  progress?: ProgressMode;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -55,6 +58,7 @@ export function registerMigrateCommand(program: Command): void {
         'requester, --as)',
     );
   addPlanOptions(cmd);
+  addProgressOption(cmd);
   addGlobalOptions(cmd);
   cmd.action(action(runMigrate));
 }
@@ -91,6 +95,7 @@ async function runMigrate(
   const rt = await openCliRuntime(ctx);
   let pool: WorkerPool | undefined;
   let following: ReturnType<typeof follow> | undefined;
+  let final: Migration | undefined;
   try {
     const migration = await createPlannedMigration(rt.service, prepared, {
       requester: opts.as,
@@ -119,7 +124,7 @@ async function runMigrate(
     following = follow(ctx, rt, migration, opts);
     const started = await rt.service.start(migration.id, opts.as);
     if (!started.ok) throw new UserError(started.reason);
-    const final = await following.ended;
+    final = await following.ended;
     return final?.status === 'succeeded' ? ExitCode.ok : ExitCode.problem;
   } finally {
     // The follower puts the source back as the workers stop (its events are still printed); the
@@ -127,6 +132,14 @@ async function runMigrate(
     await pool?.close(SHUTDOWN_AFTER_END_MS);
     await following?.close();
     await rt.close();
+    // --json: one document at the end, with every event this run saw (an error thrown after it
+    // goes to stderr).
+    if (ctx.json && following)
+      ctx.printJson({
+        migration: following.migration.id,
+        status: final?.status ?? 'lost',
+        events: following.events,
+      });
   }
 }
 
@@ -155,9 +168,16 @@ function follow(ctx: CliContext, rt: Runtime, migration: Migration, opts: Migrat
   // While a prompt is open, readline takes Ctrl-C for itself.
   rl?.on('SIGINT', onSigint);
   let lastPrinted: string | undefined;
+  const events: AuditEvent[] = [];
+  // With --json the events go into the final document; as they come, they are progress (stderr).
+  const progress = opts.progress ?? 'auto';
   const print = (e: AuditEvent) => {
-    if (ctx.json) ctx.printJson(e);
-    else ctx.print(formatEvent(e));
+    if (!ctx.json) ctx.print(formatEvent(e));
+    else {
+      events.push(e);
+      if (progress === 'json') process.stderr.write(`${JSON.stringify(scrubDeep(e))}\n`);
+      else if (progress === 'bar' || (progress === 'auto' && process.stderr.isTTY)) ctx.note(formatEvent(e));
+    }
     lastPrinted = e.id;
   };
   const tail = service.tailEvents(migration.id, async (e) => {
@@ -259,6 +279,8 @@ function follow(ctx: CliContext, rt: Runtime, migration: Migration, opts: Migrat
   // Not awaited when the start was refused: its end must not become an unhandled rejection.
   ended.catch(() => undefined);
   return {
+    migration,
+    events,
     ended,
     async close() {
       closed = true;

@@ -4,10 +4,11 @@ import { probeEndpoint } from '../../probe/probe.js';
 import { formatProbeReport } from '../../probe/report.js';
 import { createLogger } from '../../util/logger.js';
 import { action, addGlobalOptions } from '../context.js';
+import { addDeprecatedAlias } from '../options/deprecated-alias.js';
 
 interface ProbeCommandOptions {
   bigKeys?: boolean;
-  samples?: number;
+  sample?: number;
 }
 
 function positiveInt(value: string): number {
@@ -30,10 +31,10 @@ export function registerProbeCommand(program: Command): void {
     .argument('<endpoint>', 'endpoint name from the config file, or a redis:// / rediss:// URL')
     .option(
       '--big-keys',
-      `also sample keys (SCAN + MEMORY USAGE, at most --samples keys) and list the 10 biggest`,
+      `also sample keys (SCAN + MEMORY USAGE, at most --sample keys) and list the 10 biggest`,
     )
     .option(
-      '--samples <n>',
+      '--sample <n>',
       `keys to sample for --big-keys (implies it; default ${DEFAULT_BIG_KEY_SAMPLES})`,
       positiveInt,
     )
@@ -49,6 +50,8 @@ export function registerProbeCommand(program: Command): void {
         'Exit codes: 0 probed, 2 bad input, unreachable server or failed authentication.',
       ].join('\n'),
     );
+  // One spelling with verify's --sample N (check N random keys).
+  addDeprecatedAlias(cmd, 'samples', 'sample', '', positiveInt);
   addGlobalOptions(cmd);
   cmd.action(
     action(async (ctx, nameOrUrl: string, opts: ProbeCommandOptions) => {
@@ -56,8 +59,8 @@ export function registerProbeCommand(program: Command): void {
       const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn' });
       const result = await probeEndpoint(endpoint, {
         logger,
-        ...(opts.bigKeys || opts.samples
-          ? { bigKeys: { samples: opts.samples ?? DEFAULT_BIG_KEY_SAMPLES } }
+        ...(opts.bigKeys || opts.sample
+          ? { bigKeys: { samples: opts.sample ?? DEFAULT_BIG_KEY_SAMPLES } }
           : {}),
       });
       if (ctx.json) ctx.printJson(result);

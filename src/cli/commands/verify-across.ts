@@ -12,13 +12,14 @@ import { printableKey } from '../../probe/printable-key.js';
 import { describeEndpoint, type Endpoint } from '../../redis/endpoint.js';
 import { ExitCode, UserError } from '../../util/errors.js';
 import type { CliContext } from '../context.js';
-import { createProgressRenderer, fmtInt } from '../progress.js';
+import { fmtInt, type ProgressMode, progressRendererFor } from '../progress.js';
 
 export interface VerifyAcrossCliOptions {
   match?: string;
   ttlToleranceMs: number;
-  /** Differences listed per kind (default 10). */
+  /** Differences listed per kind (default 10; --examples). */
   samples?: number;
+  progress?: ProgressMode;
   /** Options the cross-topology verify has no machinery for, by flag: refused when given. */
   unsupported: string[];
 }
@@ -41,9 +42,7 @@ export async function runVerifyAcrossCli(
   }
   const sides = await resolveAcross(source, target, mapping);
   const dbs = { sourceDb: sides.sourceDb, targetDb: sides.targetDb };
-  const renderer = ctx.json
-    ? createProgressRenderer({ stream: process.stdout, tty: false })
-    : createProgressRenderer({ stream: process.stderr, tty: Boolean(process.stderr.isTTY) });
+  const renderer = progressRendererFor(opts.progress);
   const started = Date.now();
   let report: VerifyAcrossReport;
   try {

@@ -12,8 +12,16 @@ import {
 import { describeEndpoint, type Endpoint } from '../../redis/endpoint.js';
 import { ExitCode, UserError } from '../../util/errors.js';
 import { action, addGlobalOptions, type CliContext } from '../context.js';
+import { addDeprecatedAlias } from '../options/deprecated-alias.js';
 import { parseBytes, parseDbs } from '../options/values.js';
-import { createProgressRenderer, fmtInt, type ProgressState, sizeProbeLine } from '../progress.js';
+import {
+  addProgressOption,
+  fmtInt,
+  type ProgressMode,
+  type ProgressState,
+  progressRendererFor,
+  sizeProbeLine,
+} from '../progress.js';
 import { runVerifyAcrossCli } from './verify-across.js';
 
 interface VerifyCliOptions {
@@ -24,9 +32,10 @@ interface VerifyCliOptions {
   recheckRounds?: string;
   recheckDelay?: string;
   compareBy: string;
-  samples?: string;
+  examples?: string;
   bigKeyThreshold?: string;
   sizeProbe?: boolean;
+  progress?: ProgressMode;
 }
 
 export function registerVerifyCommand(program: Command): void {
@@ -60,7 +69,7 @@ export function registerVerifyCommand(program: Command): void {
     )
     .option('--recheck-delay <ms>', 'pause before each re-check round (default 1000)')
     .option('--compare-by <how>', 'auto (DUMP payloads when comparable) or digest (always by type)', 'auto')
-    .option('--samples <n>', 'sample keys listed per difference class (default 10)')
+    .option('--examples <n>', 'keys listed per difference class in the report (default 10)')
     .option(
       '--big-key-threshold <bytes>',
       'keys using more memory than this on the source are compared chunk by chunk, not dumped ' +
@@ -71,6 +80,9 @@ export function registerVerifyCommand(program: Command): void {
       'MEMORY USAGE on the source before every DUMP (slower; by default only when maxmemory on ' +
         'either side leaves too little room for a big DUMP)',
     );
+  // --samples was easy to mistake for --sample (which checks N random keys).
+  addDeprecatedAlias(cmd, 'samples', 'examples', '--sample N checks N random keys');
+  addProgressOption(cmd);
   addGlobalOptions(cmd);
   cmd.action(action(runVerify));
 }
@@ -100,7 +112,7 @@ export function verifyOptionsFromCli(
     options.recheckRounds = nonNegativeInt(opts.recheckRounds, '--recheck-rounds');
   if (opts.recheckDelay !== undefined)
     options.recheckDelayMs = nonNegativeInt(opts.recheckDelay, '--recheck-delay');
-  if (opts.samples !== undefined) options.maxSamplesPerClass = nonNegativeInt(opts.samples, '--samples');
+  if (opts.examples !== undefined) options.maxSamplesPerClass = nonNegativeInt(opts.examples, '--examples');
   if (opts.bigKeyThreshold !== undefined) {
     options.bigKeyThresholdBytes =
       opts.bigKeyThreshold.trim() === '0' ? 0 : parseBytes(opts.bigKeyThreshold, '--big-key-threshold');
@@ -140,14 +152,13 @@ async function runVerify(
         ...(options.match ? { match: options.match } : {}),
         ttlToleranceMs: options.ttlToleranceMs ?? DEFAULT_TTL_TOLERANCE_MS,
         ...(options.maxSamplesPerClass !== undefined ? { samples: options.maxSamplesPerClass } : {}),
+        ...(opts.progress ? { progress: opts.progress } : {}),
         unsupported: given.filter(([v]) => v !== undefined).map(([, flag]) => flag),
       },
     );
   }
 
-  const renderer = ctx.json
-    ? createProgressRenderer({ stream: process.stdout, tty: false })
-    : createProgressRenderer({ stream: process.stderr, tty: Boolean(process.stderr.isTTY) });
+  const renderer = progressRendererFor(opts.progress);
   options.onProgress = (p) => renderer.update(toProgressState(p));
 
   const controller = new AbortController();

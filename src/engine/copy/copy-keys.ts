@@ -57,7 +57,7 @@ class CopyRun {
     private readonly options: CopyOptions,
     private readonly fingerprint: CopyFingerprint,
     private readonly saved: CopyCheckpoint | undefined,
-    private readonly started: number,
+    private started: number,
   ) {
     const facts = session.facts;
     this.sizeProbe =
@@ -125,6 +125,9 @@ class CopyRun {
     } else {
       await this.prepareTarget(dbs, sourceLibs);
     }
+    // Duration and rate count from here, as the progress does: a person answering the flush
+    // prompt (and the flush itself) is not copy time.
+    this.started = Date.now();
     this.walk.track(totalKeys, options.onProgress);
     options.logger?.info(
       { perKey: this.sizeProbe.perKey, reason: this.sizeProbe.reason },

@@ -10,6 +10,9 @@
 // awaits write() before reading on (for await over a socket or file does) is slowed to the
 // consumer's pace.
 //
+// Kept whole (over 500 lines): one byte-level state machine whose states share the buffer, the
+// position, the running checksums and the frame stack; the layouts it walks are data (format.ts).
+//
 // The reader keeps views into the chunks it is given (keys, payload pieces): the producer must
 // not reuse a chunk's memory after writing it (fs and net streams hand out fresh buffers).
 import { Crc64 } from './crc64.js';

@@ -28,6 +28,7 @@ import { compareFieldTtls } from './field-ttls.js';
 import { decodeUnorderedPayload, payloadType, payloadVersion } from './rdb.js';
 import { type ReadItem, readValues, type ValueView } from './read-value.js';
 import type { DifferenceClass } from './types.js';
+import { compareVectorSets } from './vector-set.js';
 
 export interface SideState {
   exists: boolean;
@@ -382,6 +383,11 @@ async function settleValues(
 ): Promise<void> {
   const remaining: number[] = [];
   for (const i of indexes) {
+    if (source[i]!.type === 'vectorset') {
+      // Read on both servers at once, element by element (see vector-set.ts).
+      record(ctx, found, i, await compareVectorSets(ctx.source, ctx.target, keys[i]!, ctx.chunkSize));
+      continue;
+    }
     const a = source[i]!.payload;
     const b = target[i]!.payload;
     const da = a && decodeUnorderedPayload(a);

@@ -8,8 +8,10 @@
 // Not compared: idle / seen / active times of pending entries and consumers (they move with the
 // clock and with every read, and native commands cannot set them exactly), and lag (derived from
 // entries-read and entries-added).
+
 import type { CommandRunner } from '../resp/connection.js';
 import { type RespArg, RespError, type RespReply, SkippedBulk } from '../resp/reply.js';
+import { fieldMap } from '../types/stream.js';
 import { OrderedDigest } from './digest.js';
 import { readSizer } from './read-size.js';
 
@@ -32,16 +34,6 @@ export interface StreamView {
 }
 
 class StreamGoneError extends Error {}
-
-function fieldMap(reply: RespReply): Map<string, RespReply> {
-  const out = new Map<string, RespReply>();
-  if (!Array.isArray(reply)) return out;
-  for (let i = 0; i + 1 < reply.length; i += 2) {
-    const name = reply[i];
-    out.set(Buffer.isBuffer(name) ? name.toString('latin1') : String(name), reply[i + 1]!);
-  }
-  return out;
-}
 
 function text(reply: RespReply | undefined): string | null {
   if (Buffer.isBuffer(reply)) return reply.toString('latin1');

@@ -1,7 +1,7 @@
 // Warnings about the target: memory, eviction, databases, what gets overwritten or flushed.
 import { targetLibrariesFate } from '../functions.js';
 import type { Finding } from '../types.js';
-import { formatDbs, formatMb, plural } from '../units.js';
+import { formatDbs, formatMib, plural } from '../units.js';
 import type { WarningInput } from './input.js';
 
 export function targetWarnings({ ctx, strategy }: WarningInput): Finding[] {
@@ -13,21 +13,21 @@ export function targetWarnings({ ctx, strategy }: WarningInput): Finding[] {
   if (maxmemoryBytes === null) {
     out.push({
       code: 'target-memory-unknown',
-      message: `target maxmemory could not be read: make sure it can hold the source's ${formatMb(used)}`,
+      message: `target maxmemory could not be read: make sure it can hold the source's ${formatMib(used)}`,
     });
   } else if (maxmemoryBytes > 0 && maxmemoryBytes < used && partial) {
     out.push({
       code: 'target-memory-partial',
       message:
-        `target maxmemory is ${formatMb(maxmemoryBytes)}, smaller than the source's used memory of ` +
-        `${formatMb(used)}; only part of the data is copied (--match/--db), so it may fit: check before starting`,
+        `target maxmemory is ${formatMib(maxmemoryBytes)}, smaller than the source's used memory of ` +
+        `${formatMib(used)}; only part of the data is copied (--match/--db), so it may fit: check before starting`,
     });
   } else if (maxmemoryBytes > 0 && maxmemoryBytes >= used && maxmemoryBytes < used * 1.2) {
     out.push({
       code: 'target-memory-headroom',
       message:
-        `target maxmemory (${formatMb(maxmemoryBytes)}) leaves under 20% headroom over the source's used ` +
-        `memory (${formatMb(used)}): writes during the migration and fragmentation may reach it`,
+        `target maxmemory (${formatMib(maxmemoryBytes)}) leaves under 20% headroom over the source's used ` +
+        `memory (${formatMib(used)}): writes during the migration and fragmentation may reach it`,
     });
   }
   if (policy === null) {

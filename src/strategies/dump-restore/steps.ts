@@ -19,62 +19,53 @@ import {
   baseParams,
   intoDb,
   numberSteps,
-  ownClientsParams,
   postVerifyStep,
   preflightStep,
-  repointStep,
   type StepDraft,
-  selectionParams,
   step,
-  verifyStep,
 } from '../../planner/steps/common.js';
-import { captureParams, copyParams, pauseParams, resumeParams } from '../../planner/steps/copy-params.js';
+import { captureParams, copyParams, pauseParams } from '../../planner/steps/copy-params.js';
+import {
+  backlogVerifyStep,
+  liveSyncStep,
+  pausedRepointStep,
+  pausedVerifyStep,
+  resumeWritesStep,
+} from '../../planner/steps/key-copy.js';
 import type { PlannedStep } from '../../planner/types.js';
 import { capitalize, formatBytes, formatDbs, formatDuration } from '../../planner/units.js';
 
 export function dumpRestoreSteps(ctx: PlanContext, path: CopyPath): PlannedStep[] {
-  const base = baseParams(ctx, 'dump-restore');
+  const _base = baseParams(ctx, 'dump-restore');
   const capture = captureParams(path);
   const preflight = preflightStep(ctx, 'dump-restore', { restoreCanary: path.copyMode === 'dump' });
   const bulk = bulkCopyStep(ctx, path, capture);
   const pause = writePauseStep(ctx, path, capture !== null);
-  const repoint = repointStep(
-    ctx,
-    'dump-restore',
-    'While source writes are paused, move the apps to the target: the configured repoint hook runs, or a ' +
-      'person confirms the apps moved.',
-  );
-  const resume = step(
-    'resume_writes',
-    'Resume writes',
-    'Kill source connections of apps that were not repointed (so they reconnect to the new address), ' +
-      'end the write pause, and restore any source setting the migration changed.',
-    { ...base, ...resumeParams(ctx, path), ...ownClientsParams() },
-  );
+  const repoint = pausedRepointStep(ctx, 'dump-restore');
+  const resume = resumeWritesStep(ctx, path, 'dump-restore');
   const post = postVerifyStep(ctx, 'dump-restore');
   if (capture === null) {
-    const verify = verifyStep(
-      ctx,
-      'dump-restore',
-      'With source writes paused, compare key counts per db (keys minus expiring keys), sampled values and TTLs.',
-      { countTolerancePercent: 0 },
-    );
-    return numberSteps([preflight, pause, bulk, verify, repoint, resume, post]);
+    return numberSteps([
+      preflight,
+      pause,
+      bulk,
+      pausedVerifyStep(ctx, 'dump-restore'),
+      repoint,
+      resume,
+      post,
+    ]);
   }
-  const live = step(
-    'live_sync',
-    'Follow changes',
-    `Keep re-copying keys the source reports as changed (notify-keyspace-events "${capture.notifyKeyspaceEvents}") ` +
-      'until cutover; a reconnect of the subscriber triggers a re-scan. Done when the backlog is empty.',
-    { ...base, ...selectionParams(ctx), ...capture, rescanOnReconnect: true },
-  );
-  const verify = verifyStep(
-    ctx,
-    'dump-restore',
-    'Compare key counts per db (keys minus expiring keys), sampled values and TTLs, with the live-sync backlog empty.',
-    { requireBacklogEmpty: true },
-  );
-  return numberSteps([preflight, bulk, live, verify, pause, repoint, resume, post]);
+  const live = liveSyncStep(ctx, 'dump-restore', capture);
+  return numberSteps([
+    preflight,
+    bulk,
+    live,
+    backlogVerifyStep(ctx, 'dump-restore'),
+    pause,
+    repoint,
+    resume,
+    post,
+  ]);
 }
 
 function bulkCopyStep(ctx: PlanContext, path: CopyPath, capture: Record<string, unknown> | null): StepDraft {

@@ -2,15 +2,8 @@
 // write pause, and the executors that drive it (see follower.ts and executors.ts).
 
 export { cleanupLivePhase } from './cleanup.js';
-export {
-  describeStatus,
-  type Ensured,
-  ensureFollower,
-  ensurePaused,
-  isFresh,
-  type LivePhase,
-  waitForFollower,
-} from './control.js';
+// ensureFollower, ensurePaused and waitForFollower are the executors' own (./executors.ts).
+export { isFresh, type LivePhase } from './control.js';
 export {
   backlogVerifyExecutor,
   type LivePhaseProvider,

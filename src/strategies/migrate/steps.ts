@@ -14,15 +14,19 @@ import {
   baseParams,
   intoDb,
   numberSteps,
-  ownClientsParams,
   postVerifyStep,
   preflightStep,
-  repointStep,
   selectionParams,
   step,
-  verifyStep,
 } from '../../planner/steps/common.js';
-import { captureParams, copyParams, pauseParams, resumeParams } from '../../planner/steps/copy-params.js';
+import { captureParams, copyParams, pauseParams } from '../../planner/steps/copy-params.js';
+import {
+  backlogVerifyStep,
+  liveSyncStep,
+  pausedRepointStep,
+  pausedVerifyStep,
+  resumeWritesStep,
+} from '../../planner/steps/key-copy.js';
 import type { PlannedStep } from '../../planner/types.js';
 import { capitalize, formatDbs } from '../../planner/units.js';
 
@@ -63,35 +67,12 @@ export function migrateSteps(ctx: PlanContext, path: CopyPath): PlannedStep[] {
       irreversible: true,
     },
   );
-  const repoint = repointStep(
-    ctx,
-    'migrate',
-    'While source writes are paused, move the apps to the target: the configured repoint hook runs, or a ' +
-      'person confirms the apps moved.',
-  );
-  const resume = step(
-    'resume_writes',
-    'Resume writes',
-    'Kill source connections of apps that were not repointed, end the write pause, and restore any source ' +
-      'setting the migration changed.',
-    { ...base, ...resumeParams(ctx, path), ...ownClientsParams() },
-  );
+  const repoint = pausedRepointStep(ctx, 'migrate');
+  const resume = resumeWritesStep(ctx, path, 'migrate');
   const post = postVerifyStep(ctx, 'migrate');
   if (capture) {
-    const live = step(
-      'live_sync',
-      'Follow changes',
-      `Keep re-copying (DUMP/RESTORE from the worker) the keys the source reports as changed ` +
-        `(notify-keyspace-events "${capture.notifyKeyspaceEvents}") until cutover; a reconnect of the subscriber ` +
-        'triggers a re-scan. Done when the backlog is empty.',
-      { ...base, ...selectionParams(ctx), ...capture, rescanOnReconnect: true },
-    );
-    const verify = verifyStep(
-      ctx,
-      'migrate',
-      'Compare key counts per db (keys minus expiring keys), sampled values and TTLs, with the live-sync backlog empty.',
-      { requireBacklogEmpty: true },
-    );
+    const live = liveSyncStep(ctx, 'migrate', capture);
+    const verify = backlogVerifyStep(ctx, 'migrate');
     return numberSteps([preflight, bulk, live, verify, pause, repoint, resume, post]);
   }
   const final = step(
@@ -112,11 +93,6 @@ export function migrateSteps(ctx: PlanContext, path: CopyPath): PlannedStep[] {
     },
     { slug: 'final_copy' },
   );
-  const verify = verifyStep(
-    ctx,
-    'migrate',
-    'With source writes paused, compare key counts per db (keys minus expiring keys), sampled values and TTLs.',
-    { countTolerancePercent: 0 },
-  );
+  const verify = pausedVerifyStep(ctx, 'migrate');
   return numberSteps([preflight, bulk, pause, final, verify, repoint, resume, post]);
 }

@@ -4,7 +4,7 @@
 // resume (the backlog, repl-backlog-size, no longer holds its offset), and a new full sync begins:
 // a loop that forks the source each time and never ends by itself.
 import type { Redis } from 'ioredis';
-import { formatRedisSize, parseByteSize } from '../../util/byte-size.js';
+import { formatBinaryBytes as formatBytes, formatRedisSize, parseByteSize } from '../../util/byte-size.js';
 
 export interface LoopObservation {
   /** INFO stats sync_full before REPLICAOF and now. */
@@ -140,12 +140,6 @@ export function buildLoopReport(
     writeBytesPerSecond: Math.round(rate),
     maxOutputBufferBytes: o.maxOutputBufferBytes,
   };
-}
-
-function formatBytes(bytes: number): string {
-  if (bytes >= 1024 ** 2) return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
-  if (bytes >= 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-  return `${Math.round(bytes)} B`;
 }
 
 function formatRate(bytesPerSecond: number): string {

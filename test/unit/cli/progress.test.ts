@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { parseBytes, parseDbs } from '../../../src/cli/options/values.js';
-import { createProgressRenderer, fmtDuration, formatBar } from '../../../src/cli/progress.js';
+import {
+  createProgressRenderer,
+  fmtDuration,
+  formatBar,
+  type ProgressMode,
+  parseProgressMode,
+  progressRendererFor,
+} from '../../../src/cli/progress.js';
 
 test('the bar shows percent, counts, bytes, rate, ETA and fits the width', () => {
   const line = formatBar(
@@ -19,7 +27,7 @@ test('the bar shows percent, counts, bytes, rate, ETA and fits the width', () =>
   );
   assert.match(
     line,
-    /^\[#+\.+\] {2}45% {2}90,000\/200,000 keys {2}12\.3 MB {2}44,000 keys\/s {2}ETA 3s {2}db0$/,
+    /^\[#+\.+\] {2}45% {2}90,000\/200,000 keys {2}11\.8 MiB {2}44,000 keys\/s {2}ETA 3s {2}db0$/,
   );
   assert.ok(line.length < 120);
   const narrow = formatBar({ phase: 'keys', done: 1, total: 2, rate: 1, etaSeconds: null }, 40, 'keys');
@@ -78,4 +86,40 @@ test('copy options: sizes with units, database lists', () => {
   assert.equal(parseDbs('all'), 'all');
   assert.deepEqual(parseDbs('0, 3'), [0, 3]);
   assert.throws(() => parseDbs('1,x'), /--db must be/);
+});
+
+test('--progress: auto draws a bar on a terminal and nothing elsewhere; json writes NDJSON; none nothing', () => {
+  const sink = (isTTY: boolean) => {
+    const chunks: string[] = [];
+    const stream = Object.assign(
+      new Writable({
+        write(c, _e, done) {
+          chunks.push(String(c));
+          done();
+        },
+      }),
+      {
+        isTTY,
+        columns: 100,
+      },
+    );
+    return { stream, text: () => chunks.join('') };
+  };
+  const state = { phase: 'keys', done: 5, total: 10, rate: 2, etaSeconds: 3 };
+  const draw = (mode: ProgressMode | undefined, tty: boolean) => {
+    const s = sink(tty);
+    const r = progressRendererFor(mode, s.stream);
+    r.update(state);
+    r.finish();
+    return s.text();
+  };
+  assert.match(draw(undefined, true), /^\r\x1b\[2K\[#+\.+\] {2}50%/);
+  assert.equal(draw('auto', false), '');
+  assert.equal(draw('none', true), '');
+  assert.match(draw('bar', false), /50%/);
+  const line = JSON.parse(draw('json', true));
+  assert.equal(line.event, 'progress');
+  assert.equal(line.done, 5);
+  assert.equal(parseProgressMode('JSON'), 'json');
+  assert.throws(() => parseProgressMode('loud'), /auto, bar, json, none/);
 });

@@ -92,6 +92,20 @@ describe('parseConfig', () => {
     });
   }
 
+  test("copy.bigKeyThresholdBytes takes a size in the CLI options' units, or bytes", () => {
+    const size = (value: string) =>
+      parseConfig(`endpoints: {}\ncopy:\n  bigKeyThresholdBytes: ${value}\n`, file, {}).copy
+        ?.bigKeyThresholdBytes;
+    assert.equal(size('64mb'), 64 * 1024 * 1024);
+    assert.equal(size('64MiB'), 64 * 1024 * 1024);
+    assert.equal(size('64m'), 64_000_000);
+    assert.equal(size('1048576'), 1_048_576);
+    assert.throws(
+      () => size('64 furlongs'),
+      (err: Error) => err instanceof ConfigError && /64mb/.test(err.message),
+    );
+  });
+
   test('errors never contain the password', () => {
     assert.throws(
       () => parseConfig('endpoints:\n  a: { url: "redis://u:hunter2-secret@h:99999" }', file, {}),

@@ -39,7 +39,7 @@ test('a blocked plan says what blocks it and what would run', () => {
   assert.match(text, /^Strategy: none, blocked \(replication once the blockers are resolved\)$/m);
   assert.match(
     text,
-    /^Blockers \(nothing runs until these are fixed\):\n {2}- target maxmemory is 100\.0 MB/m,
+    /^Blockers \(nothing runs until these are fixed\):\n {2}- target maxmemory is 100\.0 MiB/m,
   );
   assert.doesNotMatch(text, /^Steps:/m);
 });
@@ -66,6 +66,6 @@ test('durations and sizes read naturally', () => {
   assert.equal(formatDuration(600), '10 min');
   assert.equal(formatDuration(7500), '2 h 5 min');
   assert.equal(formatBytes(512), '512 B');
-  assert.equal(formatBytes(64 * MB), '64.0 MB');
-  assert.equal(formatBytes(1536 * MB), '1.5 GB');
+  assert.equal(formatBytes(64 * MB), '64.0 MiB');
+  assert.equal(formatBytes(1536 * MB), '1.5 GiB');
 });

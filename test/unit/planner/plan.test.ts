@@ -128,7 +128,7 @@ const cases: Case[] = [
       strategy: null,
       candidate: 'replication',
       blockers: ['target-too-small'],
-      blockerText: [/100\.0 MB.*250\.0 MB/],
+      blockerText: [/100\.0 MiB.*250\.0 MiB/],
       stepKinds: [],
     },
   },
@@ -545,8 +545,8 @@ const cases: Case[] = [
     expect: {
       strategy: 'dump-restore',
       warnings: ['big-keys', 'big-keys-over-bulk-limit'],
-      warningText: [/1 sampled key exceed.*64\.0 MB.*"huge"/, /1 sampled key are above 16\.0 MB.*"big"/],
-      ruledOut: { migrate: /cannot split keys.*proto-max-bulk-len of 64\.0 MB/ },
+      warningText: [/1 sampled key exceed.*64\.0 MiB.*"huge"/, /1 sampled key are above 16\.0 MiB.*"big"/],
+      ruledOut: { migrate: /cannot split keys.*proto-max-bulk-len of 64\.0 MiB/ },
       check: (plan) => {
         assert.equal(stepOf(plan, 'bulk_copy').params.chunkAboveBytes, 16 * MB);
         // Sampled keys over the threshold: every key is measured before its DUMP.

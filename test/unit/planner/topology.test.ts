@@ -105,7 +105,7 @@ test('target capacity per shard: the source spread by slots, said to be an estim
   assert.equal(tooSmall.length, 3);
   assert.match(
     tooSmall[0]!.message,
-    /dst-0\.example:7000 \(slots 0-5460\) has maxmemory 64\.0 MB.*about 100\.0 MB.*estimate/,
+    /dst-0\.example:7000 \(slots 0-5460\) has maxmemory 64\.0 MiB.*about 100\.0 MiB.*estimate/,
   );
   // The whole-target check does not repeat it with the sum of the limits.
   assert.ok(!codes(small.blockers).includes('target-too-small'));

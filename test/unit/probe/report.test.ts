@@ -105,8 +105,8 @@ describe('formatting helpers', () => {
 
   it('formats bytes and durations', () => {
     assert.equal(formatBytes(512), '512 B');
-    assert.equal(formatBytes(1536), '1.5 KB');
-    assert.equal(formatBytes(512 * 1024 * 1024), '512 MB');
+    assert.equal(formatBytes(1536), '1.5 KiB');
+    assert.equal(formatBytes(512 * 1024 * 1024), '512.0 MiB');
     assert.equal(formatDuration(59), '59 s');
     assert.equal(formatDuration(3725), '1 h 2 min');
     assert.equal(formatDuration(90_000), '1 d 1 h');

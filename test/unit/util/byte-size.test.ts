@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseBytes } from '../../../src/cli/options/values.js';
-import { formatRedisSize, parseByteSize } from '../../../src/util/byte-size.js';
+import { formatBinaryBytes, formatRedisSize, parseByteSize } from '../../../src/util/byte-size.js';
 
 // The cases where the CLI's parser (kb = 1000) and the replication parser (kb = 1024) used to
 // disagree: both now read sizes as Redis does (redis.conf: "1k => 1000 bytes, 1kb => 1024 bytes").
@@ -53,4 +53,11 @@ test('--big-key-threshold: 64mb is 64 MiB now (it was 64,000,000), 64MiB and 500
     () => parseBytes('64 megs', '--big-key-threshold'),
     /must be a size like 64mb.*kb = kib = 1024/,
   );
+});
+
+test('formatBinaryBytes labels binary sizes MiB/GiB, as Redis means "mb" and "gb"', () => {
+  assert.equal(formatBinaryBytes(512), '512 B');
+  assert.equal(formatBinaryBytes(1536), '1.5 KiB');
+  assert.equal(formatBinaryBytes(parseByteSize('64mb')!), '64.0 MiB');
+  assert.equal(formatBinaryBytes(parseByteSize('1.5gb')!), '1.5 GiB');
 });
