@@ -13,7 +13,10 @@
 //   3. the reference: a fresh server doing REPLICAOF source (diskless, no delay) until the link is
 //      up and its DBSIZE matches.
 // Figures are noisy: the machine (2 cores here) is shared by the servers, the tool and anything
-// else running. Server CPU seconds per phase (INFO cpu) are printed to show where time goes.
+// else running. CPU seconds per key hold better than wall time: per process (source, target, tool)
+// from /proc/<pid>/stat (utime + stime + cutime + cstime; the tool's counted from when its modules
+// are loaded), with the targets as ratios to the full sync of the same run, and what each server's
+// commands took per key (INFO commandstats deltas) to show where the time goes.
 import { spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -23,11 +26,16 @@ import type { Redis } from 'ioredis';
 import { type RedisServer, startRedis } from '../test/harness/redis-server.js';
 import type { ChildResult } from './child-output.js';
 import { type DatasetSummary, loadDataset } from './dataset.js';
+import { procCpuMs } from './proc-cpu.js';
 
 const TARGETS = {
   copyKeysPerSecond: 150_000,
   verifyKeysPerSecond: 200_000,
   copierRssBytes: 300 * 1024 * 1024,
+  /** The scan path's total CPU per key (source + target + tool) over Redis's own full sync's. */
+  copyCpuRatio: 2.0,
+  /** Verify's total CPU per key, microseconds. */
+  verifyCpuUsPerKey: 9,
 };
 
 const { values } = parseArgs({
@@ -56,17 +64,41 @@ interface PhaseResult {
   toolCpuMs?: number;
   sourceCpuMs: number;
   targetCpuMs: number;
+  sourceCommands?: CommandDelta[];
+  targetCommands?: CommandDelta[];
   report?: unknown;
 }
 
-async function cpuMs(client: Redis): Promise<number> {
-  const info = await client.info('cpu');
-  // Children included: a full sync's snapshot is written by a forked child.
-  let seconds = 0;
-  for (const field of ['used_cpu_user', 'used_cpu_sys', 'used_cpu_user_children', 'used_cpu_sys_children']) {
-    seconds += Number(new RegExp(`^${field}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0);
+/** Per command: calls and microseconds (INFO commandstats). */
+type CommandStats = Map<string, { calls: number; usec: number }>;
+
+async function commandStats(client: Redis): Promise<CommandStats> {
+  const stats: CommandStats = new Map();
+  for (const m of (await client.info('commandstats')).matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)) {
+    stats.set(m[1]!, { calls: Number(m[2]), usec: Number(m[3]) });
   }
-  return seconds * 1000;
+  return stats;
+}
+
+/** What ran between two snapshots: per command, calls and usec, most expensive first. */
+function statsDelta(before: CommandStats, after: CommandStats): CommandDelta[] {
+  const out: CommandDelta[] = [];
+  for (const [name, a] of after) {
+    const b = before.get(name) ?? { calls: 0, usec: 0 };
+    if (a.calls > b.calls) out.push({ name, calls: a.calls - b.calls, usec: a.usec - b.usec });
+  }
+  return out.sort((x, y) => y.usec - x.usec);
+}
+
+interface CommandDelta {
+  name: string;
+  calls: number;
+  usec: number;
+}
+
+/** A server's CPU and what its commands took, snapshotted around a phase. */
+async function serverSnapshot(server: RedisServer, client: Redis) {
+  return { cpuMs: procCpuMs(server.pid), stats: await commandStats(client) };
 }
 
 /** Runs a bench child (tsx) and parses the JSON on its last stdout line. */
@@ -91,16 +123,23 @@ function runChild(script: string, args: string[]): Promise<ChildResult> {
   });
 }
 
+interface Side {
+  server: RedisServer;
+  client: Redis;
+}
+
 async function timedChild(
   name: string,
   script: string,
   args: string[],
-  source: Redis,
-  target: Redis,
+  source: Side,
+  target: Side,
 ): Promise<PhaseResult> {
-  const [s0, t0] = [await cpuMs(source), await cpuMs(target)];
+  const s0 = await serverSnapshot(source.server, source.client);
+  const t0 = await serverSnapshot(target.server, target.client);
   const r = await runChild(script, args);
-  const [s1, t1] = [await cpuMs(source), await cpuMs(target)];
+  const s1 = await serverSnapshot(source.server, source.client);
+  const t1 = await serverSnapshot(target.server, target.client);
   const phase: PhaseResult = {
     name,
     ok: r.ok,
@@ -109,8 +148,10 @@ async function timedChild(
     keysPerSecond: r.keysPerSecond,
     maxRssBytes: r.maxRssBytes,
     toolCpuMs: r.cpuMs,
-    sourceCpuMs: s1 - s0,
-    targetCpuMs: t1 - t0,
+    sourceCpuMs: s1.cpuMs - s0.cpuMs,
+    targetCpuMs: t1.cpuMs - t0.cpuMs,
+    sourceCommands: statsDelta(s0.stats, s1.stats),
+    targetCommands: statsDelta(t0.stats, t1.stats),
     report: r.report,
   };
   if (r.error) phase.error = r.error;
@@ -125,7 +166,7 @@ async function replicationReference(
 ): Promise<PhaseResult> {
   const client = await replica.client();
   const expected = await sourceClient.dbsize();
-  const [s0, t0] = [await cpuMs(sourceClient), await cpuMs(client)];
+  const [s0, t0] = [procCpuMs(source.pid), procCpuMs(replica.pid)];
   const started = Date.now();
   await client.call('REPLICAOF', source.host, String(source.port));
   const deadline = started + 600_000;
@@ -136,7 +177,7 @@ async function replicationReference(
     await new Promise((r) => setTimeout(r, 10));
   }
   const durationMs = Date.now() - started;
-  const [s1, t1] = [await cpuMs(sourceClient), await cpuMs(client)];
+  const [s1, t1] = [procCpuMs(source.pid), procCpuMs(replica.pid)];
   await client.call('REPLICAOF', 'NO', 'ONE');
   return {
     name: 'replication (REPLICAOF)',
@@ -232,8 +273,35 @@ function render(dataset: DatasetSummary, phases: PhaseResult[]): string {
     "source busy: the source's CPU time over the phase's time; near 100% the phase is bound by " +
       'the source (one thread), whatever the tool does',
   );
+  lines.push('', ...cpuPerKey(phases), '');
+  for (const p of phases) lines.push(...commandLines(p));
   const pass = (ok: boolean) => (ok ? 'PASS' : 'MISS');
   const targetRows = [['target', 'measured', '']];
+  const perKey = (p: PhaseResult) => totalCpuMs(p) / Math.max(1, p.keys);
+  if (copy && repl) {
+    const ratio = perKey(copy) / perKey(repl);
+    targetRows.push([
+      `copy CPU/key <= ${TARGETS.copyCpuRatio}x the full sync's`,
+      `${ratio.toFixed(2)}x`,
+      pass(copy.ok && ratio <= TARGETS.copyCpuRatio),
+    ]);
+  }
+  const probed = phases.find((p) => p.name === 'copy --size-probe');
+  if (probed && repl) {
+    targetRows.push([
+      'copy --size-probe CPU/key over the full sync',
+      `${(perKey(probed) / perKey(repl)).toFixed(2)}x`,
+      '',
+    ]);
+  }
+  if (verify) {
+    const us = perKey(verify) * 1000;
+    targetRows.push([
+      `verify CPU/key <= ${TARGETS.verifyCpuUsPerKey} us`,
+      `${us.toFixed(2)} us`,
+      pass(verify.ok && us <= TARGETS.verifyCpuUsPerKey),
+    ]);
+  }
   if (copy) {
     targetRows.push([
       `copy >= ${fmt(TARGETS.copyKeysPerSecond)} keys/s`,
@@ -265,6 +333,51 @@ function render(dataset: DatasetSummary, phases: PhaseResult[]): string {
   return lines.join('\n');
 }
 
+function totalCpuMs(p: PhaseResult): number {
+  return p.sourceCpuMs + p.targetCpuMs + (p.toolCpuMs ?? 0);
+}
+
+/** CPU microseconds per key of each process, and each phase's total over the full sync's. */
+function cpuPerKey(phases: PhaseResult[]): string[] {
+  const us = (ms: number | undefined, keys: number) =>
+    ms === undefined ? '-' : ((ms * 1000) / Math.max(1, keys)).toFixed(2);
+  const repl = phases.find((p) => p.name.startsWith('replication'));
+  const replPerKey = repl ? totalCpuMs(repl) / Math.max(1, repl.keys) : undefined;
+  const rows = [['CPU us/key (/proc/<pid>/stat)', 'source', 'target', 'tool', 'total', 'x full sync']];
+  for (const p of phases) {
+    const perKey = totalCpuMs(p) / Math.max(1, p.keys);
+    rows.push([
+      p.name,
+      us(p.sourceCpuMs, p.keys),
+      us(p.targetCpuMs, p.keys),
+      us(p.toolCpuMs, p.keys),
+      us(totalCpuMs(p), p.keys),
+      replPerKey ? `${(perKey / replPerKey).toFixed(2)}x` : '-',
+    ]);
+  }
+  return [table(rows)];
+}
+
+/** Per command on each server (INFO commandstats): calls per key and the server's usec per key. */
+function commandLines(p: PhaseResult): string[] {
+  const lines: string[] = [];
+  for (const [side, cmds] of [
+    ['source', p.sourceCommands],
+    ['target', p.targetCommands],
+  ] as const) {
+    if (!cmds || cmds.length === 0) continue;
+    const keys = Math.max(1, p.keys);
+    const parts = cmds
+      .filter((c) => c.usec * 100 >= keys) // under 0.01 us/key: noise
+      .map((c) => `${c.name} ${(c.usec / keys).toFixed(2)} us (${(c.calls / keys).toFixed(2)}/key)`);
+    const total = cmds.reduce((sum, c) => sum + c.usec, 0) / keys;
+    lines.push(
+      `${p.name}, ${side} commandstats per key: ${total.toFixed(2)} us in commands: ${parts.join(', ')}`,
+    );
+  }
+  return lines;
+}
+
 async function main(): Promise<void> {
   const servers: RedisServer[] = [];
   // Ctrl-C: stop the servers before going (children get the signal from the terminal themselves).
@@ -284,6 +397,8 @@ async function main(): Promise<void> {
     const replica = await start();
     const sourceClient = await source.client();
     const targetClient = await target.client();
+    const src: Side = { server: source, client: sourceClient };
+    const dst: Side = { server: target, client: targetClient };
     if (!values.json) process.stderr.write(`loading ${fmt(keys)} keys...\n`);
     const dataset = await loadDataset(source, { keys, seed });
     const phases: PhaseResult[] = [];
@@ -293,34 +408,22 @@ async function main(): Promise<void> {
     };
     if (!values['skip-copy']) {
       await step('copy --size-probe', () =>
-        timedChild(
-          'copy --size-probe',
-          'copy-child.ts',
-          [source.url, target.url, 'always'],
-          sourceClient,
-          targetClient,
-        ),
+        timedChild('copy --size-probe', 'copy-child.ts', [source.url, target.url, 'always'], src, dst),
       );
       await targetClient.flushall();
       await step('copy', () =>
-        timedChild('copy (copyKeys)', 'copy-child.ts', [source.url, target.url], sourceClient, targetClient),
+        timedChild('copy (copyKeys)', 'copy-child.ts', [source.url, target.url], src, dst),
       );
     } else {
       // Without our copy, verify the replica's copy instead.
       await replicaCopy(source, sourceClient, target);
     }
     await step('verify', () =>
-      timedChild('verify', 'verify-child.ts', [source.url, target.url, 'auto'], sourceClient, targetClient),
+      timedChild('verify', 'verify-child.ts', [source.url, target.url, 'auto'], src, dst),
     );
     if (values.digest) {
       await step('verify --compare-by digest', () =>
-        timedChild(
-          'verify (by type)',
-          'verify-child.ts',
-          [source.url, target.url, 'digest'],
-          sourceClient,
-          targetClient,
-        ),
+        timedChild('verify (by type)', 'verify-child.ts', [source.url, target.url, 'digest'], src, dst),
       );
     }
     await step('replication', () => replicationReference(source, sourceClient, replica));
