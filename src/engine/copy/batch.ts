@@ -2,7 +2,8 @@
 //   1. with the size probe on, MEMORY USAGE for every key (pipelined): missing keys are skipped,
 //      big ones set aside, the rest grouped so each group takes its estimated bytes from the
 //      shared budget; with it off, the whole batch takes a fixed share of the budget;
-//   2. DUMP + PTTL, then RESTORE ... REPLACE pipelined on the target. DUMP replies are read under
+//   2. DUMP + PTTL (DUMP alone in a database with no expiring key: no-expiry.ts), then
+//      RESTORE ... REPLACE pipelined on the target. DUMP replies are read under
 //      a byte cap (the bytes granted): a payload over it is drained unread, and its key, now of
 //      known size, goes round again in a group of its own size, or to the big-key path;
 //   3. keys whose payload the target rejects are copied by type; big keys in chunks.
@@ -23,6 +24,7 @@ import { copyByType } from './by-type.js';
 import { type BatchContext, type BatchResult, emptyResult, keyError } from './context.js';
 import { payloadRdbVersion } from './dump-payload.js';
 import { FatalReplyError, fatalKind, isPayloadRejection } from './errors.js';
+import { dumpsWithoutExpiry } from './no-expiry.js';
 
 /** Keys of a batch are read in groups of about this many estimated bytes. */
 const GROUP_BYTES = 4 * 1024 * 1024;
@@ -189,24 +191,33 @@ async function dumpRestore(
 ): Promise<SizedKey[]> {
   // TTLs are aged from when the read was sent: an upper bound of their time in the copier.
   const sentAt = performance.now();
-  const reads = await src.execEncoded(
-    keys.length * 2,
-    (enc) => {
-      for (const k of keys) {
-        enc.pushTemplate(DUMP, k);
-        enc.pushTemplate(PTTL, k);
-      }
-    },
-    maxBytes,
-  );
+  // A database with no expiring key: DUMP alone, PTTL -1 (see no-expiry.ts).
+  let reads = ctx.noExpiringKeys ? await dumpsWithoutExpiry(src, keys, ctx.db, maxBytes) : null;
+  const stride = reads ? 1 : 2;
+  if (!reads) {
+    if (ctx.noExpiringKeys) {
+      ctx.noExpiringKeys = false;
+      ctx.logger?.info({ db: ctx.db }, 'keys with a TTL in this database: reading PTTL again');
+    }
+    reads = await src.execEncoded(
+      keys.length * 2,
+      (enc) => {
+        for (const k of keys) {
+          enc.pushTemplate(DUMP, k);
+          enc.pushTemplate(PTTL, k);
+        }
+      },
+      maxBytes,
+    );
+  }
   const byType: Buffer[] = [];
   const drained: SizedKey[] = [];
   const gone: Buffer[] = [];
   const writes: { key: Buffer; payload: Buffer; pttl: number; version: number }[] = [];
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]!;
-    let payload = reads[2 * i]!;
-    const pttl = reads[2 * i + 1]!;
+    let payload = reads[stride * i]!;
+    const pttl = stride === 2 ? reads[2 * i + 1]! : -1;
     if (payload instanceof RespError || pttl instanceof RespError) {
       const err = (payload instanceof RespError ? payload : pttl) as RespError;
       if (fatalKind(err) === 'unavailable') throw new FatalReplyError('source', 'unavailable', err.message);

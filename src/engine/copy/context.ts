@@ -30,6 +30,11 @@ export interface BatchContext {
    * only the reply cap guards the copier's memory.
    */
   sizeProbe: boolean;
+  /**
+   * The database `db` had no key with a TTL when its walk began: DUMPs skip PTTL as long as the
+   * source's expiry facts around each page prove it (no-expiry.ts). Off for key sets (live sync).
+   */
+  noExpiringKeys: boolean;
   /** Budget bytes a batch of unmeasured keys takes, and the cap on its DUMP replies. */
   unsizedBatchBytes: number;
   /** Per RDB version: RESTOREs accepted and rejected, to stop trying a version the target refuses. */
@@ -65,6 +70,7 @@ export function batchContext(
     fieldTtls: options.fieldTtls,
     budget: new ByteBudget(options.inFlightBytes),
     sizeProbe: options.sizeProbe,
+    noExpiringKeys: false,
     unsizedBatchBytes: unsizedBatchBytes(options.inFlightBytes, MAX_BATCHES),
     payloadVersions: new Map(),
     chunkBytes: Math.max(64, Math.min(1024 * 1024, Math.floor(threshold / 4))),

@@ -105,6 +105,7 @@ class CopyRun {
         selectDb: async (db) => {
           await this.selectBoth(db);
           this.ctx.db = db;
+          this.ctx.noExpiringKeys = await this.noExpiringKeys(db);
           return (command) => this.scanPage(command);
         },
         copyPage: (_db, keys) => copyBatch(session.src, session.dst, keys, this.ctx),
@@ -167,6 +168,20 @@ class CopyRun {
     }
     this.cp.functionsDone = true;
     this.walk.save();
+  }
+
+  /**
+   * Whether `db` has no key with a TTL now (INFO keyspace): its pages then try DUMP without PTTL.
+   * INFO refused: PTTL as always.
+   */
+  private async noExpiringKeys(db: number): Promise<boolean> {
+    try {
+      const entry = (await this.session.keyspace('source')).find((d) => d.db === db);
+      return (entry?.expires ?? 0) === 0;
+    } catch (err) {
+      if (err instanceof RespCommandError) return false;
+      throw err;
+    }
   }
 
   /** A SCAN page on the source connection kept for SCAN. */
