@@ -1,7 +1,7 @@
 // Compares a batch of keys on both servers: existence, type, TTL and value.
 //
 // Per key and server, one pipeline round reads the expiry (PEXPIRETIME, or PTTL on servers before
-// 7.0; see expiry.ts) + DUMP (or + TYPE when payloads are not comparable). Before it, when the size probe is on (see copy/size-probe.ts), MEMORY USAGE on the
+// 7.0; see expiry.ts; none while both databases are proven to have no TTL: expiry-facts.ts) + DUMP (or + TYPE when payloads are not comparable). Before it, when the size probe is on (see copy/size-probe.ts), MEMORY USAGE on the
 // source keeps big keys from being dumped whole (they are compared chunk by chunk instead). Either
 // way DUMP replies are read under a byte cap: a payload over it is drained unread and that key is
 // compared by type, chunk by chunk. The Redis type comes from the payload's first byte, so no
@@ -11,6 +11,8 @@
 // mismatch is settled type-aware:
 // hash-table sets/hashes by decoding both payloads here, everything else by reading the key by
 // type on both servers (whole when small, chunked into digests when big).
+
+import { bracketProvesNoExpiry, EXPIRY_FACT_COMMANDS } from '../expiry-facts.js';
 import type { RespConnection } from '../resp/connection.js';
 import { CommandEncoder, commandTemplate } from '../resp/encoder.js';
 import { RespError, type RespReply, SkippedBulk } from '../resp/reply.js';
@@ -80,6 +82,12 @@ export interface EvaluateContext {
   bigKeyBytes: number;
   /** DUMP payload bytes read at once per batch and server (grouped by MEMORY USAGE, and capped). */
   groupBytes: number;
+  /**
+   * Neither database had a key with a TTL when its pass began: expiries are not read as long as
+   * both servers' expiry facts around each page prove none was needed (expiry-facts.ts); unset at
+   * the first page where they do not.
+   */
+  noExpiringKeys?: { sourceDb: number; targetDb: number } | undefined;
 }
 
 const PTTL = commandTemplate(['PTTL'], 1);
@@ -100,43 +108,74 @@ function expiryOf(reply: RespReply | undefined, command: string, where: string):
 /** Encodes each batch once, for both servers. */
 const encoder = new CommandEncoder();
 
+/** Expiry readings of keys in a database proven to have none (the objects are shared, never changed). */
+const PERSISTENT: ExpiryReading = { pttl: -1, earliest: 0, latest: 0 };
+const MISSING: ExpiryReading = { pttl: -2, earliest: 0, latest: 0 };
+
+interface StateCommands {
+  chunks: Buffer[];
+  count: number;
+  /** Without expiries: DUMP/TYPE only, bracketed by the expiry facts (EXPIRY_FACT_COMMANDS). */
+  noExpiry: boolean;
+}
+
 /**
  * Expiry + DUMP per key, or expiry + TYPE for keys not dumped (digest mode, big keys). In absolute
- * mode a TIME at the end gives each server's clock right after it read the page.
+ * mode a TIME at the end gives each server's clock right after it read the page. `noExpiry`: no
+ * expiry per key, the page between the two looks at the expiry facts instead.
  */
 function stateCommands(
   keys: readonly Buffer[],
   dumped: (i: number) => boolean,
   clock: ExpiryClock,
-): { chunks: Buffer[]; count: number } {
+  noExpiry: boolean,
+): StateCommands {
+  if (noExpiry) {
+    for (const look of EXPIRY_FACT_COMMANDS) encoder.push(look);
+    for (let i = 0; i < keys.length; i++) encoder.pushTemplate(dumped(i) ? DUMP : TYPE, keys[i]!);
+    for (const look of EXPIRY_FACT_COMMANDS) encoder.push(look);
+    return { chunks: encoder.take(), count: keys.length + 2 * EXPIRY_FACT_COMMANDS.length, noExpiry };
+  }
   const expiry = clock.kind === 'absolute' ? PEXPIRETIME : PTTL;
   for (let i = 0; i < keys.length; i++) {
     encoder.pushTemplate(expiry, keys[i]!);
     encoder.pushTemplate(dumped(i) ? DUMP : TYPE, keys[i]!);
   }
   if (clock.kind === 'absolute') encoder.push(['TIME']);
-  return { chunks: encoder.take(), count: keys.length * 2 + (clock.kind === 'absolute' ? 1 : 0) };
+  return {
+    chunks: encoder.take(),
+    count: keys.length * 2 + (clock.kind === 'absolute' ? 1 : 0),
+    noExpiry,
+  };
 }
 
 /**
  * Runs the state commands on one server; DUMP replies beyond `maxBytes` are drained and those
- * keys get their type from TYPE instead.
+ * keys get their type from TYPE instead. Null when the commands skip expiries and the expiry
+ * facts of database `db` around them do not prove that was right.
  */
 async function fetchStates(
   conn: RespConnection,
   keys: readonly Buffer[],
-  commands: { chunks: readonly Buffer[]; count: number },
+  commands: StateCommands,
   dumped: (i: number) => boolean,
   maxBytes: number,
   clock: ExpiryClock,
   where: 'source' | 'target',
-): Promise<SideState[]> {
+  db: number,
+): Promise<SideState[] | null> {
   const n = keys.length;
   const sent = localNow();
   const replies = await conn.execChunks(commands.count, commands.chunks, maxBytes);
   const received = localNow();
+  const { noExpiry } = commands;
+  if (noExpiry && !bracketProvesNoExpiry(replies, n, db)) return null;
+  // Key i's DUMP/TYPE reply: after the first look, or after its expiry.
+  const valueAt = noExpiry ? EXPIRY_FACT_COMMANDS.length : 1;
+  const stride = noExpiry ? 1 : 2;
   let reading: (expiry: number) => ExpiryReading;
-  if (clock.kind === 'absolute') {
+  // Without expiries no TIME was asked and no reading is made.
+  if (!noExpiry && clock.kind === 'absolute') {
     const serverNow = serverTimeMs(replies[2 * n]);
     if (serverNow === null) throw new Error(`TIME on the ${where}: unexpected reply`);
     reading = (expiry) => absoluteReading(expiry, serverNow, where, clock);
@@ -147,8 +186,8 @@ async function fetchStates(
   const states: SideState[] = new Array(n);
   const unknownType: number[] = [];
   for (let i = 0; i < n; i++) {
-    const ttl = reading(expiryOf(replies[2 * i], expiryCommand, where));
-    const reply = replies[2 * i + 1]!;
+    let ttl = noExpiry ? PERSISTENT : reading(expiryOf(replies[2 * i], expiryCommand, where));
+    const reply = replies[valueAt + stride * i]!;
     const dump = dumped(i);
     if (reply instanceof RespError) {
       if (dump) throw new DumpUnavailableError(`DUMP on the ${where}: ${reply.message}`);
@@ -161,10 +200,12 @@ async function fetchStates(
     } else if (dump) {
       const payload = Buffer.isBuffer(reply) ? reply : null;
       const type = payload ? payloadType(payload) : 'none';
+      if (!payload && noExpiry) ttl = MISSING;
       states[i] = { exists: payload !== null, type: type ?? '?', ttl, payload };
       if (payload && type === undefined) unknownType.push(i);
     } else {
       const type = typeof reply === 'string' ? reply : Buffer.isBuffer(reply) ? reply.toString() : 'none';
+      if (type === 'none' && noExpiry) ttl = MISSING;
       states[i] = { exists: type !== 'none', type, ttl, payload: null };
     }
   }
@@ -175,7 +216,10 @@ async function fetchStates(
       const t = types[j];
       const state = states[i]!;
       state.type = typeof t === 'string' ? t : Buffer.isBuffer(t) ? t.toString() : 'unknown';
-      if (state.type === 'none') state.exists = false; // deleted since its DUMP
+      if (state.type === 'none') {
+        state.exists = false; // deleted since its DUMP
+        if (noExpiry) state.ttl = MISSING;
+      }
     });
   }
   return states;
@@ -255,12 +299,25 @@ async function fetchBothSides(
   keys: readonly Buffer[],
 ): Promise<[SideState[], SideState[]]> {
   const { state } = ctx;
-  const fetch = (subset: readonly Buffer[], dumped: (i: number) => boolean, maxBytes: number) => {
-    const commands = stateCommands(subset, dumped, ctx.expiry);
-    return Promise.all([
-      fetchStates(ctx.source, subset, commands, dumped, maxBytes, ctx.expiry, 'source'),
-      fetchStates(ctx.target, subset, commands, dumped, maxBytes, ctx.expiry, 'target'),
-    ]);
+  const fetch = async (
+    subset: readonly Buffer[],
+    dumped: (i: number) => boolean,
+    maxBytes: number,
+  ): Promise<[SideState[], SideState[]]> => {
+    const dbs = ctx.noExpiringKeys;
+    const both = (commands: StateCommands) =>
+      Promise.all([
+        fetchStates(ctx.source, subset, commands, dumped, maxBytes, ctx.expiry, 'source', dbs?.sourceDb ?? 0),
+        fetchStates(ctx.target, subset, commands, dumped, maxBytes, ctx.expiry, 'target', dbs?.targetDb ?? 0),
+      ]);
+    if (dbs) {
+      const [a, b] = await both(stateCommands(subset, dumped, ctx.expiry, true));
+      if (a && b) return [a, b];
+      // A TTL appeared (or a key expired) on either side: this page again, and every later one, with expiries.
+      ctx.noExpiringKeys = undefined;
+    }
+    const [a, b] = await both(stateCommands(subset, dumped, ctx.expiry, false));
+    return [a!, b!];
   };
   const sizes = state.checkSizes ? await keySizes(ctx, keys) : null;
   if (state.mode !== 'dump') {

@@ -123,7 +123,7 @@ class VerifyRun {
       const sampled = this.options.sample !== undefined;
       this.totalKeys = sampled ? this.options.sample! : dbs.reduce((n, d) => n + d.sourceKeys, 0);
       if (sampled) await this.samplePass(dbs);
-      else for (const d of dbs) await this.scanDb(d.db);
+      else for (const d of dbs) await this.scanDb(d);
       // Counted before the re-checks, which compare some keys again.
       const comparisons = { byPayload: this.state.byPayload, byType: this.state.byType };
       const rounds = await this.recheck();
@@ -216,9 +216,13 @@ class VerifyRun {
   }
 
   /** Both directions over one database. */
-  private async scanDb(db: number): Promise<void> {
+  private async scanDb(counts: DbCounts): Promise<void> {
+    const { db } = counts;
     await this.selectDb(db);
     const ctx = this.context();
+    // No TTL on either side when the run began: expiries are read only once one shows up.
+    if (counts.sourceExpires === 0 && counts.targetExpires === 0)
+      ctx.noExpiringKeys = { sourceDb: db, targetDb: counts.targetDb ?? db };
     const match = this.options.match;
     const { signal } = this.options;
     const forward = forEachPage(

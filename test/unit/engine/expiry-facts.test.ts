@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { expiryFacts, provesNoExpiry } from '../../../../src/engine/copy/no-expiry.js';
+import { expiryFacts, provesNoExpiry } from '../../../src/engine/expiry-facts.js';
 
 const keyspace = (line: string) => Buffer.from(`# Keyspace\r\n${line}\r\n`);
 const stats = (expired: number) =>
