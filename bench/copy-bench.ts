@@ -1,6 +1,8 @@
 // `npm run bench`: copy, verify and Redis's own replication timed on the same dataset and servers.
 //
-//   npx tsx bench/copy-bench.ts [--keys 1000000] [--seed 42] [--digest] [--skip-copy] [--json]
+//   npx tsx bench/copy-bench.ts [--keys 1000000] [--seed 42] [--ttl-fraction 0.3] [--digest]
+//                               [--skip-copy] [--json]
+// (--ttl-fraction 0: a dataset without TTLs, which copy and verify read without PTTL per key).
 //
 // Starts three scratch redis-servers (source, copy target, replica), loads a reproducible dataset
 // into the source (bench/dataset.ts), then times:
@@ -42,6 +44,7 @@ const { values } = parseArgs({
   options: {
     keys: { type: 'string', default: '1000000' },
     seed: { type: 'string', default: '42' },
+    'ttl-fraction': { type: 'string', default: '0.3' },
     digest: { type: 'boolean', default: false },
     'skip-copy': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
@@ -49,6 +52,8 @@ const { values } = parseArgs({
 });
 const keys = Number(values.keys);
 const seed = Number(values.seed);
+const ttlFraction = Number(values['ttl-fraction']);
+if (!(ttlFraction >= 0 && ttlFraction <= 1)) throw new Error('--ttl-fraction must be between 0 and 1');
 if (!Number.isInteger(keys) || keys < 1) throw new Error('--keys must be a positive integer');
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -400,7 +405,7 @@ async function main(): Promise<void> {
     const src: Side = { server: source, client: sourceClient };
     const dst: Side = { server: target, client: targetClient };
     if (!values.json) process.stderr.write(`loading ${fmt(keys)} keys...\n`);
-    const dataset = await loadDataset(source, { keys, seed });
+    const dataset = await loadDataset(source, { keys, seed, ttlFraction });
     const phases: PhaseResult[] = [];
     const step = async (label: string, fn: () => Promise<PhaseResult>) => {
       if (!values.json) process.stderr.write(`${label}...\n`);
