@@ -249,13 +249,22 @@ function render(dataset: DatasetSummary, phases: PhaseResult[]): string {
   lines.push(table(rows), '');
   for (const p of phases) {
     const r = p.report as
-      | { comparedBy?: string; comparisons?: { byPayload: number; byType: number }; differentKeys?: number }
+      | {
+          comparedBy?: string;
+          comparisons?: { byPayload: number; byType: number };
+          differentKeys?: number;
+          differences?: Record<string, { count: number; samples: { detail?: string }[] }>;
+        }
       | undefined;
     if (r?.comparisons) {
       lines.push(
         `${p.name}: values compared by ${r.comparedBy} (${fmt(r.comparisons.byPayload)} by DUMP payload, ` +
           `${fmt(r.comparisons.byType)} by type); ${fmt(r.differentKeys ?? 0)} keys differ`,
       );
+      // Which kind, with one example each: a verify that fails says why.
+      for (const [cls, d] of Object.entries(r.differences ?? {})) {
+        if (d.count > 0) lines.push(`  ${cls}: ${fmt(d.count)}, e.g. ${d.samples[0]?.detail ?? '-'}`);
+      }
     }
   }
   const copy = phases.find((p) => p.name.startsWith('copy ('));
