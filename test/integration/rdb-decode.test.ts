@@ -365,3 +365,22 @@ test('a corrupt value fails its key only, naming it; the next key is written', a
   assert.equal(await c.exists('bad-copy'), 0);
   assert.ok(SMALL_COMMANDS > 1);
 });
+
+test('a pending entry whose message was deleted is counted as not restored (XCLAIM cannot recreate it)', async () => {
+  const c = await target.client();
+  await c.xadd('s:gone', '1-1', 'f', 'a');
+  await c.xadd('s:gone', '2-1', 'f', 'b');
+  await c.xgroup('CREATE', 's:gone', 'g', '0');
+  await c.xreadgroup('GROUP', 'g', 'alice', 'COUNT', 2, 'STREAMS', 's:gone', '>');
+  await c.xdel('s:gone', '1-1');
+  const e = await entryOf(c, 's:gone');
+  e.key = Buffer.from('s:gone-copy');
+  const counters = await writeByType(target, [e], OLD_TARGET);
+  assert.equal(counters.keysRestored, 1);
+  assert.equal(counters.pendingNotRestored, 1);
+  const pending = (await c.xpending('s:gone-copy', 'g', '-', '+', 10)) as [string, string][];
+  assert.deepEqual(
+    pending.map((p) => [p[0], p[1]]),
+    [['2-1', 'alice']],
+  );
+});

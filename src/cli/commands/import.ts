@@ -158,7 +158,12 @@ export function summary(r: ImportReport, target: string): string {
     `  read ${fmtInt(r.bytesRead)} of ${fmtInt(r.fileBytes)} bytes; checksum: ${r.checksum === 'ok' ? 'ok' : r.checksum === 'disabled' ? 'none (written with rdbchecksum no)' : 'not reached'}`,
     r.writeMethod === 'by-type'
       ? `  written by type (HSET, RPUSH, SADD, ZADD, XADD ...), not RESTORE: ${r.writeMethodReason}` +
-        (r.fieldTtlsDropped ? `; field TTLs dropped (--drop-field-ttls): ${fmtInt(r.fieldTtlsDropped)}` : '')
+        (r.fieldTtlsDropped
+          ? `; field TTLs dropped (--drop-field-ttls): ${fmtInt(r.fieldTtlsDropped)}`
+          : '') +
+        (r.pendingNotRestored
+          ? `; stream pending entries of deleted messages not recreated (XCLAIM cannot): ${fmtInt(r.pendingNotRestored)}`
+          : '')
       : '  written with RESTORE (the payloads as they are in the file)',
     `  databases: ${r.dbs.length ? r.dbs.map((d) => `db${d.db} ${fmtInt(d.keys)}`).join(', ') : '(no keys)'}`,
     `  expired before they could be restored (skipped): ${fmtInt(r.keysExpired)}; failed: ${fmtInt(r.keysFailed)}` +

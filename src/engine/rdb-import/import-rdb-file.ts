@@ -7,8 +7,6 @@
 // commands from the decoded values, src/engine/rdb/decode), and the report says so and why.
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
-import { parseFlavor, parseInfo, parseVersion } from '../../probe/info.js';
-import { rdbAccepted, rdbVersionForServer } from '../../probe/rdb-version.js';
 import { describeEndpoint, type Endpoint } from '../../redis/endpoint.js';
 import { ExitCode, errorMessage, UserError } from '../../util/errors.js';
 import { FatalReplyError } from '../copy/errors.js';
@@ -16,14 +14,11 @@ import type { KeyError, NonEmptyTargetPolicy } from '../copy/types.js';
 import { RdbError } from '../rdb/errors.js';
 import { type RdbEvent, RdbReader } from '../rdb/reader.js';
 import { RespConnection } from '../resp/connection.js';
-import { RespConnectionError, replyText } from '../resp/reply.js';
-import { type ByTypeFeatures, ByTypeWriter } from '../restore/by-type-writer.js';
+import { RespConnectionError } from '../resp/reply.js';
 import type { EntryWriter } from '../restore/entry-writer.js';
 import { FunctionLoader, type FunctionsResult } from '../restore/function-loader.js';
 import { prepareTarget } from '../restore/prepare-target.js';
-import { RestoreWriter } from '../restore/restore-writer.js';
-import { supportsFieldTtls } from '../types/field-ttls.js';
-import { featuresForVersion } from '../types/value.js';
+import { chooseWriteMethod, createEntryWriter, type WriteMethod } from '../restore/write-method.js';
 
 const READ_CHUNK = 1024 * 1024;
 const PROGRESS_MS = 250;
@@ -44,11 +39,6 @@ export interface ImportOptions {
    */
   dropFieldTtls?: boolean;
 }
-
-/** How the keys are written: RESTORE of the RDB's payloads, or native commands by type. */
-export type WriteMethod =
-  | { method: 'restore'; reason: null }
-  | { method: 'by-type'; reason: string; features: ByTypeFeatures };
 
 export interface ImportProgress {
   bytesRead: number;
@@ -87,6 +77,8 @@ export interface ImportReport {
   writeMethodReason: string | null;
   /** Field TTLs not carried over (--drop-field-ttls onto a target without them). */
   fieldTtlsDropped: number;
+  /** By type: stream pending entries whose message is gone from the stream, not recreated. */
+  pendingNotRestored: number;
   /** Keys restored per database. */
   dbs: { db: number; keys: number }[];
   functions: FunctionsResult;
@@ -118,7 +110,7 @@ export async function importRdbFile(
   const version = await checkHeader(file);
   const dst = await RespConnection.open(target, { db: 0, role: 'import-target' });
   try {
-    const method = await writeMethodFor(dst, version, target);
+    const method = await chooseWriteMethod(dst, version);
     const prepared = await prepareTarget(dst, options.onNonEmptyTarget, options.dbs, options.confirmFlush);
     // Rates count from here: a person answering the flush prompt is not import time.
     return await new ImportRun(file, fileBytes, dst, options, prepared, method, Date.now()).run();
@@ -146,15 +138,11 @@ class ImportRun {
     private readonly started: number,
   ) {
     const policy = options.onNonEmptyTarget;
-    const writerOptions = { replace: policy !== 'refuse', dbs: options.dbs };
-    this.writer =
-      method.method === 'by-type'
-        ? new ByTypeWriter(dst, {
-            ...writerOptions,
-            features: method.features,
-            dropFieldTtls: options.dropFieldTtls === true,
-          })
-        : new RestoreWriter(dst, writerOptions);
+    this.writer = createEntryWriter(dst, method, {
+      replace: policy !== 'refuse',
+      dbs: options.dbs,
+      dropFieldTtls: options.dropFieldTtls === true,
+    });
     this.functions = new FunctionLoader(dst, policy, prepared.libraries !== null);
     this.reader = new RdbReader((event) => this.onEvent(event), {
       ...(options.maxValueBytes !== undefined ? { maxValueBytes: options.maxValueBytes } : {}),
@@ -248,7 +236,8 @@ class ImportRun {
       keysFailed: c.keysFailed,
       writeMethod: this.method.method,
       writeMethodReason: this.method.reason,
-      fieldTtlsDropped: 'fieldTtlsDropped' in c ? Number(c.fieldTtlsDropped) : 0,
+      fieldTtlsDropped: c.fieldTtlsDropped ?? 0,
+      pendingNotRestored: c.pendingNotRestored ?? 0,
       dbs: [...c.perDb].sort((a, b) => a[0] - b[0]).map(([db, keys]) => ({ db, keys })),
       functions: this.functions.result,
       flushed: this.prepared.flushed,
@@ -327,38 +316,4 @@ async function checkHeader(file: string): Promise<number> {
   } finally {
     await handle.close();
   }
-}
-
-/**
- * RESTORE when the target reads the file's RDB version; otherwise by type, on Redis 6.2+ (the
- * commands the by-type writer needs: SET PXAT, XGROUP CREATECONSUMER). An older one is refused
- * before anything is written.
- */
-async function writeMethodFor(dst: RespConnection, rdb: number, target: Endpoint): Promise<WriteMethod> {
-  const info = parseInfo(replyText(await dst.call('INFO', 'server')) ?? '');
-  const version = info['server']?.['redis_version'] ?? '0.0.0';
-  const { flavor, flavorVersion } = parseFlavor(info);
-  const targetRdb = rdbVersionForServer(version, flavor, flavorVersion);
-  if (rdbAccepted(rdb, { flavor, rdbVersion: targetRdb })) return { method: 'restore', reason: null };
-  const name = flavor === 'valkey' ? `Valkey ${flavorVersion ?? version}` : `Redis ${version}`;
-  const [major, minor] = parseVersion(version);
-  if (major > 6 || (major === 6 && minor >= 2)) {
-    const features: ByTypeFeatures = {
-      ...featuresForVersion(version),
-      fieldTtls: await supportsFieldTtls(dst),
-    };
-    return {
-      method: 'by-type',
-      reason:
-        `the target (${name}) reads RDB ${targetRdb} and the file is RDB ${rdb}: RESTORE would refuse its ` +
-        'payloads, so values are decoded and written with native commands',
-      features,
-    };
-  }
-  throw new UserError(
-    `target ${describeEndpoint(target)} (${name}, RDB ${targetRdb}) cannot read this file's RDB ${rdb} values, ` +
-      'and writing them by type needs Redis 6.2 or newer: nothing was written. Import into a server that reads ' +
-      "that version (the same release line as the file's writer or newer)",
-    ExitCode.problem,
-  );
 }

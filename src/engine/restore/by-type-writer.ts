@@ -46,6 +46,11 @@ export interface ByTypeWriterOptions extends RestoreWriterOptions {
 export interface ByTypeCounters extends RestoreCounters {
   /** Field TTLs not carried over (--drop-field-ttls onto a target without them). */
   fieldTtlsDropped: number;
+  /**
+   * Pending entries of stream groups whose message is gone from the stream (XDEL, XTRIM after
+   * delivery): XCLAIM cannot recreate those, RESTORE keeps them.
+   */
+  pendingNotRestored: number;
 }
 
 interface KeyJob {
@@ -75,6 +80,7 @@ export class ByTypeWriter implements EntryWriter {
     errors: [],
     errorsOmitted: 0,
     fieldTtlsDropped: 0,
+    pendingNotRestored: 0,
   };
   private batch = newBatch();
   private readonly window: { done: Promise<void>; bytes: number }[] = [];
@@ -305,30 +311,41 @@ export class ByTypeWriter implements EntryWriter {
   }
 
   private account(batch: Batch, replies: RespReply[]): void {
+    let multiAt = -1;
     for (let i = 0; i < batch.cmds.length; i++) {
+      const cmd = batch.cmds[i]!;
       const owner = batch.owners[i];
-      const error = firstError(replies[i]);
+      const reply = replies[i];
       if (owner === null || owner === undefined) {
-        if (error) {
+        if (reply instanceof RespError) {
           this.failure ??= new FatalReplyError(
             'target',
             'unavailable',
-            `SELECT ${String(batch.cmds[i]![1])} failed (${error.message}): the target has fewer databases ` +
+            `SELECT ${String(cmd[1])} failed (${reply.message}): the target has fewer databases ` +
               'than the RDB uses (its databases setting), or this user may not SELECT',
           );
           return;
         }
         continue;
       }
-      if (error) {
-        const kind = fatalKind(error);
-        if (kind) {
-          this.failure ??= new FatalReplyError('target', kind, error.message);
-          return;
-        }
-        owner.error ??= `${String(batch.cmds[i]![0])}: ${error.message}`;
-      }
+      if (cmd[0] === 'MULTI') multiAt = i;
+      if (cmd[0] === 'EXEC' && multiAt >= 0 && Array.isArray(reply)) {
+        // EXEC's replies are those of the commands queued since MULTI.
+        for (let j = 0; j < reply.length; j++) this.note(owner, batch.cmds[multiAt + 1 + j]!, reply[j]!);
+        multiAt = -1;
+      } else this.note(owner, cmd, reply);
+      if (this.failure) return;
       if (batch.last[i]) this.finish(owner);
+    }
+  }
+
+  private note(owner: KeyJob, cmd: RespArg[], reply: RespReply | undefined): void {
+    if (reply instanceof RespError) {
+      const kind = fatalKind(reply);
+      if (kind) this.failure ??= new FatalReplyError('target', kind, reply.message);
+      else owner.error ??= `${String(cmd[0])}: ${reply.message}`;
+    } else if (cmd[0] === 'XCLAIM' && Array.isArray(reply) && reply.length === 0) {
+      this.counters.pendingNotRestored++;
     }
   }
 
@@ -360,11 +377,4 @@ function* iterate<T>(gen: Generator<T>): Generator<T> {
     if (r.done) return;
     yield r.value;
   }
-}
-
-/** The reply's error, or the first error inside it (EXEC's replies). */
-function firstError(reply: RespReply | undefined): RespError | null {
-  if (reply instanceof RespError) return reply;
-  if (Array.isArray(reply)) for (const r of reply) if (r instanceof RespError) return r;
-  return null;
 }
