@@ -70,6 +70,12 @@ const CASES: Case[] = [
     make: (c, k) => c.rpush(k, ...range(50).map((i) => `item-${i}`), '', '-5', '70000', '9999999999'),
   },
   {
+    name: 'list, LZF-compressed inner nodes (list-compress-depth)',
+    config: { 'list-max-listpack-size': '8', 'list-compress-depth': '1' },
+    types: [18],
+    make: (c, k) => c.rpush(k, ...range(200).map((i) => `compressible-item-${i % 4}-${'z'.repeat(30)}`)),
+  },
+  {
     name: 'list, one listpack with integers of every width',
     types: [18],
     make: (c, k) =>
@@ -176,6 +182,7 @@ const CASES: Case[] = [
 
 const DEFAULTS = {
   'list-max-listpack-size': '-2',
+  'list-compress-depth': '0',
   'set-max-intset-entries': '512',
   'zset-max-listpack-entries': '128',
   'hash-max-listpack-entries': '128',
