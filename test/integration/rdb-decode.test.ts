@@ -107,6 +107,7 @@ const CASES: Case[] = [
     types: [18],
     make: async (c, k) => {
       for (let i = 0; i < 80; i++) await c.rpush(k, ...range(1024).map((j) => `e${i}.${j}`));
+      await c.pexpire(k, 500_000); // set last, after the value streamed
     },
   },
   { name: 'set, intset 16-bit', types: [11], make: (c, k) => c.sadd(k, 1, 2, -3, 30000) },
@@ -390,4 +391,22 @@ test('a pending entry whose message was deleted is counted as not restored (XCLA
     pending.map((p) => [p[0], p[1]]),
     [['2-1', 'alice']],
   );
+});
+
+test('a big value that turns out corrupt part way is deleted again and fails its key', async () => {
+  const c = await target.client();
+  for (let i = 0; i < 80; i++) await c.rpush('big-bad', ...range(1024).map((j) => `e${i}.${j}`));
+  const e = await entryOf(c, 'big-bad');
+  e.payload = Buffer.from(e.payload);
+  e.payload[e.payload.length - 11] = 0x00; // the last node's listpack end byte
+  e.key = Buffer.from('big-bad-copy');
+  let parts = 0;
+  assert.throws(() => {
+    for (const _ of decodeValue(e)) parts++;
+  }, /corrupt value/);
+  assert.ok(parts > 2, 'batches came out before the bad byte');
+  const counters = await writeByType(target, [e], OLD_TARGET);
+  assert.equal(counters.keysFailed, 1);
+  assert.match(counters.errors[0]!.reason, /cannot decode the value/);
+  assert.equal(await c.exists('big-bad-copy'), 0);
 });
