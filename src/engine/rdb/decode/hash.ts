@@ -21,21 +21,13 @@ interface Field {
   expiresAt: number;
 }
 
+/** Fields of the hash table form (4) and of the field-TTL forms; hashParts reads the compact ones. */
 function* fields(type: number, c: ValueCursor): Generator<Field> {
   switch (type) {
     case 4: {
       for (let n = c.len(); n > 0; n--) yield { field: c.string(), value: c.string(), expiresAt: -1 };
       return;
     }
-    case 9:
-      yield* paired(zipmapEntries(c.string()));
-      return;
-    case 13:
-      yield* paired(ziplistElements(c.string()));
-      return;
-    case 16:
-      yield* paired(listpackElements(c.string()));
-      return;
     case 22:
     case 24: {
       // 24 stores each TTL relative to the hash's smallest one (+1, 0 = none); 22 stores them absolute.
@@ -70,20 +62,26 @@ function* fields(type: number, c: ValueCursor): Generator<Field> {
   }
 }
 
-function* paired(elements: Iterable<Packed>): Generator<Field> {
-  let field: Packed | null = null;
-  for (const v of elements) {
-    if (field === null) field = v;
-    else {
-      yield { field: packedBytes(field), value: packedBytes(v), expiresAt: -1 };
-      field = null;
-    }
-  }
-  if (field !== null) throw corruptValue('a hash field without its value');
-}
-
 export function* hashParts(type: number, c: ValueCursor): Generator<DecodedPart> {
   const batch = new Batcher();
+  if (type === 9 || type === 13 || type === 16) {
+    // The common compact forms, without a Field object per field (no TTLs to carry).
+    const blob = c.string();
+    const elements =
+      type === 9 ? zipmapEntries(blob) : type === 13 ? ziplistElements(blob) : listpackElements(blob);
+    let field: Packed | null = null;
+    for (const v of elements) {
+      if (field === null) field = v;
+      else {
+        if (batch.add(packedBytes(field), packedBytes(v)))
+          yield { kind: 'chunk', chunk: { type: 'hash', entries: batch.take() } };
+        field = null;
+      }
+    }
+    if (field !== null) throw corruptValue('a hash field without its value');
+    if (!batch.empty) yield { kind: 'chunk', chunk: { type: 'hash', entries: batch.take() } };
+    return;
+  }
   let ttlFields: Buffer[] = [];
   let ttls: number[] = [];
   function* emit(): Generator<DecodedPart> {
