@@ -271,3 +271,32 @@ test('bytes left after a value, or a value cut short, are corrupt', () => {
     (e) => e instanceof RdbError && /ends early/.test(e.message),
   );
 });
+
+test('listpack (20): 12-bit and 32-bit string lengths, 16/24/32/64-bit integers, long back-lengths', () => {
+  const s12 = Buffer.alloc(200, 0x61);
+  const s32 = Buffer.alloc(5000, 0x62);
+  const u32 = Buffer.alloc(4);
+  u32.writeUInt32LE(s32.length);
+  const lp = listpack(
+    Buffer.concat([Buffer.from([0xe0 | (s12.length >> 8), s12.length & 0xff]), s12]),
+    Buffer.concat([Buffer.from([0xf0]), u32, s32]),
+    Buffer.concat([Buffer.from([0xf1]), i16(-30000)]),
+    Buffer.from([0xf2, 0x60, 0x79, 0xfe]), // -100000
+    Buffer.concat([Buffer.from([0xf3]), i32(-2_000_000_000)]),
+    l64(-9_000_000_000_000_000_000n),
+    lint(-4096),
+    lint(4095),
+  );
+  assert.deepEqual(text([...decodeValue(entry(20, str(lp)))]), [
+    [
+      'a'.repeat(200),
+      'b'.repeat(5000),
+      '-30000',
+      '-100000',
+      '-2000000000',
+      '-9000000000000000000',
+      '-4096',
+      '4095',
+    ],
+  ]);
+});
