@@ -202,7 +202,7 @@ describe('a target that cannot RESTORE the file', async () => {
         refused.stdout,
         /written by type .*not RESTORE: the target \(Redis 7\.0\.\d+\) reads RDB 10 and the file is RDB 12/,
       );
-      assert.match(refused.stdout, /db0 h: by type: the hash has 1 fields with a TTL .*--drop-field-ttls/);
+      assert.match(refused.stdout, /db0 h: by type: the hash has 1 field with a TTL .*--drop-field-ttls/);
       const oc = await old.client();
       assert.equal(await oc.get('k'), 'v');
       assert.equal(await oc.exists('h'), 0, 'the hash with field TTLs is not written');

@@ -163,7 +163,7 @@ export class ByTypeWriter implements EntryWriter {
       return null;
     }
     return (
-      `the hash has ${count} fields with a TTL (HPEXPIRE) and the target has no field TTLs ` +
+      `the hash has ${count} field${count === 1 ? '' : 's'} with a TTL (HPEXPIRE) and the target has no field TTLs ` +
       '(Redis < 7.4, Valkey < 9): not written. Use --drop-field-ttls to import them as persistent fields'
     );
   }
