@@ -1,7 +1,7 @@
 // An RDB file onto a target: streamed through the RDB reader (src/engine/rdb) into pipelined
 // RESTOREs (src/engine/restore), so memory stays bounded whatever the file's size. The header is
-// checked before the target is touched (a file that is not an RDB, or of a version the target
-// cannot read, changes nothing); the file's checksum is checked at its end, after the keys were
+// checked before the target is touched (a file that is not an RDB, or one a target older than
+// Redis 6.2 can neither RESTORE nor take by type, changes nothing); the file's checksum is checked at its end, after the keys were
 // written, so a corrupt file leaves what was restored up to there and says so.
 // A target whose RDB version is older than the file's gets the values by type instead (native
 // commands from the decoded values, src/engine/rdb/decode), and the report says so and why.
