@@ -355,3 +355,83 @@ function slotTotal(s: SourceShard): number {
 function keySlotOf(key: string): number {
   return keySlot(Buffer.from(key));
 }
+
+describe('copyShard from replicas', () => {
+  let cluster: RedisCluster;
+  let target: RedisServer;
+
+  before(async () => {
+    [cluster, target] = await Promise.all([
+      startCluster({ primaries: 3, replicasPerPrimary: 1 }),
+      startRedis(),
+    ]);
+    await fill((await cluster.client()) as unknown as Redis, 'r:', 150);
+    for (const p of cluster.primaries) await (await p.server.client()).call('WAIT', '1', '5000');
+  });
+  after(async () => {
+    await Promise.all([cluster?.stop(), target?.stop()]);
+  });
+
+  const address = (n: { server: RedisServer }) => `${n.server.host}:${n.server.port}`;
+
+  test('readFromReplica: each shard read on its in-sync replica, the primaries not read', async () => {
+    const source = parseEndpointUrl(`${cluster.url}/0`);
+    const shards = await listSourceShards(source, { readFromReplica: true });
+    for (const s of shards) {
+      const replica = cluster.replicas.find((r) => address(r) === s.readFrom);
+      assert.ok(replica, `${s.readFrom} is a replica`);
+      assert.equal(replica.primaryId, s.id);
+    }
+    const reports = await copyAll(source, parseEndpointUrl(`${target.url}/0`), {}, shards);
+    for (const r of reports) assert.deepEqual([r.complete, r.failed], [true, []]);
+    assert.deepEqual(await compareSides(cluster, target), []);
+    const dumps = async (n: { server: RedisServer }) =>
+      /cmdstat_dump:calls=(\d+)/.exec(String(await (await n.server.client()).info('commandstats')))?.[1] ??
+      '0';
+    for (const r of cluster.replicas) assert.notEqual(await dumps(r), '0');
+    for (const p of cluster.primaries) assert.equal(await dumps(p), '0');
+    await flushSide(target);
+  });
+
+  test('a named replica is read for its shard only; a node that is no replica is refused', async () => {
+    const source = parseEndpointUrl(cluster.url);
+    const named = address(cluster.replicas[1]!);
+    const shards = await listSourceShards(source, { readFromReplica: named });
+    assert.deepEqual(
+      shards.filter((s) => s.readFrom !== s.primary).map((s) => s.readFrom),
+      [named],
+    );
+    await assert.rejects(
+      listSourceShards(source, { readFromReplica: address(cluster.primaries[0]!) }),
+      /is not a replica of any primary/,
+    );
+  });
+
+  test('a source primary that became a replica during the copy ends its shard incomplete, saying so', async () => {
+    const source = parseEndpointUrl(`${cluster.url}/0`);
+    const shards = await listSourceShards(source);
+    const shard = shards[0]!;
+    const replica = cluster.replicas.find((r) => r.primaryId === shard.id)!;
+    let failedOver = false;
+    const report = await copyShard({
+      source,
+      target: parseEndpointUrl(`${target.url}/0`),
+      shard,
+      mapping: { dbs: [0] },
+      replace: true,
+      logger,
+      batchSize: 10,
+      onProgress: async () => {
+        if (failedOver) return;
+        failedOver = true;
+        await (await replica.server.client()).call('CLUSTER', 'FAILOVER');
+        const old = await cluster.primaries[0]!.server.client();
+        for (let i = 0; i < 100 && !/role:slave/.test(await old.info('replication')); i++) {
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      },
+    });
+    assert.equal(report.complete, false);
+    assert.match(report.incompleteReason ?? '', /replica/);
+  });
+});

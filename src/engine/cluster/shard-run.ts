@@ -224,10 +224,13 @@ export class ShardRun {
       const owners = await readSlotOwners(c.src, opts.source.host);
       const kept = [...this.mine].some((s) => owners[s] === opts.shard.primary);
       if (!kept) {
+        const what =
+          opts.shard.readFrom === opts.shard.primary && source.role === 'replica'
+            ? `it became a replica of ${source.master ?? 'another node'} (a failover)`
+            : 'it was removed from the cluster, failed over, or all its slots moved away';
         throw new ShardNodeChanged(
-          `source node ${opts.shard.primary} serves none of shard ${opts.shard.id}'s slots any more ` +
-            '(removed from the cluster, failed over, or all its slots moved away): the shard is not complete; ' +
-            'list the shards again and copy them again (with replace)',
+          `source node ${opts.shard.primary} serves none of shard ${opts.shard.id}'s slots any more: ${what}. ` +
+            'The shard is not complete: list the shards again and copy them again (with replace)',
         );
       }
     }
