@@ -20,7 +20,7 @@ import { type Endpoint, parseEndpointUrl } from '../../src/redis/endpoint.js';
 import { createLogger } from '../../src/util/logger.js';
 import { compareSides } from '../harness/compare-cluster.js';
 import { type RedisCluster, startCluster } from '../harness/redis-cluster.js';
-import { type RedisServer, startRedis } from '../harness/redis-server.js';
+import { type RedisServer, serverUnavailable, startRedis } from '../harness/redis-server.js';
 import { fillEveryType } from './copy-fixtures.js';
 
 const logger = createLogger({ level: 'silent' });
@@ -433,5 +433,65 @@ describe('copyShard from replicas', () => {
     });
     assert.equal(report.complete, false);
     assert.match(report.incompleteReason ?? '', /replica/);
+  });
+});
+
+describe('copyShard between versions', () => {
+  test('a newer source: payloads the cluster target rejects are copied by type', async (t) => {
+    const why = await serverUnavailable('redis-8.0');
+    if (why) return t.skip(why);
+    const [source, cluster] = await Promise.all([
+      startRedis({ server: 'redis-8.0' }),
+      startCluster({ primaries: 2 }),
+    ]);
+    try {
+      await fill(await source.client(), 'v:', 60);
+      const s = parseEndpointUrl(`${source.url}/0`);
+      const [report] = await copyAll(s, parseEndpointUrl(`${cluster.url}/0`), {
+        bigKeyThresholdBytes: 16 * 1024,
+      });
+      assert.deepEqual([report!.complete, report!.failed], [true, []]);
+      assert.ok(report!.byType > 0, 'the by-type fallback copied keys');
+      assert.deepEqual(await compareSides(source, cluster), []);
+    } finally {
+      await Promise.all([source.stop(), cluster.stop()]);
+    }
+  });
+
+  test('hash field TTLs onto a cluster: in the payload, and with HPEXPIREAT for a hash in chunks', async (t) => {
+    const why = await serverUnavailable('redis-8.0');
+    if (why) return t.skip(why);
+    const [source, cluster] = await Promise.all([
+      startRedis({ server: 'redis-8.0' }),
+      startCluster({ primaries: 2, server: 'redis-8.0' }),
+    ]);
+    try {
+      const c = await source.client();
+      const fields: string[] = [];
+      for (let i = 0; i < 400; i++) fields.push(`f${i}`, 'x'.repeat(100));
+      for (const key of ['ft:small', 'ft:big']) {
+        await c.hset(key, ...(key === 'ft:big' ? fields : ['a', '1', 'b', '2']));
+        await c.call('HPEXPIRE', key, '600000', 'FIELDS', '1', key === 'ft:big' ? 'f7' : 'a');
+      }
+      const s = parseEndpointUrl(`${source.url}/0`);
+      const [report] = await copyAll(s, parseEndpointUrl(`${cluster.url}/0`), {
+        bigKeyThresholdBytes: 8 * 1024,
+      });
+      assert.deepEqual([report!.complete, report!.failed], [true, []]);
+      assert.equal(report!.bigKeys, 1);
+      const target = await cluster.client();
+      for (const [key, field, persistent] of [
+        ['ft:small', 'a', 'b'],
+        ['ft:big', 'f7', 'f8'],
+      ] as const) {
+        const [ttl] = (await target.call('HPTTL', key, 'FIELDS', '1', field)) as number[];
+        assert.ok(ttl! > 500_000 && ttl! <= 600_000, `${key} ${field} keeps its TTL (${ttl})`);
+        const [none] = (await target.call('HPTTL', key, 'FIELDS', '1', persistent)) as number[];
+        assert.equal(none, -1);
+      }
+      assert.equal(await target.hlen('ft:big'), 400);
+    } finally {
+      await Promise.all([source.stop(), cluster.stop()]);
+    }
   });
 });
