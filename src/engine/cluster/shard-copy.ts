@@ -27,6 +27,8 @@ import type { ShardCopyReport, ShardRunOptions } from './shards.js';
 const IN_FLIGHT_BYTES = 64 * 1024 * 1024;
 
 export interface ShardCopyExtras {
+  /** SCAN MATCH on the shard's node. */
+  match?: string;
   /** SCAN COUNT (default 500). */
   batchSize?: number;
   /** Default 64 MiB. */

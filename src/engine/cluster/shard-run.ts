@@ -16,6 +16,7 @@ import { CopyIdentityCheck } from '../copy/identity-check.js';
 import { ScanWalk } from '../copy/scan-walk.js';
 import type { CheckpointStore, CopyCheckpoint } from '../copy/types.js';
 import { ServerChangedError } from '../identity/index.js';
+import { globMatcher } from '../live-sync/glob.js';
 import { RespConnection } from '../resp/connection.js';
 import { RespError, replyInt, replyText } from '../resp/reply.js';
 import { joinedIdentity, nodeAt, nodeIdentity, nodeKeys } from './shard-nodes.js';
@@ -67,7 +68,7 @@ export class ShardRun {
   private estimatedKeys: number | null = null;
 
   constructor(
-    private readonly opts: ShardRunOptions & { batchSize?: number },
+    private readonly opts: ShardRunOptions & { batchSize?: number; match?: string },
     private readonly c: ShardConnections,
   ) {
     this.mine = slotSet(opts.shard.slots);
@@ -86,6 +87,7 @@ export class ShardRun {
     };
     this.walk = new ScanWalk<ShardCheckpoint>(
       {
+        match: opts.match,
         count: opts.batchSize ?? DEFAULT_BATCH,
         pagesInFlight: PAGES_IN_FLIGHT,
         checkpoint: store,
@@ -244,6 +246,7 @@ export class ShardRun {
   private async rescanMoved(): Promise<void> {
     const { c, opts } = this;
     let owners: SlotOwners = await readSlotOwners(c.src, opts.source.host);
+    const matches = opts.match !== undefined ? globMatcher(opts.match) : null;
     for (let round = 0; round < MAX_RESCAN_ROUNDS; round++) {
       const moved = movedAway(this.mine, owners, opts.shard.primary);
       if (moved.size === 0) return;
@@ -251,7 +254,8 @@ export class ShardRun {
         const conn = await RespConnection.open(nodeAt(opts.source, address), { role: 'shard-rescan', db: 0 });
         try {
           for (const slot of slots) {
-            const keys = await keysInSlot(conn, slot);
+            const all = await keysInSlot(conn, slot);
+            const keys = matches ? all.filter(matches) : all;
             for (let i = 0; i < keys.length; i += opts.batchSize ?? DEFAULT_BATCH) {
               const page = keys.slice(i, i + (opts.batchSize ?? DEFAULT_BATCH));
               const result = await c.work.page(conn, page);
