@@ -10,7 +10,7 @@ import { printableKey } from '../../probe/printable-key.js';
 import { describeEndpoint } from '../../redis/endpoint.js';
 import { UserError } from '../../util/errors.js';
 import { freshCheckpoint } from '../copy/checkpoint.js';
-import type { BatchResult } from '../copy/context.js';
+import { type BatchResult, MAX_BATCHES } from '../copy/context.js';
 import { FatalReplyError } from '../copy/errors.js';
 import { CopyIdentityCheck } from '../copy/identity-check.js';
 import { ScanWalk } from '../copy/scan-walk.js';
@@ -25,7 +25,6 @@ import { keySlot } from './slot.js';
 import { movedAway, readSlotOwners, type SlotOwners, slotSet } from './slot-map.js';
 
 export const DEFAULT_BATCH = 500;
-const PAGES_IN_FLIGHT = 4;
 const PROGRESS_MS = 250;
 /** Rounds of re-reading moved slots before the shard gives up on a slot map that keeps moving. */
 const MAX_RESCAN_ROUNDS = 5;
@@ -89,7 +88,7 @@ export class ShardRun {
       {
         match: opts.match,
         count: opts.batchSize ?? DEFAULT_BATCH,
-        pagesInFlight: PAGES_IN_FLIGHT,
+        pagesInFlight: MAX_BATCHES,
         checkpoint: store,
         signal: opts.signal,
         logger: opts.logger,
