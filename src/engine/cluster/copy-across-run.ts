@@ -129,7 +129,7 @@ export async function runCopyAcross(
     }
 
     const copy = await copyShards(source, target, options, sourceKeys, started);
-    await checkUnchanged(source, target, { sources: srcHolders, targets: dstHolders, runIds: before });
+    await checkUnchanged(source, target, before);
     const durationMs = Date.now() - started;
     return {
       ...copy,
@@ -168,12 +168,12 @@ async function runIds(nodes: AcrossNode[]): Promise<Record<string, string>> {
 async function checkUnchanged(
   source: Endpoint,
   target: Endpoint,
-  was: { sources: KeyHolders; targets: KeyHolders; runIds: Record<string, string>[] },
+  runIdsBefore: Record<string, string>[],
 ): Promise<void> {
   const next = 'run `migration-buddy verify` to see what differs, then copy again with --replace';
-  for (const [side, endpoint, holders, ids] of [
-    ['source', source, was.sources, was.runIds[0]!],
-    ['target', target, was.targets, was.runIds[1]!],
+  for (const [side, endpoint, ids] of [
+    ['source', source, runIdsBefore[0]!],
+    ['target', target, runIdsBefore[1]!],
   ] as const) {
     const now = await keyHolders(endpoint);
     const nodes = await openNodes(now, 0, 'copy-check');
