@@ -407,6 +407,24 @@ describe('copyShard from replicas', () => {
     );
   });
 
+  test('copyShard re-checks its replica: one that does not replicate the shard primary is refused', async () => {
+    const source = parseEndpointUrl(`${cluster.url}/0`);
+    const [shard] = await listSourceShards(source);
+    const other = cluster.replicas.find((r) => r.primaryId !== shard!.id)!;
+    await assert.rejects(
+      copyShard({
+        source,
+        target: parseEndpointUrl(`${target.url}/0`),
+        shard: { ...shard!, readFrom: address(other) },
+        mapping: { dbs: [0] },
+        replace: true,
+        logger,
+      }),
+      /cannot be read from now: it replicates .*Nothing was copied/,
+    );
+    assert.equal(await (await target.client()).dbsize(), 0);
+  });
+
   test('a source primary that became a replica during the copy ends its shard incomplete, saying so', async () => {
     const source = parseEndpointUrl(`${cluster.url}/0`);
     const shards = await listSourceShards(source);
