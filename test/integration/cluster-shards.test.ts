@@ -355,6 +355,23 @@ describe('copyShard', () => {
     await flushSide(two);
   });
 
+  test('a shard whose node serves none of its slots is not copied, and says why', async () => {
+    const source = parseEndpointUrl(three.url);
+    const target = parseEndpointUrl(two.url);
+    const [a, b] = await listSourceShards(source);
+    const r = await copyShard({
+      source,
+      target,
+      shard: { ...a!, slots: b!.slots },
+      mapping: dbMapping(source, target, undefined),
+      replace: true,
+      logger,
+    });
+    assert.equal(r.complete, false);
+    assert.equal(r.copied, 0);
+    assert.match(r.incompleteReason ?? '', /serves none of shard .* slots any more/);
+  });
+
   test('loadFunctionsOnTargets: the source libraries on every target primary', async () => {
     for (const p of three.primaries)
       await (await p.server.client()).call('FUNCTION', 'LOAD', 'REPLACE', LIBRARY);

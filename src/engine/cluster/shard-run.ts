@@ -14,7 +14,7 @@ import { type BatchResult, MAX_BATCHES } from '../copy/context.js';
 import { FatalReplyError } from '../copy/errors.js';
 import { CopyIdentityCheck } from '../copy/identity-check.js';
 import { ScanWalk } from '../copy/scan-walk.js';
-import type { CheckpointStore, CopyCheckpoint } from '../copy/types.js';
+import { type CheckpointStore, type CopyCheckpoint, zeroCounters } from '../copy/types.js';
 import { ServerChangedError } from '../identity/index.js';
 import { globMatcher } from '../live-sync/glob.js';
 import { RespConnection } from '../resp/connection.js';
@@ -289,7 +289,11 @@ export class ShardRun {
   }
 
   private report(complete: boolean, incompleteReason?: string): Omit<ShardCopyReport, 'redirects'> {
-    const cp = this.walk.cp;
+    // No checkpoint yet when the node was found changed before the first key.
+    const cp: Pick<ShardCheckpoint, 'counters' | 'errors'> = this.walk.cp ?? {
+      counters: zeroCounters(),
+      errors: [],
+    };
     const counters = cp.counters;
     return {
       shard: this.opts.shard.id,
