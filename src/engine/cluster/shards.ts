@@ -40,7 +40,11 @@ export interface ShardRunOptions {
   shard: SourceShard;
   /** The db pair(s) as copy-across resolves them (a cluster side has db 0 only). */
   mapping: DbMapping;
-  /** RESTORE REPLACE (the non-empty target policy is applied once, before the shards run). */
+  /**
+   * RESTORE REPLACE (the non-empty target policy is applied once, before the shards run). The
+   * copy writes with REPLACE either way, as the standalone engine does: the target was checked
+   * (or flushed) before, and a resumed shard rewrites the keys of the pages it had in flight.
+   */
   replace: boolean;
   /** Resume from the last saved cursor. */
   checkpoint?: ShardCheckpointStore;
@@ -62,6 +66,7 @@ export interface ShardCopyReport {
   failed: { key: Buffer; reason: string }[];
   /** MOVED / ASK the target answered (null: a standalone target). */
   redirects: RedirectCounts | null;
+  /** False: stopped (signal), keys failed, or the shard's node changed (restart, role, slots). */
   complete: boolean;
   incompleteReason?: string;
 }
