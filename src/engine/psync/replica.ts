@@ -230,7 +230,7 @@ export class PsyncReplica {
       try {
         let rest: Buffer = Buffer.alloc(0);
         if (session.full) rest = await this.fullSync(session.link);
-        await this.stream(session.link, rest, !session.full);
+        await this.stream(session.link, rest);
       } catch (err) {
         if (this.stopping || this.error) return;
         if (!isLinkError(err)) {
@@ -405,7 +405,7 @@ export class PsyncReplica {
     return rest;
   }
 
-  private async stream(link: LinkReader, first: Buffer, continued: boolean): Promise<void> {
+  private async stream(link: LinkReader, first: Buffer): Promise<void> {
     this.current = 'stream';
     const applier = new StreamApplier(
       this.dst!,
@@ -415,7 +415,8 @@ export class PsyncReplica {
       (point) => this.applied(point),
     );
     this.applier = applier;
-    if (continued) applier.begin();
+    // A continued stream repeats no SELECT; after a full sync the source sends one first anyway.
+    applier.begin();
     const commands = new CommandStream(this.appliedPoint!.offset);
     let chunk = first;
     for (;;) {
