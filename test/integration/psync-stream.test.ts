@@ -197,8 +197,9 @@ test('the cutover wait: after CLIENT PAUSE WRITE the applied offset reaches mast
       const offset = await replica.sourceOffset();
       assert.ok(await replica.waitForOffset(offset, 10_000));
       assert.ok(replica.checkpoint!.offset >= offset);
-      const lag = replica.lag();
-      assert.ok(lag.sourceOffset !== null);
+      // Lag from the ~1/s poll: none once caught up with the paused source.
+      await sleep(1200);
+      assert.deepEqual(replica.lag(), { bytes: 0, seconds: 0, sourceOffset: offset });
     } finally {
       await c.call('CLIENT', 'UNPAUSE');
     }
@@ -241,6 +242,33 @@ test('a target error stops it naming the command and key; credentials never in e
     assert.ok(e);
     assert.match(e.message, /authentication failed|WRONGPASS|invalid/i);
     assert.ok(!e.message.includes('secret-pw'), e.message);
+  } finally {
+    await pair.stop();
+  }
+});
+
+test('lag in bytes and seconds while the target is held up, back to 0 when it catches up', async () => {
+  const pair = await startPair();
+  try {
+    const c = await pair.source.client();
+    const { replica } = replicaOf(pair);
+    await replica.start();
+    await replica.rdbLoaded();
+    await caughtUp(replica);
+    const t = await pair.target.client();
+    await t.call('CLIENT', 'PAUSE', '4000', 'WRITE');
+    for (let i = 0; i < 50; i++) await c.set(`held:${i}`, 'x'.repeat(100));
+    await sleep(2500);
+    const held = replica.lag();
+    assert.ok((held.bytes ?? 0) > 50 * 100, JSON.stringify(held));
+    assert.ok((held.seconds ?? 0) >= 1, JSON.stringify(held));
+    await t.call('CLIENT', 'UNPAUSE');
+    await caughtUp(replica);
+    await sleep(1200);
+    const after = replica.lag();
+    assert.equal(after.bytes, 0, JSON.stringify(after));
+    assert.equal(after.seconds, 0);
+    await replica.stop();
   } finally {
     await pair.stop();
   }
