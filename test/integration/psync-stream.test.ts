@@ -273,3 +273,26 @@ test('lag in bytes and seconds while the target is held up, back to 0 when it ca
     await pair.stop();
   }
 });
+
+test('a target that goes away stops the replica, saying so; the checkpoint stays where the target was', async () => {
+  const pair = await startPair();
+  try {
+    const c = await pair.source.client();
+    const { replica } = replicaOf(pair);
+    await replica.start();
+    await replica.rdbLoaded();
+    await c.set('a', '1');
+    await caughtUp(replica);
+    const before = replica.checkpoint!;
+    const failed = new Promise<Error>((resolve) => replica.onFailure(resolve));
+    pair.target.kill();
+    await c.set('b', '2');
+    const err = await failed;
+    assert.match(err.message, /target/);
+    assert.equal(replica.phase, 'failed');
+    assert.equal(replica.checkpoint?.offset, before.offset, 'not advanced past what the target acknowledged');
+    await replica.stop();
+  } finally {
+    await pair.stop();
+  }
+});
