@@ -250,6 +250,11 @@ export class PsyncReplica {
         await this.stream(session.link, rest);
       } catch (err) {
         if (this.stopping || this.error) return;
+        const applyError = this.applier?.error;
+        if (applyError) {
+          await this.fail(applyError);
+          return;
+        }
         if (!isLinkError(err)) {
           await this.fail(asError(err));
           return;
@@ -430,6 +435,8 @@ export class PsyncReplica {
       this.appliedPoint!,
       (offset) => this.sendAck(offset),
       (point) => this.applied(point),
+      // Wakes the loop, which may be waiting for the source's next bytes.
+      () => this.link?.destroy(),
     );
     this.applier = applier;
     // A continued stream repeats no SELECT; after a full sync the source sends one first anyway.
