@@ -179,25 +179,41 @@ test('LFU counters travel with the keys (RESTORE ... FREQ from the FREQ opcode)'
   }
 });
 
-describe('a target that cannot read the file', async () => {
+describe('a target that cannot RESTORE the file', async () => {
   const missing = await serverUnavailable('redis-8.0');
-  test('an RDB 12 file into Redis 7.0 is refused before anything is written', { skip: missing }, async () => {
+  test('an RDB 12 file into Redis 7.0 goes by type; a hash with field TTLs is refused unless --drop-field-ttls', {
+    skip: missing,
+  }, async () => {
     const writer = await startRedis({ server: 'redis-8.0' });
     const old = await startRedis();
     try {
       const c = await writer.client();
       await c.set('k', 'v');
+      await c.hset('h', 'a', '1', 'b', '2');
+      await c.call('HPEXPIRE', 'h', 600_000, 'FIELDS', 1, 'a');
       await c.call('SAVE');
       const dir = ((await c.config('GET', 'dir')) as string[])[1]!;
       const path = join(scratch, 'rdb12.rdb');
       copyFileSync(join(dir, 'dump.rdb'), path);
-      const run = await runCli(['import', path, old.url]);
-      assert.equal(run.code, 1, run.stderr);
+
+      const refused = await runCli(['import', path, old.url]);
+      assert.equal(refused.code, 1, refused.stderr);
       assert.match(
-        run.stderr,
-        /Redis 7\.0\.\d+, RDB 10\) cannot read this file's RDB 12 values: nothing was written/,
+        refused.stdout,
+        /written by type .*not RESTORE: the target \(Redis 7\.0\.\d+\) reads RDB 10 and the file is RDB 12/,
       );
-      assert.equal(await totalKeys(old), 0);
+      assert.match(refused.stdout, /db0 h: by type: the hash has 1 field with a TTL .*--drop-field-ttls/);
+      const oc = await old.client();
+      assert.equal(await oc.get('k'), 'v');
+      assert.equal(await oc.exists('h'), 0, 'the hash with field TTLs is not written');
+
+      const dropped = await runCli(['import', path, old.url, '--replace', '--drop-field-ttls', '--json']);
+      assert.equal(dropped.code, 0, dropped.stderr + dropped.stdout);
+      const report = jsonReport(dropped.stdout);
+      assert.equal(report.writeMethod, 'by-type');
+      assert.equal(report.fieldTtlsDropped, 1);
+      assert.deepEqual(await oc.hgetall('h'), { a: '1', b: '2' });
+      assert.equal(await totalKeys(old), 2);
     } finally {
       await old.stop();
       await writer.stop();

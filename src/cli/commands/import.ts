@@ -9,6 +9,7 @@ import {
 import { describeEndpoint } from '../../redis/endpoint.js';
 import { ExitCode, UserError } from '../../util/errors.js';
 import { action, addGlobalOptions, type CliContext } from '../context.js';
+import { addDropFieldTtlsOption } from '../options/field-ttl-option.js';
 import { parseBytes, parseDbs } from '../options/values.js';
 import { addProgressOption, fmtBytes, fmtInt, type ProgressMode, progressRendererFor } from '../progress.js';
 import { askFlush } from './copy.js';
@@ -20,6 +21,7 @@ interface ImportCliOptions {
   yes?: boolean;
   maxValueSize?: string;
   progress?: ProgressMode;
+  dropFieldTtls?: boolean;
 }
 
 export function registerImportCommand(program: Command): void {
@@ -42,6 +44,7 @@ export function registerImportCommand(program: Command): void {
       '--max-value-size <bytes>',
       'stop at a key or value bigger than this (it is held whole in memory; default 64mb)',
     );
+  addDropFieldTtlsOption(cmd);
   addProgressOption(cmd);
   addGlobalOptions(cmd);
   cmd.action(action(runImport));
@@ -71,6 +74,7 @@ async function runImport(
     onNonEmptyTarget: opts.replace ? 'replace' : opts.flushTarget ? 'flush' : 'refuse',
     dbs: opts.db === undefined ? 'all' : parseDbs(opts.db),
   };
+  if (opts.dropFieldTtls) options.dropFieldTtls = true;
   if (opts.maxValueSize) options.maxValueBytes = parseBytes(opts.maxValueSize, '--max-value-size');
   if (opts.flushTarget && !opts.yes) {
     options.confirmFlush = (nonEmpty, libraries) => askFlush(describeEndpoint(target), nonEmpty, libraries);
@@ -152,6 +156,15 @@ export function summary(r: ImportReport, target: string): string {
       `from ${r.file} (RDB ${r.rdbVersion}${r.writtenBy ? `, ${r.writtenBy}` : ''}, ${fmtBytes(r.fileBytes)}) to ${target} ` +
       `in ${seconds.toFixed(1)} s (${fmtInt(r.keysPerSecond)} keys/s)`,
     `  read ${fmtInt(r.bytesRead)} of ${fmtInt(r.fileBytes)} bytes; checksum: ${r.checksum === 'ok' ? 'ok' : r.checksum === 'disabled' ? 'none (written with rdbchecksum no)' : 'not reached'}`,
+    r.writeMethod === 'by-type'
+      ? `  written by type (HSET, RPUSH, SADD, ZADD, XADD ...), not RESTORE: ${r.writeMethodReason}` +
+        (r.fieldTtlsDropped
+          ? `; field TTLs dropped (--drop-field-ttls): ${fmtInt(r.fieldTtlsDropped)}`
+          : '') +
+        (r.pendingNotRestored
+          ? `; stream pending entries of deleted messages not recreated (XCLAIM cannot): ${fmtInt(r.pendingNotRestored)}`
+          : '')
+      : '  written with RESTORE (the payloads as they are in the file)',
     `  databases: ${r.dbs.length ? r.dbs.map((d) => `db${d.db} ${fmtInt(d.keys)}`).join(', ') : '(no keys)'}`,
     `  expired before they could be restored (skipped): ${fmtInt(r.keysExpired)}; failed: ${fmtInt(r.keysFailed)}` +
       (r.keysSkipped ? `; in databases not selected: ${fmtInt(r.keysSkipped)}` : '') +

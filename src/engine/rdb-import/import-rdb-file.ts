@@ -1,12 +1,12 @@
 // An RDB file onto a target: streamed through the RDB reader (src/engine/rdb) into pipelined
 // RESTOREs (src/engine/restore), so memory stays bounded whatever the file's size. The header is
-// checked before the target is touched (a file that is not an RDB, or of a version the target
-// cannot read, changes nothing); the file's checksum is checked at its end, after the keys were
+// checked before the target is touched (a file that is not an RDB, or one a target older than
+// Redis 6.2 can neither RESTORE nor take by type, changes nothing); the file's checksum is checked at its end, after the keys were
 // written, so a corrupt file leaves what was restored up to there and says so.
+// A target whose RDB version is older than the file's gets the values by type instead (native
+// commands from the decoded values, src/engine/rdb/decode), and the report says so and why.
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
-import { parseFlavor, parseInfo } from '../../probe/info.js';
-import { rdbAccepted, rdbVersionForServer } from '../../probe/rdb-version.js';
 import { describeEndpoint, type Endpoint } from '../../redis/endpoint.js';
 import { ExitCode, errorMessage, UserError } from '../../util/errors.js';
 import { FatalReplyError } from '../copy/errors.js';
@@ -14,10 +14,11 @@ import type { KeyError, NonEmptyTargetPolicy } from '../copy/types.js';
 import { RdbError } from '../rdb/errors.js';
 import { type RdbEvent, RdbReader } from '../rdb/reader.js';
 import { RespConnection } from '../resp/connection.js';
-import { RespConnectionError, replyText } from '../resp/reply.js';
+import { RespConnectionError } from '../resp/reply.js';
+import type { EntryWriter } from '../restore/entry-writer.js';
 import { FunctionLoader, type FunctionsResult } from '../restore/function-loader.js';
 import { prepareTarget } from '../restore/prepare-target.js';
-import { RestoreWriter } from '../restore/restore-writer.js';
+import { chooseWriteMethod, createEntryWriter, type WriteMethod } from '../restore/write-method.js';
 
 const READ_CHUNK = 1024 * 1024;
 const PROGRESS_MS = 250;
@@ -32,6 +33,11 @@ export interface ImportOptions {
   onProgress?: (p: ImportProgress) => void;
   /** Stops reading; what was read is written, and the report says complete: false. */
   signal?: AbortSignal;
+  /**
+   * When writing by type onto a target without field TTLs: hashes with field TTLs get persistent
+   * fields (without it such a key fails, named in the errors).
+   */
+  dropFieldTtls?: boolean;
 }
 
 export interface ImportProgress {
@@ -66,6 +72,13 @@ export interface ImportReport {
   /** Empty collections in the file (an old Redis bug), skipped as Redis's own load skips them. */
   emptyKeysSkipped: number;
   keysFailed: number;
+  /** 'restore' (RESTORE of the payloads) or 'by-type' (native commands), and why by type. */
+  writeMethod: 'restore' | 'by-type';
+  writeMethodReason: string | null;
+  /** Field TTLs not carried over (--drop-field-ttls onto a target without them). */
+  fieldTtlsDropped: number;
+  /** By type: stream pending entries whose message is gone from the stream, not recreated. */
+  pendingNotRestored: number;
   /** Keys restored per database. */
   dbs: { db: number; keys: number }[];
   functions: FunctionsResult;
@@ -97,17 +110,17 @@ export async function importRdbFile(
   const version = await checkHeader(file);
   const dst = await RespConnection.open(target, { db: 0, role: 'import-target' });
   try {
-    await checkTargetReads(dst, version, target);
+    const method = await chooseWriteMethod(dst, version);
     const prepared = await prepareTarget(dst, options.onNonEmptyTarget, options.dbs, options.confirmFlush);
     // Rates count from here: a person answering the flush prompt is not import time.
-    return await new ImportRun(file, fileBytes, dst, options, prepared, Date.now()).run();
+    return await new ImportRun(file, fileBytes, dst, options, prepared, method, Date.now()).run();
   } finally {
     await dst.close().catch(() => dst.destroy());
   }
 }
 
 class ImportRun {
-  private readonly writer: RestoreWriter;
+  private readonly writer: EntryWriter;
   private readonly functions: FunctionLoader;
   private readonly reader: RdbReader;
   private writtenBy: string | null = null;
@@ -121,10 +134,15 @@ class ImportRun {
     private readonly dst: RespConnection,
     private readonly options: ImportOptions,
     private readonly prepared: { libraries: string[] | null; flushed: { db: number; keys: number }[] },
+    private readonly method: WriteMethod,
     private readonly started: number,
   ) {
     const policy = options.onNonEmptyTarget;
-    this.writer = new RestoreWriter(dst, { replace: policy !== 'refuse', dbs: options.dbs });
+    this.writer = createEntryWriter(dst, method, {
+      replace: policy !== 'refuse',
+      dbs: options.dbs,
+      dropFieldTtls: options.dropFieldTtls === true,
+    });
     this.functions = new FunctionLoader(dst, policy, prepared.libraries !== null);
     this.reader = new RdbReader((event) => this.onEvent(event), {
       ...(options.maxValueBytes !== undefined ? { maxValueBytes: options.maxValueBytes } : {}),
@@ -216,6 +234,10 @@ class ImportRun {
       keysSkipped: c.keysSkipped,
       emptyKeysSkipped: this.reader.emptyKeysSkipped,
       keysFailed: c.keysFailed,
+      writeMethod: this.method.method,
+      writeMethodReason: this.method.reason,
+      fieldTtlsDropped: c.fieldTtlsDropped ?? 0,
+      pendingNotRestored: c.pendingNotRestored ?? 0,
       dbs: [...c.perDb].sort((a, b) => a[0] - b[0]).map(([db, keys]) => ({ db, keys })),
       functions: this.functions.result,
       flushed: this.prepared.flushed,
@@ -294,20 +316,4 @@ async function checkHeader(file: string): Promise<number> {
   } finally {
     await handle.close();
   }
-}
-
-/** Refuses a target that cannot RESTORE payloads of the file's RDB version, before writing anything. */
-async function checkTargetReads(dst: RespConnection, rdb: number, target: Endpoint): Promise<void> {
-  const info = parseInfo(replyText(await dst.call('INFO', 'server')) ?? '');
-  const version = info['server']?.['redis_version'] ?? '0.0.0';
-  const { flavor, flavorVersion } = parseFlavor(info);
-  const targetRdb = rdbVersionForServer(version, flavor, flavorVersion);
-  if (rdbAccepted(rdb, { flavor, rdbVersion: targetRdb })) return;
-  const name = flavor === 'valkey' ? `Valkey ${flavorVersion ?? version}` : `Redis ${version}`;
-  throw new UserError(
-    `target ${describeEndpoint(target)} (${name}, RDB ${targetRdb}) cannot read this file's RDB ${rdb} values: ` +
-      'nothing was written. Import into a server that reads that version (the same release line as the ' +
-      "file's writer or newer)",
-    ExitCode.problem,
-  );
 }
