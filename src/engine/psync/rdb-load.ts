@@ -1,5 +1,5 @@
 // The full sync's RDB onto the target: entries of the mapped databases (remapped) as pipelined
-// RESTOREs, function libraries with FUNCTION LOAD, read from the link as it arrives or through a
+// RESTOREs (by type when the target cannot RESTORE the RDB's version), function libraries with FUNCTION LOAD, read from the link as it arrives or through a
 // spool file; a key or library the target refuses fails the sync (the mirror would not be exact).
 import { join } from 'node:path';
 import { ExitCode, UserError } from '../../util/errors.js';
@@ -7,8 +7,9 @@ import type { NonEmptyTargetPolicy } from '../copy/types.js';
 import type { DbMapping } from '../db-mapping.js';
 import { RdbReader } from '../rdb/reader.js';
 import type { RespConnection } from '../resp/connection.js';
+import type { EntryWriter } from '../restore/entry-writer.js';
 import { FunctionLoader } from '../restore/function-loader.js';
-import { RestoreWriter } from '../restore/restore-writer.js';
+import { chooseWriteMethod, createEntryWriter, type WriteMethod } from '../restore/write-method.js';
 import type { LinkReader } from './link-reader.js';
 import { receiveRdb } from './rdb-transfer.js';
 
@@ -36,6 +37,10 @@ export interface RdbLoaded {
   skipped: number;
   /** The stream's selected database after the RDB (aux repl-stream-db). */
   streamDb: number;
+  /** How the entries were written (the header's version decided). */
+  method: WriteMethod['method'];
+  /** Why by type, else null. */
+  methodReason: string | null;
   ms: number;
 }
 
@@ -46,7 +51,12 @@ export async function loadRdb(
 ): Promise<RdbLoaded> {
   const { mapping, policy } = options;
   const started = Date.now();
-  const writer = new RestoreWriter(dst, { replace: policy !== 'refuse' });
+  // Made once the header says the RDB's version: RESTORE of the payloads, or by type.
+  const made: { writer: EntryWriter | null; method: WriteMethod | null } = { writer: null, method: null };
+  const makeWriter = async (version: number) => {
+    made.method = await chooseWriteMethod(dst, version, "the source's full sync");
+    made.writer = createEntryWriter(dst, made.method, { replace: policy !== 'refuse' });
+  };
   const functions = new FunctionLoader(
     dst,
     policy === 'refuse' ? 'refuse' : 'replace',
@@ -66,8 +76,10 @@ export async function loadRdb(
             return;
           }
           if (remap && entry.db === remap.from) entry.db = remap.to;
-          return writer.add(entry);
+          return made.writer!.add(entry);
         }
+        case 'header':
+          return makeWriter(event.version);
         case 'function':
           return functions.load(event.code);
         case 'aux':
@@ -87,7 +99,7 @@ export async function loadRdb(
     const now = Date.now();
     if (!force && now - lastProgress < PROGRESS_MS) return;
     lastProgress = now;
-    options.onProgress(reader.offset, total, writer.counters.keysRestored);
+    options.onProgress(reader.offset, total, made.writer?.counters.keysRestored ?? 0);
   };
   let rest: Buffer;
   try {
@@ -101,12 +113,14 @@ export async function loadRdb(
     );
     rest = transfer.rest;
     link.unspool();
-    await writer.flush();
+    if (!made.writer) throw new Error('the full sync ended before the RDB header');
+    await made.writer.flush();
   } catch (err) {
-    await writer.settle();
+    await made.writer?.settle();
     throw err;
   }
-  const c = writer.counters;
+  const c = made.writer.counters;
+  const m = made.method;
   if (c.keysFailed > 0) {
     const first = c.errors[0];
     throw new UserError(
@@ -130,6 +144,8 @@ export async function loadRdb(
     expired: c.keysExpired,
     skipped,
     streamDb,
+    method: m?.method ?? 'restore',
+    methodReason: m?.reason ?? null,
     ms: Date.now() - started,
   };
 }

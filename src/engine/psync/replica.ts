@@ -9,6 +9,7 @@ import type { NonEmptyTargetPolicy } from '../copy/types.js';
 import { targetDbsOf } from '../db-mapping.js';
 import { RespConnection } from '../resp/connection.js';
 import { type PreparedTarget, prepareTarget } from '../restore/prepare-target.js';
+import { chooseWriteMethod, serverRdbVersion } from '../restore/write-method.js';
 import { CommandStream } from './command-stream.js';
 import { type Handshake, replicaHandshake } from './handshake.js';
 import { LinkClosedError, LinkReader } from './link-reader.js';
@@ -91,8 +92,12 @@ export class PsyncReplica {
     try {
       this.dst = await RespConnection.open(target, { db: 0, role: 'psync-target' });
       this.monitor.start();
-      // The non-empty-target decision comes before the source is asked for anything (no fork).
-      if (!this.synced) this.prepared = await this.prepare();
+      // The non-empty-target decision, and whether the target can take the source's RDB at all,
+      // come before the source is asked for a sync (no fork).
+      if (!this.synced) {
+        await this.refuseUnwritableRdb();
+        this.prepared = await this.prepare();
+      }
       const session = await replicaHandshake(
         this.opts.source,
         this.resumePoint(),
@@ -109,6 +114,19 @@ export class PsyncReplica {
       this.rdb.reject(e);
       await this.shutdown();
       throw e;
+    }
+  }
+
+  /**
+   * Throws (UserError) when the target can neither RESTORE nor write by type what the source's
+   * RDB will hold (a target older than 6.2 facing a newer source); the RDB header decides again.
+   */
+  private async refuseUnwritableRdb(): Promise<void> {
+    const src = await RespConnection.open(this.opts.source, { db: 0, role: 'psync-probe' });
+    try {
+      await chooseWriteMethod(this.dst!, await serverRdbVersion(src), "the source's full sync");
+    } finally {
+      await src.close().catch(() => src.destroy());
     }
   }
 
@@ -326,9 +344,17 @@ export class PsyncReplica {
     this.appliedPoint = { offset: this.appliedPoint!.offset, db: loaded.streamDb };
     this.synced = true;
     const { keys, bytes, functions, ms } = loaded;
-    this.emit({ kind: 'rdb-loaded', keys, bytes, functions, ms });
+    this.emit({ kind: 'rdb-loaded', keys, bytes, functions, ms, method: loaded.method });
     this.opts.logger.info(
-      { keys, expired: loaded.expired, skipped: loaded.skipped, bytes, ms },
+      {
+        keys,
+        expired: loaded.expired,
+        skipped: loaded.skipped,
+        bytes,
+        ms,
+        method: loaded.method,
+        ...(loaded.methodReason ? { reason: loaded.methodReason } : {}),
+      },
       'psync: RDB loaded onto the target',
     );
     this.rdb.resolve({ keys, bytes });

@@ -22,7 +22,15 @@ export interface PsyncCheckpoint {
 export type PsyncEvent =
   | { kind: 'full-sync-started'; replid: string; offset: number; reason: string }
   | { kind: 'rdb-progress'; bytes: number; totalBytes: number | null; keys: number }
-  | { kind: 'rdb-loaded'; keys: number; bytes: number; functions: number; ms: number }
+  | {
+      kind: 'rdb-loaded';
+      keys: number;
+      bytes: number;
+      functions: number;
+      ms: number;
+      /** RESTORE of the payloads, or by type (a target that cannot RESTORE the source's RDB). */
+      method: 'restore' | 'by-type';
+    }
   | { kind: 'continued'; replid: string; offset: number }
   | { kind: 'disconnected'; error: string }
   | {
