@@ -41,6 +41,8 @@ export interface RdbLoaded {
   method: WriteMethod['method'];
   /** Why by type, else null. */
   methodReason: string | null;
+  /** By type: pending entries whose message is gone from the stream (XCLAIM cannot recreate them). */
+  pendingNotRestored: number;
   ms: number;
 }
 
@@ -146,6 +148,7 @@ export async function loadRdb(
     streamDb,
     method: m?.method ?? 'restore',
     methodReason: m?.reason ?? null,
+    pendingNotRestored: c.pendingNotRestored ?? 0,
     ms: Date.now() - started,
   };
 }

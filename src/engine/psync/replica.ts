@@ -357,6 +357,11 @@ export class PsyncReplica {
       },
       'psync: RDB loaded onto the target',
     );
+    if (loaded.pendingNotRestored > 0)
+      this.opts.logger.warn(
+        { pendingNotRestored: loaded.pendingNotRestored },
+        'psync: stream pending entries whose message was deleted could not be recreated by type',
+      );
     this.rdb.resolve({ keys, bytes });
     this.sendAck();
     return loaded.rest;
