@@ -23,11 +23,13 @@ export type WriteMethod =
  * written yet) for a target that can do neither: older than 6.2 (no SET PXAT, no XGROUP
  * CREATECONSUMER) facing a newer RDB.
  */
-export async function chooseWriteMethod(dst: RespConnection, rdb: number): Promise<WriteMethod> {
-  const info = parseInfo(replyText(await dst.call('INFO', 'server')) ?? '');
-  const version = info['server']?.['redis_version'] ?? '0.0.0';
-  const { flavor, flavorVersion } = parseFlavor(info);
-  const targetRdb = rdbVersionForServer(version, flavor, flavorVersion);
+export async function chooseWriteMethod(
+  dst: RespConnection,
+  rdb: number,
+  /** What holds the RDB, for the reason: 'the file', "the source's full sync". */
+  what = 'the file',
+): Promise<WriteMethod> {
+  const { version, flavor, flavorVersion, rdb: targetRdb } = await serverRdb(dst);
   if (rdbAccepted(rdb, { flavor, rdbVersion: targetRdb })) return { method: 'restore', reason: null };
   const name = flavor === 'valkey' ? `Valkey ${flavorVersion ?? version}` : `Redis ${version}`;
   const [major, minor] = parseVersion(version);
@@ -35,7 +37,7 @@ export async function chooseWriteMethod(dst: RespConnection, rdb: number): Promi
     return {
       method: 'by-type',
       reason:
-        `the target (${name}) reads RDB ${targetRdb} and the file is RDB ${rdb}: RESTORE would refuse its ` +
+        `the target (${name}) reads RDB ${targetRdb} and ${what} is RDB ${rdb}: RESTORE would refuse its ` +
         'payloads, so values are decoded and written with native commands',
       features: { ...featuresForVersion(version), fieldTtls: await supportsFieldTtls(dst) },
     };
@@ -46,6 +48,20 @@ export async function chooseWriteMethod(dst: RespConnection, rdb: number): Promi
       "version (the same release line as the RDB's writer or newer)",
     ExitCode.problem,
   );
+}
+
+/** The RDB version a server writes (its full syncs, its DUMP payloads), from INFO server. */
+export async function serverRdbVersion(conn: RespConnection): Promise<number> {
+  return (await serverRdb(conn)).rdb;
+}
+
+async function serverRdb(
+  conn: RespConnection,
+): Promise<{ version: string; flavor: string; flavorVersion: string | undefined; rdb: number }> {
+  const info = parseInfo(replyText(await conn.call('INFO', 'server')) ?? '');
+  const version = info['server']?.['redis_version'] ?? '0.0.0';
+  const { flavor, flavorVersion } = parseFlavor(info);
+  return { version, flavor, flavorVersion, rdb: rdbVersionForServer(version, flavor, flavorVersion) };
 }
 
 export interface EntryWriterOptions extends RestoreWriterOptions {
