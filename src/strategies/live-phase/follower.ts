@@ -552,7 +552,7 @@ export class Follower {
     await this.liveSync?.abandon();
     if (kind === 'released') {
       this.refresh();
-      await this.ch.publish(this.ref, this.epoch, this.status, true).catch(() => false);
+      await this.ch.publish(this.ref, this.epoch, this.status, true).catch(() => 'fenced');
       return { kind: 'released' };
     }
     this.log.warn('fenced: another worker holds this follower run; stopping without touching the pause');
@@ -609,8 +609,9 @@ export class Follower {
       this.refresh();
       this.status.updatedAt = new Date().toISOString();
       try {
-        const ok = await this.ch.publish(this.ref, this.epoch, this.status);
-        if (!ok) this.fence();
+        const res = await this.ch.publish(this.ref, this.epoch, this.status);
+        if (res === 'lost') this.markLost();
+        else if (res === 'fenced') this.fence();
       } catch (err) {
         this.log.warn({ err: errorMessage(err) }, 'could not publish the follower status');
       }
