@@ -77,7 +77,7 @@ async function runMigrate(
   const target = ctx.endpoint(targetName);
   const options = planOptionsFromCli(ctx, source, target, opts);
   // The plan-and-create use case: what is printed here is what runs, hooks included.
-  const prepared = await prepareCliPlan(source, target, options, ctx.config?.hooks);
+  const prepared = await prepareCliPlan(source, target, options, ctx.config);
   const { plan } = prepared;
   const policy = approvalSettingsFromConfig(ctx.config);
   let buddy = opts.buddy;
