@@ -94,7 +94,8 @@ export async function preparePlan(input: PlanInput, probe: Probe): Promise<Prepa
   const [s, t, rates] = await Promise.allSettled([
     probe(input.source, { bigKeys: Boolean(input.bigKeys) }),
     probe(input.target, { bigKeys: false }),
-    input.rates?.({ source: input.source, target: input.target }) ?? Promise.resolve({}),
+    // A reader that throws at once is settled like one that rejects.
+    Promise.resolve().then(() => input.rates?.({ source: input.source, target: input.target }) ?? {}),
   ]);
   if (s.status === 'rejected') throw new ProbeFailedError(input.source, s.reason);
   if (t.status === 'rejected') throw new ProbeFailedError(input.target, t.reason);
