@@ -103,6 +103,14 @@ export class FollowerPool {
     return n;
   }
 
+  /**
+   * The migration is gone from the control Redis (read so by the caller): its follower here puts
+   * the source back now, whatever its own reads of the control Redis say meanwhile.
+   */
+  migrationLost(migrationId: string): void {
+    for (const f of this.running) if (f.migrationId === migrationId) f.migrationLost();
+  }
+
   /** Every follower here lets go (keeping the pause); other workers take their runs over. */
   shutdown(): void {
     this.closing = true;

@@ -3,7 +3,8 @@ import { targetDbOf } from '../engine/db-mapping.js';
 import { CORE_TYPES } from '../probe/module-keys.js';
 import type { DatabaseStats, ProbedCommand, ProbeResult } from '../probe/types.js';
 import { rdbRange } from './cluster-facts.js';
-import type { PlanOptions } from './types.js';
+import { type CopyRate, copyRate, copySecondsAt, type MeasuredRates } from './copy-rate.js';
+import type { PlanOptions, StrategyName } from './types.js';
 import { rdbRefusal } from './versions.js';
 
 export type Side = 'source' | 'target';
@@ -20,7 +21,11 @@ export interface PlanContext {
   keys: number;
   /** Estimated bytes to copy: source used memory, scaled down to the selected dbs. */
   bytes: number;
+  /** What the copy-time estimate divides by (copy-rate.ts): for the strategy planned. */
+  copyRate: CopyRate;
   copySeconds: number;
+  /** Rates the last copies between these two servers measured, per strategy (from the use case). */
+  rates: MeasuredRates;
   /** Target databases the copy writes into (the same numbers as dbs unless the URLs remap). */
   targetDbs: number[];
   /** Target databases the copy writes into that already hold keys. */
@@ -44,8 +49,14 @@ export interface PlanContext {
   sourceUser: string | null;
 }
 
-export function buildContext(source: ProbeResult, target: ProbeResult, options: PlanOptions): PlanContext {
-  if (!(options.estimatedKeysPerSecond > 0)) throw new RangeError('estimatedKeysPerSecond must be positive');
+export function buildContext(
+  source: ProbeResult,
+  target: ProbeResult,
+  options: PlanOptions,
+  rates: MeasuredRates = {},
+): PlanContext {
+  const given = options.estimatedKeysPerSecond;
+  if (given !== undefined && !(given > 0)) throw new RangeError('estimatedKeysPerSecond must be positive');
   const sourceDbs = source.databases.filter((d) => d.keys > 0).map((d) => d.db);
   const dbs =
     options.dbs === 'all'
@@ -72,8 +83,9 @@ export function buildContext(source: ProbeResult, target: ProbeResult, options: 
     leftOutDbs: sourceDbs.filter((db) => !selected.has(db)).sort((a, b) => a - b),
     keys,
     bytes,
-    // Tenths of a second, rounded up: small copies are not shown as taking no time.
-    copySeconds: Math.ceil((keys / options.estimatedKeysPerSecond) * 10) / 10,
+    // Until a strategy is chosen (auto), the asked one's rate or the fallback: see withStrategyRate.
+    ...estimate(keys, options, rates, options.strategy === 'auto' ? null : options.strategy),
+    rates,
     targetDbs,
     targetBusyDbs: target.databases.filter((d) => targetDbs.includes(d.db) && d.keys > 0),
     targetKeysTotal: target.databases.reduce((n, d) => n + d.keys, 0),
@@ -86,6 +98,21 @@ export function buildContext(source: ProbeResult, target: ProbeResult, options: 
     sourceHasPassword: /^[a-z][a-z0-9+.-]*:\/\/[^/@]*\*\*\*@/i.test(source.endpoint.redactedUrl),
     sourceUser: urlUser(source.endpoint.redactedUrl),
   };
+}
+
+/** The context with the copy rate (and so the copy time) of the strategy the plan takes. */
+export function withStrategyRate(ctx: PlanContext, strategy: StrategyName | null): PlanContext {
+  return { ...ctx, ...estimate(ctx.keys, ctx.options, ctx.rates, strategy) };
+}
+
+function estimate(
+  keys: number,
+  options: PlanOptions,
+  rates: MeasuredRates,
+  strategy: StrategyName | null,
+): Pick<PlanContext, 'copyRate' | 'copySeconds'> {
+  const rate = copyRate(strategy, rates, options.estimatedKeysPerSecond);
+  return { copyRate: rate, copySeconds: copySecondsAt(keys, rate) };
 }
 
 /** Why a command is unusable on one side, phrased for people; undefined when it works. */

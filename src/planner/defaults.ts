@@ -3,8 +3,6 @@ import type { PlanOptions } from './types.js';
 
 /** Keys whose serialized size is above this are copied in chunks (HSCAN/SSCAN/ZSCAN/ranges). */
 export const DEFAULT_BIG_KEY_THRESHOLD_BYTES = 16 * 1024 * 1024;
-/** A conservative client-side DUMP/RESTORE rate, used only to estimate copy time. */
-export const DEFAULT_KEYS_PER_SECOND = 20_000;
 /** Each CLIENT PAUSE lasts this long and is renewed until writes resume, so a crashed worker unpauses. */
 export const DEFAULT_WRITE_PAUSE_TIMEOUT_MS = 60_000;
 
@@ -27,7 +25,6 @@ export const DEFAULT_PLAN_OPTIONS: PlanOptions = {
   dbs: 'all',
   byType: false,
   bigKeyThresholdBytes: DEFAULT_BIG_KEY_THRESHOLD_BYTES,
-  estimatedKeysPerSecond: DEFAULT_KEYS_PER_SECOND,
 };
 
 export function withDefaults(partial: Partial<PlanOptions> = {}): PlanOptions {

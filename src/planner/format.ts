@@ -49,7 +49,7 @@ export function formatPlan(plan: Plan, options: FormatPlanOptions = {}): string 
     strategyLine(plan),
     ...(plan.databases ? [`Databases: ${plan.databases}`] : []),
     `Estimate: ${formatCount(estimates.keys)} keys, ${formatBytes(estimates.bytes)}, about ` +
-      `${formatDuration(estimates.copySeconds)} to copy at ${formatCount(plan.options.estimatedKeysPerSecond)} keys/s`,
+      `${formatDuration(estimates.copySeconds)} to copy at ${rateLine(plan)}`,
   ];
   for (const reason of plan.copyModeReasons) lines.push(`  type by type because ${reason}`);
   const alsoPossible = plan.assessments.filter(
@@ -82,4 +82,11 @@ export function formatPlan(plan: Plan, options: FormatPlanOptions = {}): string 
   }
   if (options.footer) lines.push('', options.footer);
   return lines.join('\n');
+}
+
+/** "100,000 keys/s (the dump-restore default ...)"; a plan stored before rates were kept has none. */
+function rateLine(plan: Plan): string {
+  const rate = plan.estimates.keysPerSecond ?? plan.options.estimatedKeysPerSecond;
+  if (rate === undefined) return 'an unknown rate';
+  return `${formatCount(rate)} keys/s${plan.estimates.rateFrom ? ` (${plan.estimates.rateFrom})` : ''}`;
 }

@@ -3,18 +3,30 @@
 import type { ProbeResult } from '../probe/types.js';
 import { STRATEGIES_BEST_FIRST, STRATEGY_TABLE } from '../strategies/index.js';
 import { findBlockers, strategyBlockers } from './blockers.js';
-import { buildContext, type PlanContext } from './context.js';
+import { buildContext, type PlanContext, withStrategyRate } from './context.js';
 import { copyPath } from './copy-path.js';
+import type { MeasuredRates } from './copy-rate.js';
 import type { Plan, PlanOptions, StrategyAssessment, StrategyName } from './types.js';
 import { formatDbs } from './units.js';
 import { findWarnings } from './warnings/index.js';
 
-export function planMigration(source: ProbeResult, target: ProbeResult, options: PlanOptions): Plan {
-  const ctx = buildContext(source, target, options);
-  const path = copyPath(ctx);
-  const assessed = STRATEGIES_BEST_FIRST.map((s) => s.assess(ctx, path));
+/**
+ * `rates`: what the last copies between these two servers measured, per strategy (the use case
+ * reads them from the control Redis); the copy-time estimate uses the chosen strategy's.
+ */
+export function planMigration(
+  source: ProbeResult,
+  target: ProbeResult,
+  options: PlanOptions,
+  rates: MeasuredRates = {},
+): Plan {
+  const base = buildContext(source, target, options, rates);
+  const path = copyPath(base);
+  const assessed = STRATEGIES_BEST_FIRST.map((s) => s.assess(base, path));
   const assessments: StrategyAssessment[] = assessed.map(({ subsetOnly: _, ...a }) => a);
   const candidate = chooseStrategy(options.strategy, assessments);
+  // The estimate (and the warnings and step texts quoting it) is for the strategy taken.
+  const ctx = withStrategyRate(base, candidate ?? (options.strategy === 'auto' ? null : options.strategy));
   const blockers = [...findBlockers(ctx), ...strategyBlockers(options.strategy, assessments)];
   const warnings = findWarnings({
     ctx,
@@ -38,7 +50,13 @@ export function planMigration(source: ProbeResult, target: ProbeResult, options:
     blockers,
     warnings,
     steps: strategy ? STRATEGY_TABLE[strategy].steps(ctx, path) : [],
-    estimates: { keys: ctx.keys, bytes: ctx.bytes, copySeconds: ctx.copySeconds },
+    estimates: {
+      keys: ctx.keys,
+      bytes: ctx.bytes,
+      copySeconds: ctx.copySeconds,
+      keysPerSecond: ctx.copyRate.keysPerSecond,
+      rateFrom: ctx.copyRate.from,
+    },
     databases: databasesLine(ctx),
     options,
   };

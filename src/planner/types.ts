@@ -73,8 +73,11 @@ export interface PlanOptions {
   dropFieldTtls?: boolean;
   /** Keys above this serialized size are copied in chunks. */
   bigKeyThresholdBytes: number;
-  /** Used to estimate copy time (and so warn about short TTLs). */
-  estimatedKeysPerSecond: number;
+  /**
+   * A copy rate to estimate the copy time with (and so warn about short TTLs), instead of the
+   * measured or default rate of the strategy (planner/copy-rate.ts).
+   */
+  estimatedKeysPerSecond?: number;
   /** Whether the source server can open a connection to the target (MIGRATE needs it); unknown = undefined. */
   sourceCanReachTarget?: boolean;
   /** Whether the target server can open a connection to the source (replication needs it); unknown = undefined. */
@@ -100,7 +103,15 @@ export interface Plan {
   blockers: Finding[];
   warnings: Finding[];
   steps: PlannedStep[];
-  estimates: { keys: number; bytes: number; copySeconds: number };
+  estimates: {
+    keys: number;
+    bytes: number;
+    copySeconds: number;
+    /** The rate the copy time was estimated at (absent in plans made before it was measured). */
+    keysPerSecond?: number;
+    /** Where that rate comes from, for people (planner/copy-rate.ts). */
+    rateFrom?: string;
+  };
   /** Which databases are copied into which, for people ("db 3 -> db 5 only (...)"). */
   databases?: string;
   options: PlanOptions;

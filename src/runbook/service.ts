@@ -14,6 +14,7 @@ import {
   type Refusal,
 } from './approval-policy.js';
 import { AuditLog, type EventHandler, type SubscribeOptions, type Subscription } from './audit.js';
+import { CopyRates } from './copy-rates.js';
 import type { AuditEvent } from './events.js';
 import type { LockHolder } from './locks.js';
 import type { Migration, ProgressUpdate, Step } from './model.js';
@@ -40,12 +41,15 @@ export interface ServiceOptions extends TransactionOptions {
 
 export class MigrationService extends MigrationTransactions {
   readonly audit: AuditLog;
+  /** How fast each strategy's copies went between two servers (the planner's estimate). */
+  readonly copyRates: CopyRates;
   readonly settings: ApprovalSettings;
   private readonly identities: ApproverIdentities;
 
   constructor(options: ServiceOptions) {
     super(options);
     this.audit = new AuditLog(options.store);
+    this.copyRates = new CopyRates(options.store.redis, options.store.prefix);
     this.settings = {
       ...DEFAULT_APPROVAL_SETTINGS,
       ...options.settings,

@@ -4,6 +4,7 @@
 import type { StrategyName } from '../planner/types.js';
 import type { Endpoint } from '../redis/endpoint.js';
 import type { Logger } from '../util/logger.js';
+import type { MeasuredCopy } from './copy-rates.js';
 import type { AuditEventType } from './events.js';
 import type { Migration, Step, StepKind, StepProgress, Verdict } from './model.js';
 
@@ -44,6 +45,12 @@ export interface StepOutcome {
    * `step.confirmedBy` set and should then return normally.
    */
   awaitConfirmation?: string;
+  /**
+   * A whole copy of the keys this step made, measured (not a resumed or partial one): recorded as
+   * the strategy's rate between the two servers once the step succeeded, for the next plan's
+   * copy-time estimate (copy-rates.ts).
+   */
+  copied?: MeasuredCopy;
 }
 
 export interface StepExecutor {

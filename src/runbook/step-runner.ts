@@ -6,6 +6,7 @@
 import type { Endpoint } from '../redis/endpoint.js';
 import { errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
+import type { MeasuredCopy } from './copy-rates.js';
 import { classifyError, FencedError, StepAbortedError } from './errors.js';
 import { type AuditEvent, workerActor } from './events.js';
 import type { Migration, ProgressUpdate, Step, StepRef } from './model.js';
@@ -267,7 +268,10 @@ export class StepRunner {
       if (outcome.awaitConfirmation && !step.confirmedBy) {
         return this.finish(ref, epoch, { kind: 'confirmation', prompt: outcome.awaitConfirmation });
       }
-      return this.finish(ref, epoch, { kind: 'succeeded', outcome });
+      const finished = await this.finish(ref, epoch, { kind: 'succeeded', outcome });
+      if (finished.kind === 'succeeded' && outcome.copied)
+        await this.recordRate(migration, endpoints, outcome.copied);
+      return finished;
     }
 
     const message = errorMessage(error);
@@ -288,6 +292,21 @@ export class StepRunner {
       return this.finish(ref, epoch, { kind: 'retry', error: message });
     }
     return this.finish(ref, epoch, { kind: 'failed', error: message });
+  }
+
+  /** A copy's measured rate, for later plans; never fails the step that made it. */
+  private async recordRate(
+    migration: Migration,
+    endpoints: StepContext['endpoints'],
+    copied: MeasuredCopy,
+  ): Promise<void> {
+    const { strategy } = migration.plan;
+    if (!strategy) return;
+    try {
+      await this.options.service.copyRates.record(strategy, endpoints, copied, this.options.service.iso());
+    } catch (err) {
+      this.options.logger.warn({ err: errorMessage(err) }, 'could not record the copy rate');
+    }
   }
 
   /** Whether this process can run the migration's steps (a broken config counts: the step fails). */

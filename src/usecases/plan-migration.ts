@@ -6,6 +6,7 @@
 import type { HooksConfig } from '../config/schema.js';
 import { dbMapping, targetDbsOf } from '../engine/db-mapping.js';
 import { placeHooks } from '../hooks/place.js';
+import type { MeasuredRates } from '../planner/copy-rate.js';
 import { formatPlan } from '../planner/format.js';
 import { planMigration } from '../planner/plan.js';
 import { renumberSteps } from '../planner/steps/common.js';
@@ -14,6 +15,7 @@ import type { ProbeResult } from '../probe/types.js';
 import type { Endpoint } from '../redis/endpoint.js';
 import { resolveServer } from '../redis/resolve.js';
 import type { ApprovalPolicy, RefusalCode } from '../runbook/approval-policy.js';
+import type { ServerPair } from '../runbook/copy-rates.js';
 import { gateRule, policySummary } from '../runbook/describe.js';
 import { LockHeldError, lockUnits } from '../runbook/locks.js';
 import type { Migration } from '../runbook/model.js';
@@ -30,6 +32,11 @@ export interface PlanInput {
   hooks: HooksConfig | undefined;
   /** Sample the source for big keys before planning. */
   bigKeys?: boolean;
+  /**
+   * The copy rates recorded between these two servers (MigrationService.copyRates): the estimate
+   * uses the chosen strategy's. Without it, or when it fails, the plan says it used a default.
+   */
+  rates?: (pair: ServerPair) => Promise<MeasuredRates>;
 }
 
 /** A plan as it will run, with the probes it came from. */
@@ -84,13 +91,21 @@ export function planDatabases(
 /** Probe, plan, place hooks and number the steps. Read-only. */
 export async function preparePlan(input: PlanInput, probe: Probe): Promise<PreparedPlan> {
   // Both probes run to the end before a failure is reported (no stray connections).
-  const [s, t] = await Promise.allSettled([
+  const [s, t, rates] = await Promise.allSettled([
     probe(input.source, { bigKeys: Boolean(input.bigKeys) }),
     probe(input.target, { bigKeys: false }),
+    // A reader that throws at once is settled like one that rejects.
+    Promise.resolve().then(() => input.rates?.({ source: input.source, target: input.target }) ?? {}),
   ]);
   if (s.status === 'rejected') throw new ProbeFailedError(input.source, s.reason);
   if (t.status === 'rejected') throw new ProbeFailedError(input.target, t.reason);
-  const planned = planMigration(s.value, t.value, input.options);
+  // Rates only refine the estimate: a control Redis that does not answer plans with the defaults.
+  const planned = planMigration(
+    s.value,
+    t.value,
+    input.options,
+    rates.status === 'fulfilled' ? rates.value : {},
+  );
   const steps = renumberSteps(placeHooks(planned.steps, { hooks: input.hooks }));
   const plan: Plan = { ...planned, steps };
   return {

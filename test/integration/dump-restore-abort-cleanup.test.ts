@@ -132,7 +132,10 @@ describe('abort with a dead follower', () => {
     const claim = await store.claim({ migrationId: m.id, run: 1 }, 'wgone', 60_000);
     assert.equal(claim.kind, 'claimed');
     const status = { run: 1, epoch: 1, state: 'paused', paused: true, drained: true, warnings: [] };
-    assert.ok(await store.publish({ migrationId: m.id, run: 1 }, 1, status as unknown as FollowerStatus));
+    assert.equal(
+      await store.publish({ migrationId: m.id, run: 1 }, 1, status as unknown as FollowerStatus),
+      'ok',
+    );
 
     const alive = { launch: async () => {}, alive: async () => true };
     assert.equal(

@@ -87,21 +87,29 @@ describe('follower record and hand-over', () => {
     const busy = await s.claim(ref, 'w2', 500);
     assert.equal(busy.kind, 'busy');
     const status = { run: 1, epoch: 1, state: 'following', paused: false } as FollowerStatus;
-    assert.equal(await s.publish(ref, 1, status), true);
+    assert.equal(await s.publish(ref, 1, status), 'ok');
     await sleep(550);
     const second = await s.claim(ref, 'w2', 500);
     assert.equal(second.kind === 'claimed' && second.epoch, 2);
     assert.equal(second.kind === 'claimed' && second.previous?.state, 'following');
-    assert.equal(await s.publish(ref, 1, { ...status, state: 'paused' }), false, 'the old holder is fenced');
+    assert.equal(
+      await s.publish(ref, 1, { ...status, state: 'paused' }),
+      'fenced',
+      'the old holder is fenced',
+    );
     assert.equal(await s.heartbeat(ref, 1, 500), 'fenced');
     assert.equal(await s.heartbeat(ref, 2, 500), 'ok');
     await redis.hset(s.migrations.key('m1', 'fence'), 'abort', '{"userId":"U"}');
     assert.equal(await s.heartbeat(ref, 2, 500), 'aborted');
-    assert.equal(await s.publish(ref, 2, { ...status, epoch: 2, state: 'stopped' }, true), true);
+    assert.equal(await s.publish(ref, 2, { ...status, epoch: 2, state: 'stopped' }, true), 'ok');
     assert.deepEqual(await s.claim(ref, 'w3', 500), { kind: 'done' });
     await s.startRun('m1', 1, 'pause', 'step:repoint', false);
     assert.deepEqual(await s.claim(ref, 'w3', 500), { kind: 'stale' }, 'run 1 was replaced by run 2');
     assert.equal((await s.read('m1')).previous?.state, 'stopped', 'the last run is kept');
+    // The record gone (a control Redis restarted empty): lost, not fenced, for the status write too.
+    await redis.del(s.key('m1'));
+    assert.equal(await s.heartbeat({ migrationId: 'm1', run: 2 }, 1, 500), 'lost');
+    assert.equal(await s.publish({ migrationId: 'm1', run: 2 }, 1, status), 'lost');
   });
 
   describe('a pause-only follower', () => {

@@ -77,7 +77,7 @@ async function runMigrate(
   const target = ctx.endpoint(targetName);
   const options = planOptionsFromCli(ctx, source, target, opts);
   // The plan-and-create use case: what is printed here is what runs, hooks included.
-  const prepared = await prepareCliPlan(source, target, options, ctx.config?.hooks);
+  const prepared = await prepareCliPlan(source, target, options, ctx.config);
   const { plan } = prepared;
   const policy = approvalSettingsFromConfig(ctx.config);
   let buddy = opts.buddy;
@@ -125,6 +125,10 @@ async function runMigrate(
     const started = await rt.service.start(migration.id, opts.as);
     if (!started.ok) throw new UserError(started.reason);
     final = await following.ended;
+    // Gone from the control Redis: this process's follower is the only one that can put the source
+    // back (no worker can take a lost run over), so it is told so before the workers stop, rather
+    // than handed over (a hand-over leaves the pause to lapse by itself).
+    if (following.lost) pool.followers.migrationLost(migration.id);
     return final?.status === 'succeeded' ? ExitCode.ok : ExitCode.problem;
   } finally {
     // The follower puts the source back as the workers stop (its events are still printed); the
@@ -253,11 +257,13 @@ function follow(ctx: CliContext, rt: Runtime, migration: Migration, opts: Migrat
   }
 
   let closed = false;
+  let lost = false;
   const ended = (async (): Promise<Migration | undefined> => {
     try {
       while (!closed) {
         const cur = await service.get(migration.id);
         if (!cur) {
+          lost = true;
           ctx.note(
             `the control Redis no longer has migration ${migration.id}: it restarted without its data ` +
               '(give it persistence: appendonly yes) or its keys were deleted; stopping',
@@ -282,6 +288,10 @@ function follow(ctx: CliContext, rt: Runtime, migration: Migration, opts: Migrat
     migration,
     events,
     ended,
+    /** `ended` resolved because the control Redis no longer has the migration. */
+    get lost() {
+      return lost;
+    },
     async close() {
       closed = true;
       await printRest();

@@ -67,13 +67,7 @@ export function registerPlanCommand(program: Command): void {
         targetCanReachSource: opts.targetCanReachSource,
       });
       // Big keys matter on the source only: they are what gets copied.
-      const prepared = await prepareCliPlan(
-        source,
-        target,
-        options,
-        ctx.config?.hooks,
-        Boolean(opts.bigKeys),
-      );
+      const prepared = await prepareCliPlan(source, target, options, ctx.config, Boolean(opts.bigKeys));
       const { plan, sourceProbe, targetProbe } = prepared;
       const policy = approvalSettingsFromConfig(ctx.config);
       if (ctx.json) {

@@ -90,7 +90,15 @@ export const bulkCopyExecutor: StepExecutor = {
       ...(report.identity ? { identity: report.identity } : {}),
     };
     // Keys that could not be copied leave the target incomplete; verification will show which.
-    return { summary: summarize(report), result, verdict: report.keysFailed > 0 ? 'warning' : 'ok' };
+    return {
+      summary: summarize(report),
+      result,
+      verdict: report.keysFailed > 0 ? 'warning' : 'ok',
+      // A resumed run timed only its own part: its rate says nothing of a whole copy.
+      ...(report.resumed
+        ? {}
+        : { copied: { keys: report.keysCopied, bytes: report.bytesCopied, durationMs: report.durationMs } }),
+    };
   },
   abortState(ctx) {
     const cp = ctx.checkpoint as CopyCheckpoint | undefined;

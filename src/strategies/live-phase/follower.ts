@@ -122,6 +122,8 @@ export class Follower {
   private lost = false;
   /** The last migration read, for the Slack thread when the control Redis loses it. */
   private lastMigration: Migration | undefined;
+  /** Ends a goal read in flight once the loss is known (its connection may still be reconnecting). */
+  private readonly lostKnown = new AbortController();
   private releasing = false;
   private abortFlag = false;
   private failedSeq = -1;
@@ -148,6 +150,16 @@ export class Follower {
     this.abortFlag = true;
     this.interruptForAbort();
     this.wake();
+  }
+
+  /**
+   * Whoever started this follower read the migration gone from the control Redis (the CLI's own
+   * poll often sees it first): the source is put back now, as when the follower finds it itself.
+   * Said before a shutdown's release(), it wins over the hand-over: nobody could take the run over,
+   * and a hand-over would leave the pause to lapse by itself.
+   */
+  migrationLost(): void {
+    this.markLost();
   }
 
   /** Shutdown: let go of the run without touching the pause; another worker takes over. */
@@ -251,8 +263,13 @@ export class Follower {
         // A shutdown reads once more (bounded: the control Redis may be down), so a migration
         // that ended is finished here rather than handed to a worker that may never come.
         const read = Promise.all([this.ch.command(this.ref.migrationId), this.options.readMigration()]);
-        [cmd, migration] = await withTimeout(read, this.releasing ? 2000 : undefined, 'reading the goal');
+        const bounded = withTimeout(read, this.releasing ? 2000 : undefined, 'reading the goal');
+        const got = await untilAborted(bounded, this.lostKnown.signal);
+        if (!got) return this.finishLost();
+        [cmd, migration] = got;
       } catch (err) {
+        // The loss was known meanwhile: that, not the read that failed, says what to do.
+        if (this.lost) return this.finishLost();
         if (this.releasing) return this.letGo('released');
         // The control Redis blinked: carry on as we are (the lease says when to give up).
         this.log.warn({ err: errorMessage(err) }, 'could not read the goal; trying again');
@@ -535,7 +552,7 @@ export class Follower {
     await this.liveSync?.abandon();
     if (kind === 'released') {
       this.refresh();
-      await this.ch.publish(this.ref, this.epoch, this.status, true).catch(() => false);
+      await this.ch.publish(this.ref, this.epoch, this.status, true).catch(() => 'fenced');
       return { kind: 'released' };
     }
     this.log.warn('fenced: another worker holds this follower run; stopping without touching the pause');
@@ -592,8 +609,9 @@ export class Follower {
       this.refresh();
       this.status.updatedAt = new Date().toISOString();
       try {
-        const ok = await this.ch.publish(this.ref, this.epoch, this.status);
-        if (!ok) this.fence();
+        const res = await this.ch.publish(this.ref, this.epoch, this.status);
+        if (res === 'lost') this.markLost();
+        else if (res === 'fenced') this.fence();
       } catch (err) {
         this.log.warn({ err: errorMessage(err) }, 'could not publish the follower status');
       }
@@ -629,6 +647,7 @@ export class Follower {
   private markLost(): void {
     if (this.lost || this.fenced) return;
     this.lost = true;
+    this.lostKnown.abort();
     this.liveSync?.interrupt('the control Redis lost the migration');
     this.wake();
   }
@@ -678,5 +697,21 @@ export class Follower {
 
   private async note(message: string, data?: Record<string, unknown>): Promise<void> {
     await this.ch.note(this.ref.migrationId, this.actor, message, data).catch(() => undefined);
+  }
+}
+
+/** `promise`'s value, or undefined as soon as `signal` aborts (the promise is left to settle). */
+async function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  if (signal.aborted) return undefined;
+  promise.catch(() => undefined);
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<undefined>((resolve) => {
+    onAbort = () => resolve(undefined);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([promise, aborted]);
+  } finally {
+    if (onAbort) signal.removeEventListener('abort', onAbort);
   }
 }

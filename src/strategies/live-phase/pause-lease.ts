@@ -40,6 +40,13 @@ export type PauseFields = Pick<
 /** What the last holder of the pause published (a takeover goes on from it). */
 export type PreviousPause = Pick<FollowerStatus, 'pauseStartedMs' | 'pauseUntilMs'>;
 
+/**
+ * Renewals sent whose replies have not come back yet, at most: a slow reply (a loaded machine, a
+ * busy source) must not hold the next renewal back, or the pause runs out meanwhile; a connection
+ * that is down must not pile them up either.
+ */
+const MAX_RENEWALS_IN_FLIGHT = 3;
+
 export class PauseLease {
   private held = false;
   private startedMs: number | undefined;
@@ -47,7 +54,7 @@ export class PauseLease {
   private timeoutMs: number | undefined;
   private lapsedOnce = false;
   private timer: NodeJS.Timeout | undefined;
-  private renewing = false;
+  private renewalsInFlight = 0;
   /** Cleared (synchronously) before UNPAUSE: a renewal in flight must not pause again after it. */
   private wanted = false;
   /** Renewals are over for good (fenced, handed over): the pause is left to its next holder. */
@@ -94,9 +101,8 @@ export class PauseLease {
       this.startedMs = keepStartMs ?? Date.now();
       return;
     }
-    const t0 = await this.sourceNowMs();
     this.wanted = true;
-    await pauseWrites(this.options.connection, { timeoutMs: pause.timeoutMs });
+    const t0 = await this.pauseNow();
     this.held = true;
     this.startedMs = keepStartMs ?? t0;
     this.untilMs = t0 + pause.timeoutMs;
@@ -191,25 +197,37 @@ export class PauseLease {
   }
 
   private async renew(): Promise<void> {
-    if (this.renewing || !this.held || this.released) return;
-    this.renewing = true;
+    if (this.renewalsInFlight >= MAX_RENEWALS_IN_FLIGHT || !this.held || this.released) return;
+    // Checked right before sending, on the connection UNPAUSE uses: commands stay in order, so a
+    // renewal sent before lift() runs before its UNPAUSE, and none is sent after it.
+    if (!this.wanted) return;
+    this.renewalsInFlight++;
     try {
-      const t = await this.sourceNowMs();
+      const t = await this.pauseNow();
+      // Replies come back in the order sent: untilMs is the end the previous renewal set.
       if (this.untilMs !== undefined && t > this.untilMs && !this.lapsedOnce) {
         this.lapsedOnce = true;
         this.options.warn(
           `the write pause ran out at ${new Date(this.untilMs).toISOString()} before it was renewed`,
         );
       }
-      // Checked right before sending, on the connection UNPAUSE uses: commands stay in order.
-      if (!this.wanted) return;
-      await pauseWrites(this.options.connection, { timeoutMs: this.options.pause.timeoutMs });
-      this.untilMs = t + this.options.pause.timeoutMs;
+      if (this.held && this.wanted) this.untilMs = t + this.options.pause.timeoutMs;
     } catch (err) {
       this.options.logger.warn({ err: errorMessage(err) }, 'could not renew the write pause; trying again');
     } finally {
-      this.renewing = false;
+      this.renewalsInFlight--;
     }
+  }
+
+  /**
+   * TIME and CLIENT PAUSE sent together (one round trip, not two: under load each round trip can
+   * take longer than a short pause lasts): the source's clock right before the pause was extended.
+   */
+  private async pauseNow(): Promise<number> {
+    const now = this.sourceNowMs();
+    now.catch(() => undefined);
+    await pauseWrites(this.options.connection, { timeoutMs: this.options.pause.timeoutMs });
+    return now;
   }
 
   private async sourceNowMs(): Promise<number> {

@@ -19,6 +19,7 @@ import type {
   FollowerRef,
   FollowerStatus,
   HeartbeatResult,
+  PublishResult,
 } from './types.js';
 
 const NOW_MS = `
@@ -104,9 +105,14 @@ if redis.call('HEXISTS', KEYS[2], 'abort') == 1 then return 'aborted' end
 return 'ok'
 `;
 
-/** KEYS: follower. ARGV: run, epoch, status JSON, release (0|1). */
+/**
+ * KEYS: follower. ARGV: run, epoch, status JSON, release (0|1). 'lost' when the record is gone, as
+ * the heartbeat says it: a status write is often the first to reach a control Redis restarted empty,
+ * and taking that for a takeover would leave the source paused for a holder that never comes.
+ */
 const PUBLISH_STATUS = `
 ${NOW_MS}
+if redis.call('EXISTS', KEYS[1]) == 0 then return 'lost' end
 if tonumber(redis.call('HGET', KEYS[1], 'run') or '0') ~= tonumber(ARGV[1]) or
    tonumber(redis.call('HGET', KEYS[1], 'epoch') or '0') ~= tonumber(ARGV[2]) then
   return 'fenced'
@@ -290,7 +296,12 @@ export class FollowerStore implements FollowerChannel {
     )) as HeartbeatResult;
   }
 
-  async publish(ref: FollowerRef, epoch: number, status: FollowerStatus, release = false): Promise<boolean> {
+  async publish(
+    ref: FollowerRef,
+    epoch: number,
+    status: FollowerStatus,
+    release = false,
+  ): Promise<PublishResult> {
     const res = await this.scripts.mbFollowerStatus(
       this.key(ref.migrationId),
       String(ref.run),
@@ -300,7 +311,7 @@ export class FollowerStore implements FollowerChannel {
       this.statusChannel,
       ref.migrationId,
     );
-    return res === 'ok';
+    return res as PublishResult;
   }
 
   /** Pub/sub channel on which every status publication is announced (message: the migration id). */

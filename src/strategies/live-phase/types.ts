@@ -135,13 +135,16 @@ export type ClaimResult =
 /** lost: the migration or its follower record is gone from the control Redis (restarted empty). */
 export type HeartbeatResult = 'ok' | 'fenced' | 'aborted' | 'lost';
 
+/** lost: the follower record is gone (not another holder: nobody can take a lost run over). */
+export type PublishResult = 'ok' | 'fenced' | 'lost';
+
 /** The control-Redis side of a running follower (FollowerStore implements it). */
 export interface FollowerChannel {
   claim(ref: FollowerRef, owner: string, leaseMs: number): Promise<ClaimResult>;
   /** Renews the lease; says when another holder took over, the migration was aborted or is gone. */
   heartbeat(ref: FollowerRef, epoch: number, leaseMs: number): Promise<HeartbeatResult>;
-  /** Fenced write of the status; false when another holder took over. `release` drops the lease. */
-  publish(ref: FollowerRef, epoch: number, status: FollowerStatus, release?: boolean): Promise<boolean>;
+  /** Fenced write of the status: refused when another holder took over or the record is gone. `release` drops the lease. */
+  publish(ref: FollowerRef, epoch: number, status: FollowerStatus, release?: boolean): Promise<PublishResult>;
   command(migrationId: string): Promise<FollowerCommand | undefined>;
   /** The original notify-keyspace-events value, recorded once for the whole migration. */
   rememberNotifyOriginal(migrationId: string, value: string): Promise<string>;

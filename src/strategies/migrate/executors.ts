@@ -170,6 +170,10 @@ export function migrateBulkCopyExecutor(options: MigrateExecutorOptions = {}): S
       }
       requireCompleteCopy(report, 'the target holds a partial copy');
       return {
+        // The first pass copies every key (a final pass, or a resumed run, does not time a whole copy).
+        ...(final || report.resumed
+          ? {}
+          : { copied: { keys: report.keysCopied, durationMs: report.durationMs } }),
         summary: summarize(report, final) + (notes.length ? ` (${notes.join('; ')})` : ''),
         result: {
           method: 'migrate',

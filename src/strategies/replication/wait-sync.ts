@@ -101,7 +101,13 @@ export async function waitForSync(
 
       if (settled && lagBytes <= maxLag) {
         const fullSyncs = fullSyncsSince({ syncFullBaseline: baseline, syncFullNow: source.syncFull });
+        // The full sync began with REPLICAOF (start_replication), not with this step.
+        const syncStarted = Date.parse(
+          ctx.migration.steps.find((s) => s.kind === 'start_replication')?.startedAt ?? '',
+        );
+        const syncMs = Date.now() - (Number.isNaN(syncStarted) ? started : syncStarted);
         return {
+          ...(fullSyncs > 0 ? { copied: { keys: totalKeys(target.keyspace), durationMs: syncMs } } : {}),
           summary:
             `in sync: link up, target offset ${target.offset} = source offset ${source.offset}; keys ` +
             `${keysPerDb(source, target)}; ${fullSyncs} full sync${fullSyncs === 1 ? '' : 's'}`,

@@ -84,7 +84,10 @@ export async function planFromSlack(
   });
   let prepared: PreparedPlan;
   try {
-    prepared = await preparePlan({ source, target, options, hooks: deps.config.hooks }, (e) => deps.probe(e));
+    prepared = await preparePlan(
+      { source, target, options, hooks: deps.config.hooks, rates: (pair) => service.copyRates.read(pair) },
+      (e) => deps.probe(e),
+    );
   } catch (err) {
     if (!(err instanceof ProbeFailedError)) throw err;
     const why =
