@@ -325,7 +325,8 @@ export class RespConnection implements CommandRunner {
   }
 }
 
-function openSocket(endpoint: Endpoint, timeoutMs: number): Promise<Socket> {
+/** A connected (and, for TLS endpoints, TLS-established) socket; errors name the endpoint, never its password. */
+export function openSocket(endpoint: Endpoint, timeoutMs: number): Promise<Socket> {
   return new Promise<Socket>((resolve, reject) => {
     let socket: Socket;
     const ready = endpoint.tls ? 'secureConnect' : 'connect';
