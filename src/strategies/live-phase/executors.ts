@@ -198,9 +198,11 @@ export function writePauseExecutor(get: LivePhaseProvider): StepExecutor {
           ? `the apps' writes were stopped by ${ctx.step.confirmedBy?.userId}`
           : `source writes paused since ${s.pauseStartedAt} (CLIENT PAUSE WRITE for ${timeout} s at a time, renewed ` +
             'by the follower until resume_writes)';
-        const drained = s.drain
-          ? `; ${s.drain.keysApplied} pending change(s) applied in ${s.drain.durationMs} ms`
-          : '';
+        const drained = !s.drain
+          ? ''
+          : s.drain.offset !== undefined
+            ? `; the applied offset reached the source's master_repl_offset ${s.drain.offset} in ${s.drain.durationMs} ms`
+            : `; ${s.drain.keysApplied} pending change(s) applied in ${s.drain.durationMs} ms`;
         return {
           summary: `${how}${drained}`,
           result: {
@@ -209,6 +211,7 @@ export function writePauseExecutor(get: LivePhaseProvider): StepExecutor {
             pauseTimeoutMs: s.pauseTimeoutMs ?? null,
             drainMs: s.drain?.durationMs ?? null,
             keysDrained: s.drain?.keysApplied ?? null,
+            ...(s.drain?.offset !== undefined ? { drainedToOffset: s.drain.offset } : {}),
             followerRun: s.run,
             warnings: s.warnings,
           },

@@ -232,6 +232,7 @@ export class Follower {
     } finally {
       this.stopTimers();
       this.admin?.disconnect();
+      await this.liveSync?.settled?.().catch(() => undefined);
     }
   }
 

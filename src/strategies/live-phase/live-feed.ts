@@ -88,11 +88,16 @@ export interface LiveFeed {
   interrupt(reason: string): void;
   counters(keysAppliedSoFar: number): LiveCounters | undefined;
   sourceIdentity(): ServerIdentity | undefined;
-  /** Stops (graceful: applies what it received) and detaches; whether it ended consistent. */
+  /**
+   * Stops (graceful: applies what it received) and detaches; whether it ended consistent. Once it
+   * resolves nothing more is applied; closing may go on until settled().
+   */
   stop(
     graceful: boolean,
     keysAppliedSoFar: number,
   ): Promise<{ consistent: boolean | undefined; last: LiveCounters | undefined } | undefined>;
   /** The follower lets go (fenced, handing over): stop at once, keeping nothing. */
   abandon(): Promise<void>;
+  /** Resolves once a stopped feed has closed everything (the follower waits for it before it ends). */
+  settled?(): Promise<void>;
 }

@@ -52,6 +52,7 @@ export class PsyncSession implements LiveFeed {
   private startCount = 0;
   private point: PsyncResumePoint = { checkpoint: null, fullSyncStarted: false };
   private saving: Promise<void> = Promise.resolve();
+  private closing: Promise<void> = Promise.resolve();
   private interrupted: ((err: Error) => void) | undefined;
   private fullSyncs = 0;
   private continues = 0;
@@ -184,6 +185,12 @@ export class PsyncSession implements LiveFeed {
     return undefined;
   }
 
+  /**
+   * Stopping cuts the link to the source at once (nothing more reaches the target: the resume
+   * lifts the pause right after this, and the source's later writes must stay there); closing the
+   * target connection and saving the last checkpoint go on in the background (see settled()), off
+   * the write pause.
+   */
   async stop(
     _graceful: boolean,
     keysAppliedSoFar: number,
@@ -191,11 +198,18 @@ export class PsyncSession implements LiveFeed {
     const replica = this.replica;
     if (!replica) return undefined;
     const last = this.counters(keysAppliedSoFar);
-    await replica.stop().catch(() => undefined);
-    await this.saving;
+    this.closing = replica
+      .stop()
+      .catch(() => undefined)
+      .then(() => this.saving);
     this.replica = undefined;
     this.keysAppliedBefore = -1;
     return { consistent: replica.failure === null, last };
+  }
+
+  /** Resolves once a stopped replica closed and its last checkpoint was saved. */
+  settled(): Promise<void> {
+    return this.closing;
   }
 
   async abandon(): Promise<void> {
