@@ -5,7 +5,7 @@
 // by an independent comparison, the pause is measured and reported, and the audit trail tells the
 // replica's story (full sync started, RDB loaded).
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -62,7 +62,6 @@ describe('psync migration under a writing app', () => {
     const run = await runCli(scriptedMigrateArgs(config, 'psync'));
     const report = await app.stop();
     const out = run.stdout + run.stderr;
-    if (process.env.MB_DEBUG_OUT) writeFileSync(process.env.MB_DEBUG_OUT, out);
     assert.ok(!out.includes(PASSWORD), 'no secret in the output');
     assert.equal(run.code, 0, out);
     assert.match(run.stdout, /migration m[0-9a-z]+ succeeded/);
