@@ -163,24 +163,26 @@ describe('psync follower: checkpoint and takeover', () => {
     assert.equal(await (await target.client()).get('after-resume'), null);
   });
 
-  it('a stalled holder fenced out: the new one continues from the saved offset, no second full sync', async () => {
+  it('a stalled holder fenced out: continues from a checkpoint the source has not moved past', async () => {
     await (await target.client()).flushall();
-    await src.del('after-resume');
+    src = await source.client();
+    await src.del('after-resume', 'counter');
     const { migration, store, follower, caughtUp, notes } = setup();
     await store.startRun(migration.id, 0, 'follow', 'step:bulk', false);
     const a = follower('wa');
     const runA = a.run();
     await caughtUp(1);
-    // SETs only: a takeover from a checkpoint up to a second old applies them again, harmlessly.
-    const pipe = src.pipeline();
-    for (let i = 0; i < 200; i++) pipe.set(`fenced:${i}`, `v${i}`);
-    await pipe.exec();
-    await until('a checkpoint', async () => (await store.psyncResume(migration.id))?.checkpoint);
-    // Another worker claimed the run (as after a stall or a SIGKILL): the epoch moves on.
+    await appWrites(0, 200);
+    await until('the checkpoint past the writes', async () => {
+      const p = await store.psyncResume(migration.id);
+      return (p?.checkpoint?.offset ?? 0) >= (await sourceOffset(src)) && p;
+    });
+    // Another worker claimed the run (as after a stall or a SIGKILL): the epoch moves on, and the
+    // stalled holder's last save is refused, so the point is one saved while it ran.
     await redis.hincrby(store.key(migration.id), 'epoch', 1);
     assert.deepEqual(await runA, { kind: 'fenced' });
-    // The stalled holder's lease runs out; then the next worker claims the run.
-    await sleep(1600);
+    assert.equal((await store.psyncResume(migration.id))?.exact, false);
+    await sleep(1600); // the stalled holder's lease runs out
     const b = follower('wb');
     const runB = b.run();
     await caughtUp(3);
@@ -190,9 +192,45 @@ describe('psync follower: checkpoint and takeover', () => {
       said.some((m) => /^psync: replication continued from offset \d+/.test(m)),
       said.join('\n'),
     );
+    await appWrites(200, 100);
     await store.setGoal(migration.id, 'pause', 'step:pause');
     await until('paused', async () => (await store.read(migration.id)).status?.drained);
     assert.deepEqual(await compareServers(source, target), []);
+    assert.equal(await (await target.client()).get('counter'), '300');
+    await store.setGoal(migration.id, 'stop', 'step:x');
+    assert.equal((await runB).kind, 'stopped');
+  });
+
+  it('a holder killed past its last checkpoint: a full sync again, never a stretch applied twice', async () => {
+    await (await target.client()).flushall();
+    src = await source.client();
+    await src.del('counter');
+    const { migration, store, follower, caughtUp, notes } = setup();
+    await store.startRun(migration.id, 0, 'follow', 'step:bulk', false);
+    const a = follower('wa');
+    const runA = a.run();
+    await caughtUp(1);
+    await until('a checkpoint', async () => (await store.psyncResume(migration.id))?.checkpoint);
+    // Applied on the target, but (fenced at once) never saved: what a SIGKILL leaves.
+    await redis.hincrby(store.key(migration.id), 'epoch', 1);
+    await appWrites(0, 200);
+    assert.deepEqual(await runA, { kind: 'fenced' });
+    const saved = (await store.psyncResume(migration.id))!;
+    assert.ok(saved.checkpoint!.offset < (await sourceOffset(src)), 'the writes are past the checkpoint');
+    await sleep(1600);
+    const b = follower('wb');
+    const runB = b.run();
+    await caughtUp(3);
+    const said = await notes();
+    assert.ok(
+      said.some((m) => /^psync: the last holder stopped without saving where it was/.test(m)),
+      said.join('\n'),
+    );
+    assert.equal(said.filter((m) => /^psync: full sync started/.test(m)).length, 2, said.join('\n'));
+    await store.setGoal(migration.id, 'pause', 'step:pause');
+    await until('paused', async () => (await store.read(migration.id)).status?.drained);
+    assert.deepEqual(await compareServers(source, target), []);
+    assert.equal(await (await target.client()).get('counter'), '200', 'every INCR applied once');
     await store.setGoal(migration.id, 'stop', 'step:x');
     assert.equal((await runB).kind, 'stopped');
   });

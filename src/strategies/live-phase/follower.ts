@@ -28,6 +28,7 @@
 
 import type { Redis } from 'ioredis';
 import { LiveSyncError } from '../../engine/live-sync/index.js';
+import { parseInfo } from '../../probe/info.js';
 import { connect } from '../../redis/connect.js';
 import type { Endpoint } from '../../redis/endpoint.js';
 import type { Migration } from '../../runbook/model.js';
@@ -260,6 +261,15 @@ export class Follower {
         },
       },
       onFailure: () => this.wake(),
+      sourceReplication: async () => {
+        const repl = parseInfo(await this.admin!.info('replication'))['replication'] ?? {};
+        return { replid: repl.master_replid ?? '', offset: Number(repl.master_repl_offset ?? -1) };
+      },
+      repointStarted: async () => {
+        const m = await this.options.readMigration();
+        return m ? repointStarted(m) : true;
+      },
+      warn: (message) => this.warn(message),
       note: (message, data) => void this.note(message, data),
       caughtUpLagMs: this.options.timing.caughtUpLagMs,
       stopped,

@@ -1,7 +1,14 @@
 // The follower's psync feed: a PsyncReplica (the tool as a replica of the source) across one run.
 // It resumes from the (replid, offset) kept in the control Redis, so a takeover worker continues
 // with PSYNC <replid> <offset> rather than a new full sync; it saves that point as the replica
-// applies the stream (fenced: a stale holder cannot write over the new one's). The replica's
+// applies the stream (fenced: a stale holder cannot write over the new one's).
+//
+// Continuing is only safe from an exact point: the stream holds INCR, RPUSH and the like, which
+// must not be applied twice. A point saved when the replica stopped is exact; one saved as it ran
+// (~1/s) may trail what the target applied before a crash. Such a point is used only when the
+// source has not moved past it (then nothing beyond it can have been applied); otherwise a full
+// sync runs again onto emptied databases, as Redis's own replica does after a crash. Once the apps
+// may write to the target (the repoint began) nothing is emptied: a continue, with a warning. The replica's
 // events go to the migration's audit trail. The drain under the write pause is exact: the source's
 // master_repl_offset read under the pause, and the applied offset reaching it.
 
@@ -36,6 +43,12 @@ export interface PsyncSessionOptions {
   };
   /** The replica failed while running: the loop should look at `failure`. */
   onFailure: () => void;
+  /** The source's replication id and master_repl_offset, read now. */
+  sourceReplication: () => Promise<{ replid: string; offset: number }>;
+  /** Whether the apps may have begun writing to the target (the repoint started). */
+  repointStarted: () => Promise<boolean>;
+  /** A warning for the follower's status. */
+  warn: (message: string) => void;
   /** A line for the migration's audit trail. */
   note: (message: string, data?: Record<string, unknown>) => void;
   caughtUpLagMs: number;
@@ -90,7 +103,7 @@ export class PsyncSession implements LiveFeed {
     this.assertMayStart();
     this.startCount++;
     for (let i = 1; ; i++) {
-      this.point = (await this.options.resume.load()) ?? { checkpoint: null, fullSyncStarted: false };
+      this.point = await this.resumePoint();
       const replica = this.open();
       try {
         await replica.start();
@@ -107,6 +120,30 @@ export class PsyncSession implements LiveFeed {
         await sleep(backoffMs(i, RETRY_BACKOFF));
       }
     }
+  }
+
+  /** The saved point, or none when continuing from it could apply part of the stream twice. */
+  private async resumePoint(): Promise<PsyncResumePoint> {
+    const saved = (await this.options.resume.load()) ?? { checkpoint: null, fullSyncStarted: false };
+    const cp = saved.checkpoint;
+    if (!cp || saved.exact) return saved;
+    const now = await this.options.sourceReplication();
+    if (now.replid === cp.replid && now.offset === cp.offset) return saved;
+    const behind = now.replid === cp.replid ? `${now.offset - cp.offset} bytes` : 'a new replication id';
+    if (await this.options.repointStarted()) {
+      this.options.warn(
+        `the last holder of the psync replica stopped without saving where it was, and the source is ${behind} ` +
+          `past its last checkpoint: the stream continues from there (the apps may write to the target, so it is ` +
+          'not emptied for a full sync); writes in that stretch may have been applied twice: check the final verification',
+      );
+      return saved;
+    }
+    this.options.note(
+      `psync: the last holder stopped without saving where it was (the source is ${behind} past its last ` +
+        'checkpoint, and what it applied since cannot be known): a full sync runs again onto emptied databases ' +
+        'rather than continuing, which could apply writes twice',
+    );
+    return { checkpoint: null, fullSyncStarted: true };
   }
 
   /** The replica applies as it receives: there is no hold to end. */
@@ -201,7 +238,7 @@ export class PsyncSession implements LiveFeed {
     this.closing = replica
       .stop()
       .catch(() => undefined)
-      .then(() => this.saving);
+      .then(() => this.saveExact(replica));
     this.replica = undefined;
     this.keysAppliedBefore = -1;
     return { consistent: replica.failure === null, last };
@@ -216,8 +253,16 @@ export class PsyncSession implements LiveFeed {
     this.interrupt('the follower let go');
     const replica = this.replica;
     this.replica = undefined;
-    await replica?.stop().catch(() => undefined);
+    if (!replica) return;
+    await replica.stop().catch(() => undefined);
+    await this.saveExact(replica);
+  }
+
+  /** After a stop: the replica's last checkpoint is what the target holds (a fenced save is refused). */
+  private async saveExact(replica: PsyncReplica): Promise<void> {
     await this.saving;
+    const cp = replica.checkpoint ?? this.point.checkpoint;
+    if (cp) await this.save({ ...this.point, checkpoint: { ...cp }, exact: true });
   }
 
   private open(): PsyncReplica {
@@ -258,7 +303,7 @@ export class PsyncSession implements LiveFeed {
   }
 
   private saveCheckpoint(cp: PsyncCheckpoint): Promise<void> {
-    return this.save({ ...this.point, checkpoint: { ...cp } });
+    return this.save({ ...this.point, checkpoint: { ...cp }, exact: false });
   }
 
   private onEvent(e: PsyncEvent): void {

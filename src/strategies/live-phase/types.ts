@@ -144,6 +144,11 @@ export type ClaimResult =
 export interface PsyncResumePoint {
   checkpoint: PsyncCheckpoint | null;
   fullSyncStarted: boolean;
+  /**
+   * The checkpoint is exactly what the target holds: saved when the replica stopped (a hand-over,
+   * a stop). The ones saved as it runs (~1/s) may trail the target by what it applied since.
+   */
+  exact?: boolean;
 }
 
 /** lost: the migration or its follower record is gone from the control Redis (restarted empty). */
