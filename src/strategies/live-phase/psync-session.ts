@@ -126,6 +126,11 @@ export class PsyncSession implements LiveFeed {
   private async resumePoint(): Promise<PsyncResumePoint> {
     const saved = (await this.options.resume.load()) ?? { checkpoint: null, fullSyncStarted: false };
     const cp = saved.checkpoint;
+    if (!cp && saved.fullSyncStarted) {
+      this.options.note(
+        'psync: a full sync had begun but no checkpoint was saved yet: it runs again onto emptied databases',
+      );
+    }
     if (!cp || saved.exact) return saved;
     const now = await this.options.sourceReplication();
     if (now.replid === cp.replid && now.offset === cp.offset) return saved;
