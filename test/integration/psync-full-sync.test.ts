@@ -65,9 +65,16 @@ test('spool mode: the RDB goes through a file and the result is the same', async
   const pair = await startPair({ configLines: ['repl-diskless-sync yes', 'repl-diskless-sync-delay 0'] });
   try {
     await fill(pair);
-    const { replica } = replicaOf(pair, { spoolDir: dir });
+    let spooled = 0;
+    const { replica } = replicaOf(pair, {
+      spoolDir: dir,
+      onEvent: (e) => {
+        if (e.kind === 'rdb-progress') spooled = Math.max(spooled, readdirSync(dir).length);
+      },
+    });
     await replica.start();
     await replica.rdbLoaded();
+    assert.equal(spooled, 1, 'the RDB was read from a spool file');
     const c = await pair.source.client();
     await c.set('after-rdb', 'x');
     await caughtUp(replica);

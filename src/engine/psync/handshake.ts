@@ -95,8 +95,9 @@ class LineReader {
     this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
     this.deliver();
   };
-  private readonly onEnd = (err?: Error) => {
-    this.failure ??= connectionError(this.endpoint, err ?? new Error('the source closed the connection'));
+  private readonly onEnd = (err?: Error | boolean) => {
+    const cause = err instanceof Error ? err : new Error('the source closed the connection');
+    this.failure ??= connectionError(this.endpoint, cause);
     this.waiting?.reject(this.failure);
     this.waiting = null;
   };

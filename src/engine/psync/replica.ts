@@ -27,6 +27,8 @@ const PROGRESS_MS = 250;
 /** How long reconnecting may fail before the replica gives up. */
 const RECONNECT_WINDOW_MS = 60_000;
 const MB = 1024 * 1024;
+/** Source offsets kept for the lag in seconds (one per poll, ~1/s). */
+const MAX_POLLS = 600;
 
 interface Waiter {
   offset: number;
@@ -56,7 +58,8 @@ export class PsyncReplica {
   private checkpointTimer: NodeJS.Timeout | null = null;
   private lastCheckpoint = '';
   private checkpointing = false;
-  private syncedAt: number | null = null;
+  /** Recent polls of the source's offset, oldest first: how old the applied data is. */
+  private polls: { offset: number; at: number }[] = [];
   private prepared: (PreparedTarget & { policy: NonEmptyTargetPolicy }) | null = null;
   private readonly rdb: {
     promise: Promise<{ keys: number; bytes: number }>;
@@ -81,8 +84,8 @@ export class PsyncReplica {
       this.wrote = true;
     }
     this.monitor = new SourceMonitor(opts.source, (r) => {
-      const applied = this.appliedPoint;
-      if (this.synced && applied && applied.offset >= r.masterReplOffset) this.syncedAt = Date.now();
+      this.polls.push({ offset: r.masterReplOffset, at: Date.now() });
+      if (this.polls.length > MAX_POLLS) this.polls.shift();
     });
   }
 
@@ -134,8 +137,22 @@ export class PsyncReplica {
     const sourceOffset = last?.masterReplOffset ?? null;
     const bytes =
       sourceOffset !== null && applied !== null && this.synced ? Math.max(0, sourceOffset - applied) : null;
-    const seconds = this.syncedAt === null ? null : bytes === 0 ? 0 : (Date.now() - this.syncedAt) / 1000;
-    return { bytes, seconds, sourceOffset };
+    return { bytes, seconds: this.lagSeconds(applied, bytes), sourceOffset };
+  }
+
+  /**
+   * 0 when caught up; else the time since the source was last at (or behind) the applied offset,
+   * i.e. how old the newest write on the target is. Null before the RDB is loaded.
+   */
+  private lagSeconds(applied: number | null, bytes: number | null): number | null {
+    if (applied === null || bytes === null) return null;
+    if (bytes === 0) return 0;
+    let since: number | null = null;
+    for (const p of this.polls) {
+      if (p.offset <= applied) since = p.at;
+    }
+    since ??= this.polls[0]?.at ?? null;
+    return since === null ? null : (Date.now() - since) / 1000;
   }
 
   /** True once the applied offset reaches `offset` (false after the timeout, a stop or a failure). */
@@ -230,7 +247,7 @@ export class PsyncReplica {
       try {
         let rest: Buffer = Buffer.alloc(0);
         if (session.full) rest = await this.fullSync(session.link);
-        await this.stream(session.link, rest, !session.full);
+        await this.stream(session.link, rest);
       } catch (err) {
         if (this.stopping || this.error) return;
         if (!isLinkError(err)) {
@@ -405,7 +422,7 @@ export class PsyncReplica {
     return rest;
   }
 
-  private async stream(link: LinkReader, first: Buffer, continued: boolean): Promise<void> {
+  private async stream(link: LinkReader, first: Buffer): Promise<void> {
     this.current = 'stream';
     const applier = new StreamApplier(
       this.dst!,
@@ -415,7 +432,8 @@ export class PsyncReplica {
       (point) => this.applied(point),
     );
     this.applier = applier;
-    if (continued) applier.begin();
+    // A continued stream repeats no SELECT; after a full sync the source sends one first anyway.
+    applier.begin();
     const commands = new CommandStream(this.appliedPoint!.offset);
     let chunk = first;
     for (;;) {
@@ -426,8 +444,6 @@ export class PsyncReplica {
 
   private applied(point: AppliedPoint): void {
     this.appliedPoint = point;
-    const sourceOffset = this.monitor.last?.masterReplOffset;
-    if (sourceOffset !== undefined && point.offset >= sourceOffset) this.syncedAt = Date.now();
     if (this.waiters.length === 0) return;
     this.waiters = this.waiters.filter((w) => {
       if (point.offset < w.offset) return true;
