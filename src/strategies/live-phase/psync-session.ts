@@ -189,14 +189,19 @@ export class PsyncSession implements LiveFeed {
     const phase = replica.phase;
     const streaming = phase === 'stream';
     const lagMs = lag.seconds === null ? null : Math.round(lag.seconds * 1000);
+    const applied = replica.checkpoint?.offset ?? null;
+    // A poll from before the source had a backlog (offset 0, the replica already past it) says
+    // nothing about the lag; the replica being ahead of a later poll is normal (it polls ~1/s).
+    const polled = lag.sourceOffset !== null && !(lag.sourceOffset === 0 && (applied ?? 0) > 0);
     const caughtUp =
       streaming &&
+      polled &&
       lag.bytes !== null &&
       (lag.bytes <= CAUGHT_UP_LAG_BYTES || (lagMs !== null && lagMs <= this.options.caughtUpLagMs));
     const psync: PsyncFeedStatus = {
       phase,
       replid: replica.checkpoint?.replid ?? this.replid,
-      appliedOffset: replica.checkpoint?.offset ?? null,
+      appliedOffset: applied,
       sourceOffset: lag.sourceOffset,
       lagBytes: lag.bytes,
       lagSeconds: lag.seconds,
