@@ -59,6 +59,7 @@ describe('psync over TLS', { skip: !haveOpenssl() && 'openssl not installed' }, 
         `tls-ca-cert-file ${join(dir, 'cert.pem')}`,
         'tls-auth-clients no',
         'tls-replication yes',
+        'repl-diskless-sync-delay 0',
       ],
     });
     target = await startRedis();

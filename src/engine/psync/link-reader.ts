@@ -11,6 +11,11 @@ import type { Socket } from 'node:net';
 /** Queued bytes above which the socket is paused (the consumer is behind). */
 const HIGH_WATER = 4 * 1024 * 1024;
 const FILE_READ = 1024 * 1024;
+/**
+ * The source sends something at least every repl-ping-replica-period (10 s by default, newlines
+ * before an RDB): a link silent this long while we wait is dead (repl-timeout's default).
+ */
+export const LINK_IDLE_TIMEOUT_MS = 60_000;
 
 export class LinkClosedError extends Error {
   constructor(message: string) {
@@ -28,7 +33,8 @@ export class LinkReader {
 
   constructor(
     private readonly socket: Socket,
-    where: string,
+    private readonly where: string,
+    private readonly idleTimeoutMs = LINK_IDLE_TIMEOUT_MS,
   ) {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => this.close(new LinkClosedError(`link to ${where} failed: ${err.message}`)));
@@ -61,9 +67,27 @@ export class LinkReader {
       }
       if (this.closed && (!this.spool || this.spool.drained)) throw this.closed;
       if (this.socket.isPaused()) this.socket.resume();
+      await this.wait();
+    }
+  }
+
+  /** Until bytes arrive (or the link closes); a link silent for idleTimeoutMs is closed. */
+  private async wait(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
       await new Promise<void>((resolve) => {
         this.waiter = resolve;
+        timer = setTimeout(() => {
+          this.socket.destroy();
+          this.close(
+            new LinkClosedError(
+              `link to ${this.where} sent nothing for ${Math.round(this.idleTimeoutMs / 1000)} s`,
+            ),
+          );
+        }, this.idleTimeoutMs);
       });
+    } finally {
+      clearTimeout(timer);
     }
   }
 

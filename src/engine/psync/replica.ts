@@ -3,27 +3,22 @@
 // A cut link is resumed with PSYNC <replid> <applied + 1>; when the source cannot continue from
 // there (backlog too small, a new replid) it is a full sync again, onto emptied databases, with an
 // event that says why and what backlog would have been enough.
-import { join } from 'node:path';
 import { describeEndpoint } from '../../redis/endpoint.js';
 import { ExitCode, errorMessage, UserError } from '../../util/errors.js';
 import type { NonEmptyTargetPolicy } from '../copy/types.js';
 import { targetDbsOf } from '../db-mapping.js';
-import { RdbReader } from '../rdb/reader.js';
 import { RespConnection } from '../resp/connection.js';
-import { FunctionLoader } from '../restore/function-loader.js';
 import { type PreparedTarget, prepareTarget } from '../restore/prepare-target.js';
-import { RestoreWriter } from '../restore/restore-writer.js';
 import { CommandStream } from './command-stream.js';
 import { type Handshake, replicaHandshake } from './handshake.js';
 import { LinkClosedError, LinkReader } from './link-reader.js';
-import { receiveRdb } from './rdb-transfer.js';
+import { loadRdb } from './rdb-load.js';
 import { SourceMonitor } from './source-monitor.js';
 import { type AppliedPoint, StreamApplier } from './stream-applier.js';
 import type { PsyncCheckpoint, PsyncEvent, PsyncLag, PsyncPhase, PsyncReplicaOptions } from './types.js';
 
 const ACK_MS = 1000;
 const CHECKPOINT_MS = 1000;
-const PROGRESS_MS = 250;
 /** How long reconnecting may fail before the replica gives up. */
 const RECONNECT_WINDOW_MS = 60_000;
 const MB = 1024 * 1024;
@@ -250,6 +245,11 @@ export class PsyncReplica {
         await this.stream(session.link, rest);
       } catch (err) {
         if (this.stopping || this.error) return;
+        const applyError = this.applier?.error;
+        if (applyError) {
+          await this.fail(applyError);
+          return;
+        }
         if (!isLinkError(err)) {
           await this.fail(asError(err));
           return;
@@ -312,114 +312,28 @@ export class PsyncReplica {
 
   /** The RDB onto the target; returns the bytes after it (the stream's start). */
   private async fullSync(link: LinkReader): Promise<Buffer> {
-    const dst = this.dst!;
-    const { mapping } = this.opts;
-    const started = Date.now();
     const prepared = this.prepared ?? (await this.prepare());
     this.prepared = null;
-    const policy = prepared.policy;
     this.wrote = true;
-    const writer = new RestoreWriter(dst, { replace: policy !== 'refuse' });
-    const functions = new FunctionLoader(
-      dst,
-      policy === 'refuse' ? 'refuse' : 'replace',
-      prepared.libraries !== null,
-    );
-    const wanted = mapping.dbs === 'all' ? null : new Set(mapping.dbs);
-    const remap = mapping.remap;
-    let streamDb = 0;
-    let skipped = 0;
-    const reader = new RdbReader(
-      (event) => {
-        switch (event.kind) {
-          case 'entry': {
-            const entry = event.entry;
-            if (wanted && !wanted.has(entry.db)) {
-              skipped++;
-              return;
-            }
-            if (remap && entry.db === remap.from) entry.db = remap.to;
-            return writer.add(entry);
-          }
-          case 'function':
-            return functions.load(event.code);
-          case 'aux':
-            if (event.name === 'repl-stream-db') streamDb = Number(event.value.toString('latin1')) || 0;
-            return;
-          default:
-            return;
-        }
-      },
-      this.opts.maxValueBytes !== undefined ? { maxValueBytes: this.opts.maxValueBytes } : {},
-    );
-    let spool: string | null = null;
-    if (this.opts.spoolDir) {
-      spool = join(this.opts.spoolDir, `psync-${process.pid}-${Date.now()}.rdb`);
-      await link.startSpool(spool);
-    }
-    let total: number | null = null;
-    let lastProgress = 0;
-    const progress = (force: boolean) => {
-      const now = Date.now();
-      if (!force && now - lastProgress < PROGRESS_MS) return;
-      lastProgress = now;
-      this.emit({
-        kind: 'rdb-progress',
-        bytes: reader.offset,
-        totalBytes: total,
-        keys: writer.counters.keysRestored,
-      });
-    };
-    let rest: Buffer;
-    try {
-      const transfer = await receiveRdb(
-        link,
-        reader,
-        (length) => {
-          total = length;
-        },
-        () => progress(false),
-      );
-      rest = transfer.rest;
-      link.unspool();
-      await writer.flush();
-    } catch (err) {
-      await writer.settle();
-      throw err;
-    }
-    const c = writer.counters;
-    if (c.keysFailed > 0) {
-      const first = c.errors[0];
-      throw new UserError(
-        `the target refused ${c.keysFailed} key(s) of the full sync` +
-          (first ? `, first db ${first.db} key ${first.key}: ${first.reason}` : ''),
-        ExitCode.problem,
-      );
-    }
-    if (functions.result.errors.length > 0 || functions.result.notCopied) {
-      throw new UserError(
-        `function libraries were not copied: ${functions.result.errors[0] ?? functions.result.notCopied}`,
-        ExitCode.problem,
-      );
-    }
-    progress(true);
-    const ms = Date.now() - started;
-    this.appliedPoint = { offset: this.appliedPoint!.offset, db: streamDb };
-    this.synced = true;
-    this.emit({
-      kind: 'rdb-loaded',
-      keys: c.keysRestored,
-      bytes: reader.offset,
-      functions: functions.result.loaded,
-      ms,
+    const loaded = await loadRdb(link, this.dst!, {
+      mapping: this.opts.mapping,
+      policy: prepared.policy,
+      functionsSupported: prepared.libraries !== null,
+      spoolDir: this.opts.spoolDir ?? null,
+      ...(this.opts.maxValueBytes !== undefined ? { maxValueBytes: this.opts.maxValueBytes } : {}),
+      onProgress: (bytes, totalBytes, keys) => this.emit({ kind: 'rdb-progress', bytes, totalBytes, keys }),
     });
+    this.appliedPoint = { offset: this.appliedPoint!.offset, db: loaded.streamDb };
+    this.synced = true;
+    const { keys, bytes, functions, ms } = loaded;
+    this.emit({ kind: 'rdb-loaded', keys, bytes, functions, ms });
     this.opts.logger.info(
-      { keys: c.keysRestored, expired: c.keysExpired, skipped, bytes: reader.offset, ms },
+      { keys, expired: loaded.expired, skipped: loaded.skipped, bytes, ms },
       'psync: RDB loaded onto the target',
     );
-    this.rdb.resolve({ keys: c.keysRestored, bytes: reader.offset });
+    this.rdb.resolve({ keys, bytes });
     this.sendAck();
-    return rest;
+    return loaded.rest;
   }
 
   private async stream(link: LinkReader, first: Buffer): Promise<void> {
@@ -430,6 +344,8 @@ export class PsyncReplica {
       this.appliedPoint!,
       (offset) => this.sendAck(offset),
       (point) => this.applied(point),
+      // Wakes the loop, which may be waiting for the source's next bytes.
+      () => this.link?.destroy(),
     );
     this.applier = applier;
     // A continued stream repeats no SELECT; after a full sync the source sends one first anyway.

@@ -68,6 +68,8 @@ export class StreamApplier {
     start: AppliedPoint,
     private readonly onAck: (offset: number) => void,
     private readonly onApplied: (point: AppliedPoint) => void,
+    /** The first target error, as soon as its reply arrives (the stream may be idle then). */
+    private readonly onFailed: (err: Error) => void = () => undefined,
   ) {
     this.db = start.db;
     this.safe = { ...start };
@@ -270,7 +272,7 @@ export class StreamApplier {
       },
       (err: Error) => {
         finished();
-        this.failure ??= new StreamApplyError(`the target connection failed: ${err.message}`);
+        this.failed(new StreamApplyError(`the target connection failed: ${err.message}`));
       },
     );
     this.window.push({ done, bytes: batch.bytes });
@@ -313,9 +315,17 @@ export class StreamApplier {
 
   private refused(item: Item, reply: RespError): void {
     const key = item.key ? ` on key ${printableKey(item.key)}` : '';
-    this.failure ??= new StreamApplyError(
-      `the target refused ${item.name}${key} (source db ${item.db}, replication offset ${item.end}): ${reply.message}`,
+    this.failed(
+      new StreamApplyError(
+        `the target refused ${item.name}${key} (source db ${item.db}, replication offset ${item.end}): ${reply.message}`,
+      ),
     );
+  }
+
+  private failed(err: Error): void {
+    if (this.failure) return;
+    this.failure = err;
+    this.onFailed(err);
   }
 
   private advance(point: AppliedPoint): void {

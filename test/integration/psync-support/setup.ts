@@ -18,7 +18,12 @@ export async function startPair(
   source: RedisServerOptions = {},
   target: RedisServerOptions = {},
 ): Promise<Pair> {
-  const [s, t] = await Promise.all([startRedis(source), startRedis(target)]);
+  // A diskless sync waits repl-diskless-sync-delay (5 s by default) for more replicas: none come.
+  const sourceOptions = {
+    ...source,
+    configLines: ['repl-diskless-sync-delay 0', ...(source.configLines ?? [])],
+  };
+  const [s, t] = await Promise.all([startRedis(sourceOptions), startRedis(target)]);
   return {
     source: s,
     target: t,
