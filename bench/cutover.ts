@@ -2,7 +2,7 @@
 // while the test app (test/harness/app) writes 2,000 writes/s and is moved by a command repoint
 // hook, N runs per strategy.
 //
-//   npx tsx bench/cutover.ts [--runs 5] [--keys 20000] [--rate 2000] [--strategies dump-restore,replication,migrate] [--json]
+//   npx tsx bench/cutover.ts [--runs 5] [--keys 20000] [--rate 2000] [--strategies dump-restore,psync,replication,migrate] [--json]
 //
 // Per strategy: acknowledged writes missing on the target (lost: must be 0), the write pause as the
 // app saw it (its longest wait for one write: median and max over runs) and as the engine measured
@@ -33,7 +33,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '5' },
     keys: { type: 'string', default: '20000' },
     rate: { type: 'string', default: '2000' },
-    strategies: { type: 'string', default: 'dump-restore,replication,migrate' },
+    strategies: { type: 'string', default: 'dump-restore,psync,replication,migrate' },
     /** Share of dataset keys with a TTL (default 0: see the note at the top). */
     'ttl-fraction': { type: 'string', default: '0' },
     json: { type: 'boolean', default: false },

@@ -47,6 +47,7 @@ export function formatPlan(plan: Plan, options: FormatPlanOptions = {}): string 
     `Source: ${endpoint(plan.source)}`,
     `Target: ${endpoint(plan.target)}`,
     strategyLine(plan),
+    ...(plan.because ? [`Why: ${plan.because}`] : []),
     ...(plan.databases ? [`Databases: ${plan.databases}`] : []),
     `Estimate: ${formatCount(estimates.keys)} keys, ${formatBytes(estimates.bytes)}, about ` +
       `${formatDuration(estimates.copySeconds)} to copy at ${rateLine(plan)}`,

@@ -42,6 +42,7 @@ export function planMigration(
     target: { ...target.endpoint, version: target.server.version },
     strategy,
     candidate,
+    ...(candidate ? { because: chosenBecause(ctx, path, options.strategy, candidate, assessments) } : {}),
     // MIGRATE always moves DUMP payloads, server side.
     copyMode: strategy === 'migrate' ? 'dump' : copies ? path.copyMode : null,
     copyModeReasons: strategy === 'dump-restore' ? path.byTypeBecause : [],
@@ -60,6 +61,28 @@ export function planMigration(
     databases: databasesLine(ctx),
     options,
   };
+}
+
+/**
+ * Why the candidate was taken: asked for, or (auto) each better strategy's first reason, then the
+ * candidate's own words, e.g. "replication: REPLICAOF is not available on target: ...; source allows PSYNC: ...".
+ */
+function chosenBecause(
+  ctx: PlanContext,
+  path: ReturnType<typeof copyPath>,
+  asked: PlanOptions['strategy'],
+  chosen: StrategyName,
+  assessments: readonly StrategyAssessment[],
+): string {
+  const own = STRATEGY_TABLE[chosen].because?.(ctx, path);
+  if (asked !== 'auto')
+    return own ? `asked for (--strategy ${chosen}); ${own}` : `asked for (--strategy ${chosen})`;
+  const better = assessments.slice(
+    0,
+    assessments.findIndex((a) => a.strategy === chosen),
+  );
+  const out = better.map((a) => `${a.strategy} is ruled out (${a.reasons[0] ?? 'not possible'})`);
+  return [...out, own ?? `${chosen} is the first possible strategy`].join('; ');
 }
 
 /** Which databases are copied and where, and why (a URL's database, --db, or every db). */

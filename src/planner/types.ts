@@ -1,7 +1,7 @@
 import type { DbRemap } from '../engine/db-mapping.js';
 import type { ProbeResult } from '../probe/types.js';
 
-export const STRATEGIES = ['replication', 'dump-restore', 'migrate'] as const;
+export const STRATEGIES = ['replication', 'psync', 'dump-restore', 'migrate'] as const;
 export type StrategyName = (typeof STRATEGIES)[number];
 
 /** The kinds of runbook step a plan can contain; the orchestration runs one job per step. */
@@ -93,6 +93,8 @@ export interface Plan {
   strategy: StrategyName | null;
   /** The strategy the constraints allow, even when blockers stop it for now (null when none is possible). */
   candidate: StrategyName | null;
+  /** Why the candidate was taken, for people (e.g. "target forbids REPLICAOF; source allows PSYNC: ..."). */
+  because?: string;
   /** How keys are written for dump-restore/migrate: DUMP payloads, or native commands per type. */
   copyMode: 'dump' | 'by-type' | null;
   /** Why copyMode is 'by-type' (empty otherwise), e.g. "--by-type was asked". */

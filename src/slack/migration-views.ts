@@ -23,6 +23,9 @@ export function strategyWhy(plan: Plan): string | undefined {
   const how: string[] = [];
   if (plan.options.strategy !== 'auto') how.push(`asked for with strategy=${plan.options.strategy}`);
   else how.push('the best strategy both servers allow');
+  if (plan.options.strategy === 'auto' && plan.because && plan.strategy !== 'replication')
+    how.push(plan.because);
+  if (plan.strategy === 'psync') how.push('the replication stream is applied until a short write pause');
   if (plan.copyMode === 'by-type') how.push('copying type by type');
   if (plan.liveSync === 'notifications' || plan.liveSync === 'enable-notifications')
     how.push('following changes live until a short write pause');

@@ -3,18 +3,21 @@
 // it, keyed on (strategy, step kind). Adding a strategy: a folder src/strategies/<name>/ whose
 // index exports its Strategy, its name in planner/types.ts STRATEGIES, and one line here.
 //
-// Why this order: replication is native and complete; dump-restore works everywhere, copies from
-// a client and follows changes live; MIGRATE blocks both servers per batch and needs the source to
+// Why this order: replication is native and complete; psync is the same protocol with the tool as
+// the replica (for a target that forbids REPLICAOF), exact and cheap on the source; dump-restore
+// works everywhere, copies from a client and follows changes live; MIGRATE blocks both servers per batch and needs the source to
 // reach the target.
 import type { StepKind, StrategyName } from '../planner/types.js';
 import { ExecutorRegistry } from '../runbook/step-executor.js';
 import { dumpRestore } from './dump-restore/index.js';
 import { migrate } from './migrate/index.js';
+import { psync } from './psync/index.js';
 import { replication } from './replication/index.js';
 import type { Strategy, StrategyDeps } from './strategy.js';
 
 export const STRATEGY_TABLE = {
   replication,
+  psync,
   'dump-restore': dumpRestore,
   migrate,
 } as const satisfies { readonly [K in StrategyName]: Strategy<never> };

@@ -46,6 +46,8 @@ export interface Strategy<Options = undefined> {
   readonly copiesKeys: boolean;
   /** Whether these servers and options allow it; the reasons quote the probes' own words. */
   assess(ctx: PlanContext, path: CopyPath): Assessment;
+  /** Why it fits when auto picks it, in a few words (the plan adds why better ones were ruled out). */
+  because?(ctx: PlanContext, path: CopyPath): string;
   /** The runbook steps, in order, with the parameters people approve. */
   steps(ctx: PlanContext, path: CopyPath): PlannedStep[];
   /** Its step executors; `options` tune the strategy's own mechanism (tests, benches). */

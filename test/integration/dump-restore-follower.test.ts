@@ -112,6 +112,32 @@ describe('follower record and hand-over', () => {
     assert.equal(await s.publish({ migrationId: 'm1', run: 2 }, 1, status), 'lost');
   });
 
+  it("keeps a psync feed's resume point across takeovers and runs; a fenced holder cannot move it", async () => {
+    const s = store();
+    const ref = { migrationId: 'm1', run: 1 };
+    assert.equal(await s.psyncResume('m1'), undefined);
+    await s.startRun('m1', 0, 'follow', 'step:copy', false);
+    const first = await s.claim(ref, 'w1', 300);
+    assert.equal(first.kind, 'claimed');
+    const point = { checkpoint: { replid: 'a'.repeat(40), offset: 1234, db: 2 }, fullSyncStarted: true };
+    assert.equal(await s.savePsyncResume(ref, 1, point), true);
+    assert.deepEqual(await s.psyncResume('m1'), point);
+    await sleep(350);
+    const second = await s.claim(ref, 'w2', 300);
+    assert.equal(second.kind === 'claimed' && second.epoch, 2);
+    const later = { checkpoint: { replid: 'a'.repeat(40), offset: 99 }, fullSyncStarted: true };
+    assert.equal(await s.savePsyncResume(ref, 1, later), false, 'the old holder is fenced');
+    assert.deepEqual(await s.psyncResume('m1'), point);
+    assert.equal(
+      await s.savePsyncResume(ref, 2, { ...point, checkpoint: { replid: 'a'.repeat(40), offset: 2000 } }),
+      true,
+    );
+    // A new run (a retried step) continues from the same point.
+    await s.startRun('m1', 1, 'follow', 'step:live', false);
+    assert.equal((await s.psyncResume('m1'))?.checkpoint?.offset, 2000);
+    assert.equal(await s.savePsyncResume(ref, 2, point), false, 'run 1 was replaced by run 2');
+  });
+
   describe('a pause-only follower', () => {
     const plan = planMigration(
       sourceProbe({ notifyKeyspaceEvents: '', missing: { 'CONFIG SET': 'x', 'CONFIG GET': 'x' } }),

@@ -62,11 +62,16 @@ describe('migration-buddy plan', () => {
     await Promise.all([source?.stop(), managed?.stop(), plain?.stop()]);
   });
 
-  test('managed target without REPLICAOF: dump-restore, replication ruled out with the probe reason, exit 0', async () => {
+  test('managed target without REPLICAOF: psync, replication ruled out with the probe reason, exit 0', async () => {
     const run = await cli('plan', source.url, managed.url, '--json');
     assert.equal(run.code, 0, run.stderr);
     const plan = planOf(run);
-    assert.equal(plan.strategy, 'dump-restore');
+    // The source allows PSYNC to the tool's user: the tool replicates it.
+    assert.equal(plan.strategy, 'psync');
+    assert.match(
+      plan.because ?? '',
+      /^replication is ruled out \(REPLICAOF is not available on target.*source allows PSYNC/,
+    );
     assert.deepEqual(plan.blockers, []);
     const replication = plan.assessments.find((a) => a.strategy === 'replication')!;
     assert.equal(replication.viable, false);
@@ -79,9 +84,12 @@ describe('migration-buddy plan', () => {
     assert.equal(plan.estimates.keys, 52);
     assert.deepEqual(plan.steps[0]!.params.dbs, [0, 2]);
     assert.equal(plan.steps[0]!.id, '1-preflight');
-    // CONFIG SET works on this source, so live sync turns notifications on for the migration.
-    assert.equal(plan.liveSync, 'enable-notifications');
+    assert.equal(plan.liveSync, null, 'psync follows the replication stream, not notifications');
     assert.ok(!run.stdout.includes(SOURCE_PASSWORD), 'no password in the output');
+    // CONFIG SET works on this source, so dump-restore's live sync turns notifications on.
+    const dump = planOf(await cli('plan', source.url, managed.url, '--strategy', 'dump-restore', '--json'));
+    assert.equal(dump.strategy, 'dump-restore');
+    assert.equal(dump.liveSync, 'enable-notifications');
   });
 
   test('two plain servers: replication, exit 0', async () => {
@@ -112,7 +120,7 @@ describe('migration-buddy plan', () => {
       assert.equal(refused.code, 1);
       const plan = planOf(refused);
       assert.equal(plan.strategy, null);
-      assert.equal(plan.candidate, 'dump-restore');
+      assert.equal(plan.candidate, 'psync');
       assert.deepEqual(
         plan.blockers.map((b) => b.code),
         ['target-not-empty'],
@@ -122,7 +130,7 @@ describe('migration-buddy plan', () => {
       const replaced = await cli('plan', source.url, managed.url, '--replace', '--json');
       assert.equal(replaced.code, 0, replaced.stdout);
       const replacedPlan = planOf(replaced);
-      assert.equal(replacedPlan.strategy, 'dump-restore');
+      assert.equal(replacedPlan.strategy, 'psync');
       assert.equal(
         replacedPlan.steps.find((s) => s.kind === 'bulk_copy')!.params.onNonEmptyTarget,
         'replace',
@@ -140,7 +148,8 @@ describe('migration-buddy plan', () => {
   test('human output: plain text with the strategy, the reasons and the steps; no password', async () => {
     const run = await cli('plan', source.url, managed.url, '--big-keys');
     assert.equal(run.code, 0, run.stderr);
-    assert.match(run.stdout, /^Strategy: dump-restore/m);
+    assert.match(run.stdout, /^Strategy: psync$/m);
+    assert.match(run.stdout, /^Why: replication is ruled out .*source allows PSYNC: the tool replicates it/m);
     assert.match(run.stdout, /REPLICAOF is not available on target: unknown command \(renamed or disabled\)/);
     assert.match(run.stdout, /\[2-bulk_copy\] \(needs approval\)/);
     assert.ok(!run.stdout.includes(SOURCE_PASSWORD));

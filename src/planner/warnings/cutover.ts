@@ -60,14 +60,14 @@ export function cutoverWarnings(input: WarningInput): Finding[] {
           'migration and restores it afterwards; notifications cost the source some CPU',
       });
     }
-    if (path.writePause === 'manual') {
-      out.push({
-        code: 'no-write-pause',
-        message:
-          `${unavailable(ctx, 'source', 'CLIENT PAUSE')}: the cutover cannot pause writes; stop the apps' writes ` +
-          'yourself (maintenance mode) and confirm at the write-pause step',
-      });
-    }
+  }
+  if ((input.copiesKeys || strategy === 'psync') && path.writePause === 'manual') {
+    out.push({
+      code: 'no-write-pause',
+      message:
+        `${unavailable(ctx, 'source', 'CLIENT PAUSE')}: the cutover cannot pause writes; stop the apps' writes ` +
+        'yourself (maintenance mode) and confirm at the write-pause step',
+    });
   }
   if (strategy === 'migrate') {
     if (options.sourceCanReachTarget === undefined) {

@@ -15,11 +15,11 @@ export const SUBCOMMANDS = [
 ] as const;
 export type Subcommand = (typeof SUBCOMMANDS)[number];
 
-export const STRATEGY_CHOICES = ['auto', 'replication', 'dump-restore', 'migrate'] as const;
+export const STRATEGY_CHOICES = ['auto', 'replication', 'psync', 'dump-restore', 'migrate'] as const;
 
 export const USAGE: Record<Subcommand, string> = {
   plan:
-    '/migrate plan <source> <target> [strategy=auto|replication|dump-restore|migrate] [buddy=@user] ' +
+    '/migrate plan <source> <target> [strategy=auto|replication|psync|dump-restore|migrate] [buddy=@user] ' +
     '[db=all|0,3] [match=PATTERN] [replace|flush-target]',
   status: '/migrate status [id]',
   list: '/migrate list',

@@ -164,7 +164,9 @@ export async function ensurePaused(lp: LivePhase, ctx: Ctx): Promise<FollowerSta
         phase: s.state,
         lagMs: s.lagMs,
         message: s.paused
-          ? `writes paused; draining ${s.pendingKeys} pending key(s)`
+          ? s.psync
+            ? `writes paused; applying the stream up to the source's offset (lag ${s.psync.lagBytes ?? '?'} bytes)`
+            : `writes paused; draining ${s.pendingKeys} pending key(s)`
           : `follower ${s.state.replace('_', ' ')}`,
       }),
   });
@@ -172,9 +174,24 @@ export async function ensurePaused(lp: LivePhase, ctx: Ctx): Promise<FollowerSta
 
 export function describeStatus(s: FollowerStatus): string {
   const parts = [`${s.state.replace('_', ' ')} on ${s.worker}`];
-  if (s.mode === 'live') parts.push(`${s.pendingKeys} key(s) pending`, `lag ${s.lagMs} ms`);
+  if (s.psync) parts.push(...psyncParts(s.psync));
+  else if (s.mode === 'live') parts.push(`${s.pendingKeys} key(s) pending`, `lag ${s.lagMs} ms`);
   if (s.rescanPending) parts.push('reconcile pass pending');
   if (s.paused) parts.push(`writes paused since ${s.pauseStartedAt}`);
   if (s.error) parts.push(`error: ${s.error}`);
   return parts.join(', ');
+}
+
+/** The replica's side of a psync follower, for people: the RDB while it loads, then the lag. */
+function psyncParts(p: NonNullable<FollowerStatus['psync']>): string[] {
+  if (p.phase === 'rdb') {
+    const got = p.rdbProgress;
+    if (!got) return ['receiving the RDB'];
+    const mb = (n: number) => (n / 1024 / 1024).toFixed(1);
+    const total = got.totalBytes ? ` of ${mb(got.totalBytes)}` : '';
+    return [`loading the RDB: ${mb(got.bytes)}${total} MiB, ${got.keys} keys`];
+  }
+  if (p.phase !== 'stream') return [`replica ${p.phase}`];
+  const seconds = p.lagSeconds === null ? '' : `, ${p.lagSeconds.toFixed(1)} s`;
+  return [`applied offset ${p.appliedOffset ?? '?'}`, `lag ${p.lagBytes ?? '?'} bytes${seconds}`];
 }

@@ -23,7 +23,8 @@ import type { FollowerStatus, ResumeReport } from './types.js';
 /** The live phase of this process, or undefined when it runs steps without a follower queue. */
 export type LivePhaseProvider = () => LivePhase | undefined;
 
-function need(get: LivePhaseProvider, ctx: StepContext): LivePhase {
+/** The process's live phase, or a failure that says the worker was started without it. */
+export function need(get: LivePhaseProvider, ctx: StepContext): LivePhase {
   const lp = get();
   if (!lp) {
     throw new UnrecoverableStepError(
@@ -43,7 +44,7 @@ function stoppedByAbort(signal: AbortSignal): boolean {
 
 const by = (ctx: StepContext) => `step:${ctx.step.id}`;
 
-function progressOf(ctx: StepContext, s: FollowerStatus): void {
+export function progressOf(ctx: StepContext, s: FollowerStatus): void {
   ctx.reportProgress({
     phase: s.state,
     keysDone: s.keysApplied,
@@ -74,11 +75,13 @@ export function liveSyncExecutor(get: LivePhaseProvider): StepExecutor {
         onStatus: (st) => progressOf(ctx, st),
       });
       progressOf(ctx, s);
+      const caughtUp = s.psync
+        ? `caught up with the source's replication stream: applied offset ${s.psync.appliedOffset ?? '?'}, lag ` +
+          `${s.psync.lagBytes ?? '?'} bytes, ${s.psync.lagSeconds ?? 0} s; the follower keeps applying the stream`
+        : `caught up with the source: ${s.keysApplied} change(s) applied, ${s.pendingKeys} pending, lag ` +
+          `${s.lagMs} ms${s.reconciledOnStart ? ', after a reconcile pass' : ''}; the follower keeps applying changes`;
       return {
-        summary:
-          `caught up with the source: ${s.keysApplied} change(s) applied, ${s.pendingKeys} pending, lag ` +
-          `${s.lagMs} ms${s.reconciledOnStart ? ', after a reconcile pass' : ''}; the follower keeps applying ` +
-          'changes until the write pause',
+        summary: `${caughtUp} until the write pause`,
         result: {
           followerRun: run,
           keysApplied: s.keysApplied,
@@ -88,6 +91,7 @@ export function liveSyncExecutor(get: LivePhaseProvider): StepExecutor {
           reconnects: s.reconnects,
           rescans: s.rescans,
           reconciledOnStart: s.reconciledOnStart,
+          ...(s.psync ? { psync: s.psync } : {}),
           warnings: s.warnings,
         },
         verdict: s.warnings.length > 0 ? 'warning' : 'ok',
@@ -194,9 +198,11 @@ export function writePauseExecutor(get: LivePhaseProvider): StepExecutor {
           ? `the apps' writes were stopped by ${ctx.step.confirmedBy?.userId}`
           : `source writes paused since ${s.pauseStartedAt} (CLIENT PAUSE WRITE for ${timeout} s at a time, renewed ` +
             'by the follower until resume_writes)';
-        const drained = s.drain
-          ? `; ${s.drain.keysApplied} pending change(s) applied in ${s.drain.durationMs} ms`
-          : '';
+        const drained = !s.drain
+          ? ''
+          : s.drain.offset !== undefined
+            ? `; the applied offset reached the source's master_repl_offset ${s.drain.offset} in ${s.drain.durationMs} ms`
+            : `; ${s.drain.keysApplied} pending change(s) applied in ${s.drain.durationMs} ms`;
         return {
           summary: `${how}${drained}`,
           result: {
@@ -205,6 +211,7 @@ export function writePauseExecutor(get: LivePhaseProvider): StepExecutor {
             pauseTimeoutMs: s.pauseTimeoutMs ?? null,
             drainMs: s.drain?.durationMs ?? null,
             keysDrained: s.drain?.keysApplied ?? null,
+            ...(s.drain?.offset !== undefined ? { drainedToOffset: s.drain.offset } : {}),
             followerRun: s.run,
             warnings: s.warnings,
           },

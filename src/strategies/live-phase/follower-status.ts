@@ -1,7 +1,7 @@
 // The status the follower publishes, derived from its parts: pure functions, so the state machine
 // is table-tested without servers (the follower owns the object and when it is published).
 
-import type { LiveSyncStatus } from '../../engine/live-sync/index.js';
+import type { LiveCounters } from './live-feed.js';
 import { isCaughtUp } from './spec.js';
 import type { FollowerMode, FollowerRef, FollowerState, FollowerStatus } from './types.js';
 
@@ -37,11 +37,7 @@ export function initialFollowerStatus(
   };
 }
 
-/** Live sync's counters, and what the run applied before this live sync started. */
-export interface LiveCounters {
-  status: LiveSyncStatus;
-  keysAppliedBefore: number;
-}
+export type { LiveCounters } from './live-feed.js';
 
 /**
  * Folds live sync's counters (when it runs) into the status, works out whether it is caught up,
@@ -62,7 +58,8 @@ export function refreshFollowerStatus(
     s.reconnects = l.reconnects;
     s.rescans = l.rescans;
     s.rescanPending = l.rescanPending;
-    s.caughtUp = isCaughtUp(l, caughtUpLagMs);
+    s.caughtUp = l.caughtUp ?? isCaughtUp(l, caughtUpLagMs);
+    if (l.psync) s.psync = l.psync;
   } else {
     s.caughtUp = mode === 'pause-only' || (s.paused && s.drained);
   }

@@ -4,7 +4,8 @@
 //
 // The follower: one long-running job per migration that owns the live phase on the source.
 //
-// It holds a LiveSync (live mode) and the write pause, takes goals from the control Redis and
+// It holds a live feed (live mode: LiveSync over keyspace notifications, or a PsyncReplica applying
+// the replication stream, see live-feed.ts) and the write pause, takes goals from the control Redis and
 // publishes its status there; steps (short jobs on any worker) drive it through goals and read its
 // status. It converges on the goal from wherever it is, so a restart on another worker (stall
 // recovery after a SIGKILL, a graceful hand-over) just claims the run again and carries on:
@@ -20,13 +21,14 @@
 // holder owns it).
 //
 // Its parts: the write pause (pause-lease.ts), the claim's lease (run-lease.ts), live sync across
-// restarts (live-sync-session.ts), notify-keyspace-events (notify-setting.ts), whether the source
+// restarts (live-sync-session.ts, psync-session.ts behind live-feed.ts), notify-keyspace-events (notify-setting.ts), whether the source
 // is still the same server (source-check.ts), the status it publishes (follower-status.ts), the
 // resume sequence (resume-writes.ts) and what it says when the control Redis lost the migration
 // (control-lost.ts).
 
 import type { Redis } from 'ioredis';
 import { LiveSyncError } from '../../engine/live-sync/index.js';
+import { parseInfo } from '../../probe/info.js';
 import { connect } from '../../redis/connect.js';
 import type { Endpoint } from '../../redis/endpoint.js';
 import type { Migration } from '../../runbook/model.js';
@@ -42,9 +44,11 @@ import {
   type LiveCounters,
   refreshFollowerStatus,
 } from './follower-status.js';
+import type { FeedDrain, LiveFeed } from './live-feed.js';
 import { LiveSyncSession } from './live-sync-session.js';
 import { NotifySetting } from './notify-setting.js';
 import { PauseLease } from './pause-lease.js';
+import { PsyncSession } from './psync-session.js';
 import { resumeSourceWrites } from './resume-writes.js';
 import { RunLease, renewEveryMs } from './run-lease.js';
 import { checkSourceUnchanged, readSourceIdentity } from './source-check.js';
@@ -108,8 +112,8 @@ export class Follower {
   private admin: Redis | undefined;
   /** The write pause on the source (from the admin connection on). */
   private writePause: PauseLease | undefined;
-  /** Live sync (live mode). */
-  private liveSync: LiveSyncSession | undefined;
+  /** The live feed (live mode): notifications or psync. */
+  private liveSync: LiveFeed | undefined;
   private notify!: NotifySetting;
   private reconcileNext = false;
 
@@ -189,16 +193,7 @@ export class Follower {
     });
     await this.notify.load();
     const live = this.spec.live;
-    if (live) {
-      this.liveSync = new LiveSyncSession({
-        endpoints: this.options.endpoints,
-        live,
-        statusIntervalMs: this.options.timing.statusIntervalMs,
-        onFailure: () => this.wake(),
-        stopped: () => this.releasing || this.fenced,
-        logger: this.log,
-      });
-    }
+    if (live) this.liveSync = this.openFeed(live);
     this.status = initialFollowerStatus(
       { ref, epoch: this.epoch, worker: this.options.workerId, mode: this.spec.mode },
       previous,
@@ -240,14 +235,58 @@ export class Follower {
         repointStarted: migration ? repointStarted(migration) : false,
       });
       this.reconcileNext = decision.reconcile;
-      if (decision.warning && (restart || claim.reconcile)) this.warn(decision.warning);
+      // A psync feed continues from its offset: it never re-copies, so it leaves no such gap.
+      if (decision.warning && (restart || claim.reconcile) && this.liveSync?.kind !== 'psync') {
+        this.warn(decision.warning);
+      }
       return await this.loop(claim.command);
     } catch (err) {
       return await this.failWith(err);
     } finally {
       this.stopTimers();
       this.admin?.disconnect();
+      await this.liveSync?.settled?.().catch(() => undefined);
     }
+  }
+
+  private openFeed(live: NonNullable<FollowerSpec['live']>): LiveFeed {
+    const stopped = () => this.releasing || this.fenced;
+    if (live.feed === 'notifications') {
+      return new LiveSyncSession({
+        endpoints: this.options.endpoints,
+        live,
+        statusIntervalMs: this.options.timing.statusIntervalMs,
+        onFailure: () => this.wake(),
+        stopped,
+        logger: this.log,
+      });
+    }
+    return new PsyncSession({
+      endpoints: this.options.endpoints,
+      mapping: { dbs: live.dbs, ...(live.remap ? { remap: live.remap } : {}) },
+      onNonEmptyTarget: live.onNonEmptyTarget,
+      resume: {
+        load: () => this.ch.psyncResume(this.ref.migrationId),
+        save: async (point) => {
+          if (this.fenced) return;
+          if (!(await this.ch.savePsyncResume(this.ref, this.epoch, point))) this.fence();
+        },
+      },
+      onFailure: () => this.wake(),
+      sourceReplication: async () => {
+        const repl = parseInfo(await this.admin!.info('replication'))['replication'] ?? {};
+        return { replid: repl.master_replid ?? '', offset: Number(repl.master_repl_offset ?? -1) };
+      },
+      repointStarted: async () => {
+        const m = await this.options.readMigration();
+        return m ? repointStarted(m) : true;
+      },
+      warn: (message) => this.warn(message),
+      note: (message, data) => void this.note(message, data),
+      caughtUpLagMs: this.options.timing.caughtUpLagMs,
+      stopped,
+      logger: this.log,
+    });
   }
 
   // ---- the loop ------------------------------------------------------------------------------
@@ -372,7 +411,7 @@ export class Follower {
         repointStarted: migration ? repointStarted(migration) : false,
       });
       this.reconcileNext = decision.reconcile;
-      if (decision.warning) this.warn(decision.warning);
+      if (decision.warning && session.kind !== 'psync') this.warn(decision.warning);
       this.log.warn({ err: why }, 'live sync failed; starting it again');
     }
     // Live sync failed earlier under a drained pause: it stays off (see above).
@@ -438,7 +477,7 @@ export class Follower {
     await this.publishNow();
     if (this.liveSync?.attached) {
       try {
-        const drained = await this.liveSync.drain(this.options.timing.drainTimeoutMs);
+        const drained: FeedDrain = await this.liveSync.drain(this.options.timing.drainTimeoutMs);
         this.status.drain = drained;
       } catch (err) {
         if (this.abortFlag || this.releasing || this.fenced || this.lost) throw err;
@@ -454,13 +493,10 @@ export class Follower {
     this.setState('paused');
     await this.publishNow();
     const pausedSince = this.writePause?.fields().pauseStartedAt;
-    await this.note(
-      `source writes paused since ${pausedSince ?? 'now'}` +
-        (this.status.drain
-          ? `; drained ${this.status.drain.keysApplied} changes in ${this.status.drain.durationMs} ms`
-          : ''),
-      { pauseStartedAt: pausedSince ?? null, drain: this.status.drain ?? null },
-    );
+    await this.note(`source writes paused since ${pausedSince ?? 'now'}` + drainedText(this.status.drain), {
+      pauseStartedAt: pausedSince ?? null,
+      drain: this.status.drain ?? null,
+    });
   }
 
   /** Pauses writes (renewed until lifted); every change made before it is still to drain. */
@@ -714,4 +750,12 @@ async function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promis
   } finally {
     if (onAbort) signal.removeEventListener('abort', onAbort);
   }
+}
+
+function drainedText(drain: FollowerStatus['drain']): string {
+  if (!drain) return '';
+  if (drain.offset !== undefined) {
+    return `; the applied offset reached the source's master_repl_offset ${drain.offset} in ${drain.durationMs} ms`;
+  }
+  return `; drained ${drain.keysApplied} changes in ${drain.durationMs} ms`;
 }

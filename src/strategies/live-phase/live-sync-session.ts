@@ -4,18 +4,13 @@
 // the whole run. When to start, hold or restart it is the follower's call.
 
 import type { ServerIdentity } from '../../engine/identity/index.js';
-import {
-  type DrainReport,
-  LiveSync,
-  LiveSyncError,
-  type LiveSyncOptions,
-} from '../../engine/live-sync/index.js';
+import { LiveSync, LiveSyncError, type LiveSyncOptions } from '../../engine/live-sync/index.js';
 import type { Endpoint } from '../../redis/endpoint.js';
 import { backoffMs, RETRY_BACKOFF } from '../../util/backoff.js';
 import { errorMessage } from '../../util/errors.js';
 import type { Logger } from '../../util/logger.js';
 import { sleep } from '../../util/sleep.js';
-import type { LiveCounters } from './follower-status.js';
+import type { FeedDrain, LiveCounters, LiveFeed, LiveFeedStart } from './live-feed.js';
 import type { FollowerSpec } from './spec.js';
 
 /** Live sync may be started again this many times in a run before the follower gives up. */
@@ -34,17 +29,10 @@ export interface LiveSyncSessionOptions {
   logger: Logger;
 }
 
-export interface LiveSyncStart {
-  /** Collect changes without applying them (the bulk copy runs). */
-  hold: boolean;
-  /** Compare source and target for the keys that changed while nobody followed. */
-  reconcile: boolean;
-  /** Under a pause the canary (used when CONFIG GET is refused) could not write: trust the setting. */
-  trustNotifyConfig: boolean;
-  sourceIdentity: ServerIdentity | undefined;
-}
+export type LiveSyncStart = LiveFeedStart;
 
-export class LiveSyncSession {
+export class LiveSyncSession implements LiveFeed {
+  readonly kind = 'notifications' as const;
   private ls: LiveSync | undefined;
   private abortController: AbortController | undefined;
   private failed: string | undefined;
@@ -114,7 +102,7 @@ export class LiveSyncSession {
   }
 
   /** Applies every change acknowledged before now (the barrier under the write pause). */
-  drain(timeoutMs: number): Promise<DrainReport> {
+  drain(timeoutMs: number): Promise<FeedDrain> {
     if (!this.ls) return Promise.reject(new Error('live sync is not running'));
     return this.ls.drain({ timeoutMs });
   }

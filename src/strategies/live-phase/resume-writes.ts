@@ -7,7 +7,7 @@
 import type { Redis } from 'ioredis';
 import { killClients, listSourceClients, type SourceClient } from '../../engine/cutover/index.js';
 import { errorMessage } from '../../util/errors.js';
-import type { LiveSyncSession } from './live-sync-session.js';
+import type { LiveFeed } from './live-feed.js';
 import type { PauseLease } from './pause-lease.js';
 import type { ResumeReport, SourceClientSummary } from './types.js';
 
@@ -15,7 +15,7 @@ export interface ResumeSteps {
   admin: Redis;
   killStaleClients: boolean;
   lease: PauseLease;
-  liveSync: LiveSyncSession | undefined;
+  liveSync: LiveFeed | undefined;
   drainTimeoutMs: number;
   /** Stops live sync gracefully (applying what it received); false: it ended with a gap. */
   stopLiveSync: () => Promise<boolean | undefined>;

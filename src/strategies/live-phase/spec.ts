@@ -1,15 +1,21 @@
 // What a migration's plan asks of its follower, and the decisions the follower makes from its
 // situation: pure functions, so they are table-tested without servers.
 
+import type { NonEmptyTargetPolicy } from '../../engine/copy/types.js';
 import { type DbRemap, remapFromParams } from '../../engine/db-mapping.js';
 import type { LiveSyncStatus } from '../../engine/live-sync/index.js';
 import type { Migration, Step } from '../../runbook/model.js';
+import type { LiveFeedKind } from './live-feed.js';
 import type { FollowerGoal, FollowerMode, FollowerStatus } from './types.js';
 
 export interface FollowerSpec {
   mode: FollowerMode;
   /** LiveSync settings (live mode). */
   live?: {
+    /** How changes reach the follower: keyspace notifications, or the replication stream (psync). */
+    feed: LiveFeedKind;
+    /** psync: the first full sync's policy for a target that holds data (the bulk copy's approval). */
+    onNonEmptyTarget: NonEmptyTargetPolicy;
     dbs: 'all' | number[];
     /** Source db -> another target db (engine/db-mapping.ts). */
     remap?: DbRemap;
@@ -80,7 +86,10 @@ export function followerSpec(m: Pick<Migration, 'steps'>): FollowerSpec {
   if (live) {
     const p = live.params;
     const chunk = copy?.params.chunkAboveBytes;
+    const policy = copy?.params.onNonEmptyTarget;
     spec.live = {
+      feed: p.feed === 'psync' ? 'psync' : 'notifications',
+      onNonEmptyTarget: policy === 'replace' || policy === 'flush' ? policy : 'refuse',
       dbs: Array.isArray(p.dbs) ? (p.dbs as number[]) : 'all',
       mode: copy?.params.copyMode === 'by-type' ? 'by-type' : 'auto',
       setConfig: p.setConfig === true,

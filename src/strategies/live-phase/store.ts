@@ -5,6 +5,8 @@
 //   reconcile                  whether the run was launched needing a reconcile pass
 //   prev-status                the last status of the previous run (kept when a new run starts)
 //   notify-original            notify-keyspace-events before the migration changed it
+//   psync-resume               a psync feed's applied (replid, offset) (PsyncResumePoint JSON),
+//                              kept across runs: the next holder continues with PSYNC from it
 // Every write that depends on who holds what is one Lua script, so a worker that stalled and woke up
 // cannot write over the one that took its run over.
 import type { Redis } from 'ioredis';
@@ -19,6 +21,7 @@ import type {
   FollowerRef,
   FollowerStatus,
   HeartbeatResult,
+  PsyncResumePoint,
   PublishResult,
 } from './types.js';
 
@@ -123,6 +126,16 @@ redis.call('PUBLISH', ARGV[5], ARGV[6])
 return 'ok'
 `;
 
+/** KEYS: follower. ARGV: run, epoch, resume point JSON. */
+const SAVE_PSYNC_RESUME = `
+if tonumber(redis.call('HGET', KEYS[1], 'run') or '0') ~= tonumber(ARGV[1]) or
+   tonumber(redis.call('HGET', KEYS[1], 'epoch') or '0') ~= tonumber(ARGV[2]) then
+  return 'fenced'
+end
+redis.call('HSET', KEYS[1], 'psync-resume', ARGV[3])
+return 'ok'
+`;
+
 /** The record, with the status's age on the server's clock. KEYS: follower. */
 const READ = `
 ${NOW_MS}
@@ -160,6 +173,7 @@ interface WithScripts {
   mbFollowerHeartbeat: ScriptFn;
   mbFollowerStatus: ScriptFn;
   mbFollowerRead: ScriptFn;
+  mbFollowerPsyncResume: ScriptFn;
 }
 
 export class FollowerStore implements FollowerChannel {
@@ -179,6 +193,7 @@ export class FollowerStore implements FollowerChannel {
     this.redis.defineCommand('mbFollowerHeartbeat', { numberOfKeys: 2, lua: HEARTBEAT });
     this.redis.defineCommand('mbFollowerStatus', { numberOfKeys: 1, lua: PUBLISH_STATUS });
     this.redis.defineCommand('mbFollowerRead', { numberOfKeys: 1, lua: READ });
+    this.redis.defineCommand('mbFollowerPsyncResume', { numberOfKeys: 1, lua: SAVE_PSYNC_RESUME });
   }
 
   private get scripts(): WithScripts {
@@ -369,6 +384,21 @@ export class FollowerStore implements FollowerChannel {
 
   async notifyOriginal(migrationId: string): Promise<string | undefined> {
     return (await this.redis.hget(this.key(migrationId), 'notify-original')) ?? undefined;
+  }
+
+  async savePsyncResume(ref: FollowerRef, epoch: number, point: PsyncResumePoint): Promise<boolean> {
+    const res = await this.scripts.mbFollowerPsyncResume(
+      this.key(ref.migrationId),
+      String(ref.run),
+      String(epoch),
+      JSON.stringify(point),
+    );
+    return res === 'ok';
+  }
+
+  async psyncResume(migrationId: string): Promise<PsyncResumePoint | undefined> {
+    const raw = await this.redis.hget(this.key(migrationId), 'psync-resume');
+    return raw ? (JSON.parse(raw) as PsyncResumePoint) : undefined;
   }
 
   async note(migrationId: string, actor: string, message: string, data?: Record<string, unknown>) {

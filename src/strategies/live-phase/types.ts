@@ -1,4 +1,6 @@
 import type { ServerIdentity } from '../../engine/identity/index.js';
+import type { PsyncCheckpoint } from '../../engine/psync/index.js';
+import type { PsyncFeedStatus } from './live-feed.js';
 
 // The live phase of a client-side copy (dump-restore; MIGRATE's write pause): what the follower
 // publishes, what it is told, and the few things the executors need from the process around them.
@@ -105,7 +107,9 @@ export interface FollowerStatus {
   /** When the pause ends unless renewed (source clock, ms). */
   pauseUntilMs?: number;
   pauseTimeoutMs?: number;
-  drain?: { durationMs: number; keysApplied: number };
+  drain?: { durationMs: number; keysApplied: number; offset?: number };
+  /** The replica's side (psync feeds): phase, offsets, lag in bytes and seconds, syncs. */
+  psync?: PsyncFeedStatus;
   resume?: ResumeReport;
   stoppedBecause?: string;
   /** The source as this run first saw it (or as the bulk copy recorded it): a takeover checks against it. */
@@ -132,6 +136,21 @@ export type ClaimResult =
   /** Another worker holds the run and its lease has not run out. */
   | { kind: 'busy'; retryInMs: number };
 
+/**
+ * Where a psync feed resumes, kept in the control Redis across takeovers and runs: the applied
+ * (replid, offset), and whether a full sync already wrote to the target (a later one must then
+ * empty the mapped databases first, whatever the non-empty-target policy said).
+ */
+export interface PsyncResumePoint {
+  checkpoint: PsyncCheckpoint | null;
+  fullSyncStarted: boolean;
+  /**
+   * The checkpoint is exactly what the target holds: saved when the replica stopped (a hand-over,
+   * a stop). The ones saved as it runs (~1/s) may trail the target by what it applied since.
+   */
+  exact?: boolean;
+}
+
 /** lost: the migration or its follower record is gone from the control Redis (restarted empty). */
 export type HeartbeatResult = 'ok' | 'fenced' | 'aborted' | 'lost';
 
@@ -150,6 +169,9 @@ export interface FollowerChannel {
   rememberNotifyOriginal(migrationId: string, value: string): Promise<string>;
   notifyOriginal(migrationId: string): Promise<string | undefined>;
   note(migrationId: string, actor: string, message: string, data?: Record<string, unknown>): Promise<void>;
+  /** Fenced like publish: false when another holder took over. */
+  savePsyncResume(ref: FollowerRef, epoch: number, point: PsyncResumePoint): Promise<boolean>;
+  psyncResume(migrationId: string): Promise<PsyncResumePoint | undefined>;
 }
 
 /** Starts follower jobs (BullMQ in src/jobs). Launching the same run twice must be harmless. */

@@ -9,7 +9,11 @@ import { MANAGED_BLOCKS, MB, options, source, target } from './fixtures.js';
 test('a runnable plan: strategy, ruled-out reasons, warnings and gated steps, as plain text', () => {
   const text = formatPlan(
     planMigration(
-      source({ url: 'redis://app:***@old.example:6379', notifyKeyspaceEvents: 'KEA' }),
+      source({
+        url: 'redis://app:***@old.example:6379',
+        notifyKeyspaceEvents: 'KEA',
+        missing: { PSYNC: 'unknown command (renamed or disabled)' },
+      }),
       target({ missing: MANAGED_BLOCKS }),
       options(),
     ),
@@ -26,6 +30,17 @@ test('a runnable plan: strategy, ruled-out reasons, warnings and gated steps, as
   assert.match(text, /^Also possible: migrate \(choose with --strategy\)$/m);
   assert.doesNotMatch(text, /Blockers/);
   assert.doesNotMatch(text, /\x1b\[/);
+});
+
+test('a psync plan says why auto took it', () => {
+  const text = formatPlan(planMigration(source(), target({ missing: MANAGED_BLOCKS }), options()));
+  assert.match(text, /^Strategy: psync$/m);
+  assert.match(
+    text,
+    /^Why: replication is ruled out \(REPLICAOF is not available on target: unknown command \(renamed or disabled\)\); source allows PSYNC: the tool replicates it/m,
+  );
+  assert.match(text, /^ {2}2\. Full sync from the source \[2-bulk_copy\] \(needs approval\)$/m);
+  assert.match(text, /^Also possible: dump-restore, migrate \(choose with --strategy\)$/m);
 });
 
 test('a blocked plan says what blocks it and what would run', () => {

@@ -73,6 +73,21 @@ const MIGRATE_STEPS: StepKind[] = [
 
 /** A managed target: no REPLICAOF, CONFIG, MIGRATE, SYNC. */
 const managed: ProbeOverrides = { missing: MANAGED_BLOCKS };
+/** A source that forbids PSYNC too: auto goes on to dump-restore for a target without REPLICAOF. */
+const noPsync = (o: ProbeOverrides = {}): ProbeOverrides => ({
+  ...o,
+  missing: { ...o.missing, PSYNC: 'unknown command (renamed or disabled)' },
+});
+const PSYNC_STEPS: StepKind[] = [
+  'preflight',
+  'bulk_copy',
+  'live_sync',
+  'verify',
+  'write_pause',
+  'repoint',
+  'resume_writes',
+  'post_verify',
+];
 const downgrade: ProbeOverrides = { server: { version: '7.2.4', rdbVersion: 11 } };
 const stepOf = (plan: Plan, kind: StepKind) => {
   const s = plan.steps.find((x) => x.kind === kind);
@@ -81,6 +96,116 @@ const stepOf = (plan: Plan, kind: StepKind) => {
 };
 
 const cases: Case[] = [
+  {
+    name: 'managed target without REPLICAOF, source allows PSYNC: psync, and the plan says why',
+    target: managed,
+    expect: {
+      strategy: 'psync',
+      ruledOut: {
+        replication: /^REPLICAOF is not available on target: unknown command \(renamed or disabled\)$/,
+      },
+      viable: ['psync', 'dump-restore', 'migrate'],
+      stepKinds: PSYNC_STEPS,
+      check: (plan) => {
+        assert.match(
+          plan.because ?? '',
+          /^replication is ruled out \(REPLICAOF is not available on target[^)]*\)\); source allows PSYNC: the tool replicates it/,
+        );
+        assert.equal(plan.liveSync, null);
+        assert.equal(plan.copyMode, null);
+        const bulk = stepOf(plan, 'bulk_copy');
+        assert.equal(bulk.params.method, 'psync');
+        assert.equal(bulk.needsApproval, true);
+        assert.equal(bulk.params.onNonEmptyTarget, 'refuse');
+        assert.equal(stepOf(plan, 'live_sync').params.feed, 'psync');
+        assert.equal(stepOf(plan, 'verify').params.requireBacklogEmpty, true);
+        assert.equal(stepOf(plan, 'write_pause').params.drainTo, 'master_repl_offset');
+      },
+    },
+  },
+  {
+    name: 'a target that allows REPLICAOF: replication before psync, and the plan says why',
+    expect: {
+      strategy: 'replication',
+      viable: ['replication', 'psync'],
+      check: (plan) => assert.equal(plan.because, 'replication is the first possible strategy'),
+    },
+  },
+  {
+    name: '--strategy psync where the source forbids PSYNC: refused with the probe reason',
+    source: noPsync(),
+    target: managed,
+    options: { strategy: 'psync' },
+    expect: {
+      strategy: null,
+      blockers: ['strategy-not-viable'],
+      blockerText: [
+        /^psync was asked for but is not possible: PSYNC is not available on source: unknown command/,
+      ],
+      ruledOut: { psync: /^PSYNC is not available on source: .*as a replica/ },
+    },
+  },
+  {
+    name: '--strategy psync with --match or --by-type: refused, psync mirrors every write',
+    target: managed,
+    options: { strategy: 'psync', match: 'user:*', byType: true },
+    expect: {
+      strategy: null,
+      blockers: ['strategy-not-viable'],
+      ruledOut: { psync: /cannot honour --match "user:\*"/ },
+      check: (plan) => {
+        const a = plan.assessments.find((x) => x.strategy === 'psync')!;
+        assert.ok(
+          a.reasons.some((r) => /--by-type/.test(r)),
+          a.reasons.join(),
+        );
+      },
+    },
+  },
+  {
+    name: '--strategy psync onto an older target: refused, RESTORE cannot read newer payloads',
+    source: downgrade,
+    target: managed,
+    options: { strategy: 'psync' },
+    expect: {
+      strategy: null,
+      blockers: ['strategy-not-viable'],
+      ruledOut: { psync: /older than the source's 7\.2\.4: the target cannot RESTORE/ },
+    },
+  },
+  {
+    name: 'psync asked for on a plain pair: taken, and the plan says it was asked for',
+    options: { strategy: 'psync' },
+    expect: {
+      strategy: 'psync',
+      check: (plan) =>
+        assert.match(plan.because ?? '', /^asked for \(--strategy psync\); source allows PSYNC/),
+    },
+  },
+  {
+    name: 'psync without CLIENT PAUSE on the source: a person stops the writes, warned',
+    source: { missing: { 'CLIENT PAUSE': 'ACL: no permission' } },
+    target: managed,
+    expect: {
+      strategy: 'psync',
+      warnings: ['no-write-pause'],
+      check: (plan) => assert.equal(stepOf(plan, 'write_pause').params.method, 'manual'),
+    },
+  },
+  {
+    name: 'psync with --flush-target on a non-empty target: the approved full sync empties it first',
+    target: { ...managed, dbs: { 0: 5 } },
+    options: { onNonEmptyTarget: 'flush' },
+    expect: {
+      strategy: 'psync',
+      check: (plan) => {
+        const bulk = stepOf(plan, 'bulk_copy');
+        assert.equal(bulk.params.flushTarget, true);
+        assert.equal(bulk.irreversible, true);
+        assert.match(bulk.description, /^Empty db 0 on the target, then connect/);
+      },
+    },
+  },
   {
     name: 'two plain servers: replication, no blockers',
     expect: {
@@ -91,6 +216,7 @@ const cases: Case[] = [
   },
   {
     name: 'managed target without REPLICAOF: dump-restore, with the probe reason for replication',
+    source: noPsync(),
     target: managed,
     expect: {
       strategy: 'dump-restore',
@@ -160,6 +286,7 @@ const cases: Case[] = [
   },
   {
     name: 'non-empty target, refuse: blocked, suggests --replace and --flush-target',
+    source: noPsync(),
     target: { dbs: { 0: 5 } },
     expect: {
       strategy: null,
@@ -171,6 +298,7 @@ const cases: Case[] = [
   },
   {
     name: 'non-empty target, --replace: dump-restore overwrites (replication would wipe the rest)',
+    source: noPsync(),
     target: { dbs: { 0: 5 } },
     options: { onNonEmptyTarget: 'replace' },
     expect: {
@@ -198,6 +326,7 @@ const cases: Case[] = [
   },
   {
     name: '--flush-target with dump-restore flushes the selected dbs in the approved bulk copy',
+    source: noPsync(),
     target: { ...managed, dbs: { 0: 5 } },
     options: { onNonEmptyTarget: 'flush' },
     expect: {
@@ -215,6 +344,7 @@ const cases: Case[] = [
   },
   {
     name: 'target keys only in a db not copied: no blocker, but replication would wipe them',
+    source: noPsync(),
     target: { dbs: { 5: 3 } },
     expect: {
       strategy: 'dump-restore',
@@ -296,7 +426,7 @@ const cases: Case[] = [
   },
   {
     name: 'source cannot reach target: MIGRATE ruled out',
-    source: { missing: { DUMP: 'ACL: no permission' } },
+    source: noPsync({ missing: { DUMP: 'ACL: no permission' } }),
     target: managed,
     options: { sourceCanReachTarget: false },
     expect: {
@@ -337,7 +467,7 @@ const cases: Case[] = [
   },
   {
     name: 'a db subset that leaves out dbs with keys rules out replication',
-    source: { dbs: { 0: 10, 3: 10 } },
+    source: noPsync({ dbs: { 0: 10, 3: 10 } }),
     options: { dbs: [0] },
     expect: {
       strategy: 'dump-restore',
@@ -352,7 +482,7 @@ const cases: Case[] = [
   },
   {
     name: 'short average TTL against the copy estimate: warned, said to be an average',
-    source: { dbs: [{ db: 0, keys: 200_000, expires: 5000, avgTtlMs: 2000 }] },
+    source: noPsync({ dbs: [{ db: 0, keys: 200_000, expires: 5000, avgTtlMs: 2000 }] }),
     target: managed,
     options: { estimatedKeysPerSecond: 20_000 },
     expect: {
@@ -364,7 +494,7 @@ const cases: Case[] = [
   },
   {
     name: 'TTLs longer than the copy: no TTL warning',
-    source: { dbs: [{ db: 0, keys: 200_000, expires: 5000, avgTtlMs: 60_000 }] },
+    source: noPsync({ dbs: [{ db: 0, keys: 200_000, expires: 5000, avgTtlMs: 60_000 }] }),
     target: managed,
     expect: { strategy: 'dump-restore', noWarnings: ['short-ttl'] },
   },
@@ -415,6 +545,7 @@ const cases: Case[] = [
   },
   {
     name: 'notifications off but CONFIG SET works on the source: live sync turns them on and back off',
+    source: noPsync(),
     target: managed,
     expect: {
       liveSync: 'enable-notifications',
@@ -428,7 +559,7 @@ const cases: Case[] = [
   },
   {
     name: 'PSUBSCRIBE not permitted: no live sync even with notifications on',
-    source: { notifyKeyspaceEvents: 'KEA', missing: { PSUBSCRIBE: 'ACL: no permission' } },
+    source: noPsync({ notifyKeyspaceEvents: 'KEA', missing: { PSUBSCRIBE: 'ACL: no permission' } }),
     target: managed,
     expect: { liveSync: 'none', warningText: [/PSUBSCRIBE is not available on source: ACL: no permission/] },
   },
@@ -531,7 +662,7 @@ const cases: Case[] = [
   },
   {
     name: 'big keys above the threshold and above the target proto-max-bulk-len',
-    source: {
+    source: noPsync({
       bigKeys: {
         sampled: 500,
         keys: [
@@ -540,7 +671,7 @@ const cases: Case[] = [
           { db: 0, key: 'small', type: 'string', bytes: 1 * MB },
         ],
       },
-    },
+    }),
     target: { ...managed, protoMaxBulkLen: 64 * MB },
     expect: {
       strategy: 'dump-restore',
@@ -556,6 +687,7 @@ const cases: Case[] = [
   },
   {
     name: 'big keys not sampled: hint to sample them',
+    source: noPsync(),
     target: managed,
     expect: {
       warnings: ['big-keys-not-sampled'],
@@ -601,7 +733,7 @@ const cases: Case[] = [
   },
   {
     name: 'target libraries with --replace: same-name ones overwritten, the others stay',
-    source: { functionLibraries: 1 },
+    source: noPsync({ functionLibraries: 1 }),
     target: { ...managed, functionLibraries: 2 },
     options: { onNonEmptyTarget: 'replace' },
     expect: {
@@ -615,6 +747,7 @@ const cases: Case[] = [
   },
   {
     name: 'target libraries with --flush-target and none on the source: the copy deletes them',
+    source: noPsync(),
     target: { ...managed, functionLibraries: 3 },
     options: { onNonEmptyTarget: 'flush' },
     expect: {
@@ -688,6 +821,7 @@ const cases: Case[] = [
   },
   {
     name: 'CONFIG SET blocked on the target: no masterauth/replica-read-only, replication out',
+    source: noPsync(),
     target: { missing: { 'CONFIG SET': 'ACL: no permission' } },
     expect: {
       strategy: 'dump-restore',
@@ -696,6 +830,7 @@ const cases: Case[] = [
   },
   {
     name: 'target cannot reach the source: replication out',
+    source: noPsync(),
     options: { targetCanReachSource: false },
     expect: { strategy: 'dump-restore', ruledOut: { replication: /target cannot reach the source/ } },
   },
@@ -717,18 +852,19 @@ const cases: Case[] = [
   },
   {
     name: 'RDB format from the version table on the same build: no doubt, no canary warning',
+    source: noPsync(),
     target: { server: { rdbVersionSource: 'version-table' }, missing: MANAGED_BLOCKS },
     expect: { strategy: 'dump-restore', noWarnings: ['dump-compatibility-unconfirmed'] },
   },
   {
     name: 'RDB format from the version table across versions: confirmed with a canary',
-    source: { server: { version: '7.0.11' } },
+    source: noPsync({ server: { version: '7.0.11' } }),
     target: { server: { rdbVersionSource: 'version-table' }, missing: MANAGED_BLOCKS },
     expect: { strategy: 'dump-restore', warnings: ['dump-compatibility-unconfirmed'] },
   },
   {
     name: 'valkey to redis: versions not comparable, RDB format decides',
-    source: { server: { flavor: 'valkey', version: '8.0.2', rdbVersion: 11 } },
+    source: noPsync({ server: { flavor: 'valkey', version: '8.0.2', rdbVersion: 11 } }),
     target: { server: { version: '7.2.4', rdbVersion: 11 }, missing: MANAGED_BLOCKS },
     expect: {
       strategy: 'dump-restore',

@@ -72,7 +72,10 @@ describe('steps and approvals per strategy', () => {
   });
 
   test('every step is bound to the two servers and the strategy', () => {
-    const p = plan({}, { missing: MANAGED_BLOCKS });
+    const p = plan(
+      { missing: { PSYNC: 'unknown command (renamed or disabled)' } },
+      { missing: MANAGED_BLOCKS },
+    );
     for (const s of p.steps) {
       assert.equal(s.params.source, 'redis://old.example:6379', s.id);
       assert.equal(s.params.target, 'redis://new.example:6379', s.id);
@@ -164,10 +167,28 @@ describe('planMigration is pure', () => {
 describe('a database mapping from the URLs (db 3 -> db 5)', () => {
   const remapped = () =>
     plan(
-      { notifyKeyspaceEvents: 'KEA', dbs: { 0: 10, 3: 100 } },
+      { notifyKeyspaceEvents: 'KEA', dbs: { 0: 10, 3: 100 }, missing: { PSYNC: 'unknown command' } },
       { missing: MANAGED_BLOCKS, dbs: { 3: 7 } },
       { dbs: [3], dbsFromUrl: true, dbRemap: { from: 3, to: 5 } },
     );
+
+  test('psync carries the mapping to its full sync and stream (the follower maps the RDB and SELECTs)', () => {
+    const p = plan(
+      { dbs: { 0: 10, 3: 100 } },
+      { missing: MANAGED_BLOCKS, dbs: { 3: 7 } },
+      { dbs: [3], dbsFromUrl: true, dbRemap: { from: 3, to: 5 } },
+    );
+    assert.equal(p.strategy, 'psync', JSON.stringify(p.blockers));
+    for (const kind of ['bulk_copy', 'live_sync', 'verify'] as const) {
+      const s = p.steps.find((x) => x.kind === kind)!;
+      assert.deepEqual(s.params.dbs, [3], kind);
+      assert.deepEqual(s.params.dbRemap, { from: 3, to: 5 }, kind);
+    }
+    assert.match(
+      p.steps.find((s) => s.kind === 'bulk_copy')!.description,
+      /every key of db 3 .*\(into db 5\)/,
+    );
+  });
 
   test('every step that reads or writes data carries the mapping; the busy target db 3 is not in the way', () => {
     const p = remapped();

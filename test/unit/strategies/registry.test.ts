@@ -15,7 +15,7 @@ describe('the strategy table', () => {
     for (const [key, strategy] of Object.entries(STRATEGY_TABLE)) assert.equal(strategy.name, key);
     assert.deepEqual(
       STRATEGIES_BEST_FIRST.map((s) => s.name),
-      ['replication', 'dump-restore', 'migrate'],
+      ['replication', 'psync', 'dump-restore', 'migrate'],
     );
   });
 
@@ -31,13 +31,23 @@ describe('the strategy table', () => {
       target({ missing: { REPLICAOF: 'unknown command' } }),
       options(),
     );
-    assert.equal(noReplica.strategy, 'dump-restore');
+    assert.equal(noReplica.strategy, 'psync');
+    const noReplicaNoPsync = planMigration(
+      source({ missing: { PSYNC: 'unknown command' } }),
+      target({ missing: { REPLICAOF: 'unknown command' } }),
+      options(),
+    );
+    assert.equal(noReplicaNoPsync.strategy, 'dump-restore');
   });
 
   // Every variant each strategy plans: with live sync, pausing first, with a flush.
   const plans = [
     planMigration(source(), target(), options()),
-    planMigration(source({ notifyKeyspaceEvents: 'KEA' }), target({ missing: MANAGED_BLOCKS }), options()),
+    planMigration(
+      source({ notifyKeyspaceEvents: 'KEA' }),
+      target({ missing: MANAGED_BLOCKS }),
+      options({ strategy: 'dump-restore' }),
+    ),
     planMigration(source({ missing: MANAGED_BLOCKS }), target({ missing: MANAGED_BLOCKS }), options()),
     planMigration(
       source(),
@@ -45,6 +55,7 @@ describe('the strategy table', () => {
       options({ onNonEmptyTarget: 'flush' }),
     ),
     planMigration(source(), target(), options({ strategy: 'migrate' })),
+    planMigration(source(), target({ missing: MANAGED_BLOCKS }), options({ strategy: 'psync' })),
     planMigration(source({ notifyKeyspaceEvents: 'KEA' }), target(), options({ strategy: 'migrate' })),
   ];
 
@@ -68,6 +79,7 @@ describe('the strategy table', () => {
     const registry = buildExecutorRegistry();
     assert.notEqual(registry.get('bulk_copy', 'migrate'), registry.get('bulk_copy', 'dump-restore'));
     assert.notEqual(registry.get('verify', 'replication'), registry.get('verify', 'dump-restore'));
+    assert.notEqual(registry.get('bulk_copy', 'psync'), registry.get('bulk_copy', 'dump-restore'));
     assert.equal(registry.get('start_replication', 'dump-restore'), undefined);
   });
 });

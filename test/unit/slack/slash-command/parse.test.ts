@@ -92,7 +92,7 @@ test('plan errors say what was wrong and show the plan usage', () => {
     ['plan old-cache', /needs a target/],
     ['plan a b c', /exactly two endpoint names/],
     ['plan a a', /same endpoint name\.$/],
-    ['plan a b strategy=fast', /strategy= must be one of auto, replication, dump-restore, migrate/],
+    ['plan a b strategy=fast', /strategy= must be one of auto, replication, psync, dump-restore, migrate/],
     ['plan a b buddy=@alex', /must be a Slack mention/],
     ['plan a b buddy=<@lower>', /must be a Slack mention/],
     ['plan a b <@U0BUDDY|alex>', /write buddy=@user/],

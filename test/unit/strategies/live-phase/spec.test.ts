@@ -33,6 +33,8 @@ describe('follower spec from the plan', () => {
     const spec = followerSpec(migration(LIVE, { dbs: [0, 3], match: 'user:*', writePauseTimeoutMs: 5000 }));
     assert.equal(spec.mode, 'live');
     assert.deepEqual(spec.live, {
+      feed: 'notifications',
+      onNonEmptyTarget: 'refuse',
       dbs: [0, 3],
       match: 'user:*',
       mode: 'auto',
@@ -41,6 +43,22 @@ describe('follower spec from the plan', () => {
     });
     assert.deepEqual(spec.pause, { method: 'client-pause', timeoutMs: 5000 });
     assert.equal(spec.killStaleClients, true);
+  });
+
+  it('a psync plan follows the replication stream, with the mapping and the full sync policy', () => {
+    const plan = planMigration(
+      source({ dbs: { 3: 10 } }),
+      target({ missing: { REPLICAOF: 'unknown command' }, dbs: { 3: 1 } }),
+      options({ dbs: [3], dbsFromUrl: true, dbRemap: { from: 3, to: 5 }, onNonEmptyTarget: 'replace' }),
+    );
+    assert.equal(plan.strategy, 'psync', JSON.stringify(plan.blockers));
+    const spec = followerSpec(memoryMigration({}, plan));
+    assert.equal(spec.mode, 'live');
+    assert.equal(spec.live?.feed, 'psync');
+    assert.equal(spec.live?.onNonEmptyTarget, 'replace');
+    assert.equal(spec.live?.setConfig, false);
+    assert.deepEqual(spec.live?.dbs, [3]);
+    assert.deepEqual(spec.live?.remap, { from: 3, to: 5 });
   });
 
   it('turns notifications on when the plan says so; copies type by type when the plan does', () => {
