@@ -16,10 +16,7 @@ export interface AcrossCopier extends Copier {
   /** The target's router (the reconcile pass compares and deletes through it). */
   router(): Promise<KeyRouter>;
   /** A pipeline on the source node, on db `db`. */
-  source(
-    db: number,
-    commands: readonly (readonly RespArg[])[],
-  ): Promise<RespReply[]>;
+  source(db: number, commands: readonly (readonly RespArg[])[]): Promise<RespReply[]>;
 }
 
 export function acrossCopier(
