@@ -26,8 +26,8 @@
 // (control-lost.ts).
 
 import type { Redis } from 'ioredis';
+import { keyHolders } from '../../engine/cluster/nodes.js';
 import { LiveSyncError } from '../../engine/live-sync/index.js';
-import { connect } from '../../redis/connect.js';
 import type { Endpoint } from '../../redis/endpoint.js';
 import type { Migration } from '../../runbook/model.js';
 import { errorMessage } from '../../util/errors.js';
@@ -48,6 +48,7 @@ import { PauseLease } from './pause-lease.js';
 import { resumeSourceWrites } from './resume-writes.js';
 import { RunLease, renewEveryMs } from './run-lease.js';
 import { checkSourceUnchanged, readSourceIdentity } from './source-check.js';
+import { openSourceNodes, type SourceNodes } from './source-nodes.js';
 import { effectiveGoal, type FollowerSpec, followerSpec, reconcileDecision, repointStarted } from './spec.js';
 import type {
   FollowerChannel,
@@ -106,6 +107,8 @@ export class Follower {
   private status!: FollowerStatus;
 
   private admin: Redis | undefined;
+  /** Every source node (the admin connection first): the pause and notification setting go to each. */
+  private nodes: SourceNodes | undefined;
   /** The write pause on the source (from the admin connection on). */
   private writePause: PauseLease | undefined;
   /** Live sync (live mode). */
@@ -176,17 +179,6 @@ export class Follower {
       logger: this.log,
     });
     await this.notify.load();
-    const live = this.spec.live;
-    if (live) {
-      this.liveSync = new LiveSyncSession({
-        endpoints: this.options.endpoints,
-        live,
-        statusIntervalMs: this.options.timing.statusIntervalMs,
-        onFailure: () => this.wake(),
-        stopped: () => this.releasing || this.fenced,
-        logger: this.log,
-      });
-    }
     this.status = initialFollowerStatus(
       { ref, epoch: this.epoch, worker: this.options.workerId, mode: this.spec.mode },
       previous,
@@ -198,18 +190,38 @@ export class Follower {
           ? `follower run ${ref.run} taken over by ${this.options.workerId} (execution ${claim.epoch}, was ${previous?.state ?? 'starting'})`
           : `follower run ${ref.run} started on ${this.options.workerId} (${this.spec.mode === 'live' ? 'live sync and write pause' : 'write pause only'})`,
       );
-      this.admin = await connect(this.options.endpoints.source, {
+      this.nodes = await openSourceNodes(this.options.endpoints.source, {
         role: 'live-phase',
         maxReconnects: 20,
       });
+      this.admin = this.nodes.admin;
+      const live = this.spec.live;
+      if (live) {
+        this.liveSync = new LiveSyncSession({
+          endpoints: this.options.endpoints,
+          // Notifications are node-local in a cluster, and keys go where their slot lives.
+          across: this.nodes.cluster || (await keyHolders(this.options.endpoints.target)).cluster,
+          live,
+          statusIntervalMs: this.options.timing.statusIntervalMs,
+          onFailure: () => this.wake(),
+          stopped: () => this.releasing || this.fenced,
+          logger: this.log,
+        });
+      }
       this.status.sourceIdentity ??=
         (migration && migrationSourceIdentity(migration)) ??
-        (await readSourceIdentity(this.admin, this.spec.live?.dbs ?? 'all', (m) => this.warn(m)));
+        (await readSourceIdentity(
+          this.admin,
+          this.spec.live?.dbs ?? 'all',
+          (m) => this.warn(m),
+          this.nodes.cluster,
+        ));
       // A pause that was on stays on: re-establish it before anything else (unless the migration
       // ended meanwhile: then the loop below lifts it at once anyway).
       const ending = ['abort', 'stop'].includes(effectiveGoal(claim.command.goal, migration, false).goal);
       this.writePause = new PauseLease({
         connection: this.admin,
+        nodes: this.nodes.all,
         source: this.options.endpoints.source,
         pause: this.spec.pause,
         warn: (message) => this.warn(message),
@@ -234,7 +246,7 @@ export class Follower {
       return await this.failWith(err);
     } finally {
       this.stopTimers();
-      this.admin?.disconnect();
+      this.nodes?.disconnect();
     }
   }
 
@@ -361,7 +373,7 @@ export class Follower {
     // Live sync failed earlier under a drained pause: it stays off (see above).
     if (this.paused && this.status.drained && session.starts > 0) return;
     session.assertMayStart();
-    await this.notify.ensure(this.admin!);
+    for (const node of this.nodes!.all) await this.notify.ensure(node.conn);
     const reconcile = this.reconcileNext;
     await session.start({
       hold,
@@ -369,8 +381,10 @@ export class Follower {
       // The setting was checked when this migration's live sync first started.
       trustNotifyConfig: this.paused,
       sourceIdentity: this.status.sourceIdentity,
+      sourceIdentities: this.status.sourceIdentities,
     });
     this.status.sourceIdentity ??= session.sourceIdentity();
+    this.status.sourceIdentities ??= session.sourceIdentities();
     this.status.subscribed = true;
     this.status.applying = !hold;
     this.status.reconciledOnStart = this.status.reconciledOnStart || reconcile;
@@ -391,8 +405,8 @@ export class Follower {
     return stopped.consistent;
   }
 
-  private restoreNotifyConfig(): Promise<void> {
-    return this.notify.restore(this.admin!, this.lost);
+  private async restoreNotifyConfig(): Promise<void> {
+    for (const node of this.nodes?.all ?? []) await this.notify.restore(node.conn, this.lost);
   }
 
   // ---- the write pause -----------------------------------------------------------------------
@@ -409,6 +423,7 @@ export class Follower {
           endpoint: this.options.endpoints.source,
           baseline: this.status.sourceIdentity,
           dbs: this.spec.live?.dbs ?? 'all',
+          clusterNode: this.nodes!.cluster,
         },
         'before the write pause',
         'writes were not paused; nothing more was applied to the target; the target keeps what it had',
@@ -492,7 +507,7 @@ export class Follower {
     this.setState('resuming');
     await this.publishNow();
     const { warnings, ...report } = await resumeSourceWrites({
-      admin: this.admin!,
+      nodes: this.nodes!.all,
       killStaleClients: this.spec.killStaleClients,
       lease: this.writePause!,
       liveSync: this.liveSync,

@@ -136,6 +136,11 @@ export class LiveSyncAcross {
     return out;
   }
 
+  /** The first source node's identity (the one a follower's admin connection reads). */
+  sourceIdentity(): ServerIdentity | undefined {
+    return this.nodes.values().next().value?.sourceIdentity();
+  }
+
   startApplying(): void {
     for (const ls of this.nodes.values()) ls.startApplying();
   }
