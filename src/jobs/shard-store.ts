@@ -41,9 +41,11 @@ export class ShardStore {
   /** Takes the shard for one job run: the epoch its writes must carry. */
   async claim(k: ShardKey): Promise<number> {
     const key = this.key(k);
-    const [[, epoch]] = (await this.redis.multi().hincrby(key, 'epoch', 1).expire(key, TTL_SECONDS).exec()) as [
-      [unknown, number],
-    ];
+    const [[, epoch]] = (await this.redis
+      .multi()
+      .hincrby(key, 'epoch', 1)
+      .expire(key, TTL_SECONDS)
+      .exec()) as [[unknown, number]];
     return Number(epoch);
   }
 
