@@ -130,8 +130,11 @@ export class ShardPool {
       await progress.flush(false);
       if (!result.complete) {
         if (stopped === 'shutdown' || stopped === 'cancelled') return this.later(job, token, 0);
+        const failed = result.keysFailed
+          ? `${result.keysFailed} key(s) failed, e.g. ${result.notes[0]?.key}: ${result.notes[0]?.detail}`
+          : '';
         throw new UnrecoverableError(
-          `shard ${data.shard.id} (${data.shard.readFrom}) stopped part way: ${result.incompleteReason ?? stopped ?? 'incomplete'}`,
+          `stopped part way (${result.keys} keys copied): ${result.incompleteReason ?? (failed || stopped || 'incomplete')}`,
         );
       }
       await this.options.shards.finish(key, epoch, result);
@@ -141,13 +144,14 @@ export class ShardPool {
       if (err instanceof DelayedError || err instanceof UnrecoverableError) throw err;
       if (stopped === 'shutdown' || stopped === 'cancelled') return this.later(job, token, 0);
       if (stopped === 'abort' || stopped === 'stale') {
-        throw new UnrecoverableError(`shard ${data.shard.id} stopped: ${await this.notRunnable(data)}`);
+        throw new UnrecoverableError(`stopped: ${(await this.notRunnable(data)) ?? stopped}`);
       }
       if (stopped === 'fenced' || err instanceof ShardFencedError) {
         // The job runs elsewhere now; this run's end is not recorded (its lock is gone).
         throw new Error(`shard ${data.shard.id} was taken over by another worker`);
       }
-      const message = `shard ${data.shard.id} (${data.shard.readFrom}): ${errorMessage(err)}`;
+      // The step's error names the shard; the job's own reason need not.
+      const message = errorMessage(err);
       log.warn({ err: errorMessage(err) }, 'shard job failed');
       if (classifyError(err) === 'transient') throw new Error(message);
       throw new UnrecoverableError(message);
