@@ -6,6 +6,7 @@ import { keyHolders } from '../../engine/cluster/nodes.js';
 import { listSourceShards, type SourceShard } from '../../engine/cluster/shards.js';
 import { UnrecoverableStepError } from '../../runbook/errors.js';
 import type { ShardProgressLine, StepProgress } from '../../runbook/model.js';
+import { shardLabel } from '../../runbook/progress.js';
 import type { StepContext, StepExecutor, StepOutcome } from '../../runbook/step-executor.js';
 import type { ShardFlowProvider, ShardOutcome, ShardResult, ShardTask } from './shard-flow.js';
 import { prepareShardedTarget } from './shard-target.js';
@@ -40,10 +41,6 @@ async function shardsOf(ctx: StepContext): Promise<ShardedCheckpoint | undefined
   const cp: ShardedCheckpoint = { sharded: true, shards, prepared: false };
   await ctx.saveCheckpoint(cp);
   return cp;
-}
-
-export function shardLabel(s: { shard: string; node: string }): string {
-  return s.shard === 'standalone' ? s.node : `${s.node} (${s.shard.slice(0, 8)})`;
 }
 
 const describeShard = (s: SourceShard): string =>
