@@ -71,7 +71,10 @@ export interface ShardVerifyReport {
   checked: number;
   /** Each names its source shard (sourceShard) and the target node. */
   differences: ShardDifference[];
+  /** False too when the verify was stopped (signal) before it had looked at every key. */
   identical: boolean;
+  /** Whether every key was looked at (false: stopped by the signal). */
+  complete?: boolean;
 }
 
 export interface ShardDifference extends AcrossDifference {
@@ -85,6 +88,8 @@ export interface ShardVerifyOptions extends ShardRunOptions {
   reverse: boolean;
 }
 
-export { copyShard } from './shard-copy.js';
+export { copyShard, type ShardCopyExtras } from './shard-copy.js';
+export { loadFunctionsOnTargets, type TargetFunctionsReport } from './shard-functions.js';
 export { listSourceShards } from './shard-list.js';
+export { migrateShard, type ShardMigrateOptions } from './shard-migrate.js';
 export { verifyShard } from './shard-verify.js';
