@@ -12,10 +12,13 @@ import { type DbMapping, remapFromParams } from '../../engine/db-mapping.js';
 import { printableKey } from '../../probe/printable-key.js';
 import type { Endpoint } from '../../redis/endpoint.js';
 import type { Logger } from '../../util/logger.js';
+import { recheckDifferences } from './recheck-across.js';
 import type { ShardKeyNote, ShardResult, ShardTask } from './shard-flow.js';
 
 /** Failed keys and differences kept per shard (the counts cover them all). */
 const NOTES_KEPT = 20;
+/** verifyShard lists this many differences at most (its MAX_DIFFERENCES). */
+const MAX_LISTED_DIFFERENCES = 1000;
 
 export interface ShardTaskContext {
   task: ShardTask;
@@ -93,6 +96,21 @@ export async function runShardTask(ctx: ShardTaskContext): Promise<ShardResult> 
   }
   const ttlToleranceMs = typeof ctx.params.ttlToleranceMs === 'number' ? ctx.params.ttlToleranceMs : 500;
   const r = await verifyShard({ ...run, ttlToleranceMs, reverse: ctx.params.reverse !== false });
+  // Under live sync a key changed mid-read differs for a moment: only what still differs counts.
+  // Past the differences kept, the unlisted ones cannot be looked at again: the verdict stands.
+  const listedAll = r.differences.length < MAX_LISTED_DIFFERENCES;
+  if (!r.identical && r.complete !== false && listedAll) {
+    const still = await recheckDifferences(r.differences, {
+      source: run.source,
+      target: run.target,
+      shard: run.shard,
+      mapping: run.mapping,
+      ttlToleranceMs,
+      signal: ctx.signal,
+    });
+    r.differences = still.map((d) => ({ ...d, sourceShard: ctx.shard.id }));
+    r.identical = still.length === 0;
+  }
   return {
     ...base,
     keys: r.checked,
