@@ -26,7 +26,10 @@ test('standalone -> cluster: dump-restore planned; replication and MIGRATE ruled
   const p = plan(source(), threeShards());
   assert.equal(reasons(p, 'dump-restore').viable, true);
   assert.equal(reasons(p, 'migrate').viable, false);
-  assert.match(reasons(p, 'migrate').reasons.join(';'), /MIGRATE executors move keys between two servers only/);
+  assert.match(
+    reasons(p, 'migrate').reasons.join(';'),
+    /MIGRATE executors move keys between two servers only/,
+  );
   assert.equal(reasons(p, 'replication').viable, false);
   assert.match(
     reasons(p, 'replication').reasons.join(';'),
@@ -34,7 +37,10 @@ test('standalone -> cluster: dump-restore planned; replication and MIGRATE ruled
   );
   assert.deepEqual(codes(p.blockers), []);
   assert.equal(p.strategy, 'dump-restore');
-  assert.ok(p.steps.some((s) => s.kind === 'live_sync'), 'live sync and the write pause on every primary');
+  assert.ok(
+    p.steps.some((s) => s.kind === 'live_sync'),
+    'live sync and the write pause on every primary',
+  );
   assert.ok(codes(p.warnings).includes('cluster-target-same-slot'));
 });
 
