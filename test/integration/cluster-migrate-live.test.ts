@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import {
   checkAcknowledged,
   type EndpointKind,
+  readEndpointFile,
   repointHookCommand,
   startApp,
   writeEndpointFile,
@@ -112,3 +113,62 @@ for (const [name, start] of [
     });
   });
 }
+
+describe('dump-restore migration from a cluster whose one primary refuses the write pause', () => {
+  let control: RedisServer;
+  let source: RedisCluster;
+  let target: RedisCluster;
+  let dir: string;
+  before(async () => {
+    control = await startRedis();
+    [source, target] = await Promise.all([
+      startCluster({ primaries: 3, configLines: NOTIFY }),
+      startCluster({ primaries: 3 }),
+    ]);
+    await fill(source);
+    dir = mkdtempSync(join(tmpdir(), 'mb-cluster-pause-'));
+  });
+  after(async () => {
+    await Promise.all([control?.stop(), source?.stop(), target?.stop()]);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('stops at the write pause: every pause lifted, nothing repointed, the source takes writes', async (t) => {
+    // After the plan (which would otherwise pick a manual pause for a node refusing CLIENT PAUSE),
+    // right before the cutover: one primary's user loses CLIENT PAUSE.
+    const refusing = source.primaries[1]!.server;
+    const refuse = `redis-cli -h ${refusing.host} -p ${refusing.port} ACL SETUSER default '-client|pause'`;
+    const endpointFile = join(dir, 'endpoint');
+    writeEndpointFile(endpointFile, source.url, 'cluster');
+    const config = join(dir, 'config.yml');
+    writeMigrateConfig(config, {
+      source,
+      target,
+      control,
+      hooks: {
+        refuse: { command: refuse, at: 'before_cutover' },
+        repoint: { command: repointHookCommand(endpointFile, 'cluster'), at: 'repoint' },
+      },
+    });
+    const run = await runCli(scriptedMigrateArgs(config, 'dump-restore'));
+    assert.notEqual(run.code, 0, run.stdout);
+    assert.match(run.stdout, /"Pause source writes" failed/, run.stdout);
+    t.diagnostic(/"Pause source writes" failed: .*/.exec(run.stdout)?.[0] ?? '');
+    assert.match(run.stdout, new RegExp(`${refusing.host}:${refusing.port}`), 'the refusing node is named');
+    assert.doesNotMatch(run.stdout, /\[\d+-repoint\] .* succeeded/);
+    assert.equal(readEndpointFile(endpointFile), source.url, 'the app was not repointed');
+    // No primary is left paused: a write on each is answered at once (a pause would hold it).
+    for (const p of source.primaries) {
+      const c = await p.server.client();
+      let key = '';
+      for (let i = 0; !key; i++) {
+        if ((await source.nodeOfSlot(await source.keySlot(`after${i}`))).id === p.id) key = `after${i}`;
+      }
+      const reply = await Promise.race([
+        c.set(key, '1'),
+        new Promise((r) => setTimeout(() => r('held'), 3000)),
+      ]);
+      assert.equal(reply, 'OK', `a write on ${p.server.port} is not held by a pause`);
+    }
+  });
+});
