@@ -255,6 +255,31 @@ describe('live sync across topologies', () => {
     }
   });
 
+  test('CONFIG refused on every source primary: the canary proves notifications per node, in its own slots', async () => {
+    const src = parseEndpointUrl(a.url, 'source');
+    const tgt = parseEndpointUrl(b.url, 'target');
+    const admins = await Promise.all(a.primaries.map((p) => p.server.client()));
+    for (const c of admins) await c.config('SET', 'notify-keyspace-events', 'KEA');
+    for (const c of admins) await c.call('ACL', 'SETUSER', 'default', '-config');
+    try {
+      const ls = new LiveSyncAcross(src, tgt, { keyspaceCheckIntervalMs: 0 });
+      await ls.start();
+      const client = await a.client();
+      for (let i = 0; i < 30; i++) await client.set(`canary-test:${i}`, `${i}`);
+      await waitFor(() => ls.status().pendingKeys === 0 && ls.status().keysApplied >= 30, 10_000);
+      await ls.drain({ timeoutMs: 5000 });
+      const report = await ls.stop();
+      assert.equal(report.consistent, true);
+      // The canary keys are gone again from every node.
+      for (const c of admins) assert.deepEqual(await c.keys('migration-buddy:canary:*'), []);
+      assert.deepEqual(await compareSides(a, b), []);
+    } finally {
+      for (const c of admins) await c.call('ACL', 'SETUSER', 'default', '+config');
+      for (const c of admins) await c.config('SET', 'notify-keyspace-events', '');
+      await Promise.all([flush(a), flush(b)]);
+    }
+  });
+
   test('a resharding on the source fails live sync for good, naming the layout change', async () => {
     const src = parseEndpointUrl(a.url, 'source');
     const tgt = parseEndpointUrl(b.url, 'target');

@@ -147,7 +147,10 @@ export class LiveSync {
       this.options.signal?.throwIfAborted();
       this.control = await connect(this.source, { role: 'live-sync-control' });
       await this.identity.capture(this.control);
-      this.notify = new NotifySetup(this.control, this.where, this.options);
+      this.notify = new NotifySetup(this.control, this.where, {
+        ...this.options,
+        canaryTag: this.options.across?.canaryTag,
+      });
       const verifyByCanary = await this.notify.ensure();
       this.sub = new NotificationSubscriber(
         this.source,

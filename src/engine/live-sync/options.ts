@@ -72,6 +72,8 @@ export interface LiveSyncOptions {
 export interface AcrossNode {
   /** The source is a primary of a cluster (its identity is read as a cluster node's). */
   clusterNode: boolean;
+  /** A hash tag of one of the node's slots, for the canary keys (notify-setup.ts). */
+  canaryTag?: string | undefined;
   /** The reconcile pass across topologies (reconcile-across.ts), in place of the one-server pass. */
   reconcile(signal: AbortSignal, beforeDeletes: () => Promise<void>): Promise<ReconcileResult>;
 }

@@ -12,6 +12,7 @@
 import type { Endpoint } from '../../../redis/endpoint.js';
 import { describeEndpoint } from '../../../redis/endpoint.js';
 import { errorMessage, UserError } from '../../../util/errors.js';
+import { keySlot } from '../../cluster/slot.js';
 import type { ServerIdentity } from '../../identity/index.js';
 import { LiveSync } from '../live-sync.js';
 import { LiveSyncError } from '../live-sync-error.js';
@@ -90,6 +91,7 @@ export class LiveSyncAcross {
         onError: (err) => this.fail(err, node.address),
         across: {
           clusterNode: source.cluster,
+          canaryTag: node.slots ? tagIn(node.slots) : undefined,
           reconcile: (signal, beforeDeletes) =>
             reconcileAcross(copier, {
               sourceSlots: node.slots,
@@ -231,6 +233,12 @@ export class LiveSyncAcross {
     for (const ls of this.nodes.values()) void ls.stop().catch(() => undefined);
     this.options.onError?.(this.failure);
   }
+}
+
+/** A hash tag whose slot is one of `slots` (the first of mb0, mb1, ...). */
+function tagIn(slots: Set<number>): string | undefined {
+  if (slots.size === 0) return undefined;
+  for (let i = 0; ; i++) if (slots.has(keySlot(Buffer.from(`mb${i}`)))) return `mb${i}`;
 }
 
 const STATE_RANK: LiveSyncStatus['state'][] = [
