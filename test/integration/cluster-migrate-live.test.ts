@@ -61,6 +61,10 @@ for (const [name, start] of [
     ],
   ],
   [
+    'cluster (3 primaries) -> standalone',
+    async () => [await startCluster({ primaries: 3, configLines: NOTIFY }), await startRedis()],
+  ],
+  [
     'standalone -> cluster (3 primaries)',
     async () => [await startRedis({ configLines: NOTIFY }), await startCluster({ primaries: 3 })],
   ],
