@@ -21,10 +21,22 @@ export interface RoutedCommand {
   command: readonly RespArg[];
 }
 
+/**
+ * Commands sent together to the node owning `key`'s slot, in order: one command, or a
+ * MULTI ... EXEC whose commands are all about keys of that slot. A redirect of any of them sends
+ * the whole unit again (a transaction with a redirected command is aborted: EXECABORT).
+ */
+export interface RoutedUnit {
+  key: Buffer;
+  commands: readonly (readonly RespArg[])[];
+}
+
 /** Runs single-key commands where their keys live: a cluster (ClusterRouter) or one server. */
 export interface KeyRouter {
   /** Replies in the order of the commands; error replies are values, as on RespConnection. */
   exec(items: readonly RoutedCommand[]): Promise<RespReply[]>;
+  /** Each unit's replies, in order; `maxBulkBytes` caps each node's pipeline (RespConnection.exec). */
+  execUnits(units: readonly RoutedUnit[], maxBulkBytes?: number): Promise<RespReply[][]>;
   /** `host:port` of the node a key's commands go to now (the slot's owner in a cluster). */
   nodeOf(key: Buffer): string;
   close(): Promise<void>;
@@ -129,15 +141,24 @@ export class ClusterRouter implements KeyRouter {
   }
 
   async exec(items: readonly RoutedCommand[]): Promise<RespReply[]> {
-    const replies: RespReply[] = new Array(items.length);
-    const slots = items.map((i) => keySlot(i.key));
+    const out = await this.execUnits(items.map((i) => ({ key: i.key, commands: [i.command] })));
+    return out.map((r) => r[0] ?? null);
+  }
+
+  async execUnits(units: readonly RoutedUnit[], maxBulkBytes?: number): Promise<RespReply[][]> {
+    const replies: RespReply[][] = new Array(units.length);
+    const slots = units.map((u) => keySlot(u.key));
     const askTo = new Map<number, string>();
     const maxRedirects = this.options.maxRedirects ?? 5;
-    let pending = items.map((_, i) => i);
+    const failAll = (i: number, message: string) => {
+      replies[i] = units[i]!.commands.map(() => new RespError(message));
+    };
+    let pending = units.map((_, i) => i);
     for (let round = 0; pending.length > 0; round++) {
       if (round > maxRedirects) {
         for (const i of pending) {
-          replies[i] = new RespError(
+          failAll(
+            i,
             `ERR slot ${slots[i]} of ${describeEndpoint(this.endpoint)} still redirected after ${maxRedirects} redirects (resharding or failover in progress)`,
           );
         }
@@ -147,7 +168,8 @@ export class ClusterRouter implements KeyRouter {
       for (const i of pending) {
         const address = askTo.get(i) ?? this.owners[slots[i]!];
         if (address === undefined) {
-          replies[i] = new RespError(
+          failAll(
+            i,
             `CLUSTERDOWN slot ${slots[i]} is not served by any node of ${describeEndpoint(this.endpoint)}`,
           );
           continue;
@@ -156,23 +178,30 @@ export class ClusterRouter implements KeyRouter {
       }
       const next: number[] = [];
       let moved = false;
+      let asked = false;
       await Promise.all(
         [...groups].map(async ([address, indexes]) => {
           const conn = await this.connection(address);
           const commands: (readonly RespArg[])[] = [];
           for (const i of indexes) {
+            // ASKING holds for the next command, and through a whole MULTI ... EXEC.
             if (askTo.has(i)) commands.push(['ASKING']);
-            commands.push(items[i]!.command);
+            commands.push(...units[i]!.commands);
           }
-          const out = await conn.exec(commands);
+          const out = await conn.exec(commands, maxBulkBytes);
           let at = 0;
           for (const i of indexes) {
             if (askTo.has(i)) at++; // ASKING's +OK
-            const reply = out[at++] ?? null;
             askTo.delete(i);
-            const redirect = reply instanceof RespError ? parseRedirect(reply.message, address) : null;
+            const mine = out.slice(at, at + units[i]!.commands.length);
+            at += units[i]!.commands.length;
+            let redirect: ReturnType<typeof parseRedirect> = null;
+            for (const reply of mine) {
+              redirect = reply instanceof RespError ? parseRedirect(reply.message, address) : null;
+              if (redirect) break;
+            }
             if (!redirect) {
-              replies[i] = reply;
+              replies[i] = mine;
               continue;
             }
             next.push(i);
@@ -183,12 +212,15 @@ export class ClusterRouter implements KeyRouter {
             } else {
               this.redirects.ask++;
               askTo.set(i, redirect.address);
+              asked = true;
             }
           }
         }),
       );
       // One MOVED usually means more slots moved: read the whole map once per round.
       if (moved) await this.refresh().catch(() => undefined);
+      // An ASK again and again (a transaction whose keys are half moved): give the move time.
+      if (asked && round > 1) await new Promise((r) => setTimeout(r, 20 * round));
       pending = next;
     }
     return replies;
@@ -229,6 +261,19 @@ export class SingleNodeRouter implements KeyRouter {
 
   exec(items: readonly RoutedCommand[]): Promise<RespReply[]> {
     return this.conn.exec(items.map((i) => i.command));
+  }
+
+  async execUnits(units: readonly RoutedUnit[], maxBulkBytes?: number): Promise<RespReply[][]> {
+    const out = await this.conn.exec(
+      units.flatMap((u) => u.commands),
+      maxBulkBytes,
+    );
+    let at = 0;
+    return units.map((u) => {
+      const mine = out.slice(at, at + u.commands.length);
+      at += u.commands.length;
+      return mine;
+    });
   }
 
   async close(): Promise<void> {

@@ -71,7 +71,10 @@ export interface ShardVerifyReport {
   checked: number;
   /** Each names its source shard (sourceShard) and the target node. */
   differences: ShardDifference[];
+  /** False too when the verify was stopped (signal) before it had looked at every key. */
   identical: boolean;
+  /** Whether every key was looked at (false: stopped by the signal). */
+  complete?: boolean;
 }
 
 export interface ShardDifference extends AcrossDifference {

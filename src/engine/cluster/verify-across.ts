@@ -87,74 +87,16 @@ export async function verifyAcrossTopologies(
     for (const node of src.nodes) {
       report.compared[node.address] = 0;
       await eachPage(node, batch, options.match, async (keys, conn) => {
-        const [here, there] = await Promise.all([
-          conn.exec(keys.flatMap((k) => [['DUMP', k] as RespArg[], ['PTTL', k] as RespArg[]])),
-          tgt.router.exec(
-            keys.flatMap((key) => [
-              { key, command: ['DUMP', key] },
-              { key, command: ['PTTL', key] },
-            ]),
-          ),
-        ]);
-        for (let i = 0; i < keys.length; i++) {
-          const key = keys[i]!;
-          const where = { key, sourceNode: node.address, targetNode: tgt.router.nodeOf(key) };
-          const a = { payload: here[2 * i] ?? null, pttl: replyInt(here[2 * i + 1] ?? null) ?? -2 };
-          const b = { payload: there[2 * i] ?? null, pttl: replyInt(there[2 * i + 1] ?? null) ?? -2 };
-          for (const r of [a.payload, b.payload]) {
-            if (r instanceof RespError)
-              throw new Error(`DUMP failed for a key on ${where.targetNode}: ${r.message}`);
-          }
-          if (!Buffer.isBuffer(a.payload)) continue; // gone from the source meanwhile
-          report.compared[node.address]!++;
-          if (!Buffer.isBuffer(b.payload)) {
-            // A key that expires within the tolerance may already be gone from the copy.
-            if (!(a.pttl >= 0 && a.pttl <= tolerance))
-              add({ kind: 'missing', ...where, detail: 'missing on the target' });
-            continue;
-          }
-          if (!a.payload.equals(b.payload)) {
-            const [va, vb] = await Promise.all([
-              readByType((c) => conn.exec(c), key),
-              readByType((c) => tgt.router.exec(c.map((command) => ({ key, command }))), key),
-            ]);
-            if (va.type !== vb.type)
-              add({ kind: 'type', ...where, detail: `${va.type} on the source, ${vb.type} on the target` });
-            else if (va.value !== vb.value)
-              add({ kind: 'value', ...where, detail: `the ${va.type} values differ` });
-          }
-          if ((a.pttl === -1) !== (b.pttl === -1)) {
-            add({
-              kind: 'ttl',
-              ...where,
-              detail: `PTTL ${a.pttl} on the source, ${b.pttl} on the target (persistent on one side only)`,
-            });
-          } else if (a.pttl >= 0 && Math.abs(a.pttl - b.pttl) > tolerance) {
-            add({ kind: 'ttl', ...where, detail: `PTTL ${a.pttl} on the source, ${b.pttl} on the target` });
-          }
-        }
+        report.compared[node.address]! += await comparePage(keys, conn, tgt.router, tolerance, (d) =>
+          add({ ...d, sourceNode: node.address }),
+        );
         options.onProgress?.(Object.values(report.compared).reduce((a, b) => a + b, 0));
       });
     }
     // Target -> source: keys only the target holds.
     for (const node of dst.nodes) {
       await eachPage(node, batch, options.match, async (keys, conn) => {
-        const [here, there] = await Promise.all([
-          conn.exec(keys.map((k) => ['PTTL', k] as RespArg[])),
-          src.router.exec(keys.map((key) => ({ key, command: ['EXISTS', key] }))),
-        ]);
-        keys.forEach((key, i) => {
-          const pttl = replyInt(here[i] ?? null) ?? -2;
-          if (pttl === -2 || replyInt(there[i] ?? null) !== 0) return;
-          if (pttl >= 0 && pttl <= tolerance) return;
-          add({
-            kind: 'extra',
-            key,
-            sourceNode: src.router.nodeOf(key),
-            targetNode: node.address,
-            detail: 'only on the target',
-          });
-        });
+        await findExtras(keys, conn, src.router, tolerance, (d) => add({ ...d, targetNode: node.address }));
       });
     }
   } finally {
@@ -162,6 +104,87 @@ export async function verifyAcrossTopologies(
     await dst?.router.close();
   }
   return report;
+}
+
+/**
+ * Source keys (read on `conn`) against where they live on the target: missing, type, value and
+ * TTL differences, by the verify rules. Returns how many of the keys were still on the source.
+ */
+export async function comparePage(
+  keys: Buffer[],
+  conn: RespConnection,
+  target: KeyRouter,
+  tolerance: number,
+  add: (d: Omit<AcrossDifference, 'sourceNode'>) => void,
+): Promise<number> {
+  const [here, there] = await Promise.all([
+    conn.exec(keys.flatMap((k) => [['DUMP', k] as RespArg[], ['PTTL', k] as RespArg[]])),
+    target.exec(
+      keys.flatMap((key) => [
+        { key, command: ['DUMP', key] },
+        { key, command: ['PTTL', key] },
+      ]),
+    ),
+  ]);
+  let compared = 0;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    const where = { key, targetNode: target.nodeOf(key) };
+    const a = { payload: here[2 * i] ?? null, pttl: replyInt(here[2 * i + 1] ?? null) ?? -2 };
+    const b = { payload: there[2 * i] ?? null, pttl: replyInt(there[2 * i + 1] ?? null) ?? -2 };
+    for (const r of [a.payload, b.payload]) {
+      if (r instanceof RespError)
+        throw new Error(`DUMP failed for a key on ${where.targetNode}: ${r.message}`);
+    }
+    if (!Buffer.isBuffer(a.payload)) continue; // gone from the source meanwhile
+    compared++;
+    if (!Buffer.isBuffer(b.payload)) {
+      // A key that expires within the tolerance may already be gone from the copy.
+      if (!(a.pttl >= 0 && a.pttl <= tolerance))
+        add({ kind: 'missing', ...where, detail: 'missing on the target' });
+      continue;
+    }
+    if (!a.payload.equals(b.payload)) {
+      const [va, vb] = await Promise.all([
+        readByType((c) => conn.exec(c), key),
+        readByType((c) => target.exec(c.map((command) => ({ key, command }))), key),
+      ]);
+      if (va.type !== vb.type)
+        add({ kind: 'type', ...where, detail: `${va.type} on the source, ${vb.type} on the target` });
+      else if (va.value !== vb.value)
+        add({ kind: 'value', ...where, detail: `the ${va.type} values differ` });
+    }
+    if ((a.pttl === -1) !== (b.pttl === -1)) {
+      add({
+        kind: 'ttl',
+        ...where,
+        detail: `PTTL ${a.pttl} on the source, ${b.pttl} on the target (persistent on one side only)`,
+      });
+    } else if (a.pttl >= 0 && Math.abs(a.pttl - b.pttl) > tolerance) {
+      add({ kind: 'ttl', ...where, detail: `PTTL ${a.pttl} on the source, ${b.pttl} on the target` });
+    }
+  }
+  return compared;
+}
+
+/** Target keys (read on `conn`) the source lacks, past the TTL tolerance: 'extra' differences. */
+export async function findExtras(
+  keys: Buffer[],
+  conn: RespConnection,
+  source: KeyRouter,
+  tolerance: number,
+  add: (d: Omit<AcrossDifference, 'targetNode'>) => void,
+): Promise<void> {
+  const [here, there] = await Promise.all([
+    conn.exec(keys.map((k) => ['PTTL', k] as RespArg[])),
+    source.exec(keys.map((key) => ({ key, command: ['EXISTS', key] }))),
+  ]);
+  keys.forEach((key, i) => {
+    const pttl = replyInt(here[i] ?? null) ?? -2;
+    if (pttl === -2 || replyInt(there[i] ?? null) !== 0) return;
+    if (pttl >= 0 && pttl <= tolerance) return;
+    add({ kind: 'extra', key, sourceNode: source.nodeOf(key), detail: 'only on the target' });
+  });
 }
 
 /** SCAN one node page by page, on a connection of its own. */

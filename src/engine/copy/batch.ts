@@ -15,7 +15,7 @@
 // counted from when DUMP/PTTL were sent (an upper bound of the read side's share), so a copy
 // outlives its source at most by the time its RESTORE waits in the target's queue; relative TTLs
 // need no clock agreement between hosts, which ABSTTL would.
-import type { RespConnection } from '../resp/connection.js';
+import { type CommandRunner, RespConnection } from '../resp/connection.js';
 import { commandTemplate } from '../resp/encoder.js';
 import { RespError, SkippedBulk } from '../resp/reply.js';
 import { copyBigKey } from './big-key.js';
@@ -46,9 +46,15 @@ interface SizedKey {
   size: number;
 }
 
+/**
+ * Where a batch is written: one server's connection (pre-encoded pipelines), or any runner, such
+ * as a cluster target that routes each key to its slot's node (engine/cluster/routed-runner.ts).
+ */
+export type BatchTarget = RespConnection | CommandRunner;
+
 export async function copyBatch(
   src: RespConnection,
-  dst: RespConnection,
+  dst: BatchTarget,
   keys: Buffer[],
   ctx: BatchContext,
 ): Promise<BatchResult> {
@@ -91,7 +97,7 @@ export async function copyBatch(
 /** Groups keys by estimated size; each group reads under its share of the budget. */
 async function copySized(
   src: RespConnection,
-  dst: RespConnection,
+  dst: BatchTarget,
   sized: SizedKey[],
   ctx: BatchContext,
   result: BatchResult,
@@ -158,7 +164,7 @@ async function keySizes(
 }
 
 async function skipMissing(
-  dst: RespConnection,
+  dst: BatchTarget,
   keys: Buffer[],
   ctx: BatchContext,
   result: BatchResult,
@@ -180,7 +186,7 @@ async function skipMissing(
  */
 async function dumpRestore(
   src: RespConnection,
-  dst: RespConnection,
+  dst: BatchTarget,
   keys: Buffer[],
   ctx: BatchContext,
   result: BatchResult,
@@ -253,10 +259,13 @@ async function dumpRestore(
   }
   if (gone.length > 0) await skipMissing(dst, gone, ctx, result);
   if (sent.length > 0) {
-    const replies = await dst.execEncoded(sent.length, (enc) => {
-      for (let i = 0; i < sent.length; i++)
-        enc.pushTemplate(RESTORE_REPLACE, sent[i]!.key, ttls[i]!, sent[i]!.payload);
-    });
+    const replies =
+      dst instanceof RespConnection
+        ? await dst.execEncoded(sent.length, (enc) => {
+            for (let i = 0; i < sent.length; i++)
+              enc.pushTemplate(RESTORE_REPLACE, sent[i]!.key, ttls[i]!, sent[i]!.payload);
+          })
+        : await dst.exec(sent.map((w, i) => ['RESTORE', w.key, ttls[i]!, w.payload, 'REPLACE']));
     let seen: { ok: number; rejected: number } | undefined;
     let seenVersion = -1;
     for (let i = 0; i < sent.length; i++) {

@@ -6,6 +6,8 @@
 // The temporary key name is derived from the key (so a resumed run overwrites its own leftovers)
 // and carries a safety TTL, so an abandoned one disappears by itself.
 import { createHash } from 'node:crypto';
+import { keySlot } from '../cluster/slot.js';
+import { slotTag } from '../cluster/slot-tag.js';
 import type { CommandRunner } from '../resp/connection.js';
 import { type RespArg, RespError, type RespReply, replyText } from '../resp/reply.js';
 import { readChunks } from '../types/chunks.js';
@@ -28,8 +30,13 @@ import { hashFieldTtls } from './field-ttls.js';
 /** Temporary keys expire by themselves after this long without a new chunk. */
 export const TEMP_KEY_TTL_MS = 60 * 60 * 1000;
 
+/**
+ * The temporary key of `key`: named after it, and with a hash tag of the same cluster slot, so on
+ * a cluster target it lives on the key's node and RENAME onto the key is allowed.
+ */
 export function tempKeyFor(key: Buffer): Buffer {
-  return Buffer.from(`migration-buddy:tmp:${createHash('sha1').update(key).digest('hex')}`);
+  const tag = slotTag(keySlot(key));
+  return Buffer.from(`migration-buddy:tmp:{${tag}}:${createHash('sha1').update(key).digest('hex')}`);
 }
 
 export async function copyBigKey(
