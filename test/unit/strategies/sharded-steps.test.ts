@@ -51,7 +51,7 @@ test('the copy result has each shard and the totals', () => {
   const out = summarizeCopy([result(1), result(2), result(3, { keysFailed: 2 })]);
   assert.equal(out.result?.keysCopied, 600);
   assert.equal(out.result?.keysSkipped, 3);
-  assert.equal((out.result?.shards as unknown[]).length, 3);
+  assert.equal((out.result!.shards as unknown[]).length, 3);
   assert.equal(out.verdict, 'warning');
   assert.equal(
     out.summary,
