@@ -13,6 +13,7 @@
 // worker ran which shard. The 2 cores of this machine are shared by the 6 servers and the
 // workers, so the speed-up of 3 workers over 1 is bounded by them, not by the queue.
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { keySlot } from '../src/engine/cluster/slot.js';
@@ -67,6 +68,8 @@ interface RunFigures {
   keys: number;
   seconds: number;
   keysPerSecond: number;
+  /** 1-minute load average at the end: on a shared machine it bounds every figure. */
+  load: number;
   processes: ProcessCpu[];
   spread: { shard: string; node: string; keys: number; worker: string; seconds: number }[];
 }
@@ -158,6 +161,7 @@ export async function runClusterBench(argv: string[]): Promise<number> {
           keys: result.keysCopied,
           seconds,
           keysPerSecond: Math.round(result.keysCopied / seconds),
+          load: loadavg()[0]!,
           processes: procs.map((p, i) => {
             const cpu = after[i]! - before[i]!;
             return { ...p, cpuSeconds: cpu, cpuMicrosPerKey: (cpu / result.keysCopied) * 1e6 };
@@ -173,7 +177,7 @@ export async function runClusterBench(argv: string[]): Promise<number> {
         runs.push(figures);
         say('');
         say(
-          `${count} worker(s), ${shardConcurrency} shard job(s) each: ${figures.keys} keys in ${seconds.toFixed(2)} s = ${figures.keysPerSecond} keys/s`,
+          `${count} worker(s), ${shardConcurrency} shard job(s) each: ${figures.keys} keys in ${seconds.toFixed(2)} s = ${figures.keysPerSecond} keys/s (load average ${figures.load.toFixed(1)})`,
         );
         for (const p of figures.processes) {
           say(
