@@ -10,12 +10,13 @@ import { printableKey } from '../../probe/printable-key.js';
 import { describeEndpoint } from '../../redis/endpoint.js';
 import { UserError } from '../../util/errors.js';
 import { freshCheckpoint } from '../copy/checkpoint.js';
-import type { BatchResult } from '../copy/context.js';
+import { type BatchResult, MAX_BATCHES } from '../copy/context.js';
 import { FatalReplyError } from '../copy/errors.js';
 import { CopyIdentityCheck } from '../copy/identity-check.js';
 import { ScanWalk } from '../copy/scan-walk.js';
 import type { CheckpointStore, CopyCheckpoint } from '../copy/types.js';
 import { ServerChangedError } from '../identity/index.js';
+import { globMatcher } from '../live-sync/glob.js';
 import { RespConnection } from '../resp/connection.js';
 import { RespError, replyInt, replyText } from '../resp/reply.js';
 import { joinedIdentity, nodeAt, nodeIdentity, nodeKeys } from './shard-nodes.js';
@@ -24,7 +25,7 @@ import { keySlot } from './slot.js';
 import { movedAway, readSlotOwners, type SlotOwners, slotSet } from './slot-map.js';
 
 export const DEFAULT_BATCH = 500;
-const PAGES_IN_FLIGHT = 4;
+const PROGRESS_MS = 250;
 /** Rounds of re-reading moved slots before the shard gives up on a slot map that keeps moving. */
 const MAX_RESCAN_ROUNDS = 5;
 
@@ -61,10 +62,12 @@ export class ShardRun {
   /** Failed keys of this run, by printable name (the checkpoint keeps names only). */
   private readonly failedKeys = new Map<string, Buffer>();
   private foreign = 0;
+  /** The counters a resumed run starts from. */
+  private resumedCounters = { keysCopied: 0, keysFailed: 0, keysSkipped: 0 };
   private estimatedKeys: number | null = null;
 
   constructor(
-    private readonly opts: ShardRunOptions & { batchSize?: number },
+    private readonly opts: ShardRunOptions & { batchSize?: number; match?: string },
     private readonly c: ShardConnections,
   ) {
     this.mine = slotSet(opts.shard.slots);
@@ -83,8 +86,9 @@ export class ShardRun {
     };
     this.walk = new ScanWalk<ShardCheckpoint>(
       {
+        match: opts.match,
         count: opts.batchSize ?? DEFAULT_BATCH,
-        pagesInFlight: PAGES_IN_FLIGHT,
+        pagesInFlight: MAX_BATCHES,
         checkpoint: store,
         signal: opts.signal,
         logger: opts.logger,
@@ -130,19 +134,11 @@ export class ShardRun {
         cp.functionsDone = true; // loaded on every target primary once, outside the shards
         await this.walk.begin(cp);
       }
-      this.walk.track(this.estimatedKeys ?? 0, (p) => {
-        void Promise.resolve(
-          opts.onProgress?.({
-            shard: opts.shard.id,
-            scanned: p.keysCopied + p.keysSkipped + p.keysFailed + this.foreign,
-            copied: p.keysCopied,
-            failed: p.keysFailed,
-            estimatedKeys: this.estimatedKeys,
-          }),
-        ).catch(() => undefined);
-      });
+      this.walk.track(this.estimatedKeys ?? 0, undefined);
+      this.resumedCounters = { ...this.walk.cp.counters };
       await this.walk.run(async () => undefined);
       if (this.walk.keysDone && !opts.signal?.aborted && c.sourceCluster) await this.rescanMoved();
+      await this.progress(true);
     } catch (err) {
       await this.walk.flush().catch(() => undefined);
       if (err instanceof ShardNodeChanged || err instanceof ServerChangedError) {
@@ -169,8 +165,38 @@ export class ShardRun {
     const mine = this.c.sourceCluster ? keys.filter((k) => this.mine.has(keySlot(k))) : keys;
     this.foreign += keys.length - mine.length;
     const result = await this.c.work.page(this.c.src, mine);
+    sourceMovedAsSkipped(result);
     this.noteFailures(mine, result);
+    this.pageProgress.keysCopied += result.keysCopied;
+    this.pageProgress.keysFailed += result.keysFailed;
+    this.pageProgress.keysSkipped += result.keysSkipped;
+    // Awaited: a caller that reports progress slowly slows the shard rather than piling up calls.
+    await this.progress(false);
     return result;
+  }
+
+  /** Counted as pages finish (the checkpoint's counters move in page order, a little later). */
+  private readonly pageProgress = { keysCopied: 0, keysFailed: 0, keysSkipped: 0 };
+  private lastProgress = 0;
+
+  /** Progress at most every PROGRESS_MS (and at the end); the first page reports at once. */
+  private async progress(final: boolean): Promise<void> {
+    const now = Date.now();
+    if (!this.opts.onProgress || (!final && now - this.lastProgress < PROGRESS_MS)) return;
+    this.lastProgress = now;
+    const base = this.resumedCounters;
+    const p = this.pageProgress;
+    const counters = final ? this.walk.cp.counters : undefined;
+    const copied = counters ? counters.keysCopied : base.keysCopied + p.keysCopied;
+    const failed = counters ? counters.keysFailed : base.keysFailed + p.keysFailed;
+    const skipped = counters ? counters.keysSkipped : base.keysSkipped + p.keysSkipped;
+    await this.opts.onProgress({
+      shard: this.opts.shard.id,
+      scanned: copied + failed + skipped + this.foreign,
+      copied,
+      failed,
+      estimatedKeys: this.estimatedKeys,
+    });
   }
 
   private noteFailures(keys: Buffer[], result: BatchResult): void {
@@ -199,10 +225,13 @@ export class ShardRun {
       const owners = await readSlotOwners(c.src, opts.source.host);
       const kept = [...this.mine].some((s) => owners[s] === opts.shard.primary);
       if (!kept) {
+        const what =
+          opts.shard.readFrom === opts.shard.primary && source.role === 'replica'
+            ? `it became a replica of ${source.master ?? 'another node'} (a failover)`
+            : 'it was removed from the cluster, failed over, or all its slots moved away';
         throw new ShardNodeChanged(
-          `source node ${opts.shard.primary} serves none of shard ${opts.shard.id}'s slots any more ` +
-            '(removed from the cluster, failed over, or all its slots moved away): the shard is not complete; ' +
-            'list the shards again and copy them again (with replace)',
+          `source node ${opts.shard.primary} serves none of shard ${opts.shard.id}'s slots any more: ${what}. ` +
+            'The shard is not complete: list the shards again and copy them again (with replace)',
         );
       }
     }
@@ -216,6 +245,7 @@ export class ShardRun {
   private async rescanMoved(): Promise<void> {
     const { c, opts } = this;
     let owners: SlotOwners = await readSlotOwners(c.src, opts.source.host);
+    const matches = opts.match !== undefined ? globMatcher(opts.match) : null;
     for (let round = 0; round < MAX_RESCAN_ROUNDS; round++) {
       const moved = movedAway(this.mine, owners, opts.shard.primary);
       if (moved.size === 0) return;
@@ -223,10 +253,12 @@ export class ShardRun {
         const conn = await RespConnection.open(nodeAt(opts.source, address), { role: 'shard-rescan', db: 0 });
         try {
           for (const slot of slots) {
-            const keys = await keysInSlot(conn, slot);
+            const all = await keysInSlot(conn, slot);
+            const keys = matches ? all.filter(matches) : all;
             for (let i = 0; i < keys.length; i += opts.batchSize ?? DEFAULT_BATCH) {
               const page = keys.slice(i, i + (opts.batchSize ?? DEFAULT_BATCH));
               const result = await c.work.page(conn, page);
+              sourceMovedAsSkipped(result);
               this.noteFailures(page, result);
               this.walk.cp.counters.keysCopied += result.keysCopied;
               this.walk.cp.counters.keysSkipped += result.keysSkipped;
@@ -278,6 +310,21 @@ export class ShardRun {
     };
   }
 }
+
+/**
+ * A key whose slot left the node between SCAN and its read (the node answers MOVED or ASK: a
+ * resharding of the source) is not a failure: its slot is read again on the new owner at the end.
+ */
+function sourceMovedAsSkipped(result: BatchResult): void {
+  const moved = result.errors.filter((e) => SOURCE_REDIRECT.test(e.reason));
+  if (moved.length === 0) return;
+  result.errors = result.errors.filter((e) => !SOURCE_REDIRECT.test(e.reason));
+  result.keysFailed -= moved.length;
+  result.keysSkipped += moved.length;
+}
+
+/** A source reply redirecting a key: "DUMP: MOVED 12 host:port", MIGRATE's own "MOVED ...". */
+const SOURCE_REDIRECT = /^[A-Z]+: (MOVED|ASK) \d+ /;
 
 /** Every key of a slot on its owner (a slot holds 1/16384 of a cluster's keys). */
 async function keysInSlot(conn: RespConnection, slot: number): Promise<Buffer[]> {

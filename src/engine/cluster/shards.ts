@@ -88,6 +88,8 @@ export interface ShardVerifyOptions extends ShardRunOptions {
   reverse: boolean;
 }
 
-export { copyShard } from './shard-copy.js';
+export { copyShard, type ShardCopyExtras } from './shard-copy.js';
+export { loadFunctionsOnTargets, type TargetFunctionsReport } from './shard-functions.js';
 export { listSourceShards } from './shard-list.js';
+export { migrateShard, type ShardMigrateOptions } from './shard-migrate.js';
 export { verifyShard } from './shard-verify.js';
