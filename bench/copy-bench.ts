@@ -24,6 +24,12 @@ import { type RedisServer, startRedis } from '../test/harness/redis-server.js';
 import type { ChildResult } from './child-output.js';
 import { type DatasetSummary, loadDataset } from './dataset.js';
 
+// `--cluster`: the cluster shard-jobs bench instead (bench/cluster-bench.ts).
+if (process.argv.includes('--cluster')) {
+  const { runClusterBench } = await import('./cluster-bench.js');
+  process.exit(await runClusterBench(process.argv.slice(2).filter((a) => a !== '--cluster')));
+}
+
 const TARGETS = {
   copyKeysPerSecond: 150_000,
   verifyKeysPerSecond: 200_000,

@@ -68,8 +68,10 @@ export class ShardQueue implements ShardFlow {
     let lastLines = '';
     for (;;) {
       hooks.signal.throwIfAborted();
+      // States first: a job read after its state holds at least what that state says (the
+      // result of a completed job, the reason of a failed one).
+      const states = await Promise.all(childIds.map((id) => this.queue.getJobState(id)));
       const children = await Promise.all(childIds.map((id) => this.queue.getJob(id)));
-      const states = await Promise.all(children.map((j) => j?.getState() ?? Promise.resolve('unknown')));
       const lines = shards.map((s, i) => line(s, children[i], states[i]!));
       const text = JSON.stringify(lines);
       if (text !== lastLines) {

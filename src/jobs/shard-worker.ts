@@ -128,6 +128,10 @@ export class ShardPool {
         worker: this.options.workerId,
       });
       await progress.flush(false);
+      // Aborted (or the step moved on) just as the copy finished: not recorded as done.
+      if (stopped === 'abort' || stopped === 'stale') {
+        throw new UnrecoverableError(`stopped: ${(await this.notRunnable(data)) ?? stopped}`);
+      }
       if (!result.complete) {
         if (stopped === 'shutdown' || stopped === 'cancelled') return this.later(job, token, 0);
         const failed = result.keysFailed

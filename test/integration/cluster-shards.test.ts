@@ -20,7 +20,7 @@ import { type Endpoint, parseEndpointUrl } from '../../src/redis/endpoint.js';
 import { createLogger } from '../../src/util/logger.js';
 import { compareSides } from '../harness/compare-cluster.js';
 import { type RedisCluster, startCluster } from '../harness/redis-cluster.js';
-import { type RedisServer, startRedis } from '../harness/redis-server.js';
+import { type RedisServer, serverUnavailable, startRedis } from '../harness/redis-server.js';
 import { fillEveryType } from './copy-fixtures.js';
 
 const logger = createLogger({ level: 'silent' });
@@ -355,3 +355,161 @@ function slotTotal(s: SourceShard): number {
 function keySlotOf(key: string): number {
   return keySlot(Buffer.from(key));
 }
+
+describe('copyShard from replicas', () => {
+  let cluster: RedisCluster;
+  let target: RedisServer;
+
+  before(async () => {
+    [cluster, target] = await Promise.all([
+      startCluster({ primaries: 3, replicasPerPrimary: 1 }),
+      startRedis(),
+    ]);
+    await fill((await cluster.client()) as unknown as Redis, 'r:', 150);
+    for (const p of cluster.primaries) await (await p.server.client()).call('WAIT', '1', '5000');
+  });
+  after(async () => {
+    await Promise.all([cluster?.stop(), target?.stop()]);
+  });
+
+  const address = (n: { server: RedisServer }) => `${n.server.host}:${n.server.port}`;
+
+  test('readFromReplica: each shard read on its in-sync replica, the primaries not read', async () => {
+    const source = parseEndpointUrl(`${cluster.url}/0`);
+    const shards = await listSourceShards(source, { readFromReplica: true });
+    for (const s of shards) {
+      const replica = cluster.replicas.find((r) => address(r) === s.readFrom);
+      assert.ok(replica, `${s.readFrom} is a replica`);
+      assert.equal(replica.primaryId, s.id);
+    }
+    const reports = await copyAll(source, parseEndpointUrl(`${target.url}/0`), {}, shards);
+    for (const r of reports) assert.deepEqual([r.complete, r.failed], [true, []]);
+    assert.deepEqual(await compareSides(cluster, target), []);
+    const dumps = async (n: { server: RedisServer }) =>
+      /cmdstat_dump:calls=(\d+)/.exec(String(await (await n.server.client()).info('commandstats')))?.[1] ??
+      '0';
+    for (const r of cluster.replicas) assert.notEqual(await dumps(r), '0');
+    for (const p of cluster.primaries) assert.equal(await dumps(p), '0');
+    await flushSide(target);
+  });
+
+  test('a named replica is read for its shard only; a node that is no replica is refused', async () => {
+    const source = parseEndpointUrl(cluster.url);
+    const named = address(cluster.replicas[1]!);
+    const shards = await listSourceShards(source, { readFromReplica: named });
+    assert.deepEqual(
+      shards.filter((s) => s.readFrom !== s.primary).map((s) => s.readFrom),
+      [named],
+    );
+    await assert.rejects(
+      listSourceShards(source, { readFromReplica: address(cluster.primaries[0]!) }),
+      /is not a replica of any primary/,
+    );
+  });
+
+  test('copyShard re-checks its replica: one that does not replicate the shard primary is refused', async () => {
+    const source = parseEndpointUrl(`${cluster.url}/0`);
+    const [shard] = await listSourceShards(source);
+    const other = cluster.replicas.find((r) => r.primaryId !== shard!.id)!;
+    await assert.rejects(
+      copyShard({
+        source,
+        target: parseEndpointUrl(`${target.url}/0`),
+        shard: { ...shard!, readFrom: address(other) },
+        mapping: { dbs: [0] },
+        replace: true,
+        logger,
+      }),
+      /cannot be read from now: it replicates .*Nothing was copied/,
+    );
+    assert.equal(await (await target.client()).dbsize(), 0);
+  });
+
+  test('a source primary that became a replica during the copy ends its shard incomplete, saying so', async () => {
+    const source = parseEndpointUrl(`${cluster.url}/0`);
+    const shards = await listSourceShards(source);
+    const shard = shards[0]!;
+    const replica = cluster.replicas.find((r) => r.primaryId === shard.id)!;
+    let failedOver = false;
+    const report = await copyShard({
+      source,
+      target: parseEndpointUrl(`${target.url}/0`),
+      shard,
+      mapping: { dbs: [0] },
+      replace: true,
+      logger,
+      batchSize: 10,
+      onProgress: async () => {
+        if (failedOver) return;
+        failedOver = true;
+        await (await replica.server.client()).call('CLUSTER', 'FAILOVER');
+        const old = await cluster.primaries[0]!.server.client();
+        for (let i = 0; i < 100 && !/role:slave/.test(await old.info('replication')); i++) {
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      },
+    });
+    assert.equal(report.complete, false);
+    assert.match(report.incompleteReason ?? '', /replica/);
+  });
+});
+
+describe('copyShard between versions', () => {
+  test('a newer source: payloads the cluster target rejects are copied by type', async (t) => {
+    const why = await serverUnavailable('redis-8.0');
+    if (why) return t.skip(why);
+    const [source, cluster] = await Promise.all([
+      startRedis({ server: 'redis-8.0' }),
+      startCluster({ primaries: 2 }),
+    ]);
+    try {
+      await fill(await source.client(), 'v:', 60);
+      const s = parseEndpointUrl(`${source.url}/0`);
+      const [report] = await copyAll(s, parseEndpointUrl(`${cluster.url}/0`), {
+        bigKeyThresholdBytes: 16 * 1024,
+      });
+      assert.deepEqual([report!.complete, report!.failed], [true, []]);
+      assert.ok(report!.byType > 0, 'the by-type fallback copied keys');
+      assert.deepEqual(await compareSides(source, cluster), []);
+    } finally {
+      await Promise.all([source.stop(), cluster.stop()]);
+    }
+  });
+
+  test('hash field TTLs onto a cluster: in the payload, and with HPEXPIREAT for a hash in chunks', async (t) => {
+    const why = await serverUnavailable('redis-8.0');
+    if (why) return t.skip(why);
+    const [source, cluster] = await Promise.all([
+      startRedis({ server: 'redis-8.0' }),
+      startCluster({ primaries: 2, server: 'redis-8.0' }),
+    ]);
+    try {
+      const c = await source.client();
+      const fields: string[] = [];
+      for (let i = 0; i < 400; i++) fields.push(`f${i}`, 'x'.repeat(100));
+      for (const key of ['ft:small', 'ft:big']) {
+        await c.hset(key, ...(key === 'ft:big' ? fields : ['a', '1', 'b', '2']));
+        await c.call('HPEXPIRE', key, '600000', 'FIELDS', '1', key === 'ft:big' ? 'f7' : 'a');
+      }
+      const s = parseEndpointUrl(`${source.url}/0`);
+      const [report] = await copyAll(s, parseEndpointUrl(`${cluster.url}/0`), {
+        bigKeyThresholdBytes: 8 * 1024,
+      });
+      assert.deepEqual([report!.complete, report!.failed], [true, []]);
+      assert.equal(report!.bigKeys, 1);
+      const target = await cluster.client();
+      for (const [key, field, persistent] of [
+        ['ft:small', 'a', 'b'],
+        ['ft:big', 'f7', 'f8'],
+      ] as const) {
+        const [ttl] = (await target.call('HPTTL', key, 'FIELDS', '1', field)) as number[];
+        assert.ok(ttl! > 500_000 && ttl! <= 600_000, `${key} ${field} keeps its TTL (${ttl})`);
+        const [none] = (await target.call('HPTTL', key, 'FIELDS', '1', persistent)) as number[];
+        assert.equal(none, -1);
+      }
+      assert.equal(await target.hlen('ft:big'), 400);
+    } finally {
+      await Promise.all([source.stop(), cluster.stop()]);
+    }
+  });
+});

@@ -96,9 +96,12 @@ export async function runCopyAcrossCli(
   if (ctx.json) ctx.printJson({ event: 'report', ...acrossJson(report) });
   else ctx.print(acrossSummary(report, describeEndpoint(source), describeEndpoint(target)));
   if (!report.complete) {
+    for (const why of report.incomplete) ctx.note(why);
     ctx.note(
-      `${fmtInt(report.failed.length)} keys were not copied (listed above): the copy is incomplete. Fix what ` +
-        'their errors say, then copy again with --replace',
+      report.failed.length > 0
+        ? `${fmtInt(report.failed.length)} keys were not copied (listed above): the copy is incomplete. Fix what ` +
+            'their errors say, then copy again with --replace'
+        : 'the copy is incomplete (see above): copy again with --replace',
     );
     return ExitCode.problem;
   }

@@ -1,13 +1,13 @@
 // A whole copy across topologies, as `copy` runs it when either endpoint is a cluster: the db pair,
 // the read-only checks (copy-across-preflight.ts), then the target prepared on every node (flush,
 // with one confirmation for all of them), the source's function libraries loaded on every target
-// primary, the keys copied (copy-across.ts), and a report that says complete only when every key
-// was copied or had vanished (expired, deleted) meanwhile and no node restarted and no slot map
-// changed during the copy (checked afterwards: there is no per-batch identity guard across
-// topologies yet).
+// primary, the keys copied shard by shard (shards.ts copyShard: the standalone engine's batches,
+// big keys in chunks, by-type fallback, a resharding of either side followed), and a report that
+// says complete only when every shard is. No node may restart during the copy (the shards' own
+// identity checks, and a last look at every node's run id afterwards).
 import { describeEndpoint, type Endpoint } from '../../redis/endpoint.js';
 import { ExitCode, UserError } from '../../util/errors.js';
-import type { Logger } from '../../util/logger.js';
+import { createLogger, type Logger } from '../../util/logger.js';
 import { copyFunctions, type FunctionsOutcome } from '../copy/functions.js';
 import type { NonEmptyTargetPolicy } from '../copy/types.js';
 import type { DbMapping } from '../db-mapping.js';
@@ -15,15 +15,12 @@ import { respInfo } from '../identity/guard.js';
 import { RespConnection } from '../resp/connection.js';
 import { prepareTarget } from '../restore/prepare-target.js';
 import { type AcrossDbs, resolveAcross } from './across-dbs.js';
-import { type CopyAcrossReport, copyAcrossTopologies } from './copy-across.js';
-import {
-  type AcrossNode,
-  checkKeySizes,
-  checkPayloadsCross,
-  sourceLibraries,
-  targetStates,
-} from './copy-across-preflight.js';
+import type { CopyAcrossReport } from './copy-across.js';
+import { type AcrossNode, checkKeySizes, sourceLibraries, targetStates } from './copy-across-preflight.js';
 import { type KeyHolders, keyHolders } from './nodes.js';
+import type { RedirectCounts } from './router.js';
+import { copyShard } from './shard-copy.js';
+import { listSourceShards } from './shard-list.js';
 
 export interface RunCopyAcrossOptions {
   mapping: DbMapping;
@@ -43,6 +40,8 @@ export interface RunCopyAcrossOptions {
 
 export interface CopyAcrossRunReport extends CopyAcrossReport, AcrossDbs {
   complete: boolean;
+  /** Why shards did not complete (a node that changed, a stop), one line per shard. */
+  incomplete: string[];
   /** Keys the size pass counted on the source before the copy. */
   sourceKeys: number;
   topology: { source: 'cluster' | 'standalone'; target: 'cluster' | 'standalone' };
@@ -81,11 +80,11 @@ export async function runCopyAcross(
   let targets: AcrossNode[] = [];
   try {
     targets = await openNodes(dstHolders, dbs.targetDb, 'copy-prepare');
-    await checkPayloadsCross(sources, targets);
     const libraries = await sourceLibraries(sources);
     const states = await targetStates(targets, dbs.targetDb, options.onNonEmptyTarget, libraries);
+    // Counted for the progress only: big keys are copied in chunks.
     const sourceKeys = await checkKeySizes(sources, {
-      thresholdBytes: options.bigKeyThresholdBytes,
+      thresholdBytes: Number.POSITIVE_INFINITY,
       batchSize: options.batchSize ?? 500,
       ...(options.match !== undefined ? { match: options.match } : {}),
     });
@@ -129,21 +128,13 @@ export async function runCopyAcross(
       }
     }
 
-    const copy = await copyAcrossTopologies(source, target, {
-      ...dbs,
-      replace: options.onNonEmptyTarget === 'replace',
-      batchSize: options.batchSize ?? 500,
-      ...(options.match !== undefined ? { match: options.match } : {}),
-      ...(options.logger ? { logger: options.logger } : {}),
-      onBatch: (copied) =>
-        options.onProgress?.({ copied, total: sourceKeys, elapsedMs: Date.now() - started }),
-    });
-    await checkUnchanged(source, target, { sources: srcHolders, targets: dstHolders, runIds: before });
+    const copy = await copyShards(source, target, options, sourceKeys, started);
+    await checkUnchanged(source, target, before);
     const durationMs = Date.now() - started;
     return {
       ...copy,
       ...dbs,
-      complete: copy.failed.length === 0,
+      complete: copy.failed.length === 0 && copy.incomplete.length === 0,
       sourceKeys,
       topology: {
         source: srcHolders.cluster ? 'cluster' : 'standalone',
@@ -169,29 +160,22 @@ async function runIds(nodes: AcrossNode[]): Promise<Record<string, string>> {
 }
 
 /**
- * After the copy: the same nodes, not restarted, serving the same slots. A source node that
- * restarted or a slot map that changed (resharding, failover) may have hidden keys from the scan;
- * a target node that restarted may have lost what it took. Either way the copy is not called done.
+ * After the copy: the same nodes, not restarted. A source node that restarted may have hidden keys
+ * from the scan; a target node that restarted may have lost what it took. Either way the copy is
+ * not called done. (A changed slot map is fine: the shards read moved slots again, and the target
+ * router follows MOVED.)
  */
 async function checkUnchanged(
   source: Endpoint,
   target: Endpoint,
-  was: { sources: KeyHolders; targets: KeyHolders; runIds: Record<string, string>[] },
+  runIdsBefore: Record<string, string>[],
 ): Promise<void> {
   const next = 'run `migration-buddy verify` to see what differs, then copy again with --replace';
-  for (const [side, endpoint, holders, ids] of [
-    ['source', source, was.sources, was.runIds[0]!],
-    ['target', target, was.targets, was.runIds[1]!],
+  for (const [side, endpoint, ids] of [
+    ['source', source, runIdsBefore[0]!],
+    ['target', target, runIdsBefore[1]!],
   ] as const) {
     const now = await keyHolders(endpoint);
-    if (now.layout !== holders.layout) {
-      throw new UserError(
-        `the ${side} ${describeEndpoint(endpoint)} changed its slot map during the copy (a resharding or ` +
-          `failover: was ${holders.layout}, now ${now.layout}), so keys that moved may have been missed and ` +
-          `the copy is not complete: ${next}`,
-        ExitCode.problem,
-      );
-    }
     const nodes = await openNodes(now, 0, 'copy-check');
     try {
       const after = await runIds(nodes);
@@ -208,4 +192,54 @@ async function checkUnchanged(
       for (const n of nodes) n.conn.destroy();
     }
   }
+}
+
+/** Every shard of the source copied in turn, added up the way the report tells it. */
+async function copyShards(
+  source: Endpoint,
+  target: Endpoint,
+  options: RunCopyAcrossOptions,
+  sourceKeys: number,
+  started: number,
+): Promise<CopyAcrossReport & { incomplete: string[] }> {
+  const report: CopyAcrossReport & { incomplete: string[] } = {
+    copied: 0,
+    vanished: 0,
+    failed: [],
+    perSourceNode: {},
+    redirects: null,
+    incomplete: [],
+  };
+  const logger = options.logger ?? createLogger({ level: 'silent' });
+  for (const shard of await listSourceShards(source)) {
+    const done = report.copied;
+    const r = await copyShard({
+      source,
+      target,
+      shard,
+      mapping: options.mapping,
+      replace: options.onNonEmptyTarget === 'replace',
+      logger,
+      bigKeyThresholdBytes: options.bigKeyThresholdBytes,
+      ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
+      ...(options.match !== undefined ? { match: options.match } : {}),
+      onProgress: (p) =>
+        options.onProgress?.({ copied: done + p.copied, total: sourceKeys, elapsedMs: Date.now() - started }),
+    });
+    report.copied += r.copied;
+    report.vanished += r.vanished;
+    report.perSourceNode[shard.readFrom] = r.copied;
+    for (const f of r.failed) report.failed.push({ node: shard.readFrom, ...f });
+    if (!r.complete && r.incompleteReason && r.failed.length === 0) {
+      report.incomplete.push(`shard ${shard.readFrom}: ${r.incompleteReason}`);
+    }
+    if (r.redirects) report.redirects = addRedirects(report.redirects, r.redirects);
+  }
+  return report;
+}
+
+function addRedirects(a: RedirectCounts | null, b: RedirectCounts): RedirectCounts {
+  return a
+    ? { moved: a.moved + b.moved, ask: a.ask + b.ask, refreshes: a.refreshes + b.refreshes }
+    : { ...b };
 }

@@ -174,7 +174,9 @@ export class ClusterRouter implements KeyRouter {
           );
           continue;
         }
-        groups.set(address, [...(groups.get(address) ?? []), i]);
+        const group = groups.get(address);
+        if (group) group.push(i);
+        else groups.set(address, [i]);
       }
       const next: number[] = [];
       let moved = false;

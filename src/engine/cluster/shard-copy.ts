@@ -20,13 +20,15 @@ import { featuresForVersion } from '../types/value.js';
 import { resolveAcross } from './across-dbs.js';
 import { RoutedRunner } from './routed-runner.js';
 import { ClusterRouter } from './router.js';
-import { openShardSource } from './shard-nodes.js';
+import { openShardSource, refuseStaleReplica } from './shard-nodes.js';
 import { ShardRun, type ShardWork } from './shard-run.js';
 import type { ShardCopyReport, ShardRunOptions } from './shards.js';
 
 const IN_FLIGHT_BYTES = 64 * 1024 * 1024;
 
 export interface ShardCopyExtras {
+  /** SCAN MATCH on the shard's node. */
+  match?: string;
   /** SCAN COUNT (default 500). */
   batchSize?: number;
   /** Default 64 MiB. */
@@ -38,6 +40,7 @@ export interface ShardCopyExtras {
 export async function copyShard(opts: ShardRunOptions & ShardCopyExtras): Promise<ShardCopyReport> {
   const { shard } = opts;
   const sides = await resolveAcross(opts.source, opts.target, opts.mapping);
+  await refuseStaleReplica(opts.source, shard);
   const { sourceDb, targetDb } = sides;
   const sourceCluster = sides.source.cluster;
   const src = await openShardSource(opts.source, shard, sourceCluster, sourceDb, 'shard-source');

@@ -3,7 +3,13 @@
 // explicitly (to spare the primary). A replica is taken only when it is in sync: its link to the
 // primary up, no sync in progress, and the primary's last acknowledgement from it recent; else
 // the listing refuses it, naming the replica and why.
-import { nodeAddress, parseClusterSlots, type TopologyNode } from '../../probe/cluster-topology.js';
+import {
+  nodeAddress,
+  parseClusterShards,
+  parseClusterSlots,
+  type TopologyNode,
+  type TopologyShard,
+} from '../../probe/cluster-topology.js';
 import { infoField, parseInfo } from '../../probe/info.js';
 import { describeEndpoint, type Endpoint } from '../../redis/endpoint.js';
 import { nodeEndpoint } from '../../redis/node-endpoint.js';
@@ -28,7 +34,7 @@ export async function listSourceShards(
   opts: ListShardsOptions = {},
 ): Promise<SourceShard[]> {
   const conn = await RespConnection.open(source, { role: 'topology' });
-  let topology: ReturnType<typeof parseClusterSlots>;
+  let topology: TopologyShard[];
   try {
     if (!isClusterNode(await respInfo(conn)('server'))) {
       if (opts.readFromReplica) {
@@ -40,6 +46,13 @@ export async function listSourceShards(
       const address = nodeAddress(source);
       return [{ id: 'standalone', primary: address, readFrom: address, slots: [] }];
     }
+    // CLUSTER SHARDS (Redis 7+) lists every replica; CLUSTER SLOTS leaves out those it thinks not
+    // ready yet (no replication offset gossiped), so it is only the fallback.
+    const [shards] = await conn.exec([['CLUSTER', 'SHARDS']]);
+    if (!(shards instanceof RespError)) {
+      topology = parseClusterShards(plain(shards ?? null), source.host, Boolean(source.tls));
+      return await shardsOf(source, topology, opts);
+    }
     const [reply] = await conn.exec([['CLUSTER', 'SLOTS']]);
     if (reply instanceof RespError) {
       throw new UserError(
@@ -50,6 +63,14 @@ export async function listSourceShards(
   } finally {
     conn.destroy();
   }
+  return shardsOf(source, topology, opts);
+}
+
+async function shardsOf(
+  source: Endpoint,
+  topology: TopologyShard[],
+  opts: ListShardsOptions,
+): Promise<SourceShard[]> {
   const named = typeof opts.readFromReplica === 'string' ? opts.readFromReplica : null;
   if (named && !topology.some((s) => s.replicas.some((r) => nodeAddress(r) === named))) {
     throw new UserError(

@@ -4,10 +4,12 @@
 import { parseInfo, parseKeyspace } from '../../probe/info.js';
 import type { Endpoint } from '../../redis/endpoint.js';
 import { nodeEndpoint } from '../../redis/node-endpoint.js';
+import { UserError } from '../../util/errors.js';
 import { parseIdentity, respInfo, type ServerIdentity } from '../identity/index.js';
 import { IDENTITY_SECTIONS } from '../identity/server-identity.js';
 import { RespConnection } from '../resp/connection.js';
 import { RespError } from '../resp/reply.js';
+import { replicaNotInSync } from './shard-list.js';
 import type { SourceShard } from './shards.js';
 
 export function splitAddress(address: string): { host: string; port: number } {
@@ -70,4 +72,19 @@ export async function joinedIdentity(conns: RespConnection[], db: number): Promi
     keys: all.reduce((n, i) => n + i.keys, 0),
     capturedAt: new Date().toISOString(),
   };
+}
+
+/**
+ * A shard listed to read from a replica: refused (UserError) unless that replica is in sync now,
+ * since the listing may be older than the run (a job queued for a while).
+ */
+export async function refuseStaleReplica(source: Endpoint, shard: SourceShard): Promise<void> {
+  if (shard.readFrom === shard.primary) return;
+  const why = await replicaNotInSync(source, splitAddress(shard.primary), splitAddress(shard.readFrom));
+  if (why) {
+    throw new UserError(
+      `shard ${shard.id} was listed to read from replica ${shard.readFrom}, which cannot be read from now: ${why}. ` +
+        'Nothing was copied: run it again once the replica has caught up, or list the shards again',
+    );
+  }
 }

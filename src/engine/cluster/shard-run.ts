@@ -10,12 +10,13 @@ import { printableKey } from '../../probe/printable-key.js';
 import { describeEndpoint } from '../../redis/endpoint.js';
 import { UserError } from '../../util/errors.js';
 import { freshCheckpoint } from '../copy/checkpoint.js';
-import type { BatchResult } from '../copy/context.js';
+import { type BatchResult, MAX_BATCHES } from '../copy/context.js';
 import { FatalReplyError } from '../copy/errors.js';
 import { CopyIdentityCheck } from '../copy/identity-check.js';
 import { ScanWalk } from '../copy/scan-walk.js';
 import type { CheckpointStore, CopyCheckpoint } from '../copy/types.js';
 import { ServerChangedError } from '../identity/index.js';
+import { globMatcher } from '../live-sync/glob.js';
 import { RespConnection } from '../resp/connection.js';
 import { RespError, replyInt, replyText } from '../resp/reply.js';
 import { joinedIdentity, nodeAt, nodeIdentity, nodeKeys } from './shard-nodes.js';
@@ -24,7 +25,6 @@ import { keySlot } from './slot.js';
 import { movedAway, readSlotOwners, type SlotOwners, slotSet } from './slot-map.js';
 
 export const DEFAULT_BATCH = 500;
-const PAGES_IN_FLIGHT = 4;
 const PROGRESS_MS = 250;
 /** Rounds of re-reading moved slots before the shard gives up on a slot map that keeps moving. */
 const MAX_RESCAN_ROUNDS = 5;
@@ -67,7 +67,7 @@ export class ShardRun {
   private estimatedKeys: number | null = null;
 
   constructor(
-    private readonly opts: ShardRunOptions & { batchSize?: number },
+    private readonly opts: ShardRunOptions & { batchSize?: number; match?: string },
     private readonly c: ShardConnections,
   ) {
     this.mine = slotSet(opts.shard.slots);
@@ -86,8 +86,9 @@ export class ShardRun {
     };
     this.walk = new ScanWalk<ShardCheckpoint>(
       {
+        match: opts.match,
         count: opts.batchSize ?? DEFAULT_BATCH,
-        pagesInFlight: PAGES_IN_FLIGHT,
+        pagesInFlight: MAX_BATCHES,
         checkpoint: store,
         signal: opts.signal,
         logger: opts.logger,
@@ -224,10 +225,13 @@ export class ShardRun {
       const owners = await readSlotOwners(c.src, opts.source.host);
       const kept = [...this.mine].some((s) => owners[s] === opts.shard.primary);
       if (!kept) {
+        const what =
+          opts.shard.readFrom === opts.shard.primary && source.role === 'replica'
+            ? `it became a replica of ${source.master ?? 'another node'} (a failover)`
+            : 'it was removed from the cluster, failed over, or all its slots moved away';
         throw new ShardNodeChanged(
-          `source node ${opts.shard.primary} serves none of shard ${opts.shard.id}'s slots any more ` +
-            '(removed from the cluster, failed over, or all its slots moved away): the shard is not complete; ' +
-            'list the shards again and copy them again (with replace)',
+          `source node ${opts.shard.primary} serves none of shard ${opts.shard.id}'s slots any more: ${what}. ` +
+            'The shard is not complete: list the shards again and copy them again (with replace)',
         );
       }
     }
@@ -241,6 +245,7 @@ export class ShardRun {
   private async rescanMoved(): Promise<void> {
     const { c, opts } = this;
     let owners: SlotOwners = await readSlotOwners(c.src, opts.source.host);
+    const matches = opts.match !== undefined ? globMatcher(opts.match) : null;
     for (let round = 0; round < MAX_RESCAN_ROUNDS; round++) {
       const moved = movedAway(this.mine, owners, opts.shard.primary);
       if (moved.size === 0) return;
@@ -248,7 +253,8 @@ export class ShardRun {
         const conn = await RespConnection.open(nodeAt(opts.source, address), { role: 'shard-rescan', db: 0 });
         try {
           for (const slot of slots) {
-            const keys = await keysInSlot(conn, slot);
+            const all = await keysInSlot(conn, slot);
+            const keys = matches ? all.filter(matches) : all;
             for (let i = 0; i < keys.length; i += opts.batchSize ?? DEFAULT_BATCH) {
               const page = keys.slice(i, i + (opts.batchSize ?? DEFAULT_BATCH));
               const result = await c.work.page(conn, page);

@@ -1,6 +1,7 @@
 // What a sharded bulk copy does once, before any shard job runs: the payloads must cross, the
 // non-empty target policy is applied to every target node (refuse names each non-empty node,
-// flush empties each), and the source's function libraries are loaded on every target primary.
+// flush empties each), and the source's function libraries are loaded on every target primary
+// (loadFunctionsOnTargets).
 // The shards then restore with REPLACE, so a resumed batch overwrites only its own copy.
 
 import { resolveAcross } from '../../engine/cluster/across-dbs.js';
@@ -11,7 +12,7 @@ import {
   targetStates,
 } from '../../engine/cluster/copy-across-preflight.js';
 import type { KeyHolders } from '../../engine/cluster/nodes.js';
-import { copyFunctions, functionsNotCopied } from '../../engine/copy/functions.js';
+import { loadFunctionsOnTargets } from '../../engine/cluster/shard-functions.js';
 import type { NonEmptyTargetPolicy } from '../../engine/copy/types.js';
 import { RespConnection } from '../../engine/resp/connection.js';
 import { prepareTarget } from '../../engine/restore/prepare-target.js';
@@ -48,19 +49,15 @@ export async function prepareShardedTarget(
     targets = await openNodes(sides.target, sides.targetDb, 'shard-prepare');
     await checkPayloadsCross(sources, targets);
     const libraries = params.functions === null ? null : await sourceLibraries(sources);
-    const states = await targetStates(targets, sides.targetDb, policy, libraries);
+    await targetStates(targets, sides.targetDb, policy, libraries);
     if (policy === 'flush') {
       for (const node of targets) await prepareTarget(node.conn, 'flush', [sides.targetDb]);
     }
+    // Loaded after the flush, so a flushed node takes exactly the source's libraries.
     if (libraries) {
-      for (const [i, node] of targets.entries()) {
-        const had = policy === 'flush' ? [] : (states[i]!.libraries ?? []);
-        const outcome = await copyFunctions(libraries.from.conn, node.conn, policy, libraries.names, had);
-        const failure = functionsNotCopied(outcome);
-        if (failure) throw new UnrecoverableStepError(`target node ${node.address}: ${failure}`);
-      }
+      const loaded = await loadFunctionsOnTargets(endpoints.source, endpoints.target, policy);
       logger.info(
-        { libraries: libraries.names.length, nodes: targets.length },
+        { libraries: loaded.libraries, nodes: targets.length },
         'functions loaded on every target primary',
       );
     }

@@ -2,7 +2,8 @@
 // executors (buildExecutorRegistry) and the shard queue, with the migration's endpoints from the
 // environment. Env: CONTROL_URL, SOURCE_URL, TARGET_URL, PREFIX, WORKER_ID, SHARD_CONCURRENCY,
 // LOCK_MS, STALLED_MS, SHARD_SAVE_DELAY_MS (a pause after each shard checkpoint, so a test can
-// kill a worker mid-shard). Prints "ready" once taking jobs, "closed <clean>" after SIGTERM.
+// kill a worker mid-shard). Every checkpoint a shard job loads is pushed, as the JSON the control
+// Redis holds, to the list `<shard record key>:loads` (how a test tells a resume from a restart). Prints "ready" once taking jobs, "closed <clean>" after SIGTERM.
 import { buildExecutorRegistry } from '../../../src/jobs/executors.js';
 import { openRuntime, startWorkers } from '../../../src/jobs/runtime.js';
 import { parseEndpointUrl } from '../../../src/redis/endpoint.js';
@@ -26,19 +27,21 @@ const rt = await openRuntime({
   },
 });
 const delay = num(env.SHARD_SAVE_DELAY_MS, 0);
-if (delay > 0) {
-  const store = rt.shards.checkpointStore.bind(rt.shards);
-  rt.shards.checkpointStore = (key, epoch) => {
-    const inner = store(key, epoch);
-    return {
-      load: inner.load,
-      save: async (state) => {
-        await inner.save(state);
-        await sleep(delay);
-      },
-    };
+const store = rt.shards.checkpointStore.bind(rt.shards);
+rt.shards.checkpointStore = (key, epoch) => {
+  const inner = store(key, epoch);
+  return {
+    load: async () => {
+      const raw = await rt.redis.hget(rt.shards.key(key), 'cp');
+      await rt.redis.rpush(`${rt.shards.key(key)}:loads`, raw ?? 'null');
+      return inner.load();
+    },
+    save: async (state) => {
+      await inner.save(state);
+      if (delay > 0) await sleep(delay);
+    },
   };
-}
+};
 const source = parseEndpointUrl(env.SOURCE_URL!, 'src');
 const target = parseEndpointUrl(env.TARGET_URL!, 'dst');
 const pool = await startWorkers(rt, {
