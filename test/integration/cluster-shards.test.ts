@@ -308,6 +308,34 @@ describe('copyShard', () => {
     await flushSide(two);
   });
 
+  test('verifyShard after its slots moved on the source: the moved keys are compared on their new owner', async () => {
+    const source = parseEndpointUrl(three.url);
+    const target = parseEndpointUrl(two.url);
+    await copyAll(source, target);
+    const shards = await listSourceShards(source); // listed before the resharding below
+    const key = 'c:k:7';
+    const shard = shards.find((s) => s.slots.some(([a, b]) => keySlotOf(key) >= a && keySlotOf(key) <= b))!;
+    await (await two.client()).set(key, 'changed on the target');
+    const to = three.primaries.find((p) => p.id !== shard.id)!;
+    await three.reshard([keySlotOf(key)], to);
+    const r = await verifyShard({
+      source,
+      target,
+      shard,
+      mapping: dbMapping(source, target, undefined),
+      replace: false,
+      logger,
+      ttlToleranceMs: 2000,
+      reverse: true,
+    });
+    assert.equal(r.identical, false);
+    assert.deepEqual(
+      r.differences.map((d) => [d.key.toString(), d.kind, d.sourceShard, d.sourceNode]),
+      [[key, 'value', shard.id, `${to.server.host}:${to.server.port}`]],
+    );
+    await flushSide(two);
+  });
+
   test('migrateShard: every source primary MIGRATEs its keys to the target node owning each slot', async () => {
     const source = parseEndpointUrl(three.url);
     const target = parseEndpointUrl(two.url);

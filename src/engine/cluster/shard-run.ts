@@ -327,7 +327,7 @@ function sourceMovedAsSkipped(result: BatchResult): void {
 const SOURCE_REDIRECT = /^[A-Z]+: (MOVED|ASK) \d+ /;
 
 /** Every key of a slot on its owner (a slot holds 1/16384 of a cluster's keys). */
-async function keysInSlot(conn: RespConnection, slot: number): Promise<Buffer[]> {
+export async function keysInSlot(conn: RespConnection, slot: number): Promise<Buffer[]> {
   const [count] = await conn.exec([['CLUSTER', 'COUNTKEYSINSLOT', slot]]);
   const n = replyInt(count ?? null) ?? 0;
   if (n === 0) return [];

@@ -9,10 +9,11 @@ import type { RespArg } from '../resp/reply.js';
 import { replyText } from '../resp/reply.js';
 import { resolveAcross } from './across-dbs.js';
 import { type KeyRouter, openRouter } from './router.js';
-import { openShardSource } from './shard-nodes.js';
+import { nodeAt, openShardSource } from './shard-nodes.js';
+import { keysInSlot } from './shard-run.js';
 import type { ShardVerifyOptions, ShardVerifyReport } from './shards.js';
 import { keySlot } from './slot.js';
-import { slotSet } from './slot-map.js';
+import { movedAway, readSlotOwners, slotSet } from './slot-map.js';
 import type { AcrossDifference } from './verify-across.js';
 import { comparePage, findExtras } from './verify-across.js';
 
@@ -41,8 +42,14 @@ export async function verifyShard(
     await eachPage(src, batch, opts.match, opts.signal, async (keys) => {
       const page = keys.filter(ours);
       if (page.length === 0) return;
-      report.checked += await comparePage(page, src, targetRouter, opts.ttlToleranceMs, (d) =>
-        add({ ...d, sourceNode: shard.readFrom }),
+      report.checked += await comparePage(
+        page,
+        src,
+        targetRouter,
+        opts.ttlToleranceMs,
+        (d) => add({ ...d, sourceNode: shard.readFrom }),
+        // Its slot moved away: compared on the new owner below.
+        () => undefined,
       );
       await opts.onProgress?.({
         shard: shard.id,
@@ -52,6 +59,33 @@ export async function verifyShard(
         estimatedKeys: null,
       });
     });
+    // Slots of the shard that left its node during the scan (a resharding of the source): their
+    // keys are compared on the new owner, so none goes unchecked.
+    if (sides.source.cluster && !opts.signal?.aborted) {
+      const owners = await readSlotOwners(src, opts.source.host);
+      for (const [address, slots] of movedAway(mine, owners, shard.primary)) {
+        const conn = await RespConnection.open(nodeAt(opts.source, address), {
+          role: 'verify-shard-moved',
+          db: 0,
+        });
+        try {
+          for (const slot of slots) {
+            const keys = await keysInSlot(conn, slot);
+            for (let i = 0; i < keys.length; i += batch) {
+              report.checked += await comparePage(
+                keys.slice(i, i + batch),
+                conn,
+                targetRouter,
+                opts.ttlToleranceMs,
+                (d) => add({ ...d, sourceNode: address }),
+              );
+            }
+          }
+        } finally {
+          conn.destroy();
+        }
+      }
+    }
     if (opts.reverse && !opts.signal?.aborted) {
       const sourceRouter = await openRouter(opts.source, sides.source, 'verify-shard-source', sides.sourceDb);
       routers.push(sourceRouter);

@@ -116,6 +116,8 @@ export async function comparePage(
   target: KeyRouter,
   tolerance: number,
   add: (d: Omit<AcrossDifference, 'sourceNode'>) => void,
+  /** Given: a source key redirected (its slot moved away meanwhile) is left to the caller, not an error. */
+  onSourceMoved?: (key: Buffer) => void,
 ): Promise<number> {
   const [here, there] = await Promise.all([
     conn.exec(keys.flatMap((k) => [['DUMP', k] as RespArg[], ['PTTL', k] as RespArg[]])),
@@ -132,9 +134,13 @@ export async function comparePage(
     const where = { key, targetNode: target.nodeOf(key) };
     const a = { payload: here[2 * i] ?? null, pttl: replyInt(here[2 * i + 1] ?? null) ?? -2 };
     const b = { payload: there[2 * i] ?? null, pttl: replyInt(there[2 * i + 1] ?? null) ?? -2 };
-    for (const r of [a.payload, b.payload]) {
-      if (r instanceof RespError)
-        throw new Error(`DUMP failed for a key on ${where.targetNode}: ${r.message}`);
+    if (onSourceMoved && a.payload instanceof RespError && /^(MOVED|ASK) /.test(a.payload.message)) {
+      onSourceMoved(key);
+      continue;
+    }
+    if (a.payload instanceof RespError) throw new Error(`DUMP failed for a source key: ${a.payload.message}`);
+    if (b.payload instanceof RespError) {
+      throw new Error(`DUMP failed for a key on ${where.targetNode}: ${b.payload.message}`);
     }
     if (!Buffer.isBuffer(a.payload)) continue; // gone from the source meanwhile
     compared++;
