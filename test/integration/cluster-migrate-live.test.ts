@@ -108,6 +108,24 @@ for (const [name, start] of [
       const pause = /source writes were paused for (\d+) ms \(measured on the source\)/.exec(run.stdout);
       assert.ok(pause, run.stdout);
       t.diagnostic(`engine-measured write pause ${pause[1]} ms`);
+      if (isCluster(source)) {
+        // The drain check names every source primary, with the connections still on it.
+        const resumed = /"Resume writes" succeeded: .*connections left by source node: ([^;\n]*)/.exec(
+          run.stdout,
+        );
+        assert.ok(resumed, run.stdout);
+        assert.equal(resumed[1]!.split(', ').filter((n) => /^\S+:\d+ \d+/.test(n)).length, 3, resumed[1]);
+        t.diagnostic(`connections left by source node: ${resumed[1]}`);
+      }
+      // The final check across topologies sets the app's writes after the repoint aside (recorded
+      // on every target primary) and finds no other difference.
+      const final = /"Final check and summary" succeeded: .*/.exec(run.stdout)?.[0] ?? '';
+      assert.match(
+        final,
+        /identical: .*not counted as differences: \d+ keys? written by apps after the repoint/,
+        run.stdout,
+      );
+      t.diagnostic(final);
       const check = await checkAcknowledged(report, target.url, { cluster: isCluster(target) });
       assert.equal(check.ok, true, JSON.stringify(check.missing.slice(0, 5)));
       assert.ok(check.checked > 0);
