@@ -30,6 +30,12 @@ import type { ChildResult } from './child-output.js';
 import { type DatasetSummary, loadDataset } from './dataset.js';
 import { procCpuMs } from './proc-cpu.js';
 
+// `--cluster`: the cluster shard-jobs bench instead (bench/cluster-bench.ts).
+if (process.argv.includes('--cluster')) {
+  const { runClusterBench } = await import('./cluster-bench.js');
+  process.exit(await runClusterBench(process.argv.slice(2).filter((a) => a !== '--cluster')));
+}
+
 const TARGETS = {
   copyKeysPerSecond: 150_000,
   verifyKeysPerSecond: 200_000,

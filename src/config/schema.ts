@@ -177,6 +177,13 @@ export const configSchema = z
       .strict()
       .optional(),
     hooks: hooksSchema.optional(),
+    workers: z
+      .object({
+        /** Shard jobs (one source shard of a cluster's copy or verify) run at once per worker process. */
+        shardConcurrency: z.number().int().min(1).max(64).optional(),
+      })
+      .strict()
+      .optional(),
     copy: z
       .object({
         bigKeyThresholdBytes: byteSizeSchema.optional(),

@@ -8,12 +8,15 @@ import type { ExecutorRegistry } from '../runbook/step-executor.js';
 import type { AppWrites } from '../strategies/app-writes/index.js';
 import { type StrategyOptions, strategyExecutorRegistry } from '../strategies/index.js';
 import type { LivePhase } from '../strategies/live-phase/index.js';
+import type { ShardFlow } from '../strategies/shared/shard-flow.js';
 
 export interface RegistryOptions {
   /** The follower queue and records (Runtime.livePhase): without it, live-phase steps fail saying so. */
   livePhase?: LivePhase;
   /** The record of writes after the repoint (Runtime.appWrites): without it, the final check counts them as differences. */
   appWrites?: AppWrites;
+  /** The shard job queue (Runtime.shardFlow): without it, a cluster's bulk copy and verify fail saying so. */
+  shardFlow?: ShardFlow;
   /** Each strategy's own tuning (tests). */
   strategies?: StrategyOptions;
 }
@@ -23,13 +26,14 @@ export function buildExecutorRegistry(
   config?: Pick<Config, 'hooks'>,
   options: RegistryOptions = {},
 ): ExecutorRegistry {
-  const { livePhase, appWrites } = options;
+  const { livePhase, appWrites, shardFlow } = options;
   return strategyExecutorRegistry(
     {
       hooks: config?.hooks,
       livePhase: () => livePhase,
       appWrites: () => appWrites,
       replan: planMigration,
+      shardFlow: () => shardFlow,
     },
     options.strategies,
   );

@@ -2,7 +2,7 @@
 export { bullConnection, connectControl, controlEndpoint } from './connection.js';
 export { buildExecutorRegistry, configEndpointResolver, type RegistryOptions } from './executors.js';
 export { FOLLOWERS_QUEUE, FollowerPool, FollowerQueue } from './followers.js';
-export { followerJobId, stepJobId } from './job-ids.js';
+export { followerJobId, shardJobId, shardParentJobId, stepJobId } from './job-ids.js';
 export { MAINTENANCE_QUEUE, STEPS_QUEUE, StepQueue } from './queue.js';
 export {
   openRuntime,
@@ -13,4 +13,7 @@ export {
   type WorkerOptions,
   type WorkerPool,
 } from './runtime.js';
+export { SHARDS_QUEUE, ShardQueue } from './shard-queue.js';
+export { ShardStore } from './shard-store.js';
+export { ShardPool } from './shard-worker.js';
 export { DEFAULT_TIMING, type JobTiming, resolveTiming } from './timing.js';

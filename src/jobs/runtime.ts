@@ -32,6 +32,9 @@ import { FOLLOWERS_QUEUE, FollowerPool, FollowerQueue } from './followers.js';
 import { stepJobId } from './job-ids.js';
 import { createStepProcessor } from './processor.js';
 import { bullPrefix, MAINTENANCE_QUEUE, STEPS_QUEUE, StepQueue } from './queue.js';
+import { SHARDS_QUEUE, ShardQueue } from './shard-queue.js';
+import { ShardStore } from './shard-store.js';
+import { ShardPool } from './shard-worker.js';
 import { type JobTiming, resolveTiming } from './timing.js';
 
 export interface RuntimeOptions {
@@ -59,6 +62,10 @@ export interface Runtime {
   livePhase: LivePhase;
   /** Keys written on targets after their repoint (recorded by this process's watches). */
   appWrites: AppWrites;
+  /** The shard jobs of a cluster's bulk copy and verify (a flow under the step). */
+  shardFlow: ShardQueue;
+  /** Each shard job's checkpoint and result. */
+  shards: ShardStore;
   logger: Logger;
   prefix: string;
   close(): Promise<void>;
@@ -80,6 +87,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     ...(options.now ? { now: options.now } : {}),
   });
   const followers = new FollowerQueue(options.control, prefix);
+  const shardFlow = new ShardQueue(options.control, timing, prefix);
   const livePhase: LivePhase = {
     store: new FollowerStore(store, options.now),
     launcher: followers,
@@ -103,11 +111,13 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     followers,
     livePhase,
     appWrites,
+    shardFlow,
+    shards: new ShardStore(redis, prefix),
     logger: options.logger,
     prefix,
     async close() {
       await appWrites.watches.closeAll().catch(() => undefined);
-      await Promise.all([queue.close(), followers.close()]);
+      await Promise.all([queue.close(), followers.close(), shardFlow.close()]);
       redis.disconnect();
     },
   };
@@ -120,6 +130,11 @@ export interface WorkerOptions {
   resolveEndpoints(migration: Migration): { source: Endpoint; target: Endpoint } | undefined;
   /** Step jobs run at once in this process (default 2). */
   concurrency?: number;
+  /**
+   * Shard jobs (one source shard of a cluster's bulk copy or verify) run at once here (default
+   * 2): any number of workers share a cluster's shards.
+   */
+  shardConcurrency?: number;
   /** Followers (long-running, one per migration in its live phase) run at once here (default 8). */
   followerConcurrency?: number;
   workerId?: string;
@@ -139,6 +154,8 @@ export interface WorkerPool {
   workerId: string;
   runner: StepRunner;
   worker: Worker<StepRef>;
+  shardPool: ShardPool;
+  shardWorker: Worker;
   followers: FollowerPool;
   followerWorker: Worker;
   /**
@@ -179,6 +196,24 @@ export async function startWorkers(rt: Runtime, options: WorkerOptions): Promise
   worker.on('error', (err) => log.warn({ err: errorMessage(err) }, 'step worker error'));
   worker.on('stalled', (jobId) => log.warn({ jobId }, 'a step job stalled; it will be resumed'));
 
+  // Shard jobs: a cluster's bulk copy and verify, one job per source shard, shared by every worker.
+  const shardPool = new ShardPool({
+    store: rt.store,
+    shards: rt.shards,
+    resolveEndpoints: options.resolveEndpoints,
+    workerId,
+    checkMs: Math.max(100, Math.floor(timing.lockDurationMs / 3)),
+    progressIntervalMs: timing.progressIntervalMs,
+    logger: log,
+  });
+  const shardWorker = new Worker(SHARDS_QUEUE, shardPool.process, {
+    ...common,
+    connection: bullConnection(rt.control, 'shard-worker'),
+    concurrency: options.shardConcurrency ?? 2,
+  });
+  shardWorker.on('error', (err) => log.warn({ err: errorMessage(err) }, 'shard worker error'));
+  shardWorker.on('stalled', (jobId) => log.warn({ jobId }, 'a shard job stalled; another worker resumes it'));
+
   // Followers: the live phase of client-side copies, beside the steps in every worker process.
   const followers = new FollowerPool({
     service: rt.service,
@@ -213,7 +248,10 @@ export async function startWorkers(rt: Runtime, options: WorkerOptions): Promise
   abortSub.on('message', (_channel: string, message: string) => {
     try {
       const { migrationId } = JSON.parse(message) as { migrationId: string };
-      const n = runner.abortLocal(migrationId) + followers.abortLocal(migrationId);
+      const n =
+        runner.abortLocal(migrationId) +
+        followers.abortLocal(migrationId) +
+        shardPool.abortLocal(migrationId);
       if (n > 0) log.info({ migrationId, runs: n }, 'abort: stopping running steps and followers');
       // An abort between steps has no running step to clean up after it: one process does.
       else void cleanupIdleAbort(rt, migrationId, options.resolveEndpoints, log);
@@ -247,15 +285,21 @@ export async function startWorkers(rt: Runtime, options: WorkerOptions): Promise
     );
     sweeper.on('error', (err) => log.warn({ err: errorMessage(err) }, 'sweeper error'));
   }
-  await Promise.all([worker.waitUntilReady(), followerWorker.waitUntilReady()]);
+  await Promise.all([worker.waitUntilReady(), followerWorker.waitUntilReady(), shardWorker.waitUntilReady()]);
 
   let closing: Promise<{ clean: boolean }> | undefined;
   const close = (timeoutMs = timing.shutdownTimeoutMs) => {
     closing ??= (async () => {
       // Stop fetching first, then ask running steps to checkpoint and let go, and followers to hand
       // over (the write pause stays on; the follower that takes over renews it).
-      const closed = Promise.all([worker.close(), followerWorker.close(), sweeper?.close()]);
+      const closed = Promise.all([
+        worker.close(),
+        shardWorker.close(),
+        followerWorker.close(),
+        sweeper?.close(),
+      ]);
       runner.shutdown();
+      shardPool.shutdown();
       followers.shutdown();
       let timer: NodeJS.Timeout | undefined;
       const clean = await Promise.race([
@@ -267,7 +311,10 @@ export async function startWorkers(rt: Runtime, options: WorkerOptions): Promise
       clearTimeout(timer);
       if (!clean) {
         log.warn({ timeoutMs }, 'steps did not stop in time; leaving them to stall recovery');
-        await Promise.race([Promise.all([worker.close(true), followerWorker.close(true)]), sleep(1000)]);
+        await Promise.race([
+          Promise.all([worker.close(true), shardWorker.close(true), followerWorker.close(true)]),
+          sleep(1000),
+        ]);
       }
       abortSub.disconnect();
       nudges.close();
@@ -277,7 +324,7 @@ export async function startWorkers(rt: Runtime, options: WorkerOptions): Promise
     })();
     return closing;
   };
-  return { workerId, runner, worker, followers, followerWorker, close };
+  return { workerId, runner, worker, shardPool, shardWorker, followers, followerWorker, close };
 }
 
 /** For status displays and tests: the step job of a run, if BullMQ still has it. */

@@ -31,9 +31,15 @@ export function clusterReasons(ctx: PlanContext, strategy: StrategyName): string
       );
     }
   }
-  // dump-restore routes every key to the node that owns its slot; MIGRATE is sent by each source
-  // primary to the target node owning the slot, so each source node must reach every target node
-  // (the reachability option says so, and assessMigrate checks it).
+  // dump-restore routes every key to the node that owns its slot (copy, live sync on every source
+  // primary, the write pause on each). MIGRATE would be sent by each source primary to the target
+  // node owning the slot; its executors move keys between two servers only, so it is ruled out.
+  if (strategy === 'migrate' && (isCluster(ctx, 'source') || isCluster(ctx, 'target'))) {
+    out.push(
+      'a Redis Cluster on either side: the MIGRATE executors move keys between two servers only and are not ' +
+        'built for clusters yet (dump-restore is: it routes every key to the node owning its slot)',
+    );
+  }
   return out;
 }
 
@@ -44,27 +50,6 @@ export function clusterBlockers(ctx: PlanContext): Finding[] {
     ...onlyDbZero(ctx),
     ...shardCapacity(ctx),
     ...sourceFunctionsDiffer(ctx),
-    ...copyNotBuilt(ctx),
-  ];
-}
-
-/**
- * The plan of a cluster migration is complete, but its copy is not built: the standalone copy,
- * verify and live sync would see one node only (they refuse a cluster node, engine/cluster/).
- */
-function copyNotBuilt(ctx: PlanContext): Finding[] {
-  const sides = (['source', 'target'] as const).filter((side) => isCluster(ctx, side));
-  if (sides.length === 0) return [];
-  return [
-    {
-      code: 'cluster-copy-not-built',
-      message:
-        `${sides.join(' and ')} ${sides.length === 2 ? 'are Redis Clusters' : 'is a Redis Cluster'}: a migration ` +
-        'runbook cannot run with a cluster yet (its live sync, the write pause on every primary and per-shard jobs ' +
-        'are still to come in issue #14). `migration-buddy copy` and `verify` on the command line work with ' +
-        'clusters now, for a one-off copy while writes are stopped. This plan shows the strategy and the checks ' +
-        'such a migration gets',
-    },
   ];
 }
 

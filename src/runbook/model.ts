@@ -137,6 +137,21 @@ export interface StepProgress {
   etaSeconds?: number | null;
   lagMs?: number;
   message?: string;
+  /** A step run as one job per source shard: each shard's line (the totals above sum them). */
+  shards?: ShardProgressLine[];
+}
+
+/** One shard job of a step, as watchers see it. */
+export interface ShardProgressLine {
+  /** The source shard's id (its primary's node id, or 'standalone'). */
+  shard: string;
+  /** `host:port` of the node scanned. */
+  node: string;
+  state: 'waiting' | 'running' | 'done' | 'failed';
+  keysDone: number;
+  keysTotal: number | null;
+  /** The worker running (or that ran) the shard's job. */
+  worker?: string;
 }
 
 export interface ProgressUpdate extends StepProgress {

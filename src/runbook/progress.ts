@@ -1,5 +1,10 @@
 import type { StepProgress } from './model.js';
 
+/** How people see a source shard: the node scanned, with its shard id shortened. */
+export function shardLabel(s: { shard: string; node: string }): string {
+  return s.shard === 'standalone' ? s.node : `${s.node} (${s.shard.slice(0, 8)})`;
+}
+
 /**
  * Keeps the latest progress and passes it on at most once per interval (the last value always
  * gets through, on the next tick or on flush), so a chatty executor cannot flood watchers.

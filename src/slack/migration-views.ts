@@ -5,6 +5,7 @@ import type { ApprovalPolicy } from '../runbook/approval-policy.js';
 import { gateRule, policySummary } from '../runbook/describe.js';
 import type { Migration, ProgressUpdate, Step } from '../runbook/model.js';
 import { TERMINAL_MIGRATION_STATUSES } from '../runbook/model.js';
+import { shardLabel } from '../runbook/progress.js';
 import { currentStep } from '../runbook/state-machine.js';
 import type { ApprovalRequestView } from './blocks/approval.js';
 import type { MigrationSummary } from './blocks/migration-list.js';
@@ -130,6 +131,15 @@ export function cardProgress(
     if (p.etaSeconds !== undefined) out.etaSeconds = p.etaSeconds;
     if (p.lagMs !== undefined) out.lagSeconds = p.lagMs / 1000;
     if (p.message) out.detail = p.message;
+    if (p.shards?.length) {
+      out.shards = p.shards.map((l) => ({
+        label: shardLabel(l),
+        state: l.state,
+        keysDone: l.keysDone,
+        keysTotal: l.keysTotal,
+        ...(l.worker ? { worker: l.worker } : {}),
+      }));
+    }
     return out;
   }
   return undefined;

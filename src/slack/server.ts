@@ -7,6 +7,7 @@ import { webApi } from '@slack/bolt';
 import type { Config } from '../config/load.js';
 import { buildExecutorRegistry, configEndpointResolver } from '../jobs/executors.js';
 import { openRuntime, type Runtime, startWorkers, type WorkerPool } from '../jobs/runtime.js';
+import { shardConcurrency } from '../jobs/shard-concurrency.js';
 import type { JobTiming } from '../jobs/timing.js';
 import type { Endpoint } from '../redis/endpoint.js';
 import { approvalSettingsFromConfig } from '../runbook/settings.js';
@@ -148,6 +149,7 @@ export async function startSlackServer(options: SlackServerOptions): Promise<Sla
         registry: options.workers?.registry ?? buildExecutorRegistry(config, runtime),
         resolveEndpoints: configEndpointResolver(config),
         concurrency: options.workers?.concurrency ?? 2,
+        shardConcurrency: shardConcurrency(undefined, config),
         onControlLost: (lost) => {
           if (threads) void postControlLost(threads, lost, log);
         },

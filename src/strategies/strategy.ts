@@ -17,6 +17,7 @@ import type { ProbeResult } from '../probe/types.js';
 import type { StepExecutor } from '../runbook/step-executor.js';
 import type { AppWritesProvider } from './app-writes/index.js';
 import type { LivePhaseProvider } from './live-phase/index.js';
+import type { ShardFlowProvider } from './shared/shard-flow.js';
 
 /** A strategy's assessment; `subsetOnly`: ruled out only because the options select part of the data. */
 export interface Assessment extends StrategyAssessment {
@@ -33,6 +34,8 @@ export interface StrategyDeps {
   appWrites: AppWritesProvider;
   /** The planner, for preflight's fresh plan (injected: the planner itself lists the strategies). */
   replan: (source: ProbeResult, target: ProbeResult, options: PlanOptions) => Plan;
+  /** The queue of shard jobs: a cluster's bulk copy and verify run one job per source shard. */
+  shardFlow?: ShardFlowProvider;
 }
 
 /** Executors by step kind: every kind the strategy's plans contain must be here. */

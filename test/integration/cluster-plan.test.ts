@@ -1,6 +1,6 @@
 // Plans with a Redis Cluster of real servers on either side (the CLI in a child process), and the
-// standalone copy and verify engines (what the runbook's steps run) refusing a cluster node,
-// changing nothing, until the runbook's cluster copy exists.
+// standalone copy and verify engines refusing a cluster node, changing nothing (the runbook's
+// steps go across topologies instead: shard jobs, live sync on every primary).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ClusterNodeError } from '../../src/engine/cluster/standalone-only.js';
@@ -51,27 +51,40 @@ describe('plans and refusals with a cluster', () => {
     await Promise.all([cluster?.stop(), standalone?.stop(), empty?.stop()]);
   });
 
-  test('standalone -> cluster: dump-restore is the candidate; db 3 is named as a blocker; the copy is not built yet', async () => {
+  test('standalone -> cluster: dump-restore is the candidate; db 3 is named as a blocker', async () => {
     const run = await runCli(['plan', standalone.url, cluster.url, '--replace', '--json']);
     assert.equal(run.code, 1, run.stderr);
     const plan = planOf(run);
     assert.equal(plan.strategy, null);
     assert.equal(plan.candidate, 'dump-restore');
-    assert.deepEqual(blockerCodes(plan), ['cluster-copy-not-built', 'cluster-target-db-zero-only']);
+    assert.deepEqual(blockerCodes(plan), ['cluster-target-db-zero-only']);
     assert.match(
       plan.blockers.find((b) => b.code === 'cluster-target-db-zero-only')!.message,
       /db 3: 7 keys/,
     );
     const replication = plan.assessments.find((a) => a.strategy === 'replication')!;
     assert.match(replication.reasons.join(';'), /target is a Redis Cluster: its nodes refuse REPLICAOF/);
-    assert.equal(plan.assessments.find((a) => a.strategy === 'migrate')!.viable, true);
+    assert.match(
+      plan.assessments.find((a) => a.strategy === 'migrate')!.reasons.join(';'),
+      /MIGRATE executors move keys between two servers only/,
+    );
   });
 
-  test('standalone/0 -> cluster/0: db 0 maps to db 0, only the not-built blocker is left', async () => {
+  test('standalone/0 -> cluster/0: db 0 maps to db 0, no blocker: dump-restore is planned', async () => {
     const run = await runCli(['plan', `${standalone.url}/0`, `${cluster.url}/0`, '--replace', '--json']);
+    assert.equal(run.code, 0, run.stderr);
     const plan = planOf(run);
-    assert.deepEqual(blockerCodes(plan), ['cluster-copy-not-built']);
+    assert.deepEqual(blockerCodes(plan), []);
+    assert.equal(plan.strategy, 'dump-restore');
     assert.equal(plan.estimates.keys, 20);
+  });
+
+  test('standalone/3 -> cluster/0: the chosen database maps to db 0, no db blocker', async () => {
+    const run = await runCli(['plan', `${standalone.url}/3`, `${cluster.url}/0`, '--replace', '--json']);
+    assert.equal(run.code, 0, run.stderr);
+    const plan = planOf(run);
+    assert.deepEqual(blockerCodes(plan), []);
+    assert.equal(plan.estimates.keys, 7);
   });
 
   test('cluster -> standalone: the whole cluster is counted, replication ruled out for the source', async () => {
@@ -79,7 +92,8 @@ describe('plans and refusals with a cluster', () => {
     const plan = planOf(run);
     assert.equal(plan.candidate, 'dump-restore');
     assert.equal(plan.estimates.keys, 90);
-    assert.deepEqual(blockerCodes(plan), ['cluster-copy-not-built']);
+    assert.deepEqual(blockerCodes(plan), []);
+    assert.equal(plan.strategy, 'dump-restore');
     assert.match(
       plan.assessments.find((a) => a.strategy === 'replication')!.reasons.join(';'),
       /source is a Redis Cluster: a replica of one node receives only that primary/,
@@ -87,8 +101,8 @@ describe('plans and refusals with a cluster', () => {
   });
 
   test("the standalone copy and verify engines (the runbook's) refuse a cluster node and change nothing", async () => {
-    // `copy`/`verify` on the command line go across topologies (cluster-copy-cli.test.ts); the
-    // runbook's steps still run the standalone engines, which must never see one node of a cluster.
+    // `copy`/`verify` on the command line and the runbook's steps go across topologies; the
+    // standalone engines must never see one node of a cluster.
     await assert.rejects(
       copyKeys(parseEndpointUrl(cluster.url), parseEndpointUrl(empty.url), {
         dbs: 'all',

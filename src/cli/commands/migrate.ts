@@ -18,6 +18,7 @@ import { action, addGlobalOptions, type CliContext } from '../context.js';
 import { addPlanOptions, type PlanCliOptions, planOptionsFromCli } from '../options/plan-options.js';
 import { prepareCliPlan } from '../prepare-plan.js';
 import { addProgressOption, type ProgressMode } from '../progress.js';
+import { shardProgressLine, shardProgressPrinter } from '../shard-progress.js';
 import { openCliRuntime } from './worker.js';
 
 interface MigrateCliOptions extends PlanCliOptions {
@@ -184,6 +185,19 @@ function follow(ctx: CliContext, rt: Runtime, migration: Migration, opts: Migrat
     }
     lastPrinted = e.id;
   };
+  // A cluster's bulk copy and verify: a line per update (bounded) with each shard's part.
+  const showProgress =
+    progress === 'json' || progress === 'bar' || (progress === 'auto' && (!ctx.json || process.stderr.isTTY));
+  const printShards = shardProgressPrinter((u) => {
+    if (progress === 'json') process.stderr.write(`${JSON.stringify(scrubDeep(u))}\n`);
+    else ctx.note(shardProgressLine(u)!);
+  });
+  const shardProgress = showProgress
+    ? service.subscribeProgress((u) => {
+        if (u.migrationId === migration.id) printShards(u);
+      })
+    : undefined;
+  shardProgress?.catch(() => undefined);
   const tail = service.tailEvents(migration.id, async (e) => {
     print(e);
     if (e.type === 'approval_requested' && e.stepId) await decide(e);
@@ -296,6 +310,7 @@ function follow(ctx: CliContext, rt: Runtime, migration: Migration, opts: Migrat
       closed = true;
       await printRest();
       await tail.close();
+      await (await shardProgress?.catch(() => undefined))?.close();
     },
   };
 }

@@ -3,6 +3,7 @@ import { parseDuration } from '../../config/schema.js';
 import { controlEndpoint } from '../../jobs/connection.js';
 import { buildExecutorRegistry, configEndpointResolver } from '../../jobs/executors.js';
 import { openRuntime, type Runtime, startWorkers } from '../../jobs/runtime.js';
+import { shardConcurrency } from '../../jobs/shard-concurrency.js';
 import type { JobTiming } from '../../jobs/timing.js';
 import { describeEndpoint } from '../../redis/endpoint.js';
 import { approvalSettingsFromConfig } from '../../runbook/settings.js';
@@ -13,6 +14,7 @@ import { addOpsOption, type OpsCliOptions, readOpsSettings, startOpsListener } f
 
 interface WorkerCliOptions extends OpsCliOptions {
   concurrency: string;
+  shardConcurrency?: string;
   shutdownTimeout: string;
   lockDuration?: string;
   stalledInterval?: string;
@@ -53,6 +55,10 @@ export function registerWorkerCommand(program: Command): void {
         'hand back, and exits within --shutdown-timeout.',
     )
     .option('--concurrency <n>', 'steps run at once by this process', '2')
+    .option(
+      '--shard-concurrency <n>',
+      'cluster shard jobs run at once by this process (default: SHARD_CONCURRENCY, workers.shardConcurrency in the config, or 2)',
+    )
     .option('--shutdown-timeout <duration>', 'longest wait for running steps on SIGTERM', '30s')
     .option('--lock-duration <duration>', 'a silent worker loses its step after this long (default 5s)')
     .option('--stalled-interval <duration>', 'how often stalled steps are looked for (default 2s)');
@@ -65,6 +71,7 @@ async function runWorker(ctx: CliContext, opts: WorkerCliOptions): Promise<numbe
   const concurrency = Number(opts.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1)
     throw new UserError('--concurrency must be 1 or more');
+  const shards = shardConcurrency(opts.shardConcurrency, ctx.config);
   const timing: Partial<JobTiming> = {
     shutdownTimeoutMs: durationOption(opts.shutdownTimeout, '--shutdown-timeout'),
   };
@@ -86,11 +93,12 @@ async function runWorker(ctx: CliContext, opts: WorkerCliOptions): Promise<numbe
     registry,
     resolveEndpoints: configEndpointResolver(ctx.config),
     concurrency,
+    shardConcurrency: shards,
     ...(ops ? { observer: ops.metrics } : {}),
   });
   ctx.note(
     `worker ${pool.workerId} taking steps from ${describeEndpoint(rt.control)} ` +
-      `(concurrency ${concurrency}; step kinds: ${registry.kinds().join(', ')})` +
+      `(concurrency ${concurrency}, shard jobs ${shards}; step kinds: ${registry.kinds().join(', ')})` +
       (ops ? `; ops listener on port ${ops.server.port}` : ''),
   );
   const signal = await new Promise<NodeJS.Signals>((resolve) => {

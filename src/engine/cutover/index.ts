@@ -24,3 +24,13 @@ export {
   resumeWrites,
   type WritePause,
 } from './pause.js';
+export {
+  describeClientsByNode,
+  type EveryPause,
+  type EveryResume,
+  listClientsByNode,
+  type PausedNode,
+  PauseNotEverywhereError,
+  pauseEveryNode,
+  resumeEveryNode,
+} from './pause-every.js';

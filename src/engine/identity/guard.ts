@@ -33,11 +33,13 @@ export function clientInfo(client: Redis): InfoReader {
 export async function readIdentity(
   info: InfoReader,
   dbs: 'all' | readonly number[] = 'all',
+  options: { clusterNode?: boolean } = {},
 ): Promise<ServerIdentity> {
   const texts = await Promise.all(IDENTITY_SECTIONS.map((s) => info(s)));
   const text = texts.join('\n');
-  // Every copy, live sync and verification captures an identity first: a cluster node stops them here.
-  if (isClusterNode(text)) throw new ClusterNodeError(clusterNodeWhere(text));
+  // Every copy, live sync and verification captures an identity first: a cluster node stops them
+  // here, unless the caller follows that one node knowingly (live sync across topologies).
+  if (isClusterNode(text) && !options.clusterNode) throw new ClusterNodeError(clusterNodeWhere(text));
   return parseIdentity(text, dbs);
 }
 
@@ -88,6 +90,8 @@ export interface GuardOptions {
   where: string;
   baseline: ServerIdentity;
   dbs?: 'all' | readonly number[];
+  /** The server is one primary of a cluster, followed on its own (see readIdentity). */
+  clusterNode?: boolean;
 }
 
 /** Holds a baseline and checks a server against it. */
@@ -96,12 +100,14 @@ export class IdentityGuard {
   readonly where: string;
   readonly baseline: ServerIdentity;
   private readonly dbs: 'all' | readonly number[];
+  private readonly clusterNode: boolean;
 
   constructor(options: GuardOptions) {
     this.side = options.side;
     this.where = options.where;
     this.baseline = options.baseline;
     this.dbs = options.dbs ?? 'all';
+    this.clusterNode = options.clusterNode ?? false;
   }
 
   /**
@@ -114,7 +120,7 @@ export class IdentityGuard {
     consequence: string,
     compareKeys = true,
   ): Promise<ServerIdentity> {
-    const now = await readIdentity(info, this.dbs);
+    const now = await readIdentity(info, this.dbs, { clusterNode: this.clusterNode });
     const change = identityChange(compareKeys ? this.baseline : { ...this.baseline, keys: 0 }, now);
     if (change) this.fail(change, when, consequence);
     return now;

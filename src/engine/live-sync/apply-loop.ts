@@ -17,8 +17,9 @@ import type { Copier } from './copier.js';
 import type { DirtyBatch } from './dirty-set.js';
 import type { IdentityWatch } from './identity-watch.js';
 import { LiveSyncError } from './live-sync-error.js';
+import type { AcrossNode } from './options.js';
 import type { PendingChanges } from './pending-changes.js';
-import { reconcile } from './reconcile.js';
+import { type ReconcileResult, reconcile } from './reconcile.js';
 import type { LiveSyncStatus } from './status.js';
 
 export interface ApplyLoopHost {
@@ -46,6 +47,8 @@ export interface ApplyLoopOptions {
   /** Aborted when live sync fails or is aborted: stops a pass and a back-off. */
   signal: AbortSignal;
   logger?: Logger | undefined;
+  /** Replaces the one-server reconcile pass (live sync across topologies: options.ts AcrossNode). */
+  reconcilePass?: AcrossNode['reconcile'] | undefined;
 }
 
 /** What the loop did, as the status shows it. */
@@ -188,18 +191,25 @@ export class ApplyLoop {
     let source: Redis | undefined;
     let target: Redis | undefined;
     try {
-      source = await connect(options.source, { role: 'live-sync-reconcile' });
-      target = await connect(options.target, { role: 'live-sync-reconcile' });
-      // The pass overwrites (RESTORE REPLACE) and deletes: only from the source being migrated.
-      await this.identity.checkSource('during live sync, before a reconcile pass');
-      const result = await reconcile(this.copier, source, target, {
-        dbs: options.dbs,
-        ...(options.remap ? { remap: options.remap } : {}),
-        ...(options.match ? { match: options.match } : {}),
-        batchSize: options.batchSize,
-        signal: options.signal,
-        beforeDeletes: () => this.identity.checkBeforeDeletes(this.lastSeenKeys()),
-      });
+      const beforeDeletes = () => this.identity.checkBeforeDeletes(this.lastSeenKeys());
+      let result: ReconcileResult;
+      if (options.reconcilePass) {
+        await this.identity.checkSource('during live sync, before a reconcile pass');
+        result = await options.reconcilePass(options.signal, beforeDeletes);
+      } else {
+        source = await connect(options.source, { role: 'live-sync-reconcile' });
+        target = await connect(options.target, { role: 'live-sync-reconcile' });
+        // The pass overwrites (RESTORE REPLACE) and deletes: only from the source being migrated.
+        await this.identity.checkSource('during live sync, before a reconcile pass');
+        result = await reconcile(this.copier, source, target, {
+          dbs: options.dbs,
+          ...(options.remap ? { remap: options.remap } : {}),
+          ...(options.match ? { match: options.match } : {}),
+          batchSize: options.batchSize,
+          signal: options.signal,
+          beforeDeletes,
+        });
+      }
       this.totals.extrasDeleted += result.extrasDeleted;
       this.totals.rescans++;
       this.rescanDone = gen;

@@ -27,6 +27,13 @@ export interface IdentityWatchOptions {
   remap?: DbRemap | undefined;
   /** Who the source was when the migration started; default: the source as it is now. */
   sourceIdentity?: ServerIdentity | undefined;
+  /** The source is one primary of a cluster, followed on its own (live sync across topologies). */
+  clusterNode?: boolean | undefined;
+  /**
+   * Read the target's identity (default true). Off across topologies: the target is a cluster or
+   * a server whose keys come from several source nodes, so no one node's counts say it collapsed.
+   */
+  watchTarget?: boolean | undefined;
 }
 
 export class IdentityWatch {
@@ -61,15 +68,18 @@ export class IdentityWatch {
       this.reconnectedSinceCheck = true;
     });
     const dbs = this.options.dbs;
-    const now = await readIdentity(clientInfo(control), dbs);
+    const clusterNode = this.options.clusterNode ?? false;
+    const now = await readIdentity(clientInfo(control), dbs, { clusterNode });
     this.guard = new IdentityGuard({
       side: 'source',
       where: this.where,
       baseline: this.options.sourceIdentity ?? now,
       dbs,
+      clusterNode,
     });
     const change = identityChange(this.guard.baseline, now);
     if (change) throw this.final(change, 'before live sync started');
+    if (this.options.watchTarget === false) return;
     const target = await connect(this.target, { role: 'live-sync-control' });
     try {
       this.targetSeen = await readIdentity(clientInfo(target), targetDbsOf(this.options, dbs));

@@ -1,3 +1,4 @@
+export { LiveSyncAcross, type LiveSyncAcrossOptions } from './across/live-sync-across.js';
 export { type Copier, engineCopier, type KeySetResult } from './copier.js';
 export { globMatch, globMatcher } from './glob.js';
 export { LiveSync } from './live-sync.js';

@@ -86,11 +86,10 @@ export class LiveSync {
   ) {
     this.opts = limitsOf(options);
     if (options.dbs !== 'all' && options.dbs.length === 0) throw new RangeError('dbs must not be empty');
-    if (source.cluster) {
-      // Notifications are node-local in a cluster: following one would need a subscriber per master
-      // and topology tracking, which is not built.
+    if (source.cluster && !options.across) {
+      // Notifications are node-local in a cluster: LiveSyncAcross (across.ts) follows every primary.
       throw new UserError(
-        `live sync follows standalone sources only; ${describeEndpoint(source)} is a cluster`,
+        `live sync follows one server here; ${describeEndpoint(source)} is a cluster: use LiveSyncAcross`,
       );
     }
     this.where = describeEndpoint(source);
@@ -98,7 +97,11 @@ export class LiveSync {
     this.matches = globMatcher(options.match ?? '*');
     const dbs = options.dbs === 'all' ? null : new Set(options.dbs);
     this.dbFilter = dbs ? (db) => dbs.has(db) : null;
-    this.identity = new IdentityWatch(this.where, target, options);
+    this.identity = new IdentityWatch(this.where, target, {
+      ...options,
+      clusterNode: options.across?.clusterNode,
+      watchTarget: !options.across,
+    });
     this.silentDrops = new SilentDropDetector(this.dbFilter);
     this.applying = !options.holdApply;
     // engineCopier takes what it needs of the options (mode, big-key threshold, logger, remap).
@@ -126,6 +129,9 @@ export class LiveSync {
         maxApplyFailures: this.opts.maxApplyFailures,
         signal: this.internal.signal,
         logger: options.logger,
+        reconcilePass: options.across
+          ? (signal, before) => options.across!.reconcile(signal, before)
+          : undefined,
       },
     );
   }
@@ -141,7 +147,10 @@ export class LiveSync {
       this.options.signal?.throwIfAborted();
       this.control = await connect(this.source, { role: 'live-sync-control' });
       await this.identity.capture(this.control);
-      this.notify = new NotifySetup(this.control, this.where, this.options);
+      this.notify = new NotifySetup(this.control, this.where, {
+        ...this.options,
+        canaryTag: this.options.across?.canaryTag,
+      });
       const verifyByCanary = await this.notify.ensure();
       this.sub = new NotificationSubscriber(
         this.source,

@@ -22,6 +22,11 @@ export interface NotifySetupOptions {
   enableNotifications?: boolean | undefined;
   trustNotifyConfig?: boolean | undefined;
   logger?: Logger | undefined;
+  /**
+   * A hash tag for the canary keys (`{tag}`), on a cluster node: one that hashes to a slot the node
+   * serves, so the canary's MULTI stays in one slot and is not redirected elsewhere.
+   */
+  canaryTag?: string | undefined;
 }
 
 export const CANARY_PREFIX = 'migration-buddy:canary:';
@@ -124,7 +129,8 @@ export class NotifySetup {
    */
   async canaryCheck(dbs: 'all' | readonly number[]): Promise<void> {
     const control = this.control;
-    const base = `${CANARY_PREFIX}${randomBytes(8).toString('hex')}:`;
+    const tag = this.options.canaryTag === undefined ? '' : `{${this.options.canaryTag}}`;
+    const base = `${CANARY_PREFIX}${tag}${randomBytes(8).toString('hex')}:`;
     const seen = new Set<string>();
     let allSeen: () => void = () => {};
     const done = new Promise<void>((resolve) => {

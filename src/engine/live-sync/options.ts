@@ -5,6 +5,7 @@ import type { DbRemap } from '../db-mapping.js';
 import type { ServerIdentity } from '../identity/index.js';
 import type { Copier } from './copier.js';
 import type { LiveSyncError } from './live-sync-error.js';
+import type { ReconcileResult } from './reconcile.js';
 import type { LiveSyncStatus } from './status.js';
 
 export interface LiveSyncOptions {
@@ -63,6 +64,18 @@ export interface LiveSyncOptions {
    * followed. Default: the source as it is at start().
    */
   sourceIdentity?: ServerIdentity;
+  /** Set by LiveSyncAcross (across.ts): this live sync follows one node into another topology. */
+  across?: AcrossNode;
+}
+
+/** One source node followed into a target of another topology (a cluster on either side). */
+export interface AcrossNode {
+  /** The source is a primary of a cluster (its identity is read as a cluster node's). */
+  clusterNode: boolean;
+  /** A hash tag of one of the node's slots, for the canary keys (notify-setup.ts). */
+  canaryTag?: string | undefined;
+  /** The reconcile pass across topologies (reconcile-across.ts), in place of the one-server pass. */
+  reconcile(signal: AbortSignal, beforeDeletes: () => Promise<void>): Promise<ReconcileResult>;
 }
 
 export type LiveSyncLimits = Required<

@@ -61,7 +61,21 @@ export interface CardProgress {
   lagBytes?: number;
   /** A short free-text line from the step, e.g. "db0: 1,200 keys, link up". */
   detail?: string;
+  /** A step run as one job per cluster shard: a line each (the totals above sum them). */
+  shards?: CardShardLine[];
 }
+
+export interface CardShardLine {
+  /** The node scanned, with the shard's id shortened. */
+  label: string;
+  state: 'waiting' | 'running' | 'done' | 'failed';
+  keysDone: number;
+  keysTotal: number | null;
+  worker?: string;
+}
+
+/** Shard lines on the card; the rest are counted in "and N more". */
+export const CARD_SHARD_LINES = 10;
 
 export interface MigrationCardView {
   id: string;
@@ -143,6 +157,7 @@ export function migrationCard(view: MigrationCardView): SlackMessage {
     },
   ];
   if (view.progress) blocks.push(section(truncate(progressLine(view.progress), 500)));
+  if (view.progress?.shards?.length) blocks.push(section(truncate(shardLines(view.progress.shards), 2900)));
 
   const strategyLines: string[] = [];
   if (view.strategy.chosen && view.strategy.why) {
@@ -230,6 +245,34 @@ export function stepLines(steps: CardStep[]): string[] {
     }
   }
   return out;
+}
+
+const SHARD_ICON: Record<CardShardLine['state'], string> = {
+  waiting: ':hourglass:',
+  running: ':arrows_counterclockwise:',
+  done: ':white_check_mark:',
+  failed: ':x:',
+};
+
+/** A line per shard, running and failed ones first, up to CARD_SHARD_LINES, then "and N more". */
+export function shardLines(lines: CardShardLine[]): string {
+  const order = { failed: 0, running: 1, waiting: 2, done: 3 } as const;
+  const sorted = [...lines].sort((a, b) => order[a.state] - order[b.state]);
+  const shown = sorted.slice(0, CARD_SHARD_LINES).map((l) => {
+    const keys =
+      l.keysTotal !== null && l.keysTotal > 0
+        ? `${formatCount(l.keysDone)} / ${formatCount(l.keysTotal)} keys`
+        : `${formatCount(l.keysDone)} keys`;
+    const who = l.worker ? ` · ${escapeMrkdwn(truncate(l.worker, 60))}` : '';
+    return `${SHARD_ICON[l.state]} \`${escapeMrkdwn(truncate(l.label, 80))}\` ${l.state} · ${keys}${who}`;
+  });
+  const rest = sorted.length - shown.length;
+  const done = lines.filter((l) => l.state === 'done').length;
+  return [
+    `*Shards:* ${done} of ${lines.length} done`,
+    ...shown,
+    ...(rest > 0 ? [`_and ${rest} more_`] : []),
+  ].join('\n');
 }
 
 export function progressLine(p: CardProgress): string {

@@ -5,6 +5,7 @@
 // rather than reconnecting.
 
 import type { Redis } from 'ioredis';
+import { keyHolders } from '../../engine/cluster/nodes.js';
 import { connect } from '../../redis/connect.js';
 import type { Endpoint } from '../../redis/endpoint.js';
 import { errorMessage } from '../../util/errors.js';
@@ -144,9 +145,52 @@ export class TargetWriteWatch {
   }
 }
 
+/** What AppWriteWatches runs per migration: one target's watch, or one per primary of a cluster. */
+interface Watch {
+  readonly migrationId: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * A cluster target: CLIENT TRACKING BCAST reports the keys changed on the node it runs on, so each
+ * primary is watched, all into the one record (a watch that ends early marks it incomplete).
+ */
+class ClusterWriteWatch implements Watch {
+  private readonly watches: TargetWriteWatch[];
+
+  constructor(
+    readonly migrationId: string,
+    nodes: Endpoint[],
+    record: AppWriteRecord,
+    onEnd: () => void,
+  ) {
+    let ended = 0;
+    this.watches = nodes.map(
+      (node) =>
+        new TargetWriteWatch(migrationId, node, record, () => {
+          if (++ended === nodes.length) onEnd();
+        }),
+    );
+  }
+
+  async start(): Promise<void> {
+    const started = await Promise.allSettled(this.watches.map((w) => w.start()));
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      await this.stop();
+      throw failed.reason;
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.watches.map((w) => w.stop()));
+  }
+}
+
 /** The watches running in this process, one per migration. */
 export class AppWriteWatches {
-  private readonly running = new Map<string, TargetWriteWatch>();
+  private readonly running = new Map<string, Watch>();
 
   constructor(
     readonly record: AppWriteRecord,
@@ -160,10 +204,18 @@ export class AppWriteWatches {
   async ensure(migrationId: string, target: Endpoint): Promise<'started' | 'running'> {
     if (this.running.has(migrationId)) return 'running';
     if (!(await this.record.begin(migrationId, this.owner))) return 'running';
-    const watch = new TargetWriteWatch(migrationId, target, this.record, () =>
-      this.running.delete(migrationId),
-    );
+    const onEnd = () => this.running.delete(migrationId);
+    let watch: Watch;
     try {
+      const holders = await keyHolders(target);
+      watch = holders.cluster
+        ? new ClusterWriteWatch(
+            migrationId,
+            holders.nodes.map((n) => n.endpoint),
+            this.record,
+            onEnd,
+          )
+        : new TargetWriteWatch(migrationId, target, this.record, onEnd);
       await watch.start();
     } catch (err) {
       await this.record.markIncomplete(migrationId, errorMessage(err));

@@ -5,6 +5,7 @@
 
 import { everyStrategysExecutors } from '../shared/executors.js';
 import { keyCopyExecutors } from '../shared/key-copy.js';
+import { shardedBulkCopy } from '../shared/sharded-steps.js';
 import type { Strategy } from '../strategy.js';
 import { assessDumpRestore } from './assess.js';
 import { bulkCopyExecutor } from './bulk-copy.js';
@@ -19,5 +20,9 @@ export const dumpRestore: Strategy = {
   copiesKeys: true,
   assess: assessDumpRestore,
   steps: dumpRestoreSteps,
-  executors: (deps) => ({ ...everyStrategysExecutors(deps), ...keyCopyExecutors(deps, bulkCopyExecutor) }),
+  executors: (deps) => ({
+    ...everyStrategysExecutors(deps),
+    // With a cluster on either side, the bulk copy runs one job per source shard.
+    ...keyCopyExecutors(deps, shardedBulkCopy(bulkCopyExecutor, deps.shardFlow ?? (() => undefined))),
+  }),
 };

@@ -2,13 +2,12 @@
 // do it: put the source back as the live phase found it. A follower that is alive does this itself
 // when it sees the abort; this covers the one whose worker died and whose job will never run again.
 
-import type { Redis } from 'ioredis';
 import { resumeWrites } from '../../engine/cutover/index.js';
-import { connect } from '../../redis/connect.js';
 import type { Endpoint } from '../../redis/endpoint.js';
 import type { Migration } from '../../runbook/model.js';
 import { errorMessage } from '../../util/errors.js';
 import { restoreNotifyKeyspaceEvents } from './notify-setting.js';
+import { openSourceNodes, type SourceNodes } from './source-nodes.js';
 import { followerSpec } from './spec.js';
 import type { FollowerStore } from './store.js';
 import type { FollowerLauncher } from './types.js';
@@ -33,16 +32,19 @@ export async function cleanupLivePhase(
   const spec = followerSpec(migration);
   const original = spec.live?.setConfig ? await lp.store.notifyOriginal(migration.id) : undefined;
   const done: string[] = [];
-  let admin: Redis | undefined;
+  let nodes: SourceNodes | undefined;
   try {
-    admin = await connect(source, { role: 'live-phase-cleanup', maxReconnects: 2 });
+    // Every primary of a source cluster was paused and had the setting changed.
+    nodes = await openSourceNodes(source, { role: 'live-phase-cleanup', maxReconnects: 2 });
     if (last?.paused && spec.pause.method === 'client-pause') {
-      await resumeWrites(admin);
+      for (const node of nodes.all) await resumeWrites(node.conn);
       done.push('source writes resumed (the write pause its follower left on)');
     }
-    if (original !== undefined && (await restoreNotifyKeyspaceEvents(admin, original))) {
-      done.push(`notify-keyspace-events restored to "${original}"`);
+    let restored = false;
+    for (const node of nodes.all) {
+      if (original !== undefined && (await restoreNotifyKeyspaceEvents(node.conn, original))) restored = true;
     }
+    if (restored) done.push(`notify-keyspace-events restored to "${original}"`);
   } catch (err) {
     return (
       `could not put the source back (${errorMessage(err)})` +
@@ -51,7 +53,7 @@ export async function cleanupLivePhase(
       (last?.paused ? '; a write pause left on ends by itself within its timeout' : '')
     );
   } finally {
-    admin?.disconnect();
+    nodes?.disconnect();
   }
   return done.length > 0 ? done.join('; ') : undefined;
 }

@@ -276,10 +276,26 @@ export function resumeWritesExecutor(get: LivePhaseProvider): StepExecutor {
 function resumeOutcome(r: ResumeReport, s: FollowerStatus): StepOutcome {
   const killed = r.killed.length;
   const notes = r.warnings.length ? `; ${r.warnings.join('; ')}` : '';
+  // A source cluster: the drain check names each node, with the connections still on it.
+  const byNode = r.clientsRemainingByNode
+    ? `; connections left by source node: ${Object.entries(r.clientsRemainingByNode)
+        .map(
+          ([address, c]) =>
+            `${address} ${c.length}${
+              c.length
+                ? ` (${c
+                    .slice(0, 3)
+                    .map((x) => x.addr)
+                    .join(', ')})`
+                : ''
+            }`,
+        )
+        .join(', ')}`
+    : '';
   return {
     summary:
       `source writes resumed after a ${r.pausedMs} ms pause (measured on the source); ${killed} stale ` +
-      `connection(s) killed${r.clientsRemaining.length ? `, ${r.clientsRemaining.length} reconnected` : ''}${notes}`,
+      `connection(s) killed${r.clientsRemaining.length ? `, ${r.clientsRemaining.length} reconnected` : ''}${byNode}${notes}`,
     result: { ...r, followerRun: s.run },
     verdict: r.warnings.length > 0 || r.pauseLapsed ? 'warning' : 'ok',
   };

@@ -24,6 +24,7 @@ export function initialFollowerStatus(
     eventsReceived: 0,
     keysApplied: previous?.keysApplied ?? 0,
     ...(previous?.sourceIdentity ? { sourceIdentity: previous.sourceIdentity } : {}),
+    ...(previous?.sourceIdentities ? { sourceIdentities: previous.sourceIdentities } : {}),
     reconnects: 0,
     rescans: 0,
     rescanPending: false,

@@ -27,9 +27,9 @@
 // (control-lost.ts).
 
 import type { Redis } from 'ioredis';
+import { keyHolders } from '../../engine/cluster/nodes.js';
 import { LiveSyncError } from '../../engine/live-sync/index.js';
 import { parseInfo } from '../../probe/info.js';
-import { connect } from '../../redis/connect.js';
 import type { Endpoint } from '../../redis/endpoint.js';
 import type { Migration } from '../../runbook/model.js';
 import { errorMessage } from '../../util/errors.js';
@@ -52,6 +52,7 @@ import { PsyncSession } from './psync-session.js';
 import { resumeSourceWrites } from './resume-writes.js';
 import { RunLease, renewEveryMs } from './run-lease.js';
 import { checkSourceUnchanged, readSourceIdentity } from './source-check.js';
+import { openSourceNodes, type SourceNodes } from './source-nodes.js';
 import { effectiveGoal, type FollowerSpec, followerSpec, reconcileDecision, repointStarted } from './spec.js';
 import type {
   FollowerChannel,
@@ -110,6 +111,8 @@ export class Follower {
   private status!: FollowerStatus;
 
   private admin: Redis | undefined;
+  /** Every source node (the admin connection first): the pause and notification setting go to each. */
+  private nodes: SourceNodes | undefined;
   /** The write pause on the source (from the admin connection on). */
   private writePause: PauseLease | undefined;
   /** The live feed (live mode): notifications or psync. */
@@ -192,8 +195,6 @@ export class Follower {
       logger: this.log,
     });
     await this.notify.load();
-    const live = this.spec.live;
-    if (live) this.liveSync = this.openFeed(live);
     this.status = initialFollowerStatus(
       { ref, epoch: this.epoch, worker: this.options.workerId, mode: this.spec.mode },
       previous,
@@ -205,18 +206,27 @@ export class Follower {
           ? `follower run ${ref.run} taken over by ${this.options.workerId} (execution ${claim.epoch}, was ${previous?.state ?? 'starting'})`
           : `follower run ${ref.run} started on ${this.options.workerId} (${this.spec.mode === 'live' ? 'live sync and write pause' : 'write pause only'})`,
       );
-      this.admin = await connect(this.options.endpoints.source, {
+      this.nodes = await openSourceNodes(this.options.endpoints.source, {
         role: 'live-phase',
         maxReconnects: 20,
       });
+      this.admin = this.nodes.admin;
+      const live = this.spec.live;
+      if (live) this.liveSync = await this.openFeed(live, this.nodes.cluster);
       this.status.sourceIdentity ??=
         (migration && migrationSourceIdentity(migration)) ??
-        (await readSourceIdentity(this.admin, this.spec.live?.dbs ?? 'all', (m) => this.warn(m)));
+        (await readSourceIdentity(
+          this.admin,
+          this.spec.live?.dbs ?? 'all',
+          (m) => this.warn(m),
+          this.nodes.cluster,
+        ));
       // A pause that was on stays on: re-establish it before anything else (unless the migration
       // ended meanwhile: then the loop below lifts it at once anyway).
       const ending = ['abort', 'stop'].includes(effectiveGoal(claim.command.goal, migration, false).goal);
       this.writePause = new PauseLease({
         connection: this.admin,
+        nodes: this.nodes.all,
         source: this.options.endpoints.source,
         pause: this.spec.pause,
         warn: (message) => this.warn(message),
@@ -244,16 +254,18 @@ export class Follower {
       return await this.failWith(err);
     } finally {
       this.stopTimers();
-      this.admin?.disconnect();
+      this.nodes?.disconnect();
       await this.liveSync?.settled?.().catch(() => undefined);
     }
   }
 
-  private openFeed(live: NonNullable<FollowerSpec['live']>): LiveFeed {
+  private async openFeed(live: NonNullable<FollowerSpec['live']>, sourceIsCluster: boolean): Promise<LiveFeed> {
     const stopped = () => this.releasing || this.fenced;
     if (live.feed === 'notifications') {
       return new LiveSyncSession({
         endpoints: this.options.endpoints,
+        // Notifications are node-local in a cluster, and keys go where their slot lives.
+        across: sourceIsCluster || (await keyHolders(this.options.endpoints.target)).cluster,
         live,
         statusIntervalMs: this.options.timing.statusIntervalMs,
         onFailure: () => this.wake(),
@@ -417,7 +429,7 @@ export class Follower {
     // Live sync failed earlier under a drained pause: it stays off (see above).
     if (this.paused && this.status.drained && session.starts > 0) return;
     session.assertMayStart();
-    await this.notify.ensure(this.admin!);
+    for (const node of this.nodes!.all) await this.notify.ensure(node.conn);
     const reconcile = this.reconcileNext;
     await session.start({
       hold,
@@ -425,8 +437,10 @@ export class Follower {
       // The setting was checked when this migration's live sync first started.
       trustNotifyConfig: this.paused,
       sourceIdentity: this.status.sourceIdentity,
+      sourceIdentities: this.status.sourceIdentities,
     });
     this.status.sourceIdentity ??= session.sourceIdentity();
+    this.status.sourceIdentities ??= session.sourceIdentities?.();
     this.status.subscribed = true;
     this.status.applying = !hold;
     this.status.reconciledOnStart = this.status.reconciledOnStart || reconcile;
@@ -447,8 +461,8 @@ export class Follower {
     return stopped.consistent;
   }
 
-  private restoreNotifyConfig(): Promise<void> {
-    return this.notify.restore(this.admin!, this.lost);
+  private async restoreNotifyConfig(): Promise<void> {
+    for (const node of this.nodes?.all ?? []) await this.notify.restore(node.conn, this.lost);
   }
 
   // ---- the write pause -----------------------------------------------------------------------
@@ -465,6 +479,7 @@ export class Follower {
           endpoint: this.options.endpoints.source,
           baseline: this.status.sourceIdentity,
           dbs: this.spec.live?.dbs ?? 'all',
+          clusterNode: this.nodes!.cluster,
         },
         'before the write pause',
         'writes were not paused; nothing more was applied to the target; the target keeps what it had',
@@ -545,7 +560,7 @@ export class Follower {
     this.setState('resuming');
     await this.publishNow();
     const { warnings, ...report } = await resumeSourceWrites({
-      admin: this.admin!,
+      nodes: this.nodes!.all,
       killStaleClients: this.spec.killStaleClients,
       lease: this.writePause!,
       liveSync: this.liveSync,

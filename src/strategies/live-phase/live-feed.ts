@@ -18,6 +18,8 @@ export interface LiveFeedStart {
   /** Under a pause the canary (used when CONFIG GET is refused) could not write: trust the setting. */
   trustNotifyConfig: boolean;
   sourceIdentity: ServerIdentity | undefined;
+  /** Across topologies: each source node's identity when live sync first started (by `host:port`). */
+  sourceIdentities?: Record<string, ServerIdentity> | undefined;
 }
 
 /** The replica's side of the status (psync feeds). */
@@ -88,6 +90,8 @@ export interface LiveFeed {
   interrupt(reason: string): void;
   counters(keysAppliedSoFar: number): LiveCounters | undefined;
   sourceIdentity(): ServerIdentity | undefined;
+  /** Across topologies: each source node's identity (by `host:port`); notifications feeds only. */
+  sourceIdentities?(): Record<string, ServerIdentity> | undefined;
   /**
    * Stops (graceful: applies what it received) and detaches; whether it ended consistent. Once it
    * resolves nothing more is applied; closing may go on until settled().

@@ -3,8 +3,16 @@
 // after a failure (a bounded number of times), with the counters carried over so the status counts
 // the whole run. When to start, hold or restart it is the follower's call.
 
+import { targetDbOf } from '../../engine/db-mapping.js';
 import type { ServerIdentity } from '../../engine/identity/index.js';
-import { LiveSync, LiveSyncError, type LiveSyncOptions } from '../../engine/live-sync/index.js';
+import {
+  type DrainReport,
+  LiveSync,
+  LiveSyncAcross,
+  type LiveSyncAcrossOptions,
+  LiveSyncError,
+  type LiveSyncOptions,
+} from '../../engine/live-sync/index.js';
 import type { Endpoint } from '../../redis/endpoint.js';
 import { backoffMs, RETRY_BACKOFF } from '../../util/backoff.js';
 import { errorMessage } from '../../util/errors.js';
@@ -18,8 +26,15 @@ const MAX_LIVE_SYNC_STARTS = 4;
 /** Tries of one start while the source blinks. */
 const START_TRIES = 5;
 
+/** What the session drives: one server's LiveSync, or LiveSyncAcross with a cluster on either side. */
+type Followed = Pick<LiveSync, 'start' | 'startApplying' | 'drain' | 'stop' | 'status' | 'sourceIdentity'> & {
+  sourceIdentities?(): Record<string, ServerIdentity>;
+};
+
 export interface LiveSyncSessionOptions {
   endpoints: { source: Endpoint; target: Endpoint };
+  /** A cluster on either side: every source primary is followed (LiveSyncAcross). */
+  across: boolean;
   live: NonNullable<FollowerSpec['live']>;
   statusIntervalMs: number;
   /** Live sync failed while running: the loop should look at `failure`. */
@@ -33,7 +48,7 @@ export type LiveSyncStart = LiveFeedStart;
 
 export class LiveSyncSession implements LiveFeed {
   readonly kind = 'notifications' as const;
-  private ls: LiveSync | undefined;
+  private ls: Followed | undefined;
   private abortController: AbortController | undefined;
   private failed: string | undefined;
   private failedFinal = false;
@@ -97,6 +112,11 @@ export class LiveSyncSession implements LiveFeed {
     return this.ls?.sourceIdentity();
   }
 
+  /** Across topologies: every source node's identity, as the running live sync checks them. */
+  sourceIdentities(): Record<string, ServerIdentity> | undefined {
+    return this.ls?.sourceIdentities?.();
+  }
+
   startApplying(): void {
     this.ls?.startApplying();
   }
@@ -145,7 +165,7 @@ export class LiveSyncSession implements LiveFeed {
     await ls?.stop().catch(() => undefined);
   }
 
-  private open(how: LiveSyncStart): { ls: LiveSync; abort: AbortController } {
+  private open(how: LiveSyncStart): { ls: Followed; abort: AbortController } {
     const { live } = this.options;
     const abort = new AbortController();
     const options: LiveSyncOptions = {
@@ -169,6 +189,21 @@ export class LiveSyncSession implements LiveFeed {
     if (live.bigKeyThresholdBytes) options.bigKeyThresholdBytes = live.bigKeyThresholdBytes;
     if (live.dropFieldTtls) options.dropFieldTtls = true;
     const { source, target } = this.options.endpoints;
-    return { ls: new LiveSync(source, target, options), abort };
+    if (!this.options.across) return { ls: new LiveSync(source, target, options), abort };
+    // A cluster has db 0 only: one source db is followed (the planner allows no other pairing).
+    if (live.dbs === 'all' || live.dbs.length !== 1) {
+      throw new LiveSyncError(
+        'live sync with a cluster on either side follows exactly one source database',
+        true,
+      );
+    }
+    const { dbs: _d, remap: _r, sourceIdentity: _s, ...shared } = options;
+    const across: LiveSyncAcrossOptions = {
+      ...shared,
+      sourceDb: live.dbs[0]!,
+      targetDb: targetDbOf(live, live.dbs[0]!),
+      ...(how.sourceIdentities ? { sourceIdentities: how.sourceIdentities } : {}),
+    };
+    return { ls: new LiveSyncAcross(source, target, across), abort };
   }
 }

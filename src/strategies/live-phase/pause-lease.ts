@@ -8,7 +8,13 @@
 // when to pause and when to lift; this keeps the pause alive in between and says what happened.
 
 import type { Redis } from 'ioredis';
-import { pauseWrites, resumeWrites } from '../../engine/cutover/index.js';
+import {
+  type PausedNode,
+  pauseEveryNode,
+  pauseWrites,
+  resumeEveryNode,
+  resumeWrites,
+} from '../../engine/cutover/index.js';
 import { connect } from '../../redis/connect.js';
 import type { Endpoint } from '../../redis/endpoint.js';
 import { errorMessage } from '../../util/errors.js';
@@ -22,6 +28,11 @@ export interface PauseLeaseOptions {
    * the UNPAUSE is executed before it and can never pause the source again after it.
    */
   connection: Redis;
+  /**
+   * Every primary of a source cluster (`connection` first): each is paused, renewed and lifted
+   * the same way; taking the pause is all or nothing (engine/cutover/pause-every.ts).
+   */
+  nodes?: PausedNode[];
   /** The source, for a fresh connection when UNPAUSE fails on `connection`. */
   source: Endpoint;
   /** client-pause: CLIENT PAUSE WRITE, renewed; manual: a person stopped the apps' writes. */
@@ -102,7 +113,15 @@ export class PauseLease {
       return;
     }
     this.wanted = true;
-    const t0 = await this.pauseNow();
+    let t0: number;
+    if (this.others.length > 0) {
+      try {
+        t0 = await this.pauseNow(true);
+      } catch (err) {
+        this.wanted = false;
+        throw err;
+      }
+    } else t0 = await this.pauseNow(true);
     this.held = true;
     this.startedMs = keepStartMs ?? t0;
     this.untilMs = t0 + pause.timeoutMs;
@@ -146,6 +165,27 @@ export class PauseLease {
     if (!this.held) return 0;
     let endMs = Date.now();
     if (this.options.pause.method === 'client-pause') {
+      if (this.others.length > 0) {
+        // Each node is told, whatever the others answer; one that cannot be reached lifts its
+        // pause by itself within the timeout.
+        const every = await resumeEveryNode({
+          startedAt: started ?? Date.now(),
+          nodes: this.allNodes.map((n) => ({
+            ...n,
+            pause: { startedAt: 0, startedMono: performance.now(), timeoutMs: this.options.pause.timeoutMs },
+          })),
+        });
+        for (const f of every.failed) {
+          this.options.warn(
+            `could not resume writes on source node ${f.address} (${f.reason}); its pause ends by itself within ` +
+              `${Math.ceil(this.options.pause.timeoutMs / 1000)} s`,
+          );
+        }
+        endMs = await this.sourceNowMs().catch(() => Date.now());
+        this.held = false;
+        this.untilMs = undefined;
+        return started === undefined ? 0 : Math.max(0, endMs - started);
+      }
       try {
         await resumeWrites(this.options.connection);
         endMs = await this.sourceNowMs();
@@ -222,12 +262,27 @@ export class PauseLease {
   /**
    * TIME and CLIENT PAUSE sent together (one round trip, not two: under load each round trip can
    * take longer than a short pause lasts): the source's clock right before the pause was extended.
+   * On a cluster source every primary is paused; the first pause is all or nothing.
    */
-  private async pauseNow(): Promise<number> {
+  private async pauseNow(initial = false): Promise<number> {
     const now = this.sourceNowMs();
     now.catch(() => undefined);
-    await pauseWrites(this.options.connection, { timeoutMs: this.options.pause.timeoutMs });
+    const timeoutMs = this.options.pause.timeoutMs;
+    if (this.others.length === 0) await pauseWrites(this.options.connection, { timeoutMs });
+    else if (initial) await pauseEveryNode(this.allNodes, { timeoutMs });
+    else await Promise.all(this.allNodes.map((n) => pauseWrites(n.conn, { timeoutMs })));
     return now;
+  }
+
+  /** Every node paused: `connection` alone for a standalone source. */
+  private get allNodes(): PausedNode[] {
+    return this.options.nodes?.length
+      ? this.options.nodes
+      : [{ address: 'the source', conn: this.options.connection }];
+  }
+
+  private get others(): PausedNode[] {
+    return this.allNodes.filter((n) => n.conn !== this.options.connection);
   }
 
   private async sourceNowMs(): Promise<number> {

@@ -4,15 +4,21 @@
 // sync stops, notify-keyspace-events is put back, and only then is the pause lifted. The report
 // says what was killed, what connected anyway, and how long writes waited.
 
-import type { Redis } from 'ioredis';
-import { killClients, listSourceClients, type SourceClient } from '../../engine/cutover/index.js';
+import {
+  killClients,
+  listClientsByNode,
+  listSourceClients,
+  type PausedNode,
+  type SourceClient,
+} from '../../engine/cutover/index.js';
 import { errorMessage } from '../../util/errors.js';
 import type { LiveFeed } from './live-feed.js';
 import type { PauseLease } from './pause-lease.js';
 import type { ResumeReport, SourceClientSummary } from './types.js';
 
 export interface ResumeSteps {
-  admin: Redis;
+  /** Every source node (one for a standalone source): stale clients are killed on each. */
+  nodes: PausedNode[];
   killStaleClients: boolean;
   lease: PauseLease;
   liveSync: LiveFeed | undefined;
@@ -26,16 +32,19 @@ export interface ResumeSteps {
 
 /** Resumes writes; `warnings` are this resume's own (the follower adds the run's earlier ones). */
 export async function resumeSourceWrites(steps: ResumeSteps): Promise<ResumeReport> {
-  const { admin, lease, liveSync } = steps;
+  const { nodes, lease, liveSync } = steps;
   const warnings: string[] = [];
-  let killed: SourceClient[] = [];
+  const killed: SourceClient[] = [];
   if (steps.killStaleClients) {
-    try {
-      const stale = await listSourceClients(admin);
-      const result = await killClients(admin, stale);
-      killed = stale.filter((c) => !result.refused.includes(c));
-    } catch (err) {
-      warnings.push(`could not kill stale source connections: ${errorMessage(err)}`);
+    for (const node of nodes) {
+      try {
+        const stale = await listSourceClients(node.conn);
+        const result = await killClients(node.conn, stale);
+        killed.push(...stale.filter((c) => !result.refused.includes(c)));
+      } catch (err) {
+        const where = nodes.length > 1 ? ` on ${node.address}` : '';
+        warnings.push(`could not kill stale source connections${where}: ${errorMessage(err)}`);
+      }
     }
   }
   if (liveSync?.attached && lease.lapsed) {
@@ -50,15 +59,23 @@ export async function resumeSourceWrites(steps: ResumeSteps): Promise<ResumeRepo
     );
   }
   await steps.restoreNotify();
-  let remaining: SourceClient[] = [];
+  let byNode: Record<string, SourceClient[]> = {};
   try {
-    remaining = await listSourceClients(admin);
+    byNode = await listClientsByNode(nodes);
   } catch {
     // Only for the report.
   }
+  const remaining = Object.values(byNode).flat();
   if (remaining.length > 0) {
+    const where =
+      nodes.length > 1
+        ? ` (${Object.entries(byNode)
+            .filter(([, c]) => c.length > 0)
+            .map(([address, c]) => `${address}: ${c.length}`)
+            .join(', ')})`
+        : '';
     warnings.push(
-      `${remaining.length} application connection(s) reached the source after the kill; their writes, if ` +
+      `${remaining.length} application connection(s) reached the source after the kill${where}; their writes, if ` +
         'any, will not reach the target',
     );
   }
@@ -70,6 +87,13 @@ export async function resumeSourceWrites(steps: ResumeSteps): Promise<ResumeRepo
     resumedAt: new Date().toISOString(),
     killed: killed.map(summary),
     clientsRemaining: remaining.map(summary),
+    ...(nodes.length > 1
+      ? {
+          clientsRemainingByNode: Object.fromEntries(
+            Object.entries(byNode).map(([address, c]) => [address, c.map(summary)]),
+          ),
+        }
+      : {}),
     pauseLapsed: lease.lapsed,
     warnings,
   };

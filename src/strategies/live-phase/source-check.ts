@@ -19,9 +19,10 @@ export async function readSourceIdentity(
   admin: Redis,
   dbs: 'all' | number[],
   warn: (message: string) => void,
+  clusterNode = false,
 ): Promise<ServerIdentity | undefined> {
   try {
-    return await readIdentity(clientInfo(admin), dbs);
+    return await readIdentity(clientInfo(admin), dbs, { clusterNode });
   } catch (err) {
     warn(
       `cannot read INFO on the source (${errorMessage(err)}): a change of its role or a restart cannot be detected`,
@@ -33,7 +34,13 @@ export async function readSourceIdentity(
 /** Throws a final LiveSyncError when the source changed role or restarted since the baseline. */
 export async function checkSourceUnchanged(
   admin: Redis,
-  source: { endpoint: Endpoint; baseline: ServerIdentity | undefined; dbs: 'all' | number[] },
+  source: {
+    endpoint: Endpoint;
+    baseline: ServerIdentity | undefined;
+    dbs: 'all' | number[];
+    /** The admin connection is a source cluster's first primary. */
+    clusterNode?: boolean;
+  },
   when: string,
   consequence: string,
 ): Promise<void> {
@@ -43,6 +50,7 @@ export async function checkSourceUnchanged(
     where: describeEndpoint(source.endpoint),
     baseline: source.baseline,
     dbs: source.dbs,
+    clusterNode: source.clusterNode ?? false,
   });
   try {
     // Key counts are live sync's to judge (against notifications): role and run id here.

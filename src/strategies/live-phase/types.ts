@@ -68,6 +68,8 @@ export interface ResumeReport {
   killed: SourceClientSummary[];
   /** Application connections seen on the source after the kill. */
   clientsRemaining: SourceClientSummary[];
+  /** A source cluster: the connections seen after the kill, by node (`host:port`), every node listed. */
+  clientsRemainingByNode?: Record<string, SourceClientSummary[]>;
   /** The pause ran out (or lapsed while no follower renewed it) at least once. */
   pauseLapsed: boolean;
   warnings: string[];
@@ -114,6 +116,8 @@ export interface FollowerStatus {
   stoppedBecause?: string;
   /** The source as this run first saw it (or as the bulk copy recorded it): a takeover checks against it. */
   sourceIdentity?: ServerIdentity;
+  /** A source cluster: each primary's identity (`host:port`) as live sync first read it. */
+  sourceIdentities?: Record<string, ServerIdentity>;
   warnings: string[];
   error?: string;
   updatedAt: string;

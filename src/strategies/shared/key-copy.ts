@@ -15,14 +15,18 @@ import {
   writePauseExecutor,
 } from '../live-phase/executors.js';
 import type { StrategyDeps, StrategyExecutors } from '../strategy.js';
+import { shardedVerify } from './sharded-steps.js';
 import { finalCheckExecutor, verifyExecutor } from './verify.js';
+
+const noShardFlow = () => undefined;
 
 export function keyCopyExecutors(deps: StrategyDeps, bulkCopy: StepExecutor): StrategyExecutors {
   const live = deps.livePhase;
   return {
     bulk_copy: liveBulkCopyExecutor(bulkCopy, live),
     live_sync: liveSyncExecutor(live),
-    verify: backlogVerifyExecutor(verifyExecutor, live),
+    // With a cluster on either side, one job per source shard.
+    verify: backlogVerifyExecutor(shardedVerify(verifyExecutor, deps.shardFlow ?? noShardFlow), live),
     write_pause: writePauseExecutor(live),
     // Paused (and drained) first, then the recording starts, then the hook or a person moves the apps.
     repoint: pausedRepointExecutor(

@@ -3,6 +3,7 @@
 // the step at once: retrying does not make a copy correct. The final check (post_verify) sets
 // aside the keys the apps wrote on the target after the repoint (../app-writes).
 
+import { eitherIsCluster } from '../../engine/cluster/nodes.js';
 import { remapFromParams } from '../../engine/db-mapping.js';
 import { clientInfo, IdentityGuard, readIdentity, ServerChangedError } from '../../engine/identity/index.js';
 import { type VerifyOptions, type VerifyReport, verify } from '../../engine/verify/index.js';
@@ -17,6 +18,7 @@ import {
   FinalCheckAppWrites,
 } from '../app-writes/index.js';
 import { migrationSourceIdentity } from './source-identity.js';
+import { verifyAcrossStep } from './verify-across.js';
 
 /** Verification options from the step's parameters, as planned and approved. */
 export function verifyOptionsFromParams(params: Record<string, unknown>): Omit<VerifyOptions, 'signal'> {
@@ -134,6 +136,9 @@ function verifyStep(final?: { appWrites: AppWritesProvider | undefined }): StepE
     async run(ctx) {
       const params = ctx.step.params;
       const appWrites = final ? new FinalCheckAppWrites(ctx, final.appWrites) : undefined;
+      if (await eitherIsCluster(ctx.endpoints.source, ctx.endpoints.target)) {
+        return verifyAcrossStep(ctx, verifyOptionsFromParams(params), appWrites);
+      }
       const report = await guardedBySource(ctx, () =>
         verify(ctx.endpoints.source, ctx.endpoints.target, {
           ...verifyOptionsFromParams(params),

@@ -82,20 +82,47 @@ async function inBatches<T>(items: T[], run: (batch: T[]) => Promise<void>): Pro
   for (let i = 0; i < items.length; i += BATCH) await run(items.slice(i, i + BATCH));
 }
 
-export async function checkAcknowledged(report: AppReport, targetUrl: string): Promise<AckCheck> {
-  const e = expectedState(await readAckLog(report.logFile));
-  const missing: AckCheck['missing'] = [];
-  const client = new Redis(targetUrl, {
+/** A reader of the target: one server, or a cluster routing by slot (ioredis, nothing of the engine). */
+async function targetReader(targetUrl: string, cluster: boolean): Promise<Redis> {
+  if (!cluster) {
+    const client = new Redis(targetUrl, {
+      lazyConnect: true,
+      maxRetriesPerRequest: 1,
+      retryStrategy: () => null,
+    });
+    client.on('error', () => {});
+    await client.connect();
+    return client;
+  }
+  const u = new URL(targetUrl);
+  const client = new Redis.Cluster([{ host: u.hostname, port: Number(u.port || 6379) }], {
     lazyConnect: true,
-    maxRetriesPerRequest: 1,
-    retryStrategy: () => null,
+    enableAutoPipelining: true,
+    redisOptions: u.password ? { password: decodeURIComponent(u.password) } : {},
   });
   client.on('error', () => {});
   await client.connect();
+  return client as unknown as Redis;
+}
+
+/** GET of each key (keys of a cluster live on different nodes: no MGET across slots). */
+const getAll = (client: Redis, keys: string[]) => Promise.all(keys.map((k) => client.get(k)));
+
+export async function checkAcknowledged(
+  report: AppReport,
+  targetUrl: string,
+  options: { cluster?: boolean } = {},
+): Promise<AckCheck> {
+  const e = expectedState(await readAckLog(report.logFile));
+  const missing: AckCheck['missing'] = [];
+  const client = await targetReader(targetUrl, options.cluster ?? false);
   let checked = 0;
   try {
     await inBatches([...e.strings], async (batch) => {
-      const values = await client.mget(batch.map(([k]) => k));
+      const values = await getAll(
+        client,
+        batch.map(([k]) => k),
+      );
       batch.forEach(([key, want], i) => {
         if (values[i] !== want)
           missing.push({ key, detail: `SET ${want} acknowledged, target has ${show(values[i])}` });
@@ -103,7 +130,10 @@ export async function checkAcknowledged(report: AppReport, targetUrl: string): P
       checked += batch.length;
     });
     await inBatches([...e.counters], async (batch) => {
-      const values = await client.mget(batch.map(([k]) => k));
+      const values = await getAll(
+        client,
+        batch.map(([k]) => k),
+      );
       batch.forEach(([key, want], i) => {
         const have = values[i] === null ? null : Number(values[i]);
         if (have === null || !(have >= want))
@@ -133,15 +163,14 @@ export async function checkAcknowledged(report: AppReport, targetUrl: string): P
       checked += want.length;
     }
     await inBatches([...e.px], async (batch) => {
-      const pipe = client.pipeline();
-      for (const [key] of batch) pipe.get(key).pttl(key);
-      const replies = (await pipe.exec()) ?? [];
+      const replies = await Promise.all(
+        batch.map(async ([key]) => [await client.get(key), await client.pttl(key)] as const),
+      );
       const now = Date.now();
       batch.forEach(([key, want], i) => {
         if (now >= want.deadline - PX_MARGIN_MS) return; // may have expired, legitimately
         checked++;
-        const value = replies[2 * i]![1] as string | null;
-        const pttl = Number(replies[2 * i + 1]![1]);
+        const [value, pttl] = replies[i]!;
         if (value !== want.value)
           missing.push({
             key,

@@ -9,16 +9,22 @@ import type { AppReport } from './log.js';
 import type { WriterConfig } from './writer.js';
 
 export { type AckCheck, checkAcknowledged, readAckLog } from './check.js';
-export { readEndpointFile, writeEndpointFile } from './endpoint-file.js';
+export { type EndpointKind, readEndpoint, readEndpointFile, writeEndpointFile } from './endpoint-file.js';
+
+import type { EndpointKind } from './endpoint-file.js';
+
 export type { AckLine, AppReport } from './log.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const REPOINT_HOOK_SCRIPT = join(here, 'repoint-hook.sh');
 const READY_TIMEOUT_MS = 15_000;
 
-/** The command of a repoint hook that points the app at $MB_TARGET_URL: `hooks: { repoint: { command, at: repoint } }`. */
-export function repointHookCommand(endpointFile: string): string {
-  return `/bin/sh ${quote(REPOINT_HOOK_SCRIPT)} ${quote(endpointFile)}`;
+/**
+ * The command of a repoint hook that points the app at $MB_TARGET_URL: `hooks: { repoint: { command,
+ * at: repoint } }`; `kind` says whether the target is a cluster (the app routes by slot there).
+ */
+export function repointHookCommand(endpointFile: string, kind: EndpointKind = 'standalone'): string {
+  return `/bin/sh ${quote(REPOINT_HOOK_SCRIPT)} ${quote(endpointFile)}${kind === 'cluster' ? ' cluster' : ''}`;
 }
 
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;

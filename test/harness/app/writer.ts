@@ -1,4 +1,5 @@
-// The test app, run as its own child process by startApp(): one connection, one command at a
+// The test app, run as its own child process by startApp(): one connection (against a cluster,
+// an ioredis Cluster client routing each key by its slot, with no retry of its own), one command at a
 // time (each waits for its reply), at a steady rate. On an error it reconnects to whatever the
 // endpoint file names now and retries the same write; between writes it also notices the file
 // naming another server and moves there, as an app reloading its config would (a write blocked by
@@ -8,7 +9,7 @@
 import { createWriteStream, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { readEndpointFile } from './endpoint-file.js';
+import { readEndpoint, readEndpointFile } from './endpoint-file.js';
 import type { AckedWrite, AckLine, AppReport } from './log.js';
 
 export interface WriterConfig {
@@ -73,8 +74,46 @@ function hostPort(url: string): string {
   return `${u.hostname}:${u.port || '6379'}`;
 }
 
+type Client = Pick<Redis, 'call' | 'disconnect'>;
+
+/** A client that never retries by itself: a failed write is retried by the app, maybe elsewhere. */
+async function openClient(url: string, cluster: boolean): Promise<Client> {
+  if (!cluster) {
+    const client = new Redis(url, {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+      connectTimeout: 2000,
+    });
+    client.on('error', () => {});
+    await client.connect();
+    return client;
+  }
+  const u = new URL(url);
+  const client = new Redis.Cluster([{ host: u.hostname, port: Number(u.port || 6379) }], {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    clusterRetryStrategy: () => null,
+    // A write is sent once; a redirect (MOVED/ASK) is followed, as any cluster client does.
+    retryDelayOnFailover: 0,
+    retryDelayOnClusterDown: 0,
+    retryDelayOnTryAgain: 0,
+    maxRedirections: 16,
+    redisOptions: {
+      ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+      ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+      maxRetriesPerRequest: 0,
+      connectTimeout: 2000,
+    },
+  });
+  client.on('error', () => {});
+  await client.connect();
+  return client as unknown as Client;
+}
+
 class Connection {
-  client: Redis | undefined;
+  client: Client | undefined;
   server = '';
   private url = '';
   private fileMtimeMs = 0;
@@ -100,19 +139,10 @@ class Connection {
   async open(): Promise<void> {
     this.close();
     this.fileMtimeMs = statSync(this.endpointFile).mtimeMs;
-    const url = readEndpointFile(this.endpointFile);
+    const { url, kind } = readEndpoint(this.endpointFile);
     this.url = url;
-    const client = new Redis(url, {
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-      connectTimeout: 2000,
-    });
-    client.on('error', () => {});
-    this.client = client;
     this.server = hostPort(url);
-    await client.connect();
+    this.client = await openClient(url, kind === 'cluster');
   }
 
   close(): void {

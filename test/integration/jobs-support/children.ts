@@ -20,8 +20,9 @@ process.once('exit', () => {
   for (const w of running) w.kill();
 });
 
-export function spawnWorker(env: Record<string, string>): WorkerChild {
-  const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT], {
+/** `script`: another worker entry point (default: the crash tests' worker-child.ts). */
+export function spawnWorker(env: Record<string, string>, script = SCRIPT): WorkerChild {
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

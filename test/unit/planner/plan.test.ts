@@ -357,12 +357,13 @@ const cases: Case[] = [
     expect: {
       strategy: null,
       candidate: 'dump-restore',
-      blockers: ['cluster-topology-unknown', 'cluster-copy-not-built'],
+      blockers: ['cluster-topology-unknown'],
       blockerText: [/source is a Redis Cluster but its probe has no topology/],
       ruledOut: {
         replication: /source is a Redis Cluster: a replica of one node receives only that primary/,
+        migrate: /MIGRATE executors move keys between two servers only/,
       },
-      viable: ['dump-restore', 'migrate'],
+      viable: ['dump-restore'],
     },
   },
   {

@@ -22,31 +22,29 @@ const threeShards = (o: { name?: string; keys?: number; maxmemoryBytes?: number 
     { name: o.name ?? 'dst' },
   );
 
-test('standalone -> cluster: dump-restore and MIGRATE possible, replication ruled out with the reason', () => {
+test('standalone -> cluster: dump-restore planned; replication and MIGRATE ruled out with the reason', () => {
   const p = plan(source(), threeShards());
   assert.equal(reasons(p, 'dump-restore').viable, true);
-  assert.equal(reasons(p, 'migrate').viable, true);
+  assert.equal(reasons(p, 'migrate').viable, false);
+  assert.match(
+    reasons(p, 'migrate').reasons.join(';'),
+    /MIGRATE executors move keys between two servers only/,
+  );
   assert.equal(reasons(p, 'replication').viable, false);
   assert.match(
     reasons(p, 'replication').reasons.join(';'),
     /target is a Redis Cluster: its nodes refuse REPLICAOF/,
   );
-  assert.equal(p.candidate, 'dump-restore');
-  // Until the runbook's cluster copy lands, the plan says so (and that the CLI's copy/verify work).
-  assert.deepEqual(codes(p.blockers), ['cluster-copy-not-built']);
-  assert.match(
-    p.blockers[0]!.message,
-    /target is a Redis Cluster: a migration runbook cannot run with a cluster yet/,
+  assert.deepEqual(codes(p.blockers), []);
+  assert.equal(p.strategy, 'dump-restore');
+  assert.ok(
+    p.steps.some((s) => s.kind === 'live_sync'),
+    'live sync and the write pause on every primary',
   );
-  assert.match(
-    p.blockers[0]!.message,
-    /`migration-buddy copy` and `verify` on the command line work with clusters now/,
-  );
-  assert.equal(p.strategy, null);
   assert.ok(codes(p.warnings).includes('cluster-target-same-slot'));
 });
 
-test('cluster -> standalone and cluster -> cluster (other shard counts and layouts): dump-restore and MIGRATE', () => {
+test('cluster -> standalone and cluster -> cluster (other shard counts and layouts): dump-restore', () => {
   const src = clusterProbe(
     THREE_SHARDS.map((slots) => ({ slots, keys: 1000 })),
     { name: 'src' },
@@ -58,9 +56,10 @@ test('cluster -> standalone and cluster -> cluster (other shard counts and layou
   );
   assert.deepEqual(
     toOne.assessments.filter((a) => a.viable).map((a) => a.strategy),
-    ['dump-restore', 'migrate'],
+    ['dump-restore'],
   );
-  assert.deepEqual(codes(toOne.blockers), ['cluster-copy-not-built']);
+  assert.deepEqual(codes(toOne.blockers), []);
+  assert.equal(toOne.strategy, 'dump-restore');
   const twoShards = clusterProbe(
     [
       {
@@ -77,9 +76,10 @@ test('cluster -> standalone and cluster -> cluster (other shard counts and layou
   const toTwo = plan(src, twoShards);
   assert.deepEqual(
     toTwo.assessments.filter((a) => a.viable).map((a) => a.strategy),
-    ['dump-restore', 'migrate'],
+    ['dump-restore'],
   );
-  assert.match(toTwo.blockers[0]!.message, /source and target are Redis Clusters/);
+  assert.deepEqual(codes(toTwo.blockers), []);
+  assert.equal(toTwo.strategy, 'dump-restore');
 });
 
 test('a standalone source with keys outside db 0: a blocker naming them, unless the chosen databases map to db 0', () => {

@@ -144,3 +144,39 @@ test('the card says which databases are copied into which, as the plan does', ()
   const plain = migrationCard(planCardView(without, { source: 'src', target: 'dst', requesterId: 'UREQ' }));
   assert.doesNotMatch(JSON.stringify(plain.blocks), /Databases/);
 });
+
+test('a step run per cluster shard shows a line per shard, up to a cap, then "and N more"', () => {
+  const m = memoryMigration();
+  m.steps[1]!.status = 'running';
+  m.steps[1]!.startedAt = '2026-01-01T00:00:05.000Z';
+  const shards = Array.from({ length: 14 }, (_, i) => ({
+    shard: `${String(i).padStart(2, '0')}${'a'.repeat(38)}`,
+    node: `10.0.0.${i}:6379`,
+    state: (i === 3 ? 'failed' : i < 5 ? 'done' : 'running') as 'done' | 'running' | 'failed',
+    keysDone: 1000 * i,
+    keysTotal: i === 13 ? null : 20_000,
+    worker: `worker-${i % 3}`,
+  }));
+  const progress: Record<string, ProgressUpdate> = {
+    [m.steps[1]!.id]: {
+      migrationId: m.id,
+      stepId: m.steps[1]!.id,
+      at: '2026-01-01T00:00:06.000Z',
+      phase: 'keys',
+      keysDone: 91_000,
+      shards,
+    },
+  };
+  const view = cardView(m, progress);
+  assert.equal(view.progress?.shards?.length, 14);
+  assert.equal(view.progress?.shards?.[0]?.label, '10.0.0.0:6379 (00aaaaaa)');
+  const card = migrationCard(view);
+  valid(card.blocks, 'card');
+  const text = JSON.stringify(card.blocks);
+  assert.match(text, /\*Shards:\* 4 of 14 done/);
+  // The failed shard first, then the running ones; 10 lines, the other 4 counted.
+  assert.match(text, /:x: `10\.0\.0\.3:6379 \(03aaaaaa\)` failed · 3,000 \/ 20,000 keys · worker-0/);
+  assert.match(text, /_and 4 more_/);
+  assert.equal((text.match(/10\.0\.0\.\d+:6379/g) ?? []).length, 10);
+  assert.match(text, /`10\.0\.0\.13:6379 \(13aaaaaa\)` running · 13,000 keys · worker-1/);
+});
