@@ -78,7 +78,7 @@ export class ShardPool {
     const done = await this.options.shards.result(key);
     // A Retry runs again only the shards that did not finish (a verify that found differences
     // is looked at again).
-    if (done && done.task === data.task && (done.task === 'copy' || done.identical)) return done;
+    if (done && done.task === data.task && (done.task !== 'verify' || done.identical)) return done;
     const epoch = await this.options.shards.claim(key);
     const log = this.options.logger.child({
       migrationId: data.migrationId,

@@ -68,7 +68,9 @@ async function flushBoth(): Promise<void> {
   await Promise.all([flush(source), flush(target)]);
 }
 
-async function setup(params: { copy?: Record<string, unknown>; verify?: boolean } = {}) {
+async function setup(
+  params: { copy?: Record<string, unknown>; verify?: boolean; strategy?: 'migrate' } = {},
+) {
   const prefix = `cj${n++}`;
   const rt = await openRuntime({
     control: parseEndpointUrl(control.url, 'control'),
@@ -82,7 +84,7 @@ async function setup(params: { copy?: Record<string, unknown>; verify?: boolean 
   const m = await rt.service.create({
     source: 'src',
     target: 'dst',
-    plan: testPlan(steps),
+    plan: { ...testPlan(steps), ...(params.strategy ? { strategy: params.strategy } : {}) },
     requester: 'UREQ',
   });
   const worker = (id: string, extra: Record<string, string> = {}) => {
@@ -294,6 +296,24 @@ describe('cluster shards as child jobs', () => {
     } finally {
       await full.config('SET', 'maxmemory', '0');
     }
+  });
+
+  it("MIGRATE plans: each source primary sends its own shard's keys, one job per shard", async () => {
+    await flushBoth();
+    const c = (await source.client()) as unknown as Redis;
+    await fillEveryType(c, 'e:');
+    await fillPlain(source, 'e:', 1500);
+    const { rt, m, worker } = await setup({ strategy: 'migrate', copy: { copy: true, pass: 'bulk' } });
+    const w = worker('wm', { SHARD_CONCURRENCY: '3' });
+    await w.ready;
+    await rt.service.start(m.id, 'UREQ');
+    const done = await finished(rt, m.id);
+    assert.equal(done.status, 'succeeded', JSON.stringify(done.steps.map((s) => s.error ?? s.summary)));
+    assert.deepEqual(await compareSides(source, target), []);
+    assert.equal(done.steps[0]!.result?.method, 'migrate');
+    assert.equal(shardRows(done, '1-bulk-copy').length, 3);
+    assert.match(done.steps[1]!.summary!, /^identical: \d+ keys checked over 3 shard/);
+    await stop(w);
   });
 
   it('an abort stops every running shard job', async () => {

@@ -3,6 +3,7 @@
 // reach the target and the target to accept the source's DUMP payloads.
 import { everyStrategysExecutors } from '../shared/executors.js';
 import { keyCopyExecutors } from '../shared/key-copy.js';
+import { shardedBulkCopy } from '../shared/sharded-steps.js';
 import type { Strategy } from '../strategy.js';
 import { assessMigrate } from './assess.js';
 import { type MigrateExecutorOptions, migrateBulkCopyExecutor } from './executors.js';
@@ -32,6 +33,10 @@ export const migrate: Strategy<MigrateExecutorOptions> = {
   steps: migrateSteps,
   executors: (deps, options) => ({
     ...everyStrategysExecutors(deps),
-    ...keyCopyExecutors(deps, migrateBulkCopyExecutor(options)),
+    // With a cluster on either side, each source primary sends its own shard: one job per shard.
+    ...keyCopyExecutors(
+      deps,
+      shardedBulkCopy(migrateBulkCopyExecutor(options), deps.shardFlow ?? (() => undefined), 'migrate'),
+    ),
   }),
 };

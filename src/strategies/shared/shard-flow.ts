@@ -4,7 +4,8 @@
 import type { SourceShard } from '../../engine/cluster/shards.js';
 import type { ShardProgressLine, StepRef } from '../../runbook/model.js';
 
-export type ShardTask = 'copy' | 'verify';
+/** copy: DUMP/RESTORE from a client; migrate: the source primary sends MIGRATE; verify: compare. */
+export type ShardTask = 'copy' | 'migrate' | 'verify';
 
 /** What one shard job carries: the step run it belongs to, its task and its shard. */
 export interface ShardJobData extends StepRef {

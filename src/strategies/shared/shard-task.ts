@@ -3,6 +3,7 @@
 // checkpoint and a JSON-safe result for the queue.
 import {
   copyShard,
+  migrateShard,
   type ShardCheckpointStore,
   type ShardProgress,
   type SourceShard,
@@ -76,8 +77,15 @@ export async function runShardTask(ctx: ShardTaskContext): Promise<ShardResult> 
     task: ctx.task,
     worker: ctx.worker,
   };
-  if (ctx.task === 'copy') {
-    const r = await copyShard(run);
+  if (ctx.task === 'copy' || ctx.task === 'migrate') {
+    const r =
+      ctx.task === 'copy'
+        ? await copyShard(run)
+        : await migrateShard({
+            ...run,
+            ...(typeof ctx.params.timeoutMs === 'number' ? { timeoutMs: ctx.params.timeoutMs } : {}),
+            ...(typeof ctx.params.batchKeys === 'number' ? { batchSize: ctx.params.batchKeys } : {}),
+          });
     return {
       ...base,
       keys: r.copied,

@@ -60,7 +60,7 @@ export function shardedProgress(
   const keysPerSecond = Math.round(keysDone / seconds);
   const done = lines.filter((l) => l.state === 'done').length;
   const out: StepProgress = {
-    phase: task === 'copy' ? 'keys' : 'compare',
+    phase: task === 'verify' ? 'compare' : 'keys',
     keysDone,
     keysPerSecond,
     message: `${done} of ${lines.length} shards done`,
@@ -186,10 +186,20 @@ export function summarizeVerify(results: ShardResult[]): StepOutcome {
   };
 }
 
-/** bulk_copy: per shard when a cluster is on either side, else `standalone`. */
-export function shardedBulkCopy(standalone: StepExecutor, flows: ShardFlowProvider): StepExecutor {
+/**
+ * bulk_copy: per shard when a cluster is on either side, else `standalone`. `migrate`: each source
+ * primary sends MIGRATE (the bulk pass; a final pass under the write pause stays `standalone`'s).
+ */
+export function shardedBulkCopy(
+  standalone: StepExecutor,
+  flows: ShardFlowProvider,
+  task: 'copy' | 'migrate' = 'copy',
+): StepExecutor {
   return {
     async run(ctx) {
+      if (task === 'migrate' && (ctx.step.params.pass === 'final' || ctx.step.params.copy !== true)) {
+        return standalone.run(ctx);
+      }
       const plan = await shardsOf(ctx);
       if (!plan) return standalone.run(ctx);
       if (!plan.prepared) {
@@ -197,7 +207,10 @@ export function shardedBulkCopy(standalone: StepExecutor, flows: ShardFlowProvid
         plan.prepared = true;
         await ctx.saveCheckpoint(plan);
       }
-      return summarizeCopy(await runShards(ctx, flows, 'copy', plan.shards));
+      const outcome = summarizeCopy(await runShards(ctx, flows, task, plan.shards));
+      return task === 'migrate'
+        ? { ...outcome, result: { method: 'migrate', pass: 'bulk', ...outcome.result } }
+        : outcome;
     },
     abortState(ctx) {
       if (!isSharded(ctx.checkpoint)) return standalone.abortState?.(ctx) ?? 'the copy was stopped part way';
