@@ -259,7 +259,10 @@ export class Follower {
     }
   }
 
-  private async openFeed(live: NonNullable<FollowerSpec['live']>, sourceIsCluster: boolean): Promise<LiveFeed> {
+  private async openFeed(
+    live: NonNullable<FollowerSpec['live']>,
+    sourceIsCluster: boolean,
+  ): Promise<LiveFeed> {
     const stopped = () => this.releasing || this.fenced;
     if (live.feed === 'notifications') {
       return new LiveSyncSession({
