@@ -6,7 +6,6 @@
 import { targetDbOf } from '../../engine/db-mapping.js';
 import type { ServerIdentity } from '../../engine/identity/index.js';
 import {
-  type DrainReport,
   LiveSync,
   LiveSyncAcross,
   type LiveSyncAcrossOptions,
