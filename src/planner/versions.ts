@@ -52,3 +52,8 @@ export function releaseDowngrade(source: Server, target: Server): string | undef
   if (compareVersions(releaseVersion(target), releaseVersion(source)) >= 0) return undefined;
   return `target runs ${releaseName(target)}, older than the source's ${releaseVersion(source)}`;
 }
+
+/** Why the target cannot RESTORE the source's payloads (an older release or RDB format), or undefined. */
+export function payloadDowngrade(source: Server, target: Server): string | undefined {
+  return releaseDowngrade(source, target) ?? rdbRefusal(source, target);
+}

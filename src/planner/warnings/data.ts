@@ -2,6 +2,7 @@
 import { unavailable } from '../context.js';
 import type { Finding } from '../types.js';
 import { formatBytes, formatDbs, formatDuration, plural } from '../units.js';
+import { payloadDowngrade } from '../versions.js';
 import type { WarningInput } from './input.js';
 
 export function dataWarnings(input: WarningInput): Finding[] {
@@ -184,6 +185,20 @@ function copyFormat({ ctx, path, strategy }: WarningInput): Finding[] {
         'pending entries whose message was deleted, or LRU/LFU data; hash field TTLs are carried with HPEXPIREAT ' +
         'where the target has them',
     });
+  }
+  if (strategy === 'psync') {
+    const downgrade = payloadDowngrade(ctx.source.server, ctx.target.server);
+    if (downgrade) {
+      out.push({
+        code: 'psync-by-type',
+        message:
+          `${downgrade}: the full sync writes the RDB's keys type by type, not with RESTORE (stream groups and ` +
+          "pending entries are recreated, but not consumers' idle times, pending entries whose message was " +
+          'deleted, or LRU/LFU data; a hash with field TTLs onto a target without them stops the sync); the ' +
+          "replication stream's commands go as they are, so a command only the source's release knows stops " +
+          'the live phase, naming it',
+      });
+    }
   }
   const usesDump = strategy === 'migrate' || (strategy === 'dump-restore' && path.copyMode === 'dump');
   if (usesDump) {

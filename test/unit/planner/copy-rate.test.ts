@@ -59,10 +59,16 @@ describe('the plan estimates the copy at the chosen strategy rate', () => {
   const managed = target({ missing: MANAGED_BLOCKS });
 
   test('measured runs of the chosen strategy set the estimate and the plan says so', () => {
-    const plan = planMigration(source({ dbs: { 0: 300_000 } }), managed, options(), {
-      'dump-restore': [run(10_000), run(30_000), run(20_000)],
-      replication: [run(1)],
-    });
+    // A managed target whose source allows PSYNC gets psync by default: dump-restore is asked for.
+    const plan = planMigration(
+      source({ dbs: { 0: 300_000 } }),
+      managed,
+      options({ strategy: 'dump-restore' }),
+      {
+        'dump-restore': [run(10_000), run(30_000), run(20_000)],
+        replication: [run(1)],
+      },
+    );
     assert.equal(plan.strategy, 'dump-restore');
     assert.equal(plan.estimates.keysPerSecond, 20_000);
     assert.equal(plan.estimates.copySeconds, 15);
@@ -83,10 +89,11 @@ describe('the plan estimates the copy at the chosen strategy rate', () => {
   test('the short-TTL warning compares with the measured copy time', () => {
     const src = source({ dbs: [{ db: 0, keys: 200_000, expires: 5000, avgTtlMs: 20_000 }] });
     // At the default (100,000 keys/s) the copy takes 2 s: TTLs of 20 s are no concern.
-    const quick = planMigration(src, managed, options());
+    const dumpRestore = options({ strategy: 'dump-restore' });
+    const quick = planMigration(src, managed, dumpRestore);
     assert.ok(!quick.warnings.some((w) => w.code === 'short-ttl'));
     // Measured at 5,000 keys/s, it takes 40 s: they are.
-    const slow = planMigration(src, managed, options(), { 'dump-restore': [run(5_000)] });
+    const slow = planMigration(src, managed, dumpRestore, { 'dump-restore': [run(5_000)] });
     const warning = slow.warnings.find((w) => w.code === 'short-ttl');
     assert.match(warning?.message ?? '', /estimated copy time of 40 s/);
   });

@@ -163,14 +163,20 @@ const cases: Case[] = [
     },
   },
   {
-    name: '--strategy psync onto an older target: refused, RESTORE cannot read newer payloads',
+    name: '--strategy psync onto an older target: taken, the full sync writes type by type (a warning says so)',
     source: downgrade,
     target: managed,
     options: { strategy: 'psync' },
     expect: {
-      strategy: null,
-      blockers: ['strategy-not-viable'],
-      ruledOut: { psync: /older than the source's 7\.2\.4: the target cannot RESTORE/ },
+      strategy: 'psync',
+      check: (plan) => {
+        const w = plan.warnings.find((x) => x.code === 'psync-by-type');
+        assert.ok(w, plan.warnings.map((x) => x.code).join());
+        assert.match(
+          w.message,
+          /older than the source's 7\.2\.4: the full sync writes the RDB's keys type by type/,
+        );
+      },
     },
   },
   {
