@@ -223,19 +223,34 @@ function makeCluster(
       await cluster.waitUntilStable();
     },
     async waitUntilStable(timeoutMs = 30_000) {
+      // What the last look saw, for the error when it never settles.
+      let seen = '';
       await waitFor(
         async () => {
           let first: string | null = null;
-          for (const a of admins) {
-            if (!/cluster_state:ok/.test(String(await a.call('CLUSTER', 'INFO')))) return false;
-            const map = JSON.stringify([...(await ownerMap(a))]);
+          const views: string[] = [];
+          for (const [i, a] of admins.entries()) {
+            const state = /cluster_state:(\w+)/.exec(String(await a.call('CLUSTER', 'INFO')))?.[1] ?? '?';
+            // Sorted by slot: the comparison must not depend on the order CLUSTER SLOTS lists ranges in.
+            const owners = [...(await ownerMap(a))].sort((x, y) => x[0] - y[0]);
+            const map = JSON.stringify(owners);
+            views.push(`${nodes[i]!.server.port}: ${state}, ${owners.length} slots`);
+            if (state !== 'ok') {
+              seen = views.join('; ');
+              return false;
+            }
             if (first === null) first = map;
-            else if (map !== first) return false;
+            else if (map !== first) {
+              seen = `${views.join('; ')} (this node's slot map differs from the first node's)`;
+              return false;
+            }
           }
+          seen = views.join('; ');
           return first !== null && JSON.parse(first).length === CLUSTER_SLOTS;
         },
         timeoutMs,
         'cluster_state:ok and one slot map on every node',
+        () => seen,
       );
     },
     async stop() {
@@ -257,12 +272,21 @@ async function addSlots(admin: Redis, [first, last]: [number, number]): Promise<
   }
 }
 
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+async function waitFor(
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+  lastSeen: () => string = () => '',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await check().catch(() => false)) return;
-    if (Date.now() > deadline)
-      throw new Error(`cluster harness: gave up waiting for ${what} after ${timeoutMs} ms`);
+    if (Date.now() > deadline) {
+      const seen = lastSeen();
+      throw new Error(
+        `cluster harness: gave up waiting for ${what} after ${timeoutMs} ms${seen ? ` (last seen: ${seen})` : ''}`,
+      );
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
 }
