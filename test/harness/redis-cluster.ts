@@ -222,7 +222,7 @@ function makeCluster(
       }
       await cluster.waitUntilStable();
     },
-    async waitUntilStable(timeoutMs = 30_000) {
+    async waitUntilStable(timeoutMs = 60_000) {
       // What the last look saw, for the error when it never settles.
       let seen = '';
       await waitFor(

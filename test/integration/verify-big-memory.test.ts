@@ -18,9 +18,10 @@ type BigType = (typeof TYPES)[number];
  * The CLI process alone (node + tsx) peaks near 155 MB here, and garbage not yet collected adds
  * up to ~65 MB whatever the key (V8 collects after 64 MB of new external memory): 186-217 MB for
  * keys of 200 MB (bench/verify-big-key.ts). Reading one of these keys whole on both sides would
- * add 128 MB to the baseline.
+ * add 128 MB to the baseline (283 MB and more), which the bound still catches; the digest runs
+ * measured 220-252 MB on a loaded machine, too near the 250 MB this bound used to be.
  */
-const PEAK_RSS_BOUND = 250 * MiB;
+const PEAK_RSS_BOUND = 270 * MiB;
 
 const base = randomBytes(MiB);
 function element(i: number, variant = 0): Buffer {
