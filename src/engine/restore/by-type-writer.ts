@@ -18,7 +18,8 @@ import { fieldExpiryWrites } from '../types/field-ttls.js';
 import { emptyStreamCommands, streamMetaCommands } from '../types/stream.js';
 import type { TargetFeatures } from '../types/value.js';
 import { chunkWriteCommands } from '../types/write.js';
-import type { EntryWriter } from './entry-writer.js';
+import { type EntryWriter, leftOut } from './entry-writer.js';
+import { InFlightWindow } from './in-flight-window.js';
 import {
   MAX_REPORTED_KEY_ERRORS,
   type RestoreCounters,
@@ -27,8 +28,6 @@ import {
 
 const BATCH_COMMANDS = 1000;
 const BATCH_BYTES = 4 * 1024 * 1024;
-const MAX_BATCHES_IN_FLIGHT = 8;
-const MAX_IN_FLIGHT_BYTES = 64 * 1024 * 1024;
 /** Values of up to this many commands go in one MULTI/EXEC. */
 export const SMALL_COMMANDS = 64;
 
@@ -83,8 +82,9 @@ export class ByTypeWriter implements EntryWriter {
     pendingNotRestored: 0,
   };
   private batch = newBatch();
-  private readonly window: { done: Promise<void>; bytes: number }[] = [];
-  private inFlightBytes = 0;
+  private readonly window = new InFlightWindow(() => {
+    if (this.failure) throw this.failure;
+  });
   private db: number;
   private failure: unknown;
   private readonly wanted: Set<number> | null;
@@ -101,14 +101,7 @@ export class ByTypeWriter implements EntryWriter {
 
   add(entry: RdbEntry): Promise<void> | undefined {
     if (this.failure) throw this.failure;
-    if (this.wanted && !this.wanted.has(entry.db)) {
-      this.counters.keysSkipped++;
-      return undefined;
-    }
-    if (entry.expireAtMs !== null && entry.expireAtMs <= this.now()) {
-      this.counters.keysExpired++;
-      return undefined;
-    }
+    if (leftOut(entry, this.wanted, this.now, this.counters)) return undefined;
     const job: KeyJob = { entry, error: null };
     const refusal = this.fieldTtlRefusal(entry);
     if (refusal) {
@@ -140,12 +133,12 @@ export class ByTypeWriter implements EntryWriter {
   async flush(): Promise<void> {
     if (this.failure) throw this.failure;
     if (this.batch.cmds.length > 0) await this.send();
-    while (this.window.length > 0) await this.settleOldest();
+    await this.window.drain();
     if (this.failure) throw this.failure;
   }
 
   async settle(): Promise<void> {
-    await Promise.allSettled(this.window.map((w) => w.done));
+    await this.window.settle();
   }
 
   /** Why a hash with field TTLs cannot go to this target, or null. Counts what is dropped. */
@@ -295,19 +288,7 @@ export class ByTypeWriter implements EntryWriter {
         this.failure ??= err;
       },
     );
-    this.window.push({ done, bytes: batch.bytes });
-    this.inFlightBytes += batch.bytes;
-    if (this.window.length >= MAX_BATCHES_IN_FLIGHT || this.inFlightBytes >= MAX_IN_FLIGHT_BYTES) {
-      return this.settleOldest();
-    }
-    return undefined;
-  }
-
-  private async settleOldest(): Promise<void> {
-    const oldest = this.window.shift()!;
-    await oldest.done;
-    this.inFlightBytes -= oldest.bytes;
-    if (this.failure) throw this.failure;
+    return this.window.push(done, batch.bytes);
   }
 
   private account(batch: Batch, replies: RespReply[]): void {

@@ -17,3 +17,24 @@ export interface EntryWriter {
   /** Waits for what is in flight without raising (after a failure elsewhere). */
   settle(): Promise<void>;
 }
+
+/**
+ * An entry the writer does not write: of a database not copied, or already expired (counted as
+ * skipped or expired).
+ */
+export function leftOut(
+  entry: RdbEntry,
+  wanted: ReadonlySet<number> | null,
+  now: () => number,
+  counters: Pick<RestoreCounters, 'keysSkipped' | 'keysExpired'>,
+): boolean {
+  if (wanted && !wanted.has(entry.db)) {
+    counters.keysSkipped++;
+    return true;
+  }
+  if (entry.expireAtMs !== null && entry.expireAtMs <= now()) {
+    counters.keysExpired++;
+    return true;
+  }
+  return false;
+}

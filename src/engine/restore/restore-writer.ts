@@ -5,7 +5,8 @@
 //
 // Back-pressure: add() returns a promise only when the batches in flight are at their limit (in
 // count or bytes); the RDB reader awaits it, and so the producer (file, socket) slows to the
-// target's pace. Memory: at most MAX_IN_FLIGHT_BYTES of payloads plus the batch being filled.
+// target's pace. Memory: at most the in-flight window's bytes (in-flight-window.ts) of payloads,
+// plus the batch being filled.
 import { printableKey } from '../../probe/printable-key.js';
 import { FatalReplyError, fatalKind, isPayloadRejection } from '../copy/errors.js';
 import type { KeyError } from '../copy/types.js';
@@ -13,11 +14,11 @@ import type { RdbEntry } from '../rdb/reader.js';
 import type { RespConnection } from '../resp/connection.js';
 import { type CommandTemplate, commandTemplate } from '../resp/encoder.js';
 import { RespError, type RespReply } from '../resp/reply.js';
+import { leftOut } from './entry-writer.js';
+import { InFlightWindow } from './in-flight-window.js';
 
 const BATCH_KEYS = 1000;
 const BATCH_BYTES = 4 * 1024 * 1024;
-const MAX_BATCHES_IN_FLIGHT = 8;
-const MAX_IN_FLIGHT_BYTES = 64 * 1024 * 1024;
 /** Errors kept in the counters; the rest are only counted. */
 export const MAX_REPORTED_KEY_ERRORS = 100;
 
@@ -69,8 +70,9 @@ export class RestoreWriter {
     errorsOmitted: 0,
   };
   private batch: Batch = { items: [], bytes: 0 };
-  private readonly window: { done: Promise<void>; bytes: number }[] = [];
-  private inFlightBytes = 0;
+  private readonly window = new InFlightWindow(() => {
+    if (this.failure) throw this.failure;
+  });
   /** The database the target connection will be in once everything queued has run. */
   private db: number;
   private failure: unknown;
@@ -89,14 +91,7 @@ export class RestoreWriter {
   /** Queues one entry; a promise when the caller must wait before adding more. */
   add(entry: RdbEntry): Promise<void> | undefined {
     if (this.failure) throw this.failure;
-    if (this.wanted && !this.wanted.has(entry.db)) {
-      this.counters.keysSkipped++;
-      return undefined;
-    }
-    if (entry.expireAtMs !== null && entry.expireAtMs <= this.now()) {
-      this.counters.keysExpired++;
-      return undefined;
-    }
+    if (leftOut(entry, this.wanted, this.now, this.counters)) return undefined;
     if (entry.db !== this.db) {
       this.batch.items.push(entry.db);
       this.db = entry.db;
@@ -113,13 +108,13 @@ export class RestoreWriter {
   async flush(): Promise<void> {
     if (this.failure) throw this.failure;
     if (this.batch.items.length > 0) await this.send();
-    while (this.window.length > 0) await this.settleOldest();
+    await this.window.drain();
     if (this.failure) throw this.failure;
   }
 
   /** Waits for what is in flight without raising (after a failure elsewhere). */
   async settle(): Promise<void> {
-    await Promise.allSettled(this.window.map((w) => w.done));
+    await this.window.settle();
   }
 
   private send(): Promise<void> | undefined {
@@ -152,19 +147,7 @@ export class RestoreWriter {
         this.failure ??= err;
       },
     );
-    this.window.push({ done, bytes: batch.bytes });
-    this.inFlightBytes += batch.bytes;
-    if (this.window.length >= MAX_BATCHES_IN_FLIGHT || this.inFlightBytes >= MAX_IN_FLIGHT_BYTES) {
-      return this.settleOldest();
-    }
-    return undefined;
-  }
-
-  private async settleOldest(): Promise<void> {
-    const oldest = this.window.shift()!;
-    await oldest.done;
-    this.inFlightBytes -= oldest.bytes;
-    if (this.failure) throw this.failure;
+    return this.window.push(done, batch.bytes);
   }
 
   private account(batch: Batch, replies: RespReply[]): void {
