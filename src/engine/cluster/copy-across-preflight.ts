@@ -11,12 +11,27 @@ import { ExitCode, UserError } from '../../util/errors.js';
 import { listLibraries } from '../copy/functions.js';
 import type { NonEmptyTargetPolicy } from '../copy/types.js';
 import { respInfo } from '../identity/guard.js';
-import type { RespConnection } from '../resp/connection.js';
+import { RespConnection } from '../resp/connection.js';
 import { type RespArg, RespError, replyInt, replyText } from '../resp/reply.js';
+import type { KeyHolders } from './nodes.js';
 
 export interface AcrossNode {
   address: string;
   conn: RespConnection;
+}
+
+/** One connection per node that holds the endpoint's keys (all closed again if one fails). */
+export async function openAcrossNodes(holders: KeyHolders, db: number, role: string): Promise<AcrossNode[]> {
+  const out: AcrossNode[] = [];
+  try {
+    for (const n of holders.nodes) {
+      out.push({ address: n.address, conn: await RespConnection.open(n.endpoint, { role, db }) });
+    }
+  } catch (err) {
+    for (const n of out) n.conn.destroy();
+    throw err;
+  }
+  return out;
 }
 
 export interface NodeTargetState {

@@ -12,12 +12,17 @@ import { copyFunctions, type FunctionsOutcome } from '../copy/functions.js';
 import type { NonEmptyTargetPolicy } from '../copy/types.js';
 import type { DbMapping } from '../db-mapping.js';
 import { respInfo } from '../identity/guard.js';
-import { RespConnection } from '../resp/connection.js';
 import { prepareTarget } from '../restore/prepare-target.js';
 import { type AcrossDbs, resolveAcross } from './across-dbs.js';
 import type { CopyAcrossReport } from './copy-across.js';
-import { type AcrossNode, checkKeySizes, sourceLibraries, targetStates } from './copy-across-preflight.js';
-import { type KeyHolders, keyHolders } from './nodes.js';
+import {
+  type AcrossNode,
+  checkKeySizes,
+  openAcrossNodes,
+  sourceLibraries,
+  targetStates,
+} from './copy-across-preflight.js';
+import { keyHolders } from './nodes.js';
 import type { RedirectCounts } from './router.js';
 import { copyShard } from './shard-copy.js';
 import { listSourceShards } from './shard-list.js';
@@ -54,19 +59,6 @@ export interface CopyAcrossRunReport extends CopyAcrossReport, AcrossDbs {
   keysPerSecond: number;
 }
 
-async function openNodes(holders: KeyHolders, db: number, role: string): Promise<AcrossNode[]> {
-  const out: AcrossNode[] = [];
-  try {
-    for (const n of holders.nodes) {
-      out.push({ address: n.address, conn: await RespConnection.open(n.endpoint, { role, db }) });
-    }
-  } catch (err) {
-    for (const n of out) n.conn.destroy();
-    throw err;
-  }
-  return out;
-}
-
 export async function runCopyAcross(
   source: Endpoint,
   target: Endpoint,
@@ -76,10 +68,10 @@ export async function runCopyAcross(
   const sides = await resolveAcross(source, target, options.mapping);
   const { source: srcHolders, target: dstHolders } = sides;
   const dbs: AcrossDbs = { sourceDb: sides.sourceDb, targetDb: sides.targetDb };
-  const sources = await openNodes(srcHolders, dbs.sourceDb, 'copy-check');
+  const sources = await openAcrossNodes(srcHolders, dbs.sourceDb, 'copy-check');
   let targets: AcrossNode[] = [];
   try {
-    targets = await openNodes(dstHolders, dbs.targetDb, 'copy-prepare');
+    targets = await openAcrossNodes(dstHolders, dbs.targetDb, 'copy-prepare');
     const libraries = await sourceLibraries(sources);
     const states = await targetStates(targets, dbs.targetDb, options.onNonEmptyTarget, libraries);
     // Counted for the progress only: big keys are copied in chunks.
@@ -176,7 +168,7 @@ async function checkUnchanged(
     ['target', target, runIdsBefore[1]!],
   ] as const) {
     const now = await keyHolders(endpoint);
-    const nodes = await openNodes(now, 0, 'copy-check');
+    const nodes = await openAcrossNodes(now, 0, 'copy-check');
     try {
       const after = await runIds(nodes);
       const restarted = Object.keys(ids).filter((a) => after[a] !== ids[a]);

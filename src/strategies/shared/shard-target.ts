@@ -8,32 +8,18 @@ import { resolveAcross } from '../../engine/cluster/across-dbs.js';
 import {
   type AcrossNode,
   checkPayloadsCross,
+  openAcrossNodes,
   sourceLibraries,
   targetStates,
 } from '../../engine/cluster/copy-across-preflight.js';
-import type { KeyHolders } from '../../engine/cluster/nodes.js';
 import { loadFunctionsOnTargets } from '../../engine/cluster/shard-functions.js';
 import type { NonEmptyTargetPolicy } from '../../engine/copy/types.js';
-import { RespConnection } from '../../engine/resp/connection.js';
 import { prepareTarget } from '../../engine/restore/prepare-target.js';
 import type { Endpoint } from '../../redis/endpoint.js';
 import { UnrecoverableStepError } from '../../runbook/errors.js';
 import { errorMessage, UserError } from '../../util/errors.js';
 import type { Logger } from '../../util/logger.js';
 import { mappingFromParams } from './shard-task.js';
-
-async function openNodes(holders: KeyHolders, db: number, role: string): Promise<AcrossNode[]> {
-  const out: AcrossNode[] = [];
-  try {
-    for (const n of holders.nodes) {
-      out.push({ address: n.address, conn: await RespConnection.open(n.endpoint, { role, db }) });
-    }
-  } catch (err) {
-    for (const n of out) n.conn.destroy();
-    throw err;
-  }
-  return out;
-}
 
 export async function prepareShardedTarget(
   endpoints: { source: Endpoint; target: Endpoint },
@@ -45,8 +31,8 @@ export async function prepareShardedTarget(
   let targets: AcrossNode[] = [];
   try {
     const sides = await resolveAcross(endpoints.source, endpoints.target, mappingFromParams(params));
-    sources = await openNodes(sides.source, sides.sourceDb, 'shard-prepare');
-    targets = await openNodes(sides.target, sides.targetDb, 'shard-prepare');
+    sources = await openAcrossNodes(sides.source, sides.sourceDb, 'shard-prepare');
+    targets = await openAcrossNodes(sides.target, sides.targetDb, 'shard-prepare');
     await checkPayloadsCross(sources, targets);
     const libraries = params.functions === null ? null : await sourceLibraries(sources);
     await targetStates(targets, sides.targetDb, policy, libraries);
